@@ -1,5 +1,6 @@
 // Value types of the route model: what the daemon knows about a trip.
-// Plain data, no I/O; produced by routes::Bundle (bundle.hpp), consumed by the tracker and announcer.
+// Plain data, no I/O; produced by routes::Bundle (bundle.hpp), consumed by the tracker and
+// announcer.
 #pragma once
 
 #include <map>
@@ -22,6 +23,13 @@ using Names = std::map<std::string, std::string>;
 // GTFS wheelchair_boarding: 0 unknown, 1 possible, 2 not possible.
 enum class Wheelchair { unknown = 0, accessible = 1, not_accessible = 2 };
 
+// A recorded clip in the bundle, fetched with Bundle::clip(sha256).
+struct ClipRef {
+  std::string sha256;
+  std::string format;  // "wav", "ogg", "opus", "mp3", "flac"
+  std::string text;    // what it says, for the subtitle
+};
+
 struct Stop {
   std::string id;
   std::string code;
@@ -31,10 +39,12 @@ struct Stop {
   std::string parent_station;
   Wheelchair wheelchair = Wheelchair::unknown;
   Names extra_phrases;  // our own per-stop phrase per language, e.g. "Transfer to Metro Line 1"
+  std::map<std::string, ClipRef> name_clips;    // recorded stop name per language
+  std::map<std::string, ClipRef> phrase_clips;  // recorded extra phrase per language
 };
 
 struct TripStop {
-  int stop_sequence = 0;         // the GTFS value (increasing, not necessarily contiguous)
+  int stop_sequence = 0;  // the GTFS value (increasing, not necessarily contiguous)
   Stop stop;
   std::optional<int> arrival_s;  // seconds after the service day's noon-minus-12h, may exceed 24h
   std::optional<int> departure_s;

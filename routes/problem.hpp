@@ -1,4 +1,5 @@
-// What the depot tool tells depot staff: each problem found in a feed or a bundle, with where it is.
+// What the depot tool tells depot staff: each problem found in a feed or a bundle, with where it
+// is.
 #pragma once
 
 #include <cstdint>
@@ -15,8 +16,9 @@ enum class Severity {
 
 struct Problem {
   Severity severity = Severity::error;
-  std::string file;   // "stops.txt", or a bundle table
-  std::uint64_t line = 0;  // 1-based line in the file (the header is line 1); 0 when not tied to a line
+  std::string file;  // "stops.txt", or a bundle table
+  std::uint64_t line =
+      0;              // 1-based line in the file (the header is line 1); 0 when not tied to a line
   std::string field;  // column name, may be empty
   std::string value;  // the offending value (shortened), may be empty
   std::string message;
@@ -53,16 +55,16 @@ class Problems {
 
 // The route data error catalogue: failures of whole operations (as opposed to per-row problems).
 enum class Errc {
-  feed_unreadable = 1,  // the feed path is missing, not a folder or zip, or cannot be read
-  feed_invalid,         // the feed has errors (listed as problems)
-  feed_too_large,       // a file or the whole feed exceeds the import limits (zip bomb guard)
-  bundle_unreadable,    // the bundle file is missing, not SQLite, or corrupt
-  bundle_wrong_version, // the bundle was written by an incompatible stopcall
-  bundle_unsigned,      // no signature in the bundle
-  signature_mismatch,   // the content does not match its signature, or another key signed it
-  key_unreadable,       // a key file is missing or malformed
-  install_failed,       // the bundle could not be installed; the active one is untouched
-  nothing_to_roll_back, // no previous bundle kept
+  feed_unreadable = 1,   // the feed path is missing, not a folder or zip, or cannot be read
+  feed_invalid,          // the feed has errors (listed as problems)
+  feed_too_large,        // a file or the whole feed exceeds the import limits (zip bomb guard)
+  bundle_unreadable,     // the bundle file is missing, not SQLite, or corrupt
+  bundle_wrong_version,  // the bundle was written by an incompatible stopcall
+  bundle_unsigned,       // no signature in the bundle
+  signature_mismatch,    // the content does not match its signature, or another key signed it
+  key_unreadable,        // a key file is missing or malformed
+  install_failed,        // the bundle could not be installed; the active one is untouched
+  nothing_to_roll_back,  // no previous bundle kept
   trip_not_found,
 };
 

@@ -83,6 +83,13 @@ CREATE TABLE stop_times (
   drop_off_type  INTEGER NOT NULL DEFAULT 0,
   src_line       INTEGER
 );
+CREATE TABLE frequencies (          -- trips run as headways: the trip's times are a template
+  trip_id     TEXT NOT NULL,
+  start_s     INTEGER NOT NULL,
+  end_s       INTEGER NOT NULL,
+  headway_s   INTEGER NOT NULL,
+  exact_times INTEGER NOT NULL DEFAULT 0
+);
 CREATE TABLE calendar (
   service_id TEXT PRIMARY KEY NOT NULL,
   days       INTEGER NOT NULL,   -- bit 0 Monday .. bit 6 Sunday
@@ -142,6 +149,7 @@ CREATE INDEX calendar_dates_by_date ON calendar_dates(date);
 CREATE INDEX translations_by_record ON translations(table_name, field_name, record_id);
 CREATE INDEX translations_by_value ON translations(table_name, field_name, field_value);
 CREATE INDEX stops_by_parent ON stops(parent_station);
+CREATE INDEX frequencies_by_trip ON frequencies(trip_id);
 )sql";
 
 }  // namespace stopcall::routes

@@ -1,0 +1,225 @@
+// stopcall-routes: the depot tool. Imports GTFS feeds into route bundles, validates, inspects,
+// signs and installs them. Exit status: 0 done, 1 refused (the reason is printed), 2 bad usage.
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "routes/bundle.hpp"
+#include "routes/bundle_check.hpp"
+#include "routes/importer.hpp"
+
+namespace {
+
+using namespace stopcall::routes;
+using nlohmann::json;
+
+json to_json(const Problems& problems) {
+  json list = json::array();
+  for (const auto& p : problems.kept()) {
+    list.push_back({{"severity", p.severity == Severity::error ? "error" : "warning"},
+                    {"file", p.file},
+                    {"line", p.line},
+                    {"field", p.field},
+                    {"value", p.value},
+                    {"message", p.message}});
+  }
+  return {{"errors", problems.error_count()},
+          {"warnings", problems.warning_count()},
+          {"problems", list}};
+}
+
+void print_problems(const Problems& problems) {
+  for (const auto& p : problems.kept())
+    std::cerr << p.to_string() << "\n";
+  std::size_t shown = problems.kept().size();
+  std::size_t total = problems.error_count() + problems.warning_count();
+  if (total > shown)
+    std::cerr << "(" << total - shown << " more not shown)\n";
+}
+
+std::string join_names(const Names& names) {
+  std::string out;
+  for (const auto& [lang, text] : names) {
+    if (!out.empty())
+      out += " | ";
+    out += lang + ": " + text;
+  }
+  return out;
+}
+
+std::string hhmm(std::optional<int> s) {
+  if (!s)
+    return "--:--";
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%02d:%02d", *s / 3600, *s / 60 % 60);
+  return buf;
+}
+
+int cmd_import(const std::string& feed, const std::string& out, const std::string& extra,
+               bool as_json) {
+  ImportOptions options;
+  options.feed = feed;
+  options.output = out;
+  options.extra_dir = extra;
+  auto report = import_feed(options);
+  if (as_json) {
+    json j = to_json(report.problems);
+    j["written"] = report.written;
+    std::cout << j.dump(2) << "\n";
+  } else {
+    print_problems(report.problems);
+  }
+  const auto& c = report.counts;
+  if (!report.written) {
+    std::cerr << "import refused: " << report.problems.error_count() << " error(s) in " << feed
+              << "; no bundle written\n";
+    return 1;
+  }
+  std::cerr << "imported " << feed << " -> " << out << ": " << c.agencies << " agencies, "
+            << c.routes << " routes, " << c.stops << " stops, " << c.trips << " trips, "
+            << c.stop_times << " stop times, " << c.shapes << " shapes (" << c.derived_shapes
+            << " built from stops), " << c.translations << " translations, " << c.clips
+            << " clips; " << report.problems.warning_count() << " warning(s)\n";
+  return 0;
+}
+
+int cmd_validate(const std::string& path, const std::string& extra, bool as_json) {
+  // A bundle is an SQLite file; anything else is taken as a feed.
+  bool is_bundle = false;
+  if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
+    char magic[16] = {};
+    is_bundle = std::fread(magic, 1, sizeof magic, f) == sizeof magic &&
+                std::string_view(magic, 15) == "SQLite format 3";
+    std::fclose(f);
+  }
+  Problems problems = is_bundle ? check_bundle(path) : validate_feed(path, extra).problems;
+  if (as_json) {
+    json j = to_json(problems);
+    j["kind"] = is_bundle ? "bundle" : "feed";
+    j["usable"] = !problems.has_errors();
+    std::cout << j.dump(2) << "\n";
+  } else {
+    print_problems(problems);
+    std::cerr << path << ": " << (problems.has_errors() ? "NOT usable" : "usable") << " ("
+              << problems.error_count() << " error(s), " << problems.warning_count()
+              << " warning(s))\n";
+  }
+  return problems.has_errors() ? 1 : 0;
+}
+
+int cmd_inspect(const std::string& path, const std::string& trip_id, const std::string& route_id,
+                const std::string& stop_id) {
+  auto bundle = Bundle::open(path);
+  if (!trip_id.empty()) {
+    auto trip = bundle.load_trip(trip_id);
+    std::cout << "trip " << trip.id << " route " << join_names(trip.route.short_names)
+              << "\n  headsign: " << join_names(trip.headsigns) << "\n  direction "
+              << (trip.direction_id ? std::to_string(*trip.direction_id) : "-") << ", block "
+              << (trip.block_id.empty() ? "-" : trip.block_id) << ", service " << trip.service_id
+              << ", shape " << trip.shape_id << (trip.shape_derived ? " (built from stops)" : "")
+              << ", " << trip.shape.size() << " shape points, "
+              << static_cast<long>(trip.shape.empty() ? 0 : trip.shape.back().distance_m) << " m\n";
+    for (const auto& ts : trip.stops) {
+      std::cout << "  " << ts.stop_sequence << "  " << hhmm(ts.arrival_s) << "  "
+                << static_cast<long>(ts.distance_m) << " m  " << ts.stop.id << "  "
+                << join_names(ts.stop.names);
+      if (ts.stop.wheelchair == Wheelchair::accessible)
+        std::cout << "  [wheelchair]";
+      if (ts.stop.wheelchair == Wheelchair::not_accessible)
+        std::cout << "  [no wheelchair]";
+      std::cout << "\n";
+    }
+    return 0;
+  }
+  if (!route_id.empty()) {
+    auto route = bundle.load_route(route_id);
+    std::cout << "route " << route.id << ": " << join_names(route.short_names) << "\n  "
+              << join_names(route.long_names) << "\n";
+    if (!route.exterior_texts.empty()) {
+      std::cout << "  exterior: " << join_names(route.exterior_texts) << "\n";
+    }
+    for (const auto& t : bundle.trips_of_route(route_id)) {
+      std::cout << "  " << t.trip_id << "  " << hhmm(t.first_departure_s) << "-"
+                << hhmm(t.last_arrival_s) << "  dir "
+                << (t.direction_id ? std::to_string(*t.direction_id) : "-") << "  " << t.headsign
+                << "\n";
+    }
+    return 0;
+  }
+  if (!stop_id.empty()) {
+    auto stop = bundle.load_stop(stop_id);
+    std::cout << "stop " << stop.id << " (" << stop.position.lat << ", " << stop.position.lon
+              << ")\n  names: " << join_names(stop.names) << "\n";
+    if (!stop.tts_names.empty())
+      std::cout << "  spoken: " << join_names(stop.tts_names) << "\n";
+    if (!stop.extra_phrases.empty()) {
+      std::cout << "  phrases: " << join_names(stop.extra_phrases) << "\n";
+    }
+    for (const auto& [lang, clip] : stop.name_clips) {
+      std::cout << "  clip (" << lang << ", name): " << clip.format << " " << clip.sha256 << "\n";
+    }
+    std::cout << "  wheelchair boarding: "
+              << (stop.wheelchair == Wheelchair::accessible       ? "yes"
+                  : stop.wheelchair == Wheelchair::not_accessible ? "no"
+                                                                  : "unknown")
+              << "\n";
+    return 0;
+  }
+  auto s = bundle.summary();
+  std::cout << path << "\n  schema " << s.schema_version << ", feed version "
+            << (s.feed_version.empty() ? "-" : s.feed_version) << ", from " << s.source
+            << ", imported " << s.imported_at << (s.signed_ ? ", signed" : ", NOT signed")
+            << "\n  languages:";
+  for (const auto& l : s.languages)
+    std::cout << " " << l;
+  std::cout << "\n  " << s.agencies << " agencies, " << s.routes << " routes, " << s.stops
+            << " stops, " << s.trips << " trips, " << s.stop_times << " stop times, " << s.shapes
+            << " shapes (" << s.derived_shapes << " built from stops), " << s.translations
+            << " translations, " << s.clips << " clips\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"stopcall-routes: load GTFS route data onto stopcall buses"};
+  app.require_subcommand(1);
+  std::string feed, out, extra, bundle, trip, route, stop;
+  bool as_json = false;
+
+  auto* import = app.add_subcommand("import", "import a GTFS feed (zip or folder) into a bundle");
+  import->add_option("FEED", feed, "GTFS zip or folder")->required();
+  import->add_option("-o,--output", out, "bundle file to write")->required();
+  import->add_option("--extra", extra, "folder of stopcall announcement data (routes/README.md)");
+  import->add_flag("--json", as_json, "print problems as JSON");
+
+  auto* validate = app.add_subcommand("validate", "list every problem in a feed or a bundle");
+  validate->add_option("PATH", feed, "GTFS zip or folder, or a bundle")->required();
+  validate->add_option("--extra", extra, "folder of stopcall announcement data");
+  validate->add_flag("--json", as_json, "machine-readable output");
+
+  auto* inspect = app.add_subcommand("inspect", "show what a bundle holds");
+  inspect->add_option("BUNDLE", bundle)->required();
+  auto* by = inspect->add_option_group("what");
+  by->add_option("--trip", trip, "a trip's stops in order, with names per language");
+  by->add_option("--route", route, "a route's names and trips");
+  by->add_option("--stop", stop, "a stop's names, phrases and clips");
+  by->require_option(0, 1);
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (*import)
+      return cmd_import(feed, out, extra, as_json);
+    if (*validate)
+      return cmd_validate(feed, extra, as_json);
+    if (*inspect)
+      return cmd_inspect(bundle, trip, route, stop);
+  } catch (const RouteError& e) {
+    std::cerr << "stopcall-routes: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "stopcall-routes: unexpected failure: " << e.what() << "\n";
+    return 1;
+  }
+  return 2;
+}

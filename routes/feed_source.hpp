@@ -1,0 +1,48 @@
+// Reading a GTFS feed's files from a folder or a zip archive, as byte streams with hard limits:
+// a zip bomb or a runaway file stops with a clear error instead of exhausting memory or disk.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace stopcall::routes {
+
+struct FeedLimits {
+  std::uint64_t max_file_bytes = 4ull << 30;   // uncompressed size of one file
+  std::uint64_t max_total_bytes = 8ull << 30;  // uncompressed size of everything read
+  std::size_t max_record_bytes = 64 << 10;     // one CSV record (a "huge line")
+  std::uint64_t max_zip_ratio = 1000;          // declared uncompressed / compressed, per member
+};
+
+// A stream of bytes from one file of the feed.
+class ByteStream {
+ public:
+  virtual ~ByteStream() = default;
+  // Reads up to `size` bytes; returns 0 at the end. Throws RouteError on failure or over a limit.
+  virtual std::size_t read(char* buffer, std::size_t size) = 0;
+};
+
+class FeedSource {
+ public:
+  virtual ~FeedSource() = default;
+  // Opens a folder or a .zip; throws RouteError(feed_unreadable) with the reason.
+  static std::unique_ptr<FeedSource> open(const std::string& path, const FeedLimits& limits);
+
+  // File names at the feed's top level (a zip whose files sit in one subfolder is accepted).
+  virtual std::vector<std::string> files() const = 0;
+  bool has(const std::string& name) const;
+  virtual std::unique_ptr<ByteStream> open_file(const std::string& name) = 0;
+  const std::string& path() const { return path_; }
+
+ protected:
+  FeedSource(std::string path, FeedLimits limits) : path_(std::move(path)), limits_(limits) {}
+  std::string path_;
+  FeedLimits limits_;
+  std::uint64_t total_read_ = 0;  // shared budget across files
+  friend class CountingStream;
+};
+
+}  // namespace stopcall::routes
