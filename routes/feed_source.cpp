@@ -163,7 +163,8 @@ class ZipFeed final : public FeedSource {
       if (name.empty() || name.back() == '/' || name.starts_with("__MACOSX/"))
         continue;
       if ((st.valid & ZIP_STAT_SIZE) && (st.valid & ZIP_STAT_COMP_SIZE) && st.comp_size > 0 &&
-          st.size > (64u << 20) && st.size / st.comp_size > limits_.max_zip_ratio) {
+          st.size >= limits_.zip_ratio_from_bytes &&
+          st.size / st.comp_size > limits_.max_zip_ratio) {
         throw RouteError(Errc::feed_too_large, path_ + ": " + name + " claims " +
                                                    std::to_string(st.size >> 20) + " MiB from " +
                                                    std::to_string(st.comp_size >> 10) +

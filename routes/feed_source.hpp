@@ -15,6 +15,7 @@ struct FeedLimits {
   std::uint64_t max_total_bytes = 8ull << 30;  // uncompressed size of everything read
   std::size_t max_record_bytes = 64 << 10;     // one CSV record (a "huge line")
   std::uint64_t max_zip_ratio = 1000;          // declared uncompressed / compressed, per member
+  std::uint64_t zip_ratio_from_bytes = 64ull << 20;  // ...checked for members at least this large
 };
 
 // A stream of bytes from one file of the feed.
