@@ -1088,9 +1088,9 @@ class Importer {
            sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
            insert_clip.bind(1, std::string_view(hex)).bind(2, ext);
            insert_clip.bind_blob(3, data.data(), data.size()).run();
+           if (sqlite3_changes(db_.handle()) > 0) ++counts_.clips;  // stored once per content
            insert_stop_clip.bind(1, stop).bind(2, lang).bind(3, purpose);
            insert_stop_clip.bind(4, std::string_view(hex)).bind(5, text).run();
-           ++counts_.clips;
          });
   }
 

@@ -1,12 +1,15 @@
 // stopcall-routes: the depot tool. Imports GTFS feeds into route bundles, validates, inspects,
 // signs and installs them. Exit status: 0 done, 1 refused (the reason is printed), 2 bad usage.
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "routes/bundle.hpp"
 #include "routes/bundle_check.hpp"
 #include "routes/importer.hpp"
+#include "routes/install.hpp"
+#include "routes/signing.hpp"
 
 namespace {
 
@@ -33,23 +36,20 @@ void print_problems(const Problems& problems) {
     std::cerr << p.to_string() << "\n";
   std::size_t shown = problems.kept().size();
   std::size_t total = problems.error_count() + problems.warning_count();
-  if (total > shown)
-    std::cerr << "(" << total - shown << " more not shown)\n";
+  if (total > shown) std::cerr << "(" << total - shown << " more not shown)\n";
 }
 
 std::string join_names(const Names& names) {
   std::string out;
   for (const auto& [lang, text] : names) {
-    if (!out.empty())
-      out += " | ";
+    if (!out.empty()) out += " | ";
     out += lang + ": " + text;
   }
   return out;
 }
 
 std::string hhmm(std::optional<int> s) {
-  if (!s)
-    return "--:--";
+  if (!s) return "--:--";
   char buf[16];
   std::snprintf(buf, sizeof buf, "%02d:%02d", *s / 3600, *s / 60 % 60);
   return buf;
@@ -123,10 +123,8 @@ int cmd_inspect(const std::string& path, const std::string& trip_id, const std::
       std::cout << "  " << ts.stop_sequence << "  " << hhmm(ts.arrival_s) << "  "
                 << static_cast<long>(ts.distance_m) << " m  " << ts.stop.id << "  "
                 << join_names(ts.stop.names);
-      if (ts.stop.wheelchair == Wheelchair::accessible)
-        std::cout << "  [wheelchair]";
-      if (ts.stop.wheelchair == Wheelchair::not_accessible)
-        std::cout << "  [no wheelchair]";
+      if (ts.stop.wheelchair == Wheelchair::accessible) std::cout << "  [wheelchair]";
+      if (ts.stop.wheelchair == Wheelchair::not_accessible) std::cout << "  [no wheelchair]";
       std::cout << "\n";
     }
     return 0;
@@ -150,8 +148,7 @@ int cmd_inspect(const std::string& path, const std::string& trip_id, const std::
     auto stop = bundle.load_stop(stop_id);
     std::cout << "stop " << stop.id << " (" << stop.position.lat << ", " << stop.position.lon
               << ")\n  names: " << join_names(stop.names) << "\n";
-    if (!stop.tts_names.empty())
-      std::cout << "  spoken: " << join_names(stop.tts_names) << "\n";
+    if (!stop.tts_names.empty()) std::cout << "  spoken: " << join_names(stop.tts_names) << "\n";
     if (!stop.extra_phrases.empty()) {
       std::cout << "  phrases: " << join_names(stop.extra_phrases) << "\n";
     }
@@ -176,6 +173,64 @@ int cmd_inspect(const std::string& path, const std::string& trip_id, const std::
             << " stops, " << s.trips << " trips, " << s.stop_times << " stop times, " << s.shapes
             << " shapes (" << s.derived_shapes << " built from stops), " << s.translations
             << " translations, " << s.clips << " clips\n";
+  return 0;
+}
+
+int cmd_keygen(const std::string& secret, const std::string& pub) {
+  auto pair = generate_keypair(secret, pub);
+  std::cerr << "key " << pair.public_key.key_id() << ": secret " << secret << " (keep it at the "
+            << "depot), public " << pub << " (goes on every bus)\n";
+  return 0;
+}
+
+int cmd_sign(const std::string& bundle, const std::string& key_path) {
+  auto key = load_secret_key(key_path);
+  auto result = sign_bundle(bundle, key);
+  std::cerr << bundle << ": signed by key " << result.key_id << " at " << result.signed_at
+            << " (content " << result.digest.substr(0, 16) << "...)\n";
+  return 0;
+}
+
+int cmd_verify(const std::string& bundle, const std::string& pub_path) {
+  auto result = verify_bundle(bundle, load_public_key(pub_path));
+  std::cerr << result.message << "\n";
+  return 0;
+}
+
+// The key a bus trusts: --pubkey, else the one installed beside its bundles.
+std::optional<PublicKey> bus_key(const std::string& pub_path, const std::string& dir,
+                                 bool allow_unsigned) {
+  if (!pub_path.empty()) return load_public_key(pub_path);
+  std::string trusted = dir + "/trusted.pub";
+  if (std::filesystem::exists(trusted)) return load_public_key(trusted);
+  if (allow_unsigned) return std::nullopt;
+  throw RouteError(
+      Errc::key_unreadable,
+      "no public key to verify with: pass --pubkey, or put the depot's public key at " + trusted +
+          " (--allow-unsigned only for a test bench)");
+}
+
+int cmd_install(const std::string& bundle, const std::string& dir, const std::string& pub_path,
+                bool allow_unsigned) {
+  auto key = bus_key(pub_path, dir, allow_unsigned);
+  auto result = install_bundle(bundle, dir, key);
+  if (result.leftovers_removed > 0) {
+    std::cerr << "removed " << result.leftovers_removed
+              << " file(s) left by an interrupted install\n";
+  }
+  std::cerr << "installed " << bundle << " as " << result.active_path;
+  if (!result.key_id.empty())
+    std::cerr << " (signed by key " << result.key_id << ")";
+  else
+    std::cerr << " (NOT verified: no key)";
+  std::cerr << (result.previous_kept ? "; the previous bundle is kept for rollback\n" : "\n");
+  return 0;
+}
+
+int cmd_rollback(const std::string& dir) {
+  auto result = rollback_bundle(dir);
+  std::cerr << "rolled back: " << result.active_path << " is the previous bundle again; "
+            << "the replaced one is kept as " << result.previous_path << "\n";
   return 0;
 }
 
@@ -206,14 +261,40 @@ int main(int argc, char** argv) {
   by->add_option("--stop", stop, "a stop's names, phrases and clips");
   by->require_option(0, 1);
 
+  std::string key, pub, dir;
+  bool allow_unsigned = false;
+  auto* keygen = app.add_subcommand("keygen", "make a depot signing key pair");
+  keygen->add_option("--secret", key, "secret key file to write (stays at the depot)")->required();
+  keygen->add_option("--public", pub, "public key file to write (goes on the buses)")->required();
+
+  auto* sign = app.add_subcommand("sign", "sign a bundle with the depot's secret key");
+  sign->add_option("BUNDLE", bundle)->required();
+  sign->add_option("--key", key, "secret key file")->required();
+
+  auto* verify = app.add_subcommand("verify", "check a bundle's signature");
+  verify->add_option("BUNDLE", bundle)->required();
+  verify->add_option("--pubkey", pub, "public key file")->required();
+
+  auto* install = app.add_subcommand("install", "verify a bundle and make it the active one");
+  install->add_option("BUNDLE", bundle)->required();
+  install->add_option("--into", dir, "the bus's bundle folder (active.db, previous.db)")
+      ->required();
+  install->add_option("--pubkey", pub, "public key file (default: DIR/trusted.pub)");
+  install->add_flag("--allow-unsigned", allow_unsigned, "install without a key (test benches)");
+
+  auto* rollback = app.add_subcommand("rollback", "make the previous bundle active again");
+  rollback->add_option("--into", dir, "the bus's bundle folder")->required();
+
   CLI11_PARSE(app, argc, argv);
   try {
-    if (*import)
-      return cmd_import(feed, out, extra, as_json);
-    if (*validate)
-      return cmd_validate(feed, extra, as_json);
-    if (*inspect)
-      return cmd_inspect(bundle, trip, route, stop);
+    if (*import) return cmd_import(feed, out, extra, as_json);
+    if (*validate) return cmd_validate(feed, extra, as_json);
+    if (*inspect) return cmd_inspect(bundle, trip, route, stop);
+    if (*keygen) return cmd_keygen(key, pub);
+    if (*sign) return cmd_sign(bundle, key);
+    if (*verify) return cmd_verify(bundle, pub);
+    if (*install) return cmd_install(bundle, dir, pub, allow_unsigned);
+    if (*rollback) return cmd_rollback(dir);
   } catch (const RouteError& e) {
     std::cerr << "stopcall-routes: " << e.what() << "\n";
     return 1;

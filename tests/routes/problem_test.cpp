@@ -12,7 +12,8 @@ TEST(Problem, OneLineNamesFileLineFieldAndValue) {
 
 TEST(Problems, CountsAllButKeepsABoundedNumber) {
   Problems problems(3);
-  for (int i = 0; i < 10; ++i) problems.error("stop_times.txt", i + 2, "stop_id", "x", "unknown");
+  for (int i = 0; i < 10; ++i)
+    problems.error("stop_times.txt", i + 2, "stop_id", "x", "unknown");
   problems.warning("stops.txt", 2, "", "", "far");
   EXPECT_EQ(problems.error_count(), 10u);
   EXPECT_EQ(problems.warning_count(), 1u);

@@ -1,0 +1,409 @@
+#include "routes/importer.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <zip.h>
+
+#include "routes/bundle.hpp"
+#include "test_feed.hpp"
+
+namespace stopcall::routes {
+namespace {
+
+using namespace stopcall::routes::testing;
+using ::testing::HasSubstr;
+
+std::string all_messages(const Problems& problems) {
+  std::string out;
+  for (const auto& p : problems.kept())
+    out += p.to_string() + "\n";
+  return out;
+}
+
+ImportOptions options_for(const std::string& feed, const std::string& output,
+                          const std::string& extra = {}) {
+  ImportOptions options;
+  options.feed = feed;
+  options.output = output;
+  options.extra_dir = extra;
+  return options;
+}
+
+ImportReport import_files(const TempDir& dir, const std::map<std::string, std::string>& files,
+                          const std::string& extra = {}) {
+  write_feed(dir.path() / "feed", files);
+  ImportOptions options;
+  options.feed = dir / "feed";
+  options.output = dir / "out.db";
+  options.extra_dir = extra;
+  return import_feed(options);
+}
+
+// ---- the manifest of broken and odd real feeds ----------------------------------------------
+
+struct EdgeCase {
+  std::string input;
+  bool imports;
+  std::vector<std::string> message_names;  // what the first message must name
+  bool warns = false;
+};
+
+class EdgeCases : public ::testing::TestWithParam<EdgeCase> {};
+
+TEST_P(EdgeCases, GiveTheOutcomeTheManifestAsks) {
+  STOPCALL_REQUIRE_SHARED_DATA();
+  const auto& c = GetParam();
+  TempDir dir;
+  // An installed bundle elsewhere and a stale file at the output path must both survive.
+  write_file(dir.path() / "out.db", "previous content");
+  ImportOptions options;
+  options.feed = shared_data() + "/gtfs/edge-cases/" + c.input;
+  options.output = dir / "out.db";
+  auto report = import_feed(options);
+  std::string messages = all_messages(report.problems);
+  EXPECT_EQ(report.written, c.imports) << messages;
+  EXPECT_EQ(!report.problems.has_errors(), c.imports) << messages;
+  if (c.warns) {
+    EXPECT_GT(report.problems.warning_count(), 0u);
+  }
+  if (!c.message_names.empty()) {
+    ASSERT_FALSE(report.problems.kept().empty());
+    std::string first = report.problems.kept().front().to_string();
+    for (const auto& name : c.message_names)
+      EXPECT_THAT(first, HasSubstr(name)) << messages;
+  }
+  if (!c.imports) {
+    std::ifstream in(dir / "out.db");
+    std::string content((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_EQ(content, "previous content") << "a rejected import must not touch the output";
+    for (const auto& entry : fs::directory_iterator(dir.path())) {
+      EXPECT_EQ(entry.path().filename(), "out.db") << "left behind: " << entry.path();
+    }
+  } else {
+    EXPECT_NO_THROW(Bundle::open(dir / "out.db").summary());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Manifest, EdgeCases,
+    ::testing::Values(EdgeCase{"utf8bom", true, {}}, EdgeCase{"bad_eol.zip", true, {}},
+                      EdgeCase{"duplicate_stop", true, {"stops.txt", "FROG", "BULLFROG"}, true},
+                      EdgeCase{"bad_utf8", false, {"agency.txt:1", "not UTF-8"}},
+                      EdgeCase{"contains_null", false, {"stops.txt:9", "NUL"}},
+                      EdgeCase{"empty_file", false, {"agency.txt", "empty"}},
+                      EdgeCase{"missing_column", false, {"agency.txt", "agency_name"}},
+                      EdgeCase{"missing_stops", false, {"stops.txt", "missing"}},
+                      EdgeCase{"undefined_stop", false, {"stop_times.txt:11", "NADAR"}},
+                      EdgeCase{
+                          "badgtfs.zip", false, {"not a GTFS feed", "agency.txt", "stops.txt"}}),
+    [](const auto& info) {
+      std::string name = info.param.input;
+      for (auto& ch : name) {
+        if (!std::isalnum(static_cast<unsigned char>(ch)))
+          ch = '_';
+      }
+      return name;
+    });
+
+TEST(EdgeCaseNames, UtfBomFeedReadsNamesWithoutTheBom) {
+  STOPCALL_REQUIRE_SHARED_DATA();
+  TempDir dir;
+  ImportOptions options;
+  options.feed = shared_data() + "/gtfs/edge-cases/utf8bom";
+  options.output = dir / "b.db";
+  ASSERT_TRUE(import_feed(options).written);
+  auto bundle = Bundle::open(options.output);
+  // The BOM sits before the first header name: stop_id would otherwise not be found at all.
+  EXPECT_EQ(bundle.summary().stops, 9);
+  EXPECT_EQ(bundle.load_stop("FUR_CREEK_RES").names.begin()->second, "Furnace Creek Resort (Demo)");
+}
+
+// ---- real feeds: facts a depot worker could check by hand ------------------------------------
+
+TEST(RealFeeds, GoogleSampleFeed) {
+  STOPCALL_REQUIRE_SHARED_DATA();
+  TempDir dir;
+  auto options = options_for(shared_data() + "/gtfs/real/sample-feed.zip", dir / "b.db");
+  auto report = import_feed(options);
+  ASSERT_TRUE(report.written) << all_messages(report.problems);
+  auto bundle = Bundle::open(options.output);
+  auto s = bundle.summary();
+  EXPECT_EQ(s.routes, 5);
+  EXPECT_EQ(s.stops, 9);
+  EXPECT_EQ(s.trips, 11);
+  EXPECT_EQ(s.stop_times, 28);
+  EXPECT_EQ(s.derived_shapes, s.shapes) << "the sample feed has no shapes.txt";
+  auto trip = bundle.load_trip("STBA");
+  ASSERT_EQ(trip.stops.size(), 2u);
+  EXPECT_EQ(trip.stops[0].stop.id, "STAGECOACH");
+  EXPECT_EQ(trip.stops[1].stop.id, "BEATTY_AIRPORT");
+  EXPECT_TRUE(trip.shape_derived);
+  EXPECT_EQ(trip.stops[0].arrival_s, 6 * 3600);
+  EXPECT_NEAR(trip.stops[1].distance_m, 6010, 30) << "Stagecoach to Beatty airport, straight";
+}
+
+TEST(RealFeeds, BullRunnerWithAndWithoutShapes) {
+  STOPCALL_REQUIRE_SHARED_DATA();
+  TempDir dir;
+  for (std::string name : {"bullrunner-gtfs.zip", "bullrunner-gtfs-no-shapes.zip"}) {
+    auto options = options_for(shared_data() + "/gtfs/real/" + name, dir / (name + ".db"));
+    auto report = import_feed(options);
+    ASSERT_TRUE(report.written) << name << "\n" << all_messages(report.problems);
+    auto bundle = Bundle::open(options.output);
+    auto s = bundle.summary();
+    EXPECT_EQ(s.routes, 6) << name;
+    EXPECT_EQ(s.stops, 125) << name;
+    EXPECT_EQ(s.trips, 15) << name;
+    EXPECT_EQ(s.stop_times, 473) << name;
+    bool has_shapes = name == "bullrunner-gtfs.zip";
+    EXPECT_EQ(s.derived_shapes, has_shapes ? 0 : s.shapes) << name;
+    // Stops along every trip are in order along its shape, whether the shape is real or derived.
+    for (const auto& candidate : bundle.trips_of_route("A")) {
+      auto trip = bundle.load_trip(candidate.trip_id);
+      for (std::size_t i = 1; i < trip.stops.size(); ++i) {
+        EXPECT_GE(trip.stops[i].distance_m, trip.stops[i - 1].distance_m) << trip.id;
+      }
+      if (has_shapes) {
+        for (const auto& ts : trip.stops)
+          EXPECT_LT(ts.offset_m, 60) << ts.stop.id;
+      }
+    }
+  }
+}
+
+TEST(RealFeeds, PortoAlegreTripsPastMidnightAreRepairedWithAWarning) {
+  STOPCALL_REQUIRE_SHARED_DATA();
+  TempDir dir;
+  auto options = options_for(shared_data() + "/gtfs/real/poa.zip", dir / "b.db");
+  auto report = import_feed(options);
+  ASSERT_TRUE(report.written) << all_messages(report.problems);
+  EXPECT_THAT(all_messages(report.problems), HasSubstr("read as 24:20:00"));
+  auto bundle = Bundle::open(options.output);
+  auto s = bundle.summary();
+  EXPECT_EQ(s.routes, 4);
+  EXPECT_EQ(s.stops, 212);
+  EXPECT_EQ(s.trips, 387);
+  EXPECT_EQ(s.stop_times, 23040);
+  EXPECT_EQ(s.derived_shapes, 0);
+  auto trip = bundle.load_trip("A141-1@3#2340");
+  EXPECT_EQ(trip.stops.front().departure_s, 23 * 3600 + 40 * 60);
+  EXPECT_EQ(trip.stops.back().arrival_s, 24 * 3600 + 20 * 60);
+}
+
+TEST(RealFeeds, TransitfeedGoodFeedFolder) {
+  STOPCALL_REQUIRE_SHARED_DATA();
+  TempDir dir;
+  auto options = options_for(shared_data() + "/gtfs/real/transitfeed-good_feed", dir / "b.db");
+  auto report = import_feed(options);
+  ASSERT_TRUE(report.written) << all_messages(report.problems);
+  auto bundle = Bundle::open(options.output);
+  EXPECT_EQ(bundle.summary().stops, 10);
+  EXPECT_EQ(bundle.summary().trips, 11);
+  auto city1 = bundle.load_trip("CITY1");
+  ASSERT_EQ(city1.stops.size(), 5u);
+  EXPECT_EQ(city1.stops[0].stop.id, "STAGECOACH");
+}
+
+// ---- the demo route round-trips with its names and announcement data -------------------------
+
+TEST(DemoFeed, RoundTripsWithNamesInThreeLanguagesAndExtraData) {
+  TempDir dir;
+  auto options = options_for(source_dir() + "/routes/demo/shenzhen-101", dir / "demo.db",
+                             source_dir() + "/routes/demo/shenzhen-101-extra");
+  auto report = import_feed(options);
+  ASSERT_TRUE(report.written) << all_messages(report.problems);
+  EXPECT_EQ(report.problems.warning_count(), 0u) << all_messages(report.problems);
+  auto bundle = Bundle::open(options.output);
+  auto summary = bundle.summary();
+  EXPECT_THAT(summary.languages, ::testing::IsSupersetOf({"zh-Hans", "yue", "en"}));
+  EXPECT_EQ(summary.feed_version, "2026.11-demo");
+
+  auto trip = bundle.load_trip("101-WD-E-0630");
+  ASSERT_GE(trip.stops.size(), 12u);
+  EXPECT_FALSE(trip.shape_derived);
+  EXPECT_EQ(trip.headsigns.at("zh-Hans"), "大剧院");
+  EXPECT_EQ(trip.headsigns.at("en"), "Grand Theater");
+  EXPECT_EQ(trip.stops.front().stop.names.at("zh-Hans"), "世界之窗");
+  EXPECT_EQ(trip.stops.front().stop.names.at("en"), "Window of the World");
+  EXPECT_EQ(trip.stops.front().stop.names.at("yue"), "世界之窗");
+  for (std::size_t i = 1; i < trip.stops.size(); ++i) {
+    EXPECT_GT(trip.stops[i].distance_m, trip.stops[i - 1].distance_m + 300);
+    EXPECT_LT(trip.stops[i].offset_m, 15);
+  }
+  EXPECT_NEAR(trip.stops.back().distance_m, trip.shape.back().distance_m, 100);
+
+  auto cgm = bundle.load_stop("CGM-E");
+  EXPECT_THAT(cgm.extra_phrases.at("en"), HasSubstr("Metro"));
+  EXPECT_EQ(cgm.wheelchair, Wheelchair::accessible);
+  EXPECT_EQ(bundle.load_route("101").exterior_texts.at("en"), "Route 101 to {headsign}");
+
+  // Recorded clips are stored in the bundle byte for byte.
+  auto gx = bundle.load_stop("GX-E");
+  ASSERT_TRUE(gx.name_clips.contains("zh-Hans"));
+  auto [bytes, format] = bundle.clip(gx.name_clips.at("zh-Hans").sha256);
+  EXPECT_EQ(format, "wav");
+  EXPECT_EQ(bytes.substr(0, 4), "RIFF");
+}
+
+// ---- problems in small inline feeds ----------------------------------------------------------
+
+TEST(Import, SmallFeedImportsWithTranslationsAndDerivedShape) {
+  TempDir dir;
+  auto report = import_files(dir, small_feed());
+  ASSERT_TRUE(report.written) << all_messages(report.problems);
+  auto bundle = Bundle::open(dir / "out.db");
+  auto t1 = bundle.load_trip("T1");
+  EXPECT_EQ(t1.stops[0].stop.names.at("en"), "Alpha");
+  EXPECT_EQ(t1.stops[0].stop.names.at("yue"), "甲站(粵)");
+  EXPECT_EQ(t1.stops[0].stop.names.at("zh-Hans"), "甲站");
+  EXPECT_EQ(t1.headsigns.at("en"), "Charlie");
+  EXPECT_NEAR(t1.stops[1].distance_m, 550, 10);  // the shape starts 50 m before stop A
+  EXPECT_FALSE(t1.shape_derived);
+  auto t2 = bundle.load_trip("T2");
+  EXPECT_TRUE(t2.shape_derived) << "T2 has no shape_id: built from its stops";
+  EXPECT_NEAR(t2.stops[2].distance_m, 1000, 10);
+  EXPECT_EQ(bundle.next_trip_in_block("T1"), "T2");
+  EXPECT_EQ(bundle.next_trip_in_block("T2"), "");
+}
+
+TEST(Import, CoordinatesOutOfRangeAreErrorsWithLineAndValue) {
+  TempDir dir;
+  auto files = small_feed();
+  files["stops.txt"] =
+      "stop_id,stop_name,stop_lat,stop_lon\nSA,甲站,95.5,114.0\nSB,乙站,22.54,114.0049\n"
+      "SC,丙站,22.54,181\n";
+  auto report = import_files(dir, files);
+  EXPECT_FALSE(report.written);
+  auto messages = all_messages(report.problems);
+  EXPECT_THAT(messages, HasSubstr("stops.txt:2: stop_lat: '95.5'"));
+  EXPECT_THAT(messages, HasSubstr("stops.txt:4: stop_lon: '181'"));
+  EXPECT_FALSE(fs::exists(dir / "out.db"));
+}
+
+TEST(Import, StopTimesOutOfOrderAreAnError) {
+  TempDir dir;
+  auto files = small_feed();
+  files["stop_times.txt"] =
+      "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
+      "T1,08:00:00,08:00:00,SA,1\nT1,07:58:00,07:58:00,SB,2\nT1,08:05:00,08:05:00,SC,3\n"
+      "T2,08:10:00,08:10:00,SC,1\nT2,08:15:00,08:15:00,SA,2\n";
+  auto report = import_files(dir, files);
+  EXPECT_FALSE(report.written);
+  EXPECT_THAT(all_messages(report.problems),
+              HasSubstr("stop_times.txt:3: arrival_time: '07:58:00': trip T1 arrives here before"));
+}
+
+TEST(Import, DuplicatedStopSequenceNamesBothLines) {
+  TempDir dir;
+  auto files = small_feed();
+  files["stop_times.txt"] =
+      "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
+      "T1,08:00:00,08:00:00,SA,1\nT1,08:02:00,08:02:00,SB,2\nT1,08:05:00,08:05:00,SC,2\n"
+      "T2,08:10:00,08:10:00,SC,1\nT2,08:15:00,08:15:00,SA,2\n";
+  auto report = import_files(dir, files);
+  EXPECT_FALSE(report.written);
+  EXPECT_THAT(all_messages(report.problems),
+              HasSubstr("stop_times.txt:4: stop_sequence: '2': trip T1 has this stop_sequence "
+                        "twice (also line 3)"));
+}
+
+TEST(Import, StopFarFromItsShapeIsReported) {
+  TempDir dir;
+  auto files = small_feed();
+  // Stop B moved 300 m north of the street the shape follows.
+  files["stops.txt"] =
+      "stop_id,stop_name,stop_lat,stop_lon\nSA,甲站,22.5400,114.0000\nSB,乙站,22.5427,114.0049\n"
+      "SC,丙站,22.5400,114.0098\n";
+  auto report = import_files(dir, files);
+  auto messages = all_messages(report.problems);
+  EXPECT_THAT(messages, HasSubstr("stop_times.txt:3: stop_id: 'SB': stop is 29"));
+  EXPECT_THAT(messages, HasSubstr("m from the shape of trip T1"));
+}
+
+TEST(Import, OlderTranslationsFormIsUnderstood) {
+  TempDir dir;
+  auto files = small_feed();
+  files["translations.txt"] = "trans_id,lang,translation\n甲站,en,Alpha Old\n丙站,en,Charlie Old\n";
+  auto report = import_files(dir, files);
+  ASSERT_TRUE(report.written) << all_messages(report.problems);
+  auto bundle = Bundle::open(dir / "out.db");
+  auto trip = bundle.load_trip("T1");
+  EXPECT_EQ(trip.stops[0].stop.names.at("en"), "Alpha Old");
+  EXPECT_EQ(trip.headsigns.at("en"), "Charlie Old");
+}
+
+TEST(Import, UnknownTripAndServiceAreErrors) {
+  TempDir dir;
+  auto files = small_feed();
+  files["trips.txt"] = "route_id,service_id,trip_id,shape_id\nR1,WK,T1,SH1\nR9,NOPE,T2,\n";
+  auto report = import_files(dir, files);
+  auto messages = all_messages(report.problems);
+  EXPECT_THAT(messages, HasSubstr("trips.txt:3: route_id: 'R9'"));
+  EXPECT_THAT(messages, HasSubstr("trips.txt:3: service_id: 'NOPE'"));
+}
+
+TEST(Import, ExtraDataWithUnknownStopIsRefused) {
+  TempDir dir;
+  write_file(dir.path() / "extra" / "stop_phrases.csv",
+             "stop_id,language,text\nSA,en,Transfer to Metro\nNOPE,en,Nowhere\n");
+  auto report = import_files(dir, small_feed(), dir / "extra");
+  EXPECT_FALSE(report.written);
+  EXPECT_THAT(all_messages(report.problems), HasSubstr("stop_phrases.csv:3: stop_id: 'NOPE'"));
+}
+
+// ---- hostile input: bounded memory, clear refusal ---------------------------------------------
+
+TEST(Import, ZipBombIsRefusedWithoutInflatingIt) {
+  TempDir dir;
+  std::string zip_path = dir / "bomb.zip";
+  {
+    int err = 0;
+    zip_t* z = zip_open(zip_path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &err);
+    ASSERT_NE(z, nullptr);
+    auto feed = small_feed();
+    // 64 MiB of one repeated line compresses to a few dozen KiB.
+    static std::string bomb = "stop_id,stop_name,stop_lat,stop_lon\n" + std::string(64 << 20, ' ');
+    feed["stops.txt"] = bomb;
+    for (const auto& [name, content] : feed) {
+      zip_source_t* src = zip_source_buffer(z, content.data(), content.size(), 0);
+      ASSERT_GE(zip_file_add(z, name.c_str(), src, ZIP_FL_OVERWRITE), 0);
+    }
+    ASSERT_EQ(zip_close(z), 0);
+  }
+  ImportOptions options;
+  options.feed = zip_path;
+  options.output = dir / "out.db";
+  options.limits.zip_ratio_from_bytes = 1 << 20;
+  auto report = import_feed(options);
+  EXPECT_FALSE(report.written);
+  EXPECT_THAT(all_messages(report.problems), HasSubstr("zip bomb"));
+
+  // Even without the ratio guard, the per-file budget stops inflation early.
+  options.limits.zip_ratio_from_bytes = UINT64_MAX;
+  options.limits.max_file_bytes = 8 << 20;
+  report = import_feed(options);
+  EXPECT_FALSE(report.written);
+  EXPECT_THAT(all_messages(report.problems), HasSubstr("stops.txt: larger than 8 MiB"));
+  EXPECT_FALSE(fs::exists(dir / "out.db"));
+}
+
+TEST(Import, HugeLineIsRefusedWithTheFileAndLine) {
+  TempDir dir;
+  auto files = small_feed();
+  files["routes.txt"] += "R2,A1,8," + std::string(200'000, 'x') + ",3\n";
+  auto report = import_files(dir, files);
+  EXPECT_FALSE(report.written);
+  EXPECT_THAT(all_messages(report.problems), HasSubstr("routes.txt:3: record longer than"));
+}
+
+TEST(Validate, FeedValidationKeepsNoBundle) {
+  TempDir dir;
+  write_feed(dir.path() / "feed", small_feed());
+  auto report = validate_feed(dir / "feed");
+  EXPECT_FALSE(report.problems.has_errors()) << all_messages(report.problems);
+  EXPECT_FALSE(report.written);
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 1);
+}
+
+}  // namespace
+}  // namespace stopcall::routes
