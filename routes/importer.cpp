@@ -1,10 +1,12 @@
 #include "routes/importer.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sodium.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -33,8 +35,7 @@ namespace {
 std::optional<long> parse_int(std::string_view s) {
   long v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || s.empty())
-    return std::nullopt;
+  if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
   return v;
 }
 
@@ -50,8 +51,7 @@ std::optional<double> parse_double(std::string_view s) {
 // GTFS time "H:MM:SS" or "HH:MM:SS", hours may exceed 24.
 std::optional<int> parse_time(std::string_view s) {
   auto c1 = s.find(':');
-  if (c1 == std::string_view::npos || s.size() != c1 + 6 || s[c1 + 3] != ':')
-    return std::nullopt;
+  if (c1 == std::string_view::npos || s.size() != c1 + 6 || s[c1 + 3] != ':') return std::nullopt;
   auto h = parse_int(s.substr(0, c1)), m = parse_int(s.substr(c1 + 1, 2)),
        sec = parse_int(s.substr(c1 + 4, 2));
   if (!h || !m || !sec || *h < 0 || *h > 200 || *m > 59 || *sec > 59 || *m < 0 || *sec < 0) {
@@ -61,11 +61,9 @@ std::optional<int> parse_time(std::string_view s) {
 }
 
 bool valid_date(std::string_view s) {
-  if (s.size() != 8)
-    return false;
+  if (s.size() != 8) return false;
   auto v = parse_int(s);
-  if (!v)
-    return false;
+  if (!v) return false;
   int y = static_cast<int>(*v / 10000), m = static_cast<int>(*v / 100 % 100),
       d = static_cast<int>(*v % 100);
   return y >= 1900 && y <= 2200 && m >= 1 && m <= 12 && d >= 1 && d <= 31;
@@ -88,8 +86,7 @@ std::string now_iso8601() {
 
 void fsync_path(const fs::path& path, bool directory) {
   int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
-  if (fd < 0)
-    return;
+  if (fd < 0) return;
   ::fsync(fd);
   ::close(fd);
 }
@@ -141,8 +138,7 @@ class Importer {
       problems_.error(opt_.feed, 0, "", "", e.what());
       return false;
     }
-    if (!check_required_files())
-      return false;
+    if (!check_required_files()) return false;
 
     db_ = sql::Db(db_path, sql::Db::Mode::create);
     // The file is private until renamed into place, so durability during the load buys nothing:
@@ -165,8 +161,7 @@ class Importer {
       read_stop_times();
       build_patterns_and_trips();
       read_translations();
-      if (!opt_.extra_dir.empty())
-        read_extra();
+      if (!opt_.extra_dir.empty()) read_extra();
       write_meta();
     } catch (const RouteError& e) {
       problems_.error(opt_.feed, 0, "", "", e.what());
@@ -192,8 +187,7 @@ class Importer {
                                             "stop_times.txt"};
     std::vector<std::string> missing;
     for (auto f : kRequired) {
-      if (!feed_->has(f))
-        missing.push_back(f);
+      if (!feed_->has(f)) missing.push_back(f);
     }
     if (!feed_->has("calendar.txt") && !feed_->has("calendar_dates.txt")) {
       missing.push_back("calendar.txt or calendar_dates.txt");
@@ -228,8 +222,7 @@ class Importer {
   void each_row(const std::string& file, std::initializer_list<std::string_view> required,
                 std::initializer_list<std::string_view> optional,
                 const std::function<void(const CsvReader&, const Cols&)>& row) {
-    if (!feed_->has(file))
-      return;
+    if (!feed_->has(file)) return;
     auto stream = feed_->open_file(file);
     try {
       CsvReader reader(*stream, file, opt_.limits.max_record_bytes);
@@ -305,8 +298,7 @@ class Importer {
                                             : "duplicate agency_id");
                  return;
                }
-               if (feed_lang_.empty())
-                 feed_lang_ = r.field(c["agency_lang"]);
+               if (feed_lang_.empty()) feed_lang_ = r.field(c["agency_lang"]);
                insert.bind(1, id).bind(2, name).bind(3, r.field(c["agency_url"]));
                insert.bind(4, r.field(c["agency_timezone"])).bind(5, r.field(c["agency_lang"]));
                insert.bind(6, static_cast<std::int64_t>(r.line())).run();
@@ -331,8 +323,7 @@ class Importer {
           StopRec s;
           s.id = need(r, c, "stop_id");
           s.line = r.line();
-          if (s.id.empty())
-            return;
+          if (s.id.empty()) return;
           auto lt = r.field(c["location_type"]);
           if (!lt.empty()) {
             auto v = parse_int(lt);
@@ -388,13 +379,10 @@ class Importer {
           }
           insert.bind(1, s.id).bind(2, r.field(c["stop_code"])).bind(3, name);
           auto tts = r.field(c["tts_stop_name"]);
-          if (!tts.empty())
-            insert.bind(4, tts);
-          if (s.position)
-            insert.bind(5, s.position->lat).bind(6, s.position->lon);
+          if (!tts.empty()) insert.bind(4, tts);
+          if (s.position) insert.bind(5, s.position->lat).bind(6, s.position->lon);
           insert.bind(7, s.location_type);
-          if (!s.parent.empty())
-            insert.bind(8, s.parent);
+          if (!s.parent.empty()) insert.bind(8, s.parent);
           insert.bind(9, static_cast<std::int64_t>(wheelchair));
           insert.bind(10, static_cast<std::int64_t>(r.line())).run();
           if (s.position) {
@@ -409,8 +397,7 @@ class Importer {
           ++counts_.stops;
         });
     for (const auto& s : stops_) {
-      if (unreliable_)
-        break;
+      if (unreliable_) break;
       if (!s.parent.empty() && !stop_index_.contains(s.parent)) {
         problems_.error("stops.txt", s.line, "parent_station", s.parent,
                         "stop " + s.id + " names a parent station that is not in stops.txt");
@@ -423,8 +410,7 @@ class Importer {
   void warn_stops_at_same_place() {
     std::vector<const StopRec*> located;
     for (const auto& s : stops_) {
-      if (s.position && s.location_type == 0)
-        located.push_back(&s);
+      if (s.position && s.location_type == 0) located.push_back(&s);
     }
     std::sort(located.begin(), located.end(),
               [](auto a, auto b) { return a->position->lat < b->position->lat; });
@@ -459,8 +445,7 @@ class Importer {
         {"agency_id", "route_short_name", "route_long_name", "route_color", "route_text_color"},
         [&](const CsvReader& r, const Cols& c) {
           std::string id(need(r, c, "route_id"));
-          if (id.empty())
-            return;
+          if (id.empty()) return;
           auto type_text = r.field(c["route_type"]);
           auto type = parse_int(type_text);
           if (!type || *type < 0) {
@@ -595,8 +580,7 @@ class Importer {
                t.route_id = need(r, c, "route_id");
                t.service_id = need(r, c, "service_id");
                t.line = r.line();
-               if (t.id.empty())
-                 return;
+               if (t.id.empty()) return;
                if (!routes_.contains(t.route_id)) {
                  problems_.error("trips.txt", r.line(), "route_id", t.route_id,
                                  "trip " + t.id + " names a route that is not in routes.txt");
@@ -700,8 +684,7 @@ class Importer {
                const char* names[2] = {"arrival_time", "departure_time"};
                for (int k = 0; k < 2; ++k) {
                  auto text = r.field(c[names[k]]);
-                 if (text.empty())
-                   continue;
+                 if (text.empty()) continue;
                  auto t = parse_time(text);
                  if (!t) {
                    problems_.error(file, r.line(), names[k], std::string(text),
@@ -710,18 +693,15 @@ class Importer {
                  }
                  times[k] = *t;
                }
-               if (times[0] < 0)
-                 times[0] = times[1];
-               if (times[1] < 0)
-                 times[1] = times[0];
+               if (times[0] < 0) times[0] = times[1];
+               if (times[1] < 0) times[1] = times[0];
                if (times[0] >= 0 && times[1] < times[0]) {
                  problems_.error(file, r.line(), "departure_time", format_time(times[1]),
                                  "departs before it arrives (" + format_time(times[0]) + ")");
                }
                auto pickup = r.field(c["pickup_type"]), drop_off = r.field(c["drop_off_type"]);
                insert.bind(1, trip_id).bind(2, static_cast<std::int64_t>(*seq)).bind(3, stop_id);
-               if (times[0] >= 0)
-                 insert.bind(4, times[0]).bind(5, times[1]);
+               if (times[0] >= 0) insert.bind(4, times[0]).bind(5, times[1]);
                insert.bind(6, static_cast<std::int64_t>(parse_int(pickup).value_or(0)));
                insert.bind(7, static_cast<std::int64_t>(parse_int(drop_off).value_or(0)));
                insert.bind(8, static_cast<std::int64_t>(r.line())).run();
@@ -736,8 +716,7 @@ class Importer {
   // Orders each trip's stops, checks them, groups trips with the same stops and shape into
   // patterns and places every pattern's stops along its shape.
   void build_patterns_and_trips() {
-    if (unreliable_)
-      return;
+    if (unreliable_) return;
     const std::string file = "stop_times.txt";
     auto insert_trip = db_.prepare(
         "INSERT INTO trips(trip_id,route_id,service_id,headsign,short_name,direction_id,block_id,"
@@ -774,10 +753,8 @@ class Importer {
                         "trip " + trip.id + ": the first and last stop must have times");
         ok = false;
       }
-      if (!check_times(trip))
-        ok = false;
-      if (!ok || problems_.has_errors())
-        continue;
+      if (!check_times(trip)) ok = false;
+      if (!ok || problems_.has_errors()) continue;
 
       // The pattern: same shape, same stops in the same order.
       std::string key = trip.shape_id + '\0';
@@ -798,8 +775,7 @@ class Importer {
         } else {
           for (const auto& p : shape_points_[shape_id])
             line_points.push_back({p.lat, p.lon});
-          if (used_shapes.insert(shape_id).second)
-            write_shape(shape_id, line_points, false);
+          if (used_shapes.insert(shape_id).second) write_shape(shape_id, line_points, false);
         }
         auto line = geo::Polyline::from_latlon(line_points);
         auto placed = geo::place_stops_in_order(line, stop_positions);
@@ -832,8 +808,7 @@ class Importer {
     }
     // Shapes no trip uses are still the depot's data: keep them.
     for (const auto& [id, pts] : shape_points_) {
-      if (used_shapes.contains(id))
-        continue;
+      if (used_shapes.contains(id)) continue;
       std::vector<LatLon> line_points;
       for (const auto& p : pts)
         line_points.push_back({p.lat, p.lon});
@@ -892,15 +867,13 @@ class Importer {
     blob.reserve(points.size() * 3);
     double along = 0;
     for (std::size_t i = 0; i < points.size(); ++i) {
-      if (i > 0)
-        along += geo::distance_m(points[i - 1], points[i]);
+      if (i > 0) along += geo::distance_m(points[i - 1], points[i]);
       blob.insert(blob.end(), {points[i].lat, points[i].lon, along});
     }
     insert_shape_->bind(1, id).bind(2, derived ? 1 : 0).bind(3, along);
     insert_shape_->bind_blob(4, blob.data(), blob.size() * sizeof(double)).run();
     ++counts_.shapes;
-    if (derived)
-      ++counts_.derived_shapes;
+    if (derived) ++counts_.derived_shapes;
   }
 
   // translations.txt in either form. The current form names table, field and record; the older
@@ -909,8 +882,7 @@ class Importer {
     auto insert = db_.prepare(
         "INSERT INTO translations(table_name,field_name,language,translation,record_id,"
         "record_sub_id,field_value) VALUES(?,?,?,?,?,?,?)");
-    if (!feed_->has("translations.txt"))
-      return;
+    if (!feed_->has("translations.txt")) return;
     bool old_form = false;
     {
       auto stream = feed_->open_file("translations.txt");
@@ -930,8 +902,7 @@ class Importer {
           [&](const CsvReader& r, const Cols& c) {
             auto id = need(r, c, "trans_id"), lang = need(r, c, "lang");
             auto text = need(r, c, "translation");
-            if (id.empty() || lang.empty() || text.empty())
-              return;
+            if (id.empty() || lang.empty() || text.empty()) return;
             for (auto [table, field] : kFields) {
               insert.bind(1, table).bind(2, field).bind(3, lang).bind(4, text).bind(7, id).run();
             }
@@ -948,8 +919,7 @@ class Importer {
              {"record_id", "record_sub_id", "field_value"}, [&](const CsvReader& r, const Cols& c) {
                auto table = need(r, c, "table_name"), field = need(r, c, "field_name");
                auto lang = need(r, c, "language"), text = need(r, c, "translation");
-               if (table.empty() || field.empty() || lang.empty() || text.empty())
-                 return;
+               if (table.empty() || field.empty() || lang.empty() || text.empty()) return;
                if (!kTables.contains(table)) {
                  problems_.warning("translations.txt", r.line(), "table_name", std::string(table),
                                    "not a GTFS table; ignored");
@@ -966,13 +936,10 @@ class Importer {
                                    "no such record in " + std::string(table) + ".txt");
                }
                insert.bind(1, table).bind(2, field).bind(3, lang).bind(4, text);
-               if (!record.empty())
-                 insert.bind(5, record);
+               if (!record.empty()) insert.bind(5, record);
                auto sub = r.field(c["record_sub_id"]);
-               if (!sub.empty())
-                 insert.bind(6, sub);
-               if (!value.empty())
-                 insert.bind(7, value);
+               if (!sub.empty()) insert.bind(6, sub);
+               if (!value.empty()) insert.bind(7, value);
                insert.run();
                languages_.insert(std::string(lang));
                ++counts_.translations;
@@ -981,14 +948,10 @@ class Importer {
 
   bool record_exists(std::string_view table, std::string_view id) const {
     std::string key(id);
-    if (table == "stops")
-      return stop_index_.contains(key);
-    if (table == "routes")
-      return routes_.contains(key);
-    if (table == "trips" || table == "stop_times")
-      return trip_index_.contains(key);
-    if (table == "agency")
-      return agencies_.contains(key);
+    if (table == "stops") return stop_index_.contains(key);
+    if (table == "routes") return routes_.contains(key);
+    if (table == "trips" || table == "stop_times") return trip_index_.contains(key);
+    if (table == "agency") return agencies_.contains(key);
     return true;
   }
 
@@ -998,8 +961,7 @@ class Importer {
     auto extra = FeedSource::open(opt_.extra_dir, opt_.limits);
     auto rows = [&](const std::string& file, std::initializer_list<std::string_view> required,
                     const std::function<void(const CsvReader&, const Cols&)>& row) {
-      if (!extra->has(file))
-        return;
+      if (!extra->has(file)) return;
       auto stream = extra->open_file(file);
       try {
         CsvReader reader(*stream, file, opt_.limits.max_record_bytes);
@@ -1024,8 +986,7 @@ class Importer {
          [&](const CsvReader& r, const Cols& c) {
            auto stop = r.field(c["stop_id"]), lang = r.field(c["language"]),
                 text = r.field(c["text"]);
-           if (!check_extra_row(r, stop, lang, text))
-             return;
+           if (!check_extra_row(r, stop, lang, text)) return;
            insert_phrase.bind(1, stop).bind(2, lang).bind(3, text).run();
            ++counts_.stop_phrases;
          });
@@ -1055,8 +1016,7 @@ class Importer {
            auto stop = r.field(c["stop_id"]), lang = r.field(c["language"]);
            auto text = r.field(c["text"]), purpose = r.field(c["purpose"]);
            auto file = r.field(c["file"]);
-           if (!check_extra_row(r, stop, lang, text))
-             return;
+           if (!check_extra_row(r, stop, lang, text)) return;
            if (purpose != "name" && purpose != "phrase") {
              problems_.error(r.file_name(), r.line(), "purpose", std::string(purpose),
                              "must be 'name' or 'phrase'");
@@ -1064,8 +1024,7 @@ class Importer {
            }
            fs::path path = fs::path(opt_.extra_dir) / std::string(file);
            std::string ext = path.extension().string();
-           if (!ext.empty())
-             ext.erase(0, 1);
+           if (!ext.empty()) ext.erase(0, 1);
            static const std::set<std::string> kFormats = {"wav", "ogg", "opus", "mp3", "flac"};
            if (!kFormats.contains(ext)) {
              problems_.error(r.file_name(), r.line(), "file", std::string(file),
@@ -1074,8 +1033,7 @@ class Importer {
            }
            std::ifstream in(path, std::ios::binary);
            std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-           if (!in.good() && !in.eof())
-             data.clear();
+           if (!in.good() && !in.eof()) data.clear();
            if (data.empty()) {
              problems_.error(r.file_name(), r.line(), "file", std::string(file),
                              "clip file is missing or empty");
@@ -1109,8 +1067,7 @@ class Importer {
   }
 
   void write_meta() {
-    if (feed_lang_.empty())
-      feed_lang_ = "und";
+    if (feed_lang_.empty()) feed_lang_ = "und";
     languages_.insert(feed_lang_);
     std::string langs;
     for (const auto& l : languages_)
@@ -1145,14 +1102,31 @@ class Importer {
 
 }  // namespace
 
+namespace {
+// Removes OUT.partial-PID files left by imports that were killed (their PID no longer runs).
+void remove_dead_partials(const fs::path& out) {
+  std::error_code ec;
+  const std::string prefix = out.filename().string() + ".partial-";
+  for (const auto& entry : fs::directory_iterator(out.parent_path(), ec)) {
+    std::string name = entry.path().filename().string();
+    if (!name.starts_with(prefix)) continue;
+    auto pid = parse_int(std::string_view(name).substr(prefix.size()));
+    if (pid && *pid > 0 && ::kill(static_cast<pid_t>(*pid), 0) != 0 && errno == ESRCH) {
+      fs::remove(entry.path(), ec);
+    }
+  }
+}
+}  // namespace
+
 ImportReport import_feed(const ImportOptions& options) {
   ImportReport report;
   fs::path out = fs::absolute(options.output);
   // Written aside under a name nobody opens, renamed into place only when complete: a failed or
-  // killed import never leaves a bundle that looks usable.
+  // killed import never leaves a bundle that looks usable, and never touches an existing one.
   fs::path partial = out;
   partial += ".partial-" + std::to_string(::getpid());
   std::error_code ec;
+  remove_dead_partials(out);
   fs::remove(partial, ec);
   bool ok = false;
   try {
@@ -1160,7 +1134,7 @@ ImportReport import_feed(const ImportOptions& options) {
     ok = importer.run(partial.string());
   } catch (const sql::Error& e) {
     fs::remove(partial, ec);
-    throw RouteError(Errc::install_failed, "cannot write " + out.string() + ": " + e.what());
+    throw RouteError(Errc::bundle_unwritable, "cannot write " + out.string() + ": " + e.what());
   } catch (...) {
     fs::remove(partial, ec);
     throw;
@@ -1173,7 +1147,7 @@ ImportReport import_feed(const ImportOptions& options) {
   fs::rename(partial, out, ec);
   if (ec) {
     fs::remove(partial, ec);
-    throw RouteError(Errc::install_failed, "cannot write " + out.string() + ": " + ec.message());
+    throw RouteError(Errc::bundle_unwritable, "cannot write " + out.string() + ": " + ec.message());
   }
   fsync_path(out.parent_path(), true);
   report.written = true;

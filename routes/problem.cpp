@@ -6,14 +6,11 @@ std::string Problem::to_string() const {
   std::string out = severity == Severity::error ? "error: " : "warning: ";
   if (!file.empty()) {
     out += file;
-    if (line > 0)
-      out += ":" + std::to_string(line);
+    if (line > 0) out += ":" + std::to_string(line);
     out += ": ";
   }
-  if (!field.empty())
-    out += field + ": ";
-  if (!value.empty())
-    out += "'" + value + "': ";
+  if (!field.empty()) out += field + ": ";
+  if (!value.empty()) out += "'" + value + "': ";
   out += message;
   return out;
 }
@@ -21,18 +18,15 @@ std::string Problem::to_string() const {
 void Problems::add(Problem p) {
   if (p.severity == Severity::error) {
     ++errors_;
-    if (kept_errors_ >= max_kept_)
-      return;
+    if (kept_errors_ >= max_kept_) return;
     ++kept_errors_;
   } else {
     ++warnings_;
-    if (kept_warnings_ >= max_kept_)
-      return;
+    if (kept_warnings_ >= max_kept_) return;
     ++kept_warnings_;
   }
   // Values are echoed to a terminal: keep them short.
-  if (p.value.size() > 80)
-    p.value = p.value.substr(0, 77) + "...";
+  if (p.value.size() > 80) p.value = p.value.substr(0, 77) + "...";
   kept_.push_back(std::move(p));
 }
 
@@ -72,6 +66,8 @@ class RouteCategory : public std::error_category {
         return "the key cannot be read";
       case Errc::install_failed:
         return "the route bundle could not be installed";
+      case Errc::bundle_unwritable:
+        return "the route bundle cannot be written";
       case Errc::nothing_to_roll_back:
         return "there is no previous route bundle to roll back to";
       case Errc::trip_not_found:

@@ -64,6 +64,7 @@ enum class Errc {
   signature_mismatch,    // the content does not match its signature, or another key signed it
   key_unreadable,        // a key file is missing or malformed
   install_failed,        // the bundle could not be installed; the active one is untouched
+  bundle_unwritable,     // the import's output cannot be written (disk full, no permission)
   nothing_to_roll_back,  // no previous bundle kept
   trip_not_found,
 };

@@ -2,6 +2,9 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <zip.h>
 
 #include "routes/bundle.hpp"
@@ -99,8 +102,7 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& info) {
       std::string name = info.param.input;
       for (auto& ch : name) {
-        if (!std::isalnum(static_cast<unsigned char>(ch)))
-          ch = '_';
+        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
       }
       return name;
     });
@@ -394,6 +396,58 @@ TEST(Import, HugeLineIsRefusedWithTheFileAndLine) {
   auto report = import_files(dir, files);
   EXPECT_FALSE(report.written);
   EXPECT_THAT(all_messages(report.problems), HasSubstr("routes.txt:3: record longer than"));
+}
+
+// kill -9 at any moment of an import: the bundle already at the output path stays intact, and the
+// next import clears what the killed one left.
+TEST(Import, KilledImportLeavesTheExistingBundleIntact) {
+  TempDir dir;
+  write_feed(dir.path() / "small", small_feed());
+  auto first = import_feed(options_for(dir / "small", dir / "out.db"));
+  ASSERT_TRUE(first.written);
+  std::string before;
+  {
+    std::ifstream in(dir / "out.db", std::ios::binary);
+    before.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  auto demo = options_for(source_dir() + "/routes/demo/shenzhen-101", dir / "out.db",
+                          source_dir() + "/routes/demo/shenzhen-101-extra");
+  int replaced = 0, kept = 0;
+  for (int delay_ms : {0, 2, 5, 10, 20, 40, 80, 160, 320, 640, 1280}) {
+    pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      import_feed(demo);
+      ::_exit(0);
+    }
+    ::usleep(delay_ms * 1000);
+    ::kill(child, SIGKILL);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    std::ifstream in(dir / "out.db", std::ios::binary);
+    std::string now((std::istreambuf_iterator<char>(in)), {});
+    if (now == before) {
+      ++kept;
+    } else {
+      // Replaced: then it is the complete new bundle.
+      auto bundle = Bundle::open(dir / "out.db");
+      EXPECT_EQ(bundle.summary().stops, 42);
+      EXPECT_EQ(bundle.load_trip("101-WD-E-0630").stops.size(), 14u);
+      ++replaced;
+      ASSERT_TRUE(import_feed(options_for(dir / "small", dir / "out.db")).written);
+      std::ifstream again(dir / "out.db", std::ios::binary);
+      before.assign(std::istreambuf_iterator<char>(again), {});
+    }
+  }
+  EXPECT_GT(kept, 0) << "no kill landed during the import";
+  auto next = import_feed(options_for(dir / "small", dir / "out.db"));
+  ASSERT_TRUE(next.written);
+  for (const auto& entry : fs::directory_iterator(dir.path())) {
+    EXPECT_EQ(entry.path().filename().string().find(".partial-"), std::string::npos)
+        << "left behind: " << entry.path();
+  }
+  std::cout << "[          ] kills that kept the old bundle: " << kept
+            << ", that came after the new one was complete: " << replaced << "\n";
 }
 
 TEST(Validate, FeedValidationKeepsNoBundle) {

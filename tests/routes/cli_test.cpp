@@ -1,0 +1,134 @@
+// The depot tool as depot staff use it: exit codes, messages and the whole import-sign-install
+// flow.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "test_feed.hpp"
+
+namespace stopcall::routes {
+namespace {
+
+using namespace stopcall::routes::testing;
+using ::testing::HasSubstr;
+
+struct Run {
+  int status = -1;
+  std::string out;  // stdout and stderr together
+};
+
+Run routes_tool(const std::string& args) {
+  std::string cmd = std::string(STOPCALL_BINARY_DIR) + "/routes/stopcall-routes " + args + " 2>&1";
+  Run run;
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  std::array<char, 4096> buf;
+  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), pipe))
+    run.out.append(buf.data(), n);
+  int status = ::pclose(pipe);
+  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+std::string demo_args() {
+  return source_dir() + "/routes/demo/shenzhen-101 --extra " + source_dir() +
+         "/routes/demo/shenzhen-101-extra";
+}
+
+TEST(Cli, RejectedImportExitsOneNamesTheProblemAndWritesNothing) {
+  STOPCALL_REQUIRE_SHARED_DATA();
+  TempDir dir;
+  auto run = routes_tool("import " + shared_data() + "/gtfs/edge-cases/undefined_stop -o " +
+                         (dir / "b.db"));
+  EXPECT_EQ(run.status, 1) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("error: stop_times.txt:11: stop_id: 'NADAR'"));
+  EXPECT_THAT(run.out, HasSubstr("no bundle written"));
+  EXPECT_FALSE(fs::exists(dir / "b.db"));
+}
+
+TEST(Cli, ValidateJsonListsWarningsWithFileLineAndValue) {
+  STOPCALL_REQUIRE_SHARED_DATA();
+  auto run = routes_tool("validate --json " + shared_data() + "/gtfs/edge-cases/duplicate_stop");
+  EXPECT_EQ(run.status, 0) << run.out;
+  auto j = nlohmann::json::parse(run.out);
+  EXPECT_EQ(j["usable"], true);
+  EXPECT_EQ(j["errors"], 0);
+  EXPECT_EQ(j["warnings"], 1);
+  EXPECT_EQ(j["problems"][0]["file"], "stops.txt");
+  EXPECT_EQ(j["problems"][0]["severity"], "warning");
+  EXPECT_EQ(j["problems"][0]["value"], "FROG");
+}
+
+TEST(Cli, UnknownSubcommandIsAUsageError) {
+  EXPECT_NE(routes_tool("frobnicate").status, 0);
+}
+
+TEST(Cli, DepotToBusFlowWithTamperRefusalAndRollback) {
+  TempDir dir;
+  ASSERT_EQ(
+      routes_tool("keygen --secret " + (dir / "depot.key") + " --public " + (dir / "depot.pub"))
+          .status,
+      0);
+  auto imported = routes_tool("import " + demo_args() + " -o " + (dir / "v1.db"));
+  ASSERT_EQ(imported.status, 0) << imported.out;
+  EXPECT_THAT(imported.out, HasSubstr("42 stops"));
+
+  // Unsigned: the bus refuses it.
+  auto unsigned_install = routes_tool("install " + (dir / "v1.db") + " --into " + (dir / "bus") +
+                                      " --pubkey " + (dir / "depot.pub"));
+  EXPECT_EQ(unsigned_install.status, 1);
+  EXPECT_THAT(unsigned_install.out, HasSubstr("not signed"));
+  EXPECT_FALSE(fs::exists(dir.path() / "bus" / "active.db"));
+
+  // No key at all: refused too, with what to do.
+  auto keyless = routes_tool("install " + (dir / "v1.db") + " --into " + (dir / "bus"));
+  EXPECT_EQ(keyless.status, 1);
+  EXPECT_THAT(keyless.out, HasSubstr("trusted.pub"));
+
+  ASSERT_EQ(routes_tool("sign " + (dir / "v1.db") + " --key " + (dir / "depot.key")).status, 0);
+  EXPECT_EQ(routes_tool("verify " + (dir / "v1.db") + " --pubkey " + (dir / "depot.pub")).status,
+            0);
+  auto installed = routes_tool("install " + (dir / "v1.db") + " --into " + (dir / "bus") +
+                               " --pubkey " + (dir / "depot.pub"));
+  ASSERT_EQ(installed.status, 0) << installed.out;
+
+  auto trip = routes_tool("inspect " + (dir.path() / "bus" / "active.db").string() +
+                          " --trip 101-WD-E-0630");
+  EXPECT_EQ(trip.status, 0);
+  EXPECT_THAT(trip.out, HasSubstr("Grand Theater"));
+  EXPECT_THAT(trip.out, HasSubstr("車公廟"));
+
+  // A second version, then a tampered copy that must not replace it.
+  ASSERT_EQ(routes_tool("import " + demo_args() + " -o " + (dir / "v2.db")).status, 0);
+  ASSERT_EQ(routes_tool("sign " + (dir / "v2.db") + " --key " + (dir / "depot.key")).status, 0);
+  ASSERT_EQ(routes_tool("install " + (dir / "v2.db") + " --into " + (dir / "bus") + " --pubkey " +
+                        (dir / "depot.pub"))
+                .status,
+            0);
+  fs::copy_file(dir / "v2.db", dir / "evil.db");
+  {
+    std::fstream f(dir / "evil.db", std::ios::in | std::ios::out | std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(f)), {});
+    auto at = bytes.find("Grand Theater");
+    ASSERT_NE(at, std::string::npos);
+    f.seekp(static_cast<std::streamoff>(at));
+    f.write("Grand Thxater", 13);
+  }
+  auto tampered = routes_tool("install " + (dir / "evil.db") + " --into " + (dir / "bus") +
+                              " --pubkey " + (dir / "depot.pub"));
+  EXPECT_EQ(tampered.status, 1);
+  EXPECT_THAT(tampered.out, HasSubstr("evil.db"));
+  auto still =
+      routes_tool("inspect " + (dir.path() / "bus" / "active.db").string() + " --stop DJY-E");
+  EXPECT_THAT(still.out, HasSubstr("Grand Theater"));
+
+  auto rolled = routes_tool("rollback --into " + (dir / "bus"));
+  EXPECT_EQ(rolled.status, 0) << rolled.out;
+  EXPECT_TRUE(fs::exists(dir.path() / "bus" / "previous.db"));
+}
+
+}  // namespace
+}  // namespace stopcall::routes
