@@ -41,8 +41,7 @@ struct Bundle::Impl {
   // the record's own value is the feed language's name.
   void names_for(Names& names, std::string_view table, std::string_view field,
                  std::string_view record_id, std::string_view value) {
-    if (!value.empty())
-      names[feed_lang] = std::string(value);
+    if (!value.empty()) names[feed_lang] = std::string(value);
     if (!value.empty()) {
       translation_by_value->bind(1, table).bind(2, field).bind(3, value);
       while (translation_by_value->step()) {
@@ -160,20 +159,15 @@ BundleSummary Bundle::summary() const {
   auto meta = db.prepare("SELECT key,value FROM bundle_meta");
   while (meta.step()) {
     auto key = meta.text_view(0);
-    if (key == "feed_version")
-      s.feed_version = meta.text(1);
-    if (key == "feed_publisher")
-      s.feed_publisher = meta.text(1);
-    if (key == "imported_at")
-      s.imported_at = meta.text(1);
-    if (key == "source")
-      s.source = meta.text(1);
+    if (key == "feed_version") s.feed_version = meta.text(1);
+    if (key == "feed_publisher") s.feed_publisher = meta.text(1);
+    if (key == "imported_at") s.imported_at = meta.text(1);
+    if (key == "source") s.source = meta.text(1);
     if (key == "languages") {
       std::string all = meta.text(1);
       for (std::size_t start = 0; start < all.size();) {
         auto comma = all.find(',', start);
-        if (comma == std::string::npos)
-          comma = all.size();
+        if (comma == std::string::npos) comma = all.size();
         s.languages.push_back(all.substr(start, comma - start));
         start = comma + 1;
       }
@@ -201,8 +195,7 @@ Route Bundle::load_route(const std::string& route_id) const {
   auto q = impl_->db.prepare(
       "SELECT agency_id,short_name,long_name,type,color,text_color FROM routes WHERE route_id=?");
   q.bind(1, route_id);
-  if (!q.step())
-    throw RouteError(Errc::trip_not_found, "no route " + route_id + " in the bundle");
+  if (!q.step()) throw RouteError(Errc::trip_not_found, "no route " + route_id + " in the bundle");
   Route r;
   r.id = route_id;
   r.agency_id = q.text(0);
@@ -229,8 +222,7 @@ Trip Bundle::load_trip(const std::string& trip_id) const {
       "t.pattern_id,s.derived,s.points FROM trips t LEFT JOIN shapes s USING(shape_id) "
       "WHERE t.trip_id=?");
   q.bind(1, trip_id);
-  if (!q.step())
-    throw RouteError(Errc::trip_not_found, "no trip " + trip_id + " in the bundle");
+  if (!q.step()) throw RouteError(Errc::trip_not_found, "no trip " + trip_id + " in the bundle");
   Trip trip;
   trip.id = trip_id;
   std::string route_id = q.text(0);
@@ -334,13 +326,11 @@ std::vector<NearbyStop> Bundle::stops_near(LatLon point, double radius_m, int li
     s.stop_id = q.text(0);
     s.position = {q.real(1), q.real(2)};
     s.distance_m = geo::distance_m(point, s.position);
-    if (s.distance_m <= radius_m)
-      out.push_back(std::move(s));
+    if (s.distance_m <= radius_m) out.push_back(std::move(s));
   }
   std::sort(out.begin(), out.end(),
             [](const NearbyStop& a, const NearbyStop& b) { return a.distance_m < b.distance_m; });
-  if (out.size() > static_cast<std::size_t>(limit))
-    out.resize(limit);
+  if (out.size() > static_cast<std::size_t>(limit)) out.resize(limit);
   for (auto& s : out)
     s.names = impl_->stop(s.stop_id).names;
   return out;
@@ -349,8 +339,7 @@ std::vector<NearbyStop> Bundle::stops_near(LatLon point, double radius_m, int li
 std::pair<std::string, std::string> Bundle::clip(const std::string& sha256) const {
   auto q = impl_->db.prepare("SELECT data,format FROM clips WHERE sha256=?");
   q.bind(1, sha256);
-  if (!q.step())
-    throw RouteError(Errc::bundle_unreadable, "no clip " + sha256 + " in the bundle");
+  if (!q.step()) throw RouteError(Errc::bundle_unreadable, "no clip " + sha256 + " in the bundle");
   return {std::string(q.blob(0)), q.text(1)};
 }
 

@@ -19,26 +19,19 @@ std::optional<std::size_t> first_invalid_utf8(std::string_view text) {
       len = 2;
     } else if (c >= 0xE0 && c <= 0xEF) {
       len = 3;
-      if (c == 0xE0)
-        lo = 0xA0;  // no overlong forms
-      if (c == 0xED)
-        hi = 0x9F;  // no surrogates
+      if (c == 0xE0) lo = 0xA0;  // no overlong forms
+      if (c == 0xED) hi = 0x9F;  // no surrogates
     } else if (c >= 0xF0 && c <= 0xF4) {
       len = 4;
-      if (c == 0xF0)
-        lo = 0x90;
-      if (c == 0xF4)
-        hi = 0x8F;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
     } else {
       return i;
     }
-    if (i + len > n)
-      return i;
-    if (s[i + 1] < lo || s[i + 1] > hi)
-      return i;
+    if (i + len > n) return i;
+    if (s[i + 1] < lo || s[i + 1] > hi) return i;
     for (std::size_t k = 2; k < len; ++k) {
-      if ((s[i + k] & 0xC0) != 0x80)
-        return i;
+      if ((s[i + k] & 0xC0) != 0x80) return i;
     }
     i += len;
   }
@@ -50,8 +43,7 @@ CsvReader::CsvReader(ByteStream& stream, std::string file_name, std::size_t max_
       file_name_(std::move(file_name)),
       max_record_bytes_(max_record_bytes),
       buffer_(1 << 16) {
-  if (!read_record())
-    return;
+  if (!read_record()) return;
   for (std::size_t i = 0; i + 1 < offsets_.size(); ++i) {
     std::string name(field(static_cast<int>(i)));
     header_.push_back(name);
@@ -65,8 +57,7 @@ int CsvReader::column(std::string_view name) const {
 }
 
 std::string_view CsvReader::field(int column) const {
-  if (column < 0 || static_cast<std::size_t>(column) + 1 >= offsets_.size())
-    return {};
+  if (column < 0 || static_cast<std::size_t>(column) + 1 >= offsets_.size()) return {};
   return std::string_view(data_).substr(offsets_[column], offsets_[column + 1] - offsets_[column]);
 }
 
@@ -75,8 +66,7 @@ void CsvReader::fail(const std::string& message) const {
 }
 
 bool CsvReader::fill() {
-  if (eof_)
-    return false;
+  if (eof_) return false;
   end_ = stream_.read(buffer_.data(), buffer_.size());
   pos_ = 0;
   if (first_chunk_) {
@@ -87,16 +77,14 @@ bool CsvReader::fill() {
       pos_ = 3;
     }
   }
-  if (end_ == 0)
-    eof_ = true;
+  if (end_ == 0) eof_ = true;
   return end_ > 0;
 }
 
 bool CsvReader::next() {
   while (read_record()) {
     // Blank lines between records carry nothing; skip them.
-    if (offsets_.size() == 2 && offsets_[1] == 0)
-      continue;
+    if (offsets_.size() == 2 && offsets_[1] == 0) continue;
     return true;
   }
   return false;
@@ -126,27 +114,23 @@ bool CsvReader::read_record() {
   };
 
   for (;;) {
-    if (pos_ == end_ && !fill())
-      break;
+    if (pos_ == end_ && !fill()) break;
     char c = buffer_[pos_];
     if (state == State::after_cr) {
       // CRLF is one line end; a lone CR is a line end too (old Mac files, mixed feeds).
-      if (c == '\n')
-        ++pos_;
+      if (c == '\n') ++pos_;
       break;
     }
     ++pos_;
     any = true;
-    if (c == '\0')
-      fail("NUL byte in the file (damaged or not a text file)");
+    if (c == '\0') fail("NUL byte in the file (damaged or not a text file)");
     if (data_.size() > max_record_bytes_) {
       fail("record longer than " + std::to_string(max_record_bytes_) +
            " bytes (damaged file or missing line ends)");
     }
     switch (state) {
       case State::field_start:
-        if (c == ' ' || c == '\t')
-          break;  // leading spaces are not part of the value
+        if (c == ' ' || c == '\t') break;  // leading spaces are not part of the value
         if (c == '"') {
           state = State::quoted;
           quote_line = line_;
@@ -174,8 +158,7 @@ bool CsvReader::read_record() {
         if (c == '"') {
           state = State::quote_in_quoted;
         } else {
-          if (c == '\n')
-            ++line_;
+          if (c == '\n') ++line_;
           data_.push_back(c);
         }
         break;
@@ -209,8 +192,7 @@ bool CsvReader::read_record() {
     record_line_ = quote_line;
     fail("a quoted field is never closed");
   }
-  if (!any)
-    return false;
+  if (!any) return false;
   // The input ended without a line end: close the last field.
   if (state == State::field_start || state == State::unquoted) {
     end_field();

@@ -80,8 +80,7 @@ class FolderFeed final : public FeedSource {
   std::vector<std::string> files() const override {
     std::vector<std::string> out;
     for (const auto& entry : fs::directory_iterator(path_)) {
-      if (entry.is_regular_file())
-        out.push_back(entry.path().filename().string());
+      if (entry.is_regular_file()) out.push_back(entry.path().filename().string());
     }
     std::sort(out.begin(), out.end());
     return out;
@@ -122,7 +121,12 @@ class ZipFeed final : public FeedSource {
       zip_error_fini(&error);
       throw RouteError(Errc::feed_unreadable, msg);
     }
-    index_members();
+    try {
+      index_members();
+    } catch (...) {
+      zip_discard(zip_);  // the destructor does not run for a throwing constructor
+      throw;
+    }
   }
   ~ZipFeed() override { zip_discard(zip_); }
 
@@ -136,8 +140,7 @@ class ZipFeed final : public FeedSource {
   std::unique_ptr<ByteStream> open_file(const std::string& name) override {
     auto it = std::find_if(members_.begin(), members_.end(),
                            [&](const Member& m) { return m.name == name; });
-    if (it == members_.end())
-      throw RouteError(Errc::feed_unreadable, name + ": not in the feed");
+    if (it == members_.end()) throw RouteError(Errc::feed_unreadable, name + ": not in the feed");
     zip_file_t* file = zip_fopen_index(zip_, it->index, 0);
     if (!file) {
       throw RouteError(Errc::feed_unreadable, name + ": " + zip_strerror(zip_));
@@ -157,11 +160,9 @@ class ZipFeed final : public FeedSource {
     std::vector<std::pair<std::string, zip_uint64_t>> all;
     for (zip_int64_t i = 0; i < count; ++i) {
       zip_stat_t st;
-      if (zip_stat_index(zip_, i, 0, &st) != 0 || !(st.valid & ZIP_STAT_NAME))
-        continue;
+      if (zip_stat_index(zip_, i, 0, &st) != 0 || !(st.valid & ZIP_STAT_NAME)) continue;
       std::string name = st.name;
-      if (name.empty() || name.back() == '/' || name.starts_with("__MACOSX/"))
-        continue;
+      if (name.empty() || name.back() == '/' || name.starts_with("__MACOSX/")) continue;
       if ((st.valid & ZIP_STAT_SIZE) && (st.valid & ZIP_STAT_COMP_SIZE) && st.comp_size > 0 &&
           st.size >= limits_.zip_ratio_from_bytes &&
           st.size / st.comp_size > limits_.max_zip_ratio) {
@@ -181,8 +182,7 @@ class ZipFeed final : public FeedSource {
         all_in_one_folder = false;
         break;
       }
-      if (folder.empty())
-        folder = f;
+      if (folder.empty()) folder = f;
       if (f != folder) {
         all_in_one_folder = false;
         break;
@@ -211,8 +211,7 @@ std::unique_ptr<FeedSource> FeedSource::open(const std::string& path, const Feed
   if (ec || !fs::exists(status)) {
     throw RouteError(Errc::feed_unreadable, path + ": no such file or folder");
   }
-  if (fs::is_directory(status))
-    return std::make_unique<FolderFeed>(path, limits);
+  if (fs::is_directory(status)) return std::make_unique<FolderFeed>(path, limits);
   return std::make_unique<ZipFeed>(path, limits);
 }
 

@@ -24,16 +24,14 @@ SegmentProjection project_on_segment(XY p, XY a, XY b, double a_along, std::size
 
 Polyline Polyline::from_latlon(const std::vector<LatLon>& pts) {
   Polyline line;
-  if (pts.empty())
-    return line;
+  if (pts.empty()) return line;
   line.projection = LocalProjection(pts.front());
   line.points.reserve(pts.size());
   line.along.reserve(pts.size());
   double total = 0;
   for (std::size_t i = 0; i < pts.size(); ++i) {
     XY xy = line.projection.to_xy(pts[i]);
-    if (i > 0)
-      total += std::hypot(xy.x - line.points.back().x, xy.y - line.points.back().y);
+    if (i > 0) total += std::hypot(xy.x - line.points.back().x, xy.y - line.points.back().y);
     line.points.push_back(xy);
     line.along.push_back(total);
   }
@@ -65,8 +63,7 @@ std::vector<SegmentProjection> candidates(const Polyline& line, XY p) {
     double here = per_segment[i].offset_m;
     bool left_ok = i == 0 || here <= per_segment[i - 1].offset_m;
     bool right_ok = i + 1 == per_segment.size() || here < per_segment[i + 1].offset_m;
-    if (left_ok && right_ok && here <= keep_within)
-      all.push_back(per_segment[i]);
+    if (left_ok && right_ok && here <= keep_within) all.push_back(per_segment[i]);
   }
   if (all.empty()) {
     all.push_back(*std::min_element(per_segment.begin(), per_segment.end(),
@@ -80,8 +77,7 @@ std::vector<SegmentProjection> candidates(const Polyline& line, XY p) {
 std::vector<SegmentProjection> place_stops_in_order(const Polyline& line,
                                                     const std::vector<LatLon>& stops) {
   std::vector<SegmentProjection> out(stops.size());
-  if (stops.empty() || line.points.empty())
-    return out;
+  if (stops.empty() || line.points.empty()) return out;
   // Dynamic programming over candidates: cost = sum of offsets, with along_m non-decreasing.
   // A stop that cannot be placed after its predecessor falls back to the predecessor's position.
   std::vector<std::vector<SegmentProjection>> cand(stops.size());
@@ -98,8 +94,7 @@ std::vector<SegmentProjection> place_stops_in_order(const Polyline& line,
         continue;
       }
       for (std::size_t p = 0; p < cand[s - 1].size(); ++p) {
-        if (cost[s - 1][p] == kInf || cand[s - 1][p].along_m > cand[s][c].along_m + 1e-6)
-          continue;
+        if (cost[s - 1][p] == kInf || cand[s - 1][p].along_m > cand[s][c].along_m + 1e-6) continue;
         double total = cost[s - 1][p] + cand[s][c].offset_m;
         if (total < cost[s][c]) {
           cost[s][c] = total;
@@ -125,8 +120,7 @@ std::vector<SegmentProjection> place_stops_in_order(const Polyline& line,
   int c = static_cast<int>(std::min_element(cost[s].begin(), cost[s].end()) - cost[s].begin());
   for (;; --s) {
     out[s] = cand[s][c];
-    if (s == 0)
-      break;
+    if (s == 0) break;
     c = back[s][c];
   }
   return out;

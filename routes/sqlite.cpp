@@ -50,8 +50,7 @@ Db::~Db() {
 }
 
 void Db::close() {
-  if (db_)
-    sqlite3_close_v2(db_);
+  if (db_) sqlite3_close_v2(db_);
   db_ = nullptr;
 }
 
@@ -78,13 +77,11 @@ int Db::user_version() {
 Stmt::Stmt(sqlite3* db, std::string_view sql) {
   int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()),
                               SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
-  if (rc != SQLITE_OK)
-    fail(db, rc, "cannot prepare '" + std::string(sql.substr(0, 60)) + "'");
+  if (rc != SQLITE_OK) fail(db, rc, "cannot prepare '" + std::string(sql.substr(0, 60)) + "'");
 }
 
 void Stmt::check(int rc, const char* what) {
-  if (rc != SQLITE_OK)
-    fail(sqlite3_db_handle(stmt_), rc, what);
+  if (rc != SQLITE_OK) fail(sqlite3_db_handle(stmt_), rc, what);
 }
 
 Stmt& Stmt::bind(int i, std::string_view text) {
@@ -111,10 +108,8 @@ Stmt& Stmt::bind_null(int i) {
 
 bool Stmt::step() {
   int rc = sqlite3_step(stmt_);
-  if (rc == SQLITE_ROW)
-    return true;
-  if (rc == SQLITE_DONE)
-    return false;
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
   std::string sql = sqlite3_sql(stmt_) ? sqlite3_sql(stmt_) : "";
   sqlite3_reset(stmt_);
   fail(sqlite3_db_handle(stmt_), rc, "'" + sql.substr(0, 60) + "'");
@@ -137,15 +132,13 @@ std::string Stmt::text(int col) const {
 
 std::string_view Stmt::text_view(int col) const {
   auto p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
-  if (!p)
-    return {};
+  if (!p) return {};
   return {p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))};
 }
 
 std::string_view Stmt::blob(int col) const {
   auto p = static_cast<const char*>(sqlite3_column_blob(stmt_, col));
-  if (!p)
-    return {};
+  if (!p) return {};
   return {p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))};
 }
 

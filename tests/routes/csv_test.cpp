@@ -38,8 +38,7 @@ std::vector<std::vector<std::string>> read_all(const std::string& text,
       row.emplace_back(reader.field(static_cast<int>(i)));
     }
     rows.push_back(row);
-    if (lines)
-      lines->push_back(reader.line());
+    if (lines) lines->push_back(reader.line());
   }
   return rows;
 }
