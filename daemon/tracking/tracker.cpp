@@ -1,0 +1,774 @@
+#include "daemon/tracking/tracker.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+
+#include <boost/geometry/geometries/box.hpp>
+#include <boost/geometry/geometries/point.hpp>
+#include <boost/geometry/index/rtree.hpp>
+#include <boost/geometry/strategies/index/cartesian.hpp>
+#include <boost/geometry/strategies/relate/cartesian.hpp>
+
+#include "routes/geo.hpp"
+
+namespace stopcall::tracking {
+
+namespace bg = boost::geometry;
+namespace bgi = boost::geometry::index;
+using routes::geo::XY;
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr int kScanLimit = 64;                 // windows with more segments use the R-tree
+constexpr double kAlongWeight = 0.25;          // candidate cost per metre from the prediction
+constexpr double kHeadingPenaltyM = 40.0;      // candidate cost when driving against the shape
+constexpr double kMinSigmaM = 2.0;             // smallest measurement sigma we believe
+constexpr double kConfirmSlackM = 20.0;        // consistency slack between confirming fixes
+constexpr double kMaxIntervalS = 10.0;         // fix interval estimate is capped at this
+constexpr double kLostTimeoutIntervals = 2.2;  // the lost timeout is at least this many intervals
+
+double seconds(Time a, Time b) {
+  return std::chrono::duration<double>(a - b).count();
+}
+
+using BPoint = bg::model::point<double, 2, bg::cs::cartesian>;
+using BBox = bg::model::box<BPoint>;
+using RValue = std::pair<BBox, std::uint32_t>;
+using RTree = bgi::rtree<RValue, bgi::quadratic<16>>;
+
+enum class Policy {
+  nearest,  // least cost: offset + distance from the prediction (+ heading penalty)
+  first,    // the closest point of the first pass (smallest along) within the radius, heading
+            // along the shape
+  closest,  // (second step of `first`) least offset within the radius, heading along the shape
+};
+
+}  // namespace
+
+struct Tracker::Match {
+  bool found = false;
+  double along = 0;
+  double offset = kInf;      // of the chosen candidate
+  double min_offset = kInf;  // distance to the nearest part of the shape inside the window
+  bool heading_ok = true;
+  std::size_t segment = 0;
+};
+
+struct Tracker::Geometry {
+  routes::geo::Polyline line;
+  std::vector<double> ux, uy;  // unit direction of each segment (0, 0 when degenerate)
+  RTree rtree;
+  std::vector<RValue> scratch;  // query results, reused (no allocation per fix)
+
+  std::size_t segments() const { return line.points.size() - 1; }
+
+  // The segment index containing distance `d` (clamped to the valid range).
+  std::size_t segment_at(double d) const {
+    auto it = std::upper_bound(line.along.begin(), line.along.end(), d);
+    auto i = static_cast<std::size_t>(std::max<std::ptrdiff_t>(0, it - line.along.begin() - 1));
+    return std::min(i, segments() - 1);
+  }
+
+  XY point_at(double d) const {
+    std::size_t i = segment_at(d);
+    double len = line.along[i + 1] - line.along[i];
+    double t = len > 0 ? std::clamp((d - line.along[i]) / len, 0.0, 1.0) : 0;
+    const XY& a = line.points[i];
+    const XY& b = line.points[i + 1];
+    return {a.x + t * (b.x - a.x), a.y + t * (b.y - a.y)};
+  }
+
+  // Projects p onto the part of segment i that lies within [lo, hi] along the shape.
+  void consider(std::size_t i, XY p, double lo, double hi, double pred, const XY* heading,
+                double heading_cos, double radius, Policy policy, Match& best,
+                double& best_cost) const {
+    double a0 = line.along[i], a1 = line.along[i + 1];
+    if (a1 < lo || a0 > hi) return;
+    const XY& a = line.points[i];
+    const XY& b = line.points[i + 1];
+    auto proj = routes::geo::project_on_segment(p, a, b, a0, i);
+    if (proj.along_m < lo || proj.along_m > hi) {
+      double len = a1 - a0;
+      double d = std::clamp(proj.along_m, lo, hi);
+      double t = len > 0 ? std::clamp((d - a0) / len, 0.0, 1.0) : 0;
+      double cx = a.x + t * (b.x - a.x), cy = a.y + t * (b.y - a.y);
+      proj.along_m = a0 + t * len;
+      proj.offset_m = std::hypot(p.x - cx, p.y - cy);
+    }
+    best.min_offset = std::min(best.min_offset, proj.offset_m);
+    bool heading_ok = heading == nullptr || (ux[i] == 0 && uy[i] == 0) ||
+                      ux[i] * heading->x + uy[i] * heading->y >= heading_cos;
+    double cost;
+    if (policy == Policy::nearest) {
+      cost = proj.offset_m + kAlongWeight * std::abs(proj.along_m - pred) +
+             (heading_ok ? 0.0 : kHeadingPenaltyM);
+    } else {
+      if (proj.offset_m > radius || !heading_ok) return;
+      cost = policy == Policy::first ? proj.along_m : proj.offset_m;
+    }
+    if (cost < best_cost) {
+      best_cost = cost;
+      best.found = true;
+      best.along = proj.along_m;
+      best.offset = proj.offset_m;
+      best.heading_ok = heading_ok;
+      best.segment = i;
+    }
+  }
+
+  // Best candidate for p within [lo, hi] along the shape. Small windows are scanned segment by
+  // segment (exact); large ones (acquisition, after outages and detours) ask the R-tree for the
+  // segments within `radius` of p.
+  Match match(XY p, double lo, double hi, double pred, const XY* heading, double heading_cos,
+              double radius, Policy policy) {
+    Match best;
+    double best_cost = kInf;
+    std::size_t i0 = segment_at(lo), i1 = segment_at(hi);
+    if (i1 < i0) return best;
+    const bool scan = i1 - i0 < static_cast<std::size_t>(kScanLimit);
+    if (!scan) {
+      scratch.clear();
+      BBox box(BPoint(p.x - radius, p.y - radius), BPoint(p.x + radius, p.y + radius));
+      rtree.query(bgi::intersects(box), std::back_inserter(scratch));
+    }
+    auto each = [&](double from, double to, Policy pol) {
+      if (scan) {
+        for (std::size_t i = i0; i <= i1; ++i)
+          consider(i, p, from, to, pred, heading, heading_cos, radius, pol, best, best_cost);
+        return;
+      }
+      for (const auto& v : scratch) {
+        if (v.second >= i0 && v.second <= i1)
+          consider(v.second, p, from, to, pred, heading, heading_cos, radius, pol, best, best_cost);
+      }
+    };
+    each(lo, hi, policy);
+    if (policy == Policy::first && best.found) {
+      // The first pass starts at best.along; its closest point lies within 2 radii of that.
+      double from = best.along, min_offset = best.min_offset;
+      best = {};
+      best_cost = kInf;
+      each(from, std::min(hi, from + 2 * radius), Policy::closest);
+      best.min_offset = min_offset;
+    }
+    return best;
+  }
+};
+
+std::string_view state_name(TrackerState state) {
+  switch (state) {
+    case TrackerState::waiting:
+      return "waiting";
+    case TrackerState::tracking:
+      return "tracking";
+    case TrackerState::degraded:
+      return "degraded";
+    case TrackerState::off_route:
+      return "off_route";
+    case TrackerState::ended:
+      return "ended";
+  }
+  return "unknown";
+}
+
+Tracker::Tracker(const routes::Trip& trip, TrackerConfig config)
+    : cfg_(config), geo_(std::make_unique<Geometry>()), trip_id_(trip.id) {
+  if (trip.stops.empty()) throw std::invalid_argument("trip " + trip.id + " has no stops");
+  std::vector<routes::LatLon> points;
+  bool from_stops = trip.shape.size() < 2;
+  if (from_stops) {
+    for (const auto& s : trip.stops)
+      points.push_back(s.stop.position);
+  } else {
+    points.reserve(trip.shape.size());
+    for (const auto& p : trip.shape)
+      points.push_back(p.position);
+  }
+  geo_->line = routes::geo::Polyline::from_latlon(points);
+  if (geo_->line.points.size() < 2 || !(geo_->line.length() > 0))
+    throw std::invalid_argument("trip " + trip.id + " has neither a shape nor two stops apart");
+
+  const auto& line = geo_->line;
+  std::vector<RValue> values;
+  values.reserve(geo_->segments());
+  geo_->ux.resize(geo_->segments());
+  geo_->uy.resize(geo_->segments());
+  for (std::size_t i = 0; i < geo_->segments(); ++i) {
+    const XY& a = line.points[i];
+    const XY& b = line.points[i + 1];
+    double len = line.along[i + 1] - line.along[i];
+    geo_->ux[i] = len > 0 ? (b.x - a.x) / len : 0;
+    geo_->uy[i] = len > 0 ? (b.y - a.y) / len : 0;
+    values.emplace_back(BBox(BPoint(std::min(a.x, b.x), std::min(a.y, b.y)),
+                             BPoint(std::max(a.x, b.x), std::max(a.y, b.y))),
+                        static_cast<std::uint32_t>(i));
+  }
+  geo_->rtree = RTree(values.begin(), values.end());  // bulk-loaded
+  geo_->scratch.reserve(64);
+
+  const std::size_t n = trip.stops.size();
+  stop_ids_.reserve(n);
+  stop_seq_.reserve(n);
+  stop_d_.reserve(n);
+  bool all_zero = true;
+  for (const auto& ts : trip.stops) {
+    stop_ids_.push_back(ts.stop.id);
+    stop_seq_.push_back(ts.stop_sequence);
+    all_zero = all_zero && ts.distance_m == 0;
+  }
+  if (from_stops) {
+    // The shape is the stops themselves: each stop is its own vertex.
+    stop_d_ = line.along;
+  } else if (all_zero && n > 1) {
+    std::vector<routes::LatLon> positions;
+    for (const auto& ts : trip.stops)
+      positions.push_back(ts.stop.position);
+    for (const auto& placed : routes::geo::place_stops_in_order(line, positions))
+      stop_d_.push_back(placed.along_m);
+  } else {
+    for (const auto& ts : trip.stops)
+      stop_d_.push_back(std::isfinite(ts.distance_m) ? ts.distance_m : 0);
+  }
+  double floor = 0;
+  for (double& d : stop_d_) {
+    d = std::clamp(d, floor, line.length());
+    floor = d;
+  }
+}
+
+Tracker::~Tracker() = default;
+Tracker::Tracker(Tracker&&) noexcept = default;
+Tracker& Tracker::operator=(Tracker&&) noexcept = default;
+
+double Tracker::length_m() const {
+  return geo_->line.length();
+}
+
+std::optional<int> Tracker::next_stop_index() const {
+  const int n = static_cast<int>(stop_d_.size());
+  if (state_ == TrackerState::ended || state_ == TrackerState::waiting) return std::nullopt;
+  int next = phase_ == Phase::at_stop ? target_ + 1 : target_;
+  return next < n ? std::optional<int>(next) : std::nullopt;
+}
+
+std::optional<int> Tracker::at_stop_index() const {
+  if (state_ == TrackerState::ended || state_ == TrackerState::waiting || phase_ != Phase::at_stop)
+    return std::nullopt;
+  return target_;
+}
+
+double Tracker::dead_reckoned(Time now) const {
+  double dt = std::clamp(seconds(now, t_accepted_), 0.0, cfg_.dead_reckoning_max_s);
+  int next = phase_ == Phase::at_stop ? target_ + 1 : target_;
+  double cap = next < static_cast<int>(stop_d_.size())
+                   ? stop_d_[next] + cfg_.dead_reckoning_stop_margin_m
+                   : length_m();
+  double s = std::min(s_ + v_ * dt, std::max(cap, s_));
+  return std::max(progress_, std::min(s, length_m()));
+}
+
+double Tracker::progress_m() const {
+  return state_ == TrackerState::degraded ? dead_reckoned(t_seen_) : progress_;
+}
+
+double Tracker::uncertainty_m() const {
+  switch (state_) {
+    case TrackerState::tracking:
+    case TrackerState::ended:
+      return std::sqrt(p00_);
+    case TrackerState::degraded:
+      return std::sqrt(p00_) +
+             cfg_.dead_reckoning_speed_error_mps * std::max(0.0, seconds(t_seen_, t_accepted_));
+    case TrackerState::waiting:
+    case TrackerState::off_route:
+      return kInf;
+  }
+  return kInf;
+}
+
+double Tracker::confidence() const {
+  double u = uncertainty_m();
+  if (!std::isfinite(u)) return 0;
+  return std::clamp(1.0 - u / (2 * cfg_.position_uncertain_m), 0.0, 1.0);
+}
+
+void Tracker::emit(std::vector<StopEvent>& out, StopEvent::Type type, Time t,
+                   std::optional<int> stop) {
+  StopEvent e;
+  e.type = type;
+  e.time = t;
+  e.trip_id = trip_id_;
+  if (stop) {
+    e.stop_id = stop_ids_[*stop];
+    e.stop_sequence = stop_seq_[*stop];
+    e.stop_index = *stop;
+  }
+  e.distance_m = state_ == TrackerState::degraded ? dead_reckoned(t) : progress_;
+  out.push_back(std::move(e));
+}
+
+std::vector<StopEvent> Tracker::on_fix(const Fix& fix) {
+  std::vector<StopEvent> out;
+  on_fix(fix, out);
+  return out;
+}
+
+std::vector<StopEvent> Tracker::on_tick(Time now) {
+  std::vector<StopEvent> out;
+  on_tick(now, out);
+  return out;
+}
+
+void Tracker::on_tick(Time now, std::vector<StopEvent>& out) {
+  if (now <= t_seen_) return;
+  step_time(now, out);
+}
+
+void Tracker::on_fix(const Fix& fix, std::vector<StopEvent>& out) {
+  if (state_ == TrackerState::ended) return;
+  if (have_fix_ && fix.time <= t_fix_) return;  // duplicate or out of order
+  if (have_fix_) {
+    // Fast attack, slow decay: a sparse receiver is known from its first gap.
+    double dt = std::min(seconds(fix.time, t_fix_), kMaxIntervalS);
+    fix_interval_s_ = dt > fix_interval_s_ ? dt : fix_interval_s_ + 0.1 * (dt - fix_interval_s_);
+  }
+  have_fix_ = true;
+  t_fix_ = fix.time;
+  step_time(fix.time, out);
+  if (!fix.usable() || state_ == TrackerState::ended) return;
+  double eph = fix.horizontal_error_m().value_or(cfg_.default_eph_m);
+  switch (state_) {
+    case TrackerState::waiting:
+      acquire(fix, eph, out);
+      break;
+    case TrackerState::tracking:
+      t_usable_ = fix.time;
+      track(fix, eph, out);
+      break;
+    case TrackerState::degraded:
+      t_usable_ = fix.time;
+      restore(fix, eph, out);
+      break;
+    case TrackerState::off_route:
+      t_usable_ = fix.time;
+      rejoin(fix, eph, out);
+      break;
+    case TrackerState::ended:
+      break;
+  }
+}
+
+double Tracker::lost_timeout_s() const {
+  return std::max(cfg_.gps_lost_timeout_s, kLostTimeoutIntervals * fix_interval_s_);
+}
+
+void Tracker::step_time(Time now, std::vector<StopEvent>& out) {
+  if (state_ == TrackerState::waiting || state_ == TrackerState::ended) return;
+  if (now > t_seen_) t_seen_ = now;
+  if (state_ == TrackerState::off_route) return;
+  const double timeout = lost_timeout_s();
+  const double since_usable = seconds(now, t_usable_);
+  const double since_accepted = seconds(now, t_accepted_);
+  if (state_ == TrackerState::tracking) {
+    if (since_usable > timeout) {
+      state_ = TrackerState::degraded;
+      lost_said_ = true;
+      emit(out, StopEvent::Type::gps_lost, now, std::nullopt);
+    } else if (since_accepted > timeout && !off_pending_.active) {
+      state_ = TrackerState::degraded;
+      uncertain_said_ = true;
+      emit(out, StopEvent::Type::position_uncertain, now, std::nullopt);
+    }
+    if (state_ == TrackerState::degraded) {
+      pending_ = {};
+      stopped_since_.reset();
+    }
+  }
+  if (state_ != TrackerState::degraded) return;
+  if (!lost_said_ && since_usable > timeout) {
+    lost_said_ = true;
+    emit(out, StopEvent::Type::gps_lost, now, std::nullopt);
+  }
+  const double unc = std::sqrt(p00_) + cfg_.dead_reckoning_speed_error_mps * since_accepted;
+  if (!uncertain_said_ &&
+      (unc > cfg_.position_uncertain_m || since_accepted > cfg_.dead_reckoning_max_s)) {
+    uncertain_said_ = true;
+    emit(out, StopEvent::Type::position_uncertain, now, std::nullopt);
+  }
+  // While the estimate is still good, an `approaching` for a stop the bus certainly has not
+  // reached yet (tunnels). Never for a stop it may already have passed.
+  if (!uncertain_said_ && phase_ == Phase::en_route && next_said_ && !approach_said_) {
+    double s = dead_reckoned(now);
+    if (s + unc < stop_d_[target_] - cfg_.arrival_radius_m && approach_due(target_, s)) {
+      approach_said_ = true;
+      emit(out, StopEvent::Type::approaching, now, target_);
+    }
+  }
+}
+
+namespace {
+
+// Unit vector of the course over ground when it means something (moving fast enough).
+std::optional<XY> heading_of(const Fix& fix, double fallback_speed, double min_speed) {
+  if (!fix.track_deg || !std::isfinite(*fix.track_deg)) return std::nullopt;
+  double speed = fix.speed_mps && std::isfinite(*fix.speed_mps) ? *fix.speed_mps : fallback_speed;
+  if (speed < min_speed) return std::nullopt;
+  double rad = *fix.track_deg * routes::geo::kDegToRad;
+  return XY{std::sin(rad), std::cos(rad)};
+}
+
+std::optional<double> speed_of(const Fix& fix) {
+  if (fix.speed_mps && std::isfinite(*fix.speed_mps) && *fix.speed_mps >= 0) return fix.speed_mps;
+  return std::nullopt;
+}
+
+}  // namespace
+
+void Tracker::acquire(const Fix& fix, double eph, std::vector<StopEvent>& out) {
+  XY p = geo_->line.projection.to_xy(*fix.position);
+  auto heading = heading_of(fix, 0, cfg_.heading_check_speed_mps);
+  double radius = cfg_.acquire_radius_m + std::min(eph, cfg_.acquire_radius_m);
+  Match m = geo_->match(p, 0, length_m(), 0, heading ? &*heading : nullptr,
+                        std::cos(cfg_.heading_max_diff_deg * routes::geo::kDegToRad), radius,
+                        Policy::first);
+  lateral_ = m.found ? m.offset : m.min_offset;
+  if (!m.found || eph > cfg_.max_eph_m) {
+    pending_ = {};
+    return;
+  }
+  const bool near_start = m.along <= stop_d_[0] + cfg_.start_zone_m;
+  if (!near_start && !confirm(pending_, fix.time, m.along, cfg_.join_confirm_fixes, 0)) return;
+  relock(fix, eph, m.along);
+  progress_ = s_ = m.along;
+  emit(out, StopEvent::Type::trip_started, fix.time, 0);
+  target_ = 0;
+  if (near_start) {
+    phase_ = Phase::at_stop;  // the bus stands at its first stop
+  } else {
+    phase_ = Phase::en_route;  // joined mid-trip: the stops behind will be `passed`
+    next_said_ = approach_said_ = true;
+  }
+  run_stops(fix.time, out);
+}
+
+bool Tracker::confirm(Pending& p, Time t, double along, int needed, double min_span_s) const {
+  bool consistent = false;
+  if (p.active) {
+    double dt = seconds(t, p.last);
+    consistent = dt <= lost_timeout_s() && along >= p.along - kConfirmSlackM &&
+                 along <= p.along + cfg_.max_speed_mps * dt + kConfirmSlackM;
+  }
+  if (consistent) {
+    ++p.count;
+  } else {
+    p = {};
+    p.active = true;
+    p.count = 1;
+    p.first = t;
+    p.first_along = along;
+  }
+  p.along = along;
+  p.last = t;
+  return p.count >= needed && seconds(t, p.first) >= min_span_s;
+}
+
+void Tracker::relock(const Fix& fix, double eph, double along) {
+  double sigma = std::max(eph / 2, kMinSigmaM);
+  s_ = std::max(along, progress_ - cfg_.backward_tolerance_m);
+  progress_ = std::max(progress_, along);
+  p00_ = sigma * sigma;
+  p01_ = 0;
+  auto speed = speed_of(fix);
+  if (speed) {
+    v_ = *speed;
+  } else if (pending_.active && pending_.last > pending_.first) {
+    v_ = std::max(0.0,
+                  (pending_.along - pending_.first_along) / seconds(pending_.last, pending_.first));
+  } else {
+    v_ = 0;
+  }
+  p11_ = speed ? cfg_.speed_error_mps * cfg_.speed_error_mps : 4.0;
+  a_ = 0;
+  t_accepted_ = t_usable_ = fix.time;
+  last_dt_ = 0;
+  if (v_ <= cfg_.stopped_speed_mps)
+    stopped_since_ = fix.time;
+  else
+    stopped_since_.reset();
+  state_ = TrackerState::tracking;
+  lost_said_ = uncertain_said_ = false;
+  pending_ = {};
+  off_pending_ = {};
+}
+
+void Tracker::count_off_route(Time t, std::vector<StopEvent>& out) {
+  if (!off_pending_.active) {
+    off_pending_ = {};
+    off_pending_.active = true;
+    off_pending_.first = t;
+  }
+  ++off_pending_.count;
+  off_pending_.last = t;
+  if (off_pending_.count < cfg_.off_route_min_fixes ||
+      seconds(t, off_pending_.first) < cfg_.off_route_time_s)
+    return;
+  if (state_ == TrackerState::degraded) {
+    // Fixes are back, and they say the bus is off its route.
+    state_ = TrackerState::tracking;
+    if (lost_said_ || uncertain_said_) emit(out, StopEvent::Type::gps_restored, t, std::nullopt);
+    lost_said_ = uncertain_said_ = false;
+  }
+  const int last = static_cast<int>(stop_d_.size()) - 1;
+  if (target_ == last && phase_ == Phase::en_route &&
+      progress_ >= stop_d_[last] - cfg_.arrival_radius_m) {
+    // Leaving the shape at the terminus without having been seen stopping there.
+    emit(out, StopEvent::Type::passed, t, last);
+    state_ = TrackerState::ended;
+    emit(out, StopEvent::Type::trip_ended, t, last);
+    return;
+  }
+  state_ = TrackerState::off_route;
+  pending_ = {};
+  off_pending_ = {};
+  stopped_since_.reset();
+  emit(out, StopEvent::Type::off_route, t, std::nullopt);
+}
+
+void Tracker::track(const Fix& fix, double eph, std::vector<StopEvent>& out) {
+  const Time t = fix.time;
+  const double dt = seconds(t, t_accepted_);
+  const XY p = geo_->line.projection.to_xy(*fix.position);
+  const auto speed = speed_of(fix);
+  const auto heading = heading_of(fix, v_, cfg_.heading_check_speed_mps);
+  // Predict with the mean of the old and the new Doppler speed (exact for constant acceleration).
+  const double v_mean = speed ? 0.5 * (v_ + *speed) : v_;
+  const double pred = std::min(s_ + v_mean * dt, length_m());
+  const double lo = std::max(0.0, progress_ - cfg_.back_window_m);
+  const double hi = std::min(length_m(), s_ + cfg_.max_speed_mps * dt + cfg_.window_margin_m);
+  Match m = geo_->match(p, lo, hi, pred, heading ? &*heading : nullptr,
+                        std::cos(cfg_.heading_max_diff_deg * routes::geo::kDegToRad),
+                        1.5 * cfg_.off_route_distance_m, Policy::nearest);
+  lateral_ = m.min_offset;
+  if (m.min_offset > cfg_.off_route_distance_m) {
+    count_off_route(t, out);
+    return;
+  }
+  if (m.offset <= cfg_.accept_lateral_m) off_pending_ = {};
+  if (!m.found || m.offset > cfg_.accept_lateral_m || eph > cfg_.max_eph_m)
+    return;  // implausible: does not move the bus (a long run of these -> position_uncertain)
+
+  // Kalman filter on (distance, speed) along the shape, constant speed with white acceleration
+  // noise; the Doppler speed and the matched distance are its two measurements. The lateral
+  // distance inflates the distance measurement's noise.
+  const double q = cfg_.accel_noise_mps2 * cfg_.accel_noise_mps2;
+  double s = s_ + v_ * dt, v = v_;
+  double p00 = p00_ + dt * (2 * p01_ + dt * p11_) + q * dt * dt * dt / 3;
+  double p01 = p01_ + dt * p11_ + q * dt * dt / 2;
+  double p11 = p11_ + q * dt;
+  if (speed) {
+    // Doppler speed along the shape: the component along the matched segment when the course is
+    // known.
+    double along_speed = *speed;
+    if (heading)
+      along_speed *=
+          std::clamp(geo_->ux[m.segment] * heading->x + geo_->uy[m.segment] * heading->y, 0.0, 1.0);
+    const double r_v = cfg_.speed_error_mps * cfg_.speed_error_mps;
+    const double sv = p11 + r_v, k0 = p01 / sv, k1 = p11 / sv, y = along_speed - v;
+    s += k0 * y;
+    v += k1 * y;
+    p00 -= k0 * p01;
+    p01 -= k0 * p11;
+    p11 -= k1 * p11;
+  }
+  const double sigma = std::max(eph / 2, kMinSigmaM);
+  const double lat = m.offset / std::max(cfg_.lateral_soft_m, eph);
+  const double r_s = sigma * sigma * (1 + lat * lat);
+  const double innovation = m.along - s;
+  const double spread = std::sqrt(p00 + r_s);
+  if (std::abs(innovation) > cfg_.along_gate_m + 3 * spread) return;  // a jump no bus makes
+
+  const bool standing = speed && *speed <= cfg_.stopped_speed_mps && v_ <= cfg_.stopped_speed_mps;
+  if (standing) {
+    // Standing still (Doppler says so, now and before): position noise must not creep the bus
+    // forward. (The first fix after stopping still takes the distance covered since the last.)
+    s = s_;
+    p00 = p00_;
+    p01 = 0;
+  } else {
+    const double y = std::clamp(innovation, -3 * spread, 3 * spread);
+    const double ss = p00 + r_s, k0 = p00 / ss, k1 = p01 / ss;
+    s += k0 * y;
+    v += k1 * y;
+    p11 -= k1 * p01;
+    p01 -= k0 * p01;
+    p00 -= k0 * p00;
+  }
+  v = std::clamp(v, 0.0, cfg_.max_speed_mps);
+  if (!speed && v <= cfg_.stopped_speed_mps && std::abs(innovation) < std::max(10.0, eph))
+    s = s_;  // no Doppler: a dead band while the estimated speed is ~0
+  s = std::clamp(s, std::max(0.0, progress_ - cfg_.backward_tolerance_m), length_m());
+
+  if (dt > 0) a_ += dt / (cfg_.accel_time_constant_s + dt) * ((v - v_) / dt - a_);
+  s_ = s;
+  v_ = v;
+  p00_ = p00;
+  p01_ = p01;
+  p11_ = p11;
+  progress_ = std::max(progress_, s_);
+  t_accepted_ = t;
+  last_dt_ = dt;
+  if (v_ <= cfg_.stopped_speed_mps) {
+    if (!stopped_since_) stopped_since_ = t;
+  } else {
+    stopped_since_.reset();
+  }
+  run_stops(t, out);
+}
+
+void Tracker::restore(const Fix& fix, double eph, std::vector<StopEvent>& out) {
+  const Time t = fix.time;
+  const double dt = seconds(t, t_accepted_);
+  const XY p = geo_->line.projection.to_xy(*fix.position);
+  const auto heading = heading_of(fix, v_, cfg_.heading_check_speed_mps);
+  const double pred = std::min(s_ + v_ * std::min(dt, cfg_.dead_reckoning_max_s), length_m());
+  const double lo = std::max(0.0, progress_ - cfg_.back_window_m);
+  const double hi = std::min(length_m(), s_ + cfg_.max_speed_mps * dt + cfg_.window_margin_m);
+  Match m = geo_->match(p, lo, hi, pred, heading ? &*heading : nullptr,
+                        std::cos(cfg_.heading_max_diff_deg * routes::geo::kDegToRad),
+                        1.5 * cfg_.off_route_distance_m, Policy::nearest);
+  lateral_ = m.min_offset;
+  if (m.min_offset > cfg_.off_route_distance_m) {
+    pending_ = {};
+    count_off_route(t, out);
+    return;
+  }
+  if (m.offset <= cfg_.accept_lateral_m) off_pending_ = {};
+  if (!m.found || m.offset > cfg_.accept_lateral_m || !m.heading_ok || eph > cfg_.max_eph_m) {
+    pending_ = {};
+    return;
+  }
+  if (!confirm(pending_, t, m.along, cfg_.restore_confirm_fixes, 0)) return;
+  bool said = lost_said_ || uncertain_said_;
+  relock(fix, eph, m.along);
+  if (said) emit(out, StopEvent::Type::gps_restored, t, std::nullopt);
+  run_stops(t, out);
+}
+
+void Tracker::rejoin(const Fix& fix, double eph, std::vector<StopEvent>& out) {
+  const Time t = fix.time;
+  const double dt = seconds(t, t_accepted_);
+  const XY p = geo_->line.projection.to_xy(*fix.position);
+  const auto heading = heading_of(fix, 0, cfg_.heading_check_speed_mps);
+  const double lo = std::max(0.0, progress_ - cfg_.back_window_m);
+  const double hi = std::min(length_m(), s_ + cfg_.max_speed_mps * dt + cfg_.window_margin_m);
+  const double radius = cfg_.rejoin_distance_m + std::min(eph, cfg_.rejoin_distance_m);
+  Match m = geo_->match(p, lo, hi, 0, heading ? &*heading : nullptr,
+                        std::cos(cfg_.heading_max_diff_deg * routes::geo::kDegToRad), radius,
+                        Policy::first);
+  lateral_ = m.found ? m.offset : m.min_offset;
+  if (!m.found || eph > cfg_.max_eph_m) {
+    pending_ = {};
+    return;
+  }
+  if (!confirm(pending_, t, m.along, cfg_.rejoin_min_fixes, cfg_.rejoin_time_s)) return;
+  relock(fix, eph, m.along);
+  emit(out, StopEvent::Type::on_route, t, std::nullopt);
+  run_stops(t, out);
+}
+
+bool Tracker::approach_due(int stop, double s) const {
+  const double r = stop_d_[stop] - s;
+  if (r <= cfg_.approach_min_distance_m) return true;
+  if (r > cfg_.approach_max_distance_m || v_ < cfg_.approach_slow_speed_mps) return false;
+  const double decel = -a_;
+  double eta;
+  if (decel > cfg_.braking_decel_min_mps2) {
+    // Braking: where will the bus halt? Well short of the stop (a red light, a queue) is not
+    // "arriving".
+    double halt = v_ * v_ / (2 * decel);
+    if (halt < r - cfg_.approach_min_distance_m) return false;
+    double disc = v_ * v_ - 2 * decel * r;
+    eta = disc > 0 ? (v_ - std::sqrt(disc)) / decel : v_ / decel;
+  } else {
+    eta = r / v_;
+  }
+  return eta <= cfg_.approach_lead_s || eta - fix_interval_s_ < cfg_.approach_lead_min_s;
+}
+
+void Tracker::run_stops(Time t, std::vector<StopEvent>& out) {
+  using T = StopEvent::Type;
+  const int n = static_cast<int>(stop_d_.size());
+  const double s = progress_;
+  const bool stopped = v_ <= cfg_.stopped_speed_mps;
+  const bool dwelled =
+      stopped && stopped_since_ &&
+      (seconds(t, *stopped_since_) >= cfg_.arrival_dwell_s || last_dt_ > 2 * cfg_.arrival_dwell_s);
+  // Resolves a stop without the bus having stopped there; false when that ended the trip.
+  auto pass = [&](int k) {
+    emit(out, T::passed, t, k);
+    if (k == n - 1) {
+      state_ = TrackerState::ended;
+      emit(out, T::trip_ended, t, k);
+      return false;
+    }
+    target_ = k + 1;
+    phase_ = Phase::en_route;
+    next_said_ = approach_said_ = false;
+    return true;
+  };
+  while (state_ != TrackerState::ended) {
+    const int k = target_;
+    const double d = stop_d_[k];
+    if (phase_ == Phase::at_stop) {
+      if (s < d + cfg_.departure_distance_m) return;
+      emit(out, T::departed, t, k);
+      if (k == n - 1) {
+        state_ = TrackerState::ended;
+        emit(out, T::trip_ended, t, k);
+        return;
+      }
+      target_ = k + 1;
+      phase_ = Phase::en_route;
+      next_said_ = approach_said_ = false;
+      continue;
+    }
+    if (s > d + cfg_.arrival_radius_m) {
+      if (!pass(k)) return;
+      continue;
+    }
+    if (!next_said_) {
+      if (s >= d && !stopped) {
+        // Already beyond the stop and moving on (stops closer than the departure distance).
+        if (!pass(k)) return;
+        continue;
+      }
+      next_said_ = true;
+      emit(out, T::next_stop, t, k);
+    }
+    if (s >= d - cfg_.arrival_radius_m && dwelled) {
+      if (!approach_said_) {
+        approach_said_ = true;  // late, but the rider must hear it
+        emit(out, T::approaching, t, k);
+      }
+      emit(out, T::arrived, t, k);
+      if (k == n - 1) {
+        state_ = TrackerState::ended;
+        emit(out, T::trip_ended, t, k);
+        return;
+      }
+      phase_ = Phase::at_stop;
+      return;
+    }
+    if (!approach_said_ && approach_due(k, s)) {
+      approach_said_ = true;
+      emit(out, T::approaching, t, k);
+    }
+    return;
+  }
+}
+
+}  // namespace stopcall::tracking

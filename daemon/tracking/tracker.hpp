@@ -1,0 +1,215 @@
+// The tracker: places the bus along its trip from GPS fixes and says what happened at each stop.
+// Pure: no I/O, no clock; time comes in with each fix or tick (GPS time).
+//
+// Contract (the order of events matters; the announcer relies on it):
+//  - `trip_started` at the first confident fix on the shape near stop 0 (within start_zone_m);
+//    the bus is then taken to be standing at stop 0. A bus first seen farther along (a restart)
+//    needs join_confirm_fixes consistent fixes; the stops behind it are `passed`.
+//  - Stop 0: `departed` once progress passes stop 0 + departure_distance_m, then at once
+//    `next_stop` for stop 1.
+//  - Every stop i >= 1, in trip order, gets exactly one of these sequences, nothing twice:
+//      next_stop, approaching, arrived, departed   the bus stopped there;
+//      next_stop, [approaching], passed            it went through without stopping;
+//      passed                                      it was already behind the bus when the
+//                                                  position was re-established (after an outage,
+//                                                  a detour, a mid-trip join), or the bus was past
+//                                                  it and moving when its turn came (stops closer
+//                                                  than departure_distance_m).
+//    `next_stop` comes when stop i-1 is departed or passed (however close stop i is).
+//    `approaching` comes after `next_stop`, when the predicted time to the stop is <=
+//    approach_lead_s (or the next fix would come with less than approach_lead_min_s left),
+//    within approach_max_distance_m; below approach_slow_speed_mps, or while braking to a halt
+//    short of the stop (red light, queue), only approach_min_distance_m counts. If the bus
+//    reaches the stop without it having been said (a fix gap), it is said at arrival, just before
+//    `arrived`. `arrived`: within arrival_radius_m of the stop and standing (arrival_dwell_s).
+//    `passed`: beyond stop + arrival_radius_m without having stood there. `departed`: beyond
+//    stop + departure_distance_m after `arrived`.
+//  - The last stop: `arrived` (or `passed`), then `trip_ended`; nothing after that.
+//  - GPS outage: no usable fix for gps_lost_timeout_s (at least 2.2 fix intervals) -> `gps_lost`.
+//    Progress is dead-reckoned at the last speed (at most dead_reckoning_max_s, never beyond the
+//    next stop + dead_reckoning_stop_margin_m) for display, and for an `approaching` only while
+//    the bus certainly has not reached that stop. `position_uncertain` once the dead-reckoning
+//    uncertainty exceeds position_uncertain_m, or when fixes come but none is plausible for the
+//    timeout; nothing is announced after it. When restore_confirm_fixes consistent fixes are
+//    back: `gps_restored`, `passed` for the stops now behind the bus, then normal events
+//    (`next_stop` for the true next stop if it was not said yet).
+//  - Off route: fixes farther than off_route_distance_m from the shape for off_route_time_s and
+//    off_route_min_fixes -> `off_route` (at the last stop: `passed`, `trip_ended`); no stop
+//    events meanwhile. Back within rejoin_distance_m, heading along the shape, consistently for
+//    rejoin_time_s -> `on_route`, `passed` for the stops skipped, then normal events.
+//  - A single implausible fix (beyond plausible speed, far from the shape, a jump along it)
+//    produces no event and does not move the bus. The progress the events run on never goes
+//    backwards (only the dead-reckoned display value may be corrected down after an outage).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "daemon/tracking/events.hpp"
+#include "daemon/tracking/fix.hpp"
+#include "routes/model.hpp"
+
+namespace stopcall::tracking {
+
+// Every threshold of the tracker, with its default. Distances are along the trip's shape unless
+// said otherwise; "lateral" is the distance from the fix to the shape.
+struct TrackerConfig {
+  // --- Announcing the next stop ---
+  double approach_lead_s = 10.0;           // say `approaching` when the ETA is <= this
+  double approach_lead_min_s = 4.0;        // ...or when the next fix would come with ETA < this
+  double approach_min_distance_m = 30.0;   // always `approaching` within this (slow or stopped)
+  double approach_max_distance_m = 250.0;  // never `approaching` farther than this
+  double approach_slow_speed_mps = 1.5;    // below this speed only the minimum distance counts
+  double braking_decel_min_mps2 = 0.3;     // above this deceleration, predict where the bus halts
+  // --- Stopping at a stop ---
+  double arrival_radius_m = 25.0;  // stopped within +-this of the stop = arrived; beyond = passed
+  double stopped_speed_mps = 0.7;  // at or below this speed the bus stands still
+  double arrival_dwell_s = 1.0;    // stand this long (one fix if fixes are > 2x this apart)
+  double departure_distance_m = 20.0;  // departed once this far past the stop
+  // --- Finding the trip ---
+  double start_zone_m = 100.0;     // a first fix within this past stop 0 starts the trip at once
+  double acquire_radius_m = 40.0;  // a fix must be this close to the shape to start the trip
+  int join_confirm_fixes = 3;      // consistent fixes needed to start farther along the trip
+  // --- Map matching and filtering ---
+  double max_speed_mps = 35.0;           // fastest plausible bus; bounds the search window ahead
+  double back_window_m = 50.0;           // search window behind the current progress
+  double window_margin_m = 50.0;         // ...and added ahead of max_speed * elapsed time
+  double accept_lateral_m = 50.0;        // fixes farther from the shape do not move the bus
+  double lateral_soft_m = 20.0;          // lateral distance at which a fix counts half
+  double along_gate_m = 30.0;            // reject fixes this far (+3 sigma) from the prediction
+  double max_eph_m = 80.0;               // reject fixes with a larger horizontal error estimate
+  double default_eph_m = 10.0;           // error estimate to assume when the fix has none
+  double speed_error_mps = 0.3;          // Doppler speed error (1 sigma)
+  double accel_noise_mps2 = 0.7;         // filter process noise: unmodelled acceleration
+  double accel_time_constant_s = 1.5;    // smoothing of the acceleration estimate
+  double backward_tolerance_m = 5.0;     // the estimate may go back this much, progress never
+  double heading_check_speed_mps = 3.0;  // use the course over ground above this speed
+  double heading_max_diff_deg = 60.0;    // course vs shape direction to count as "along"
+  // --- Off route ---
+  double off_route_distance_m = 60.0;  // lateral distance that counts as off the shape
+  double off_route_time_s = 10.0;      // ...for at least this long
+  int off_route_min_fixes = 3;         // ...and this many fixes
+  double rejoin_distance_m = 30.0;     // back on route: this close to the shape
+  double rejoin_time_s = 3.0;          // ...for this long
+  int rejoin_min_fixes = 2;            // ...and this many consistent fixes
+  // --- Outages ---
+  double gps_lost_timeout_s = 5.0;      // no usable (or no plausible) fix this long: degraded
+  double dead_reckoning_max_s = 120.0;  // dead-reckon at most this long
+  double dead_reckoning_stop_margin_m = 10.0;   // never dead-reckon farther past the next stop
+  double dead_reckoning_speed_error_mps = 2.0;  // uncertainty growth while dead reckoning
+  double position_uncertain_m = 50.0;           // uncertainty that makes the position uncertain
+  int restore_confirm_fixes = 2;                // consistent fixes needed after an outage
+};
+
+enum class TrackerState {
+  waiting,   // not yet on the trip
+  tracking,  // following the bus
+  degraded,  // no usable/plausible fix recently: dead reckoning
+  off_route,
+  ended,  // trip_ended was emitted
+};
+
+std::string_view state_name(TrackerState state);
+
+class Tracker {
+ public:
+  // Throws std::invalid_argument when the trip has no stops, or neither a shape nor two stops.
+  explicit Tracker(const routes::Trip& trip, TrackerConfig config = {});
+  ~Tracker();
+  Tracker(Tracker&&) noexcept;
+  Tracker& operator=(Tracker&&) noexcept;
+
+  // Feeds one fix (usable or not). Fixes must come in time order; a fix not newer than the
+  // previous one is ignored. Returns the events it caused, in order.
+  std::vector<StopEvent> on_fix(const Fix& fix);
+  // The same, appending to `out` (lets a caller reuse one vector: no allocation per fix).
+  void on_fix(const Fix& fix, std::vector<StopEvent>& out);
+
+  // Lets time pass without a fix, for `gps_lost` when fixes stop coming. `now` is on the fixes'
+  // time base (e.g. the last fix's GPS time plus the steady-clock time elapsed since it came).
+  std::vector<StopEvent> on_tick(Time now);
+  void on_tick(Time now, std::vector<StopEvent>& out);
+
+  TrackerState state() const { return state_; }
+  // Best estimate of the distance along the trip, metres (dead-reckoned while degraded).
+  double progress_m() const;
+  double speed_mps() const { return v_; }
+  // Along-track uncertainty (about one standard deviation), metres.
+  double uncertainty_m() const;
+  // 1 = sure, 0 = no idea (waiting, off route, or lost for long).
+  double confidence() const;
+  // Distance from the last fix to the shape, metres (infinity when none was near).
+  double lateral_m() const { return lateral_; }
+  // The stop the bus goes to next (while standing at a stop: the one after it); nullopt at end.
+  std::optional<int> next_stop_index() const;
+  // The stop the bus stands at (arrived, not yet departed), if any.
+  std::optional<int> at_stop_index() const;
+  double length_m() const;
+  // Each stop's distance along the shape as the tracker uses it (clamped, non-decreasing).
+  const std::vector<double>& stop_distances_m() const { return stop_d_; }
+  const TrackerConfig& config() const { return cfg_; }
+
+ private:
+  struct Geometry;  // the shape in local metres and its R-tree, in tracker.cpp
+  struct Match;
+  struct Pending {  // a run of mutually consistent candidate positions
+    bool active = false;
+    int count = 0;
+    double along = 0;
+    double first_along = 0;
+    Time first{};
+    Time last{};
+  };
+  enum class Phase { en_route, at_stop };
+
+  void step_time(Time now, std::vector<StopEvent>& out);
+  void acquire(const Fix& fix, double eph, std::vector<StopEvent>& out);
+  void track(const Fix& fix, double eph, std::vector<StopEvent>& out);
+  void restore(const Fix& fix, double eph, std::vector<StopEvent>& out);
+  void rejoin(const Fix& fix, double eph, std::vector<StopEvent>& out);
+  void count_off_route(Time t, std::vector<StopEvent>& out);
+  void relock(const Fix& fix, double eph, double along);
+  bool confirm(Pending& p, Time t, double along, int needed, double min_span_s) const;
+  void run_stops(Time t, std::vector<StopEvent>& out);
+  bool approach_due(int stop, double s) const;
+  double dead_reckoned(Time now) const;
+  double lost_timeout_s() const;
+  void emit(std::vector<StopEvent>& out, StopEvent::Type type, Time t, std::optional<int> stop);
+
+  TrackerConfig cfg_;
+  std::unique_ptr<Geometry> geo_;
+  std::string trip_id_;
+  std::vector<std::string> stop_ids_;
+  std::vector<int> stop_seq_;
+  std::vector<double> stop_d_;
+
+  TrackerState state_ = TrackerState::waiting;
+  // Filter: distance s_ (m along) and speed v_ along the shape with their covariance, and a
+  // smoothed acceleration a_.
+  double s_ = 0, v_ = 0, p00_ = 0, p01_ = 0, p11_ = 0, a_ = 0;
+  double progress_ = 0;  // monotone progress the stop logic runs on
+  double lateral_ = 0;
+  Time t_accepted_{};  // last fix that moved the estimate
+  Time t_usable_{};    // last usable fix
+  Time t_seen_{};      // newest fix or tick
+  Time t_fix_{};       // newest fix (usable or not)
+  bool have_fix_ = false;
+  double fix_interval_s_ = 1.0;
+  std::optional<Time> stopped_since_;
+  double last_dt_ = 0;
+  // Stop state machine.
+  int target_ = 0;
+  Phase phase_ = Phase::at_stop;
+  bool next_said_ = false;
+  bool approach_said_ = false;
+  // Degraded / off route bookkeeping.
+  bool lost_said_ = false;
+  bool uncertain_said_ = false;
+  Pending pending_;      // acquire / restore / rejoin confirmation
+  Pending off_pending_;  // consecutive off-route fixes
+};
+
+}  // namespace stopcall::tracking
