@@ -1,0 +1,51 @@
+// Guards the tracker's timeline against receivers whose clocks glitch: bt451 in gpsd's logs jumps a
+// day ahead for one fix and comes back. A fix older than the last accepted one is dropped; a jump
+// far ahead is held until a second fix confirms it (a real gap, e.g. a long tunnel) — a single
+// glitched fix is dropped. Pure; shared by replay and the live daemon.
+#pragma once
+
+#include <chrono>
+#include <optional>
+
+#include "daemon/tracking/fix.hpp"
+
+namespace stopcall::gps {
+
+class TimeFilter {
+ public:
+  explicit TimeFilter(std::chrono::milliseconds max_jump = std::chrono::minutes(10))
+      : max_jump_(max_jump) {}
+
+  // True when the fix may go to the tracker.
+  bool accept(const tracking::Fix& fix) {
+    if (!has_last_) {
+      has_last_ = true;
+      last_ = fix.time;
+      return true;
+    }
+    auto dt = fix.time - last_;
+    if (dt >= std::chrono::milliseconds(0) && dt <= max_jump_) {
+      last_ = fix.time;
+      pending_.reset();
+      return true;
+    }
+    if (pending_ && fix.time >= *pending_ && fix.time - *pending_ <= max_jump_) {
+      last_ = fix.time;  // two fixes agree on the new time: the gap was real
+      pending_.reset();
+      return true;
+    }
+    if (dt > max_jump_) pending_ = fix.time;
+    ++dropped_;
+    return false;
+  }
+  long dropped() const { return dropped_; }
+
+ private:
+  std::chrono::milliseconds max_jump_;
+  bool has_last_ = false;
+  tracking::Time last_{};
+  std::optional<tracking::Time> pending_;
+  long dropped_ = 0;
+};
+
+}  // namespace stopcall::gps

@@ -1,0 +1,34 @@
+// `stopcalld replay`: the whole decision pipeline offline, as fast as the machine allows — a GPS
+// trace in, the stop events the daemon would act on out, one JSON object per line.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+
+#include "daemon/tracking/tracker.hpp"
+
+namespace stopcall::daemon {
+
+struct ReplayOptions {
+  std::string bundle;  // route bundle
+  std::string trace;   // gpsd JSON lines or NMEA
+  std::string trip_id;
+  bool follow_block = true;  // after trip_ended, go on with the next trip of the same block
+  tracking::TrackerConfig tracker;
+};
+
+struct ReplayStats {
+  long fixes = 0;  // TPV reports fed to the tracker
+  long events = 0;
+  long trips = 0;     // trips tracked (more than one when following a block)
+  long rejected = 0;  // trace lines libgps refused
+  long undated = 0;
+  long time_glitches = 0;  // fixes dropped because their time went backwards or jumped alone
+  double seconds = 0;      // wall time of the replay loop
+};
+
+// Writes events to `events`; throws std::runtime_error / routes::RouteError with a clear message
+// when the bundle, trip or trace cannot be used.
+ReplayStats replay(const ReplayOptions& options, std::ostream& events);
+
+}  // namespace stopcall::daemon
