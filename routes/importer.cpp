@@ -143,9 +143,12 @@ class Importer {
     db_ = sql::Db(db_path, sql::Db::Mode::create);
     // The file is private until renamed into place, so durability during the load buys nothing:
     // the whole file is fsynced once at the end.
+    // A 32 MiB page cache: the load only appends, and the index sorter works in chunks of the
+    // cache's size, which sort faster than one big chunk (tools/bench, 2.4 M stop_times: 5 % less
+    // CPU and 100 MB less peak RSS than with 128 MiB, and the same bundle bytes).
     db_.exec(
         "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE;"
-        "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-131072;");
+        "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768;");
     db_.exec(std::string(kSchemaTables));
     db_.exec("BEGIN");
 
