@@ -143,12 +143,13 @@ TripCandidate candidate_from(const sql::Stmt& q) {
   c.block_id = q.text(5);
   c.first_departure_s = q.integer(6);
   c.last_arrival_s = q.integer(7);
+  c.pattern_id = static_cast<long>(q.int64(8));
   return c;
 }
 
 constexpr std::string_view kCandidateColumns =
     "SELECT t.trip_id,t.route_id,r.short_name,t.headsign,t.direction_id,t.block_id,"
-    "t.first_departure_s,t.last_arrival_s FROM trips t JOIN routes r USING(route_id) ";
+    "t.first_departure_s,t.last_arrival_s,t.pattern_id FROM trips t JOIN routes r USING(route_id) ";
 
 }  // namespace
 
@@ -189,6 +190,11 @@ BundleSummary Bundle::summary() const {
   s.signed_ = count("SELECT count(*) FROM sqlite_schema WHERE name='bundle_signature'") > 0 &&
               count("SELECT count(*) FROM bundle_signature") > 0;
   return s;
+}
+
+std::string Bundle::timezone() const {
+  auto q = impl_->db.prepare("SELECT timezone FROM agency ORDER BY rowid LIMIT 1");
+  return q.step() ? q.text(0) : std::string("UTC");
 }
 
 Route Bundle::load_route(const std::string& route_id) const {
@@ -266,7 +272,8 @@ Trip Bundle::load_trip(const std::string& trip_id) const {
 }
 
 std::vector<TripCandidate> Bundle::candidate_trips(const std::string& date, int seconds,
-                                                   int slack_s) const {
+                                                   int slack_s,
+                                                   std::optional<NearPoint> near) const {
   // Day of week of the service date; calendar.days has bit 0 = Monday.
   int y = std::stoi(date.substr(0, 4)), m = std::stoi(date.substr(4, 2)),
       d = std::stoi(date.substr(6, 2));
@@ -280,12 +287,22 @@ std::vector<TripCandidate> Bundle::candidate_trips(const std::string& date, int 
           " UNION SELECT service_id FROM calendar_dates WHERE date=?1 AND exception_type=1"
           " EXCEPT SELECT service_id FROM calendar_dates WHERE date=?1 AND exception_type=2) ") +
       std::string(kCandidateColumns) +
-      "WHERE t.service_id IN active AND ((t.first_departure_s <= ?3 + ?4"
+      "WHERE t.service_id IN active AND (?5 IS NULL OR t.pattern_id IN ("
+      " SELECT ps.pattern_id FROM pattern_stops ps JOIN stops s USING(stop_id)"
+      " JOIN stops_rtree r ON r.id=s.rowid"
+      " WHERE r.min_lat<=?6 AND r.max_lat>=?5 AND r.min_lon<=?8 AND r.max_lon>=?7))"
+      " AND ((t.first_departure_s <= ?3 + ?4"
       " AND t.last_arrival_s >= ?3 - ?4) OR EXISTS (SELECT 1 FROM frequencies f WHERE"
       " f.trip_id=t.trip_id AND f.start_s <= ?3 + ?4"
       " AND f.end_s + (t.last_arrival_s - t.first_departure_s) >= ?3 - ?4))"
       " ORDER BY t.first_departure_s, t.trip_id");
   q.bind(1, date).bind(2, static_cast<int>(weekday)).bind(3, seconds).bind(4, slack_s);
+  if (near) {
+    double dlat = near->radius_m / (geo::kEarthRadiusM * geo::kDegToRad);
+    double dlon = dlat / std::max(0.01, std::cos(near->point.lat * geo::kDegToRad));
+    q.bind(5, near->point.lat - dlat).bind(6, near->point.lat + dlat);
+    q.bind(7, near->point.lon - dlon).bind(8, near->point.lon + dlon);
+  }
   std::vector<TripCandidate> out;
   while (q.step())
     out.push_back(candidate_from(q));

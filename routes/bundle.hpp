@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,14 +42,23 @@ class Bundle {
 
   BundleSummary summary() const;
 
+  // The agencies' time zone (IANA name, e.g. "Asia/Shanghai"): GTFS times are local times there.
+  std::string timezone() const;
+
   // One trip with its ordered stops (names per language, distances along the shape) and its shape.
   // Throws RouteError(trip_not_found).
   Trip load_trip(const std::string& trip_id) const;
 
+  struct NearPoint {
+    LatLon point;
+    double radius_m = 800;
+  };
   // Trips whose service runs on `date` (YYYYMMDD, the service day) and that are under way within
-  // [seconds - slack_s, seconds + slack_s] of that service day.
+  // [seconds - slack_s, seconds + slack_s] of that service day; with `near`, only trips that serve
+  // a stop within radius_m of the point (R-tree lookup).
   std::vector<TripCandidate> candidate_trips(const std::string& date, int seconds,
-                                             int slack_s = 1800) const;
+                                             int slack_s = 1800,
+                                             std::optional<NearPoint> near = {}) const;
 
   // Trips of one route (all service days), ordered by first departure.
   std::vector<TripCandidate> trips_of_route(const std::string& route_id) const;

@@ -91,6 +91,7 @@ struct TripCandidate {
   std::string block_id;
   int first_departure_s = 0;
   int last_arrival_s = 0;
+  long pattern_id = 0;  // trips with the same pattern share shape and stops
 };
 
 }  // namespace stopcall::routes

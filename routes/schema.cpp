@@ -141,9 +141,10 @@ CREATE VIRTUAL TABLE stops_rtree USING rtree(id, min_lat, max_lat, min_lon, max_
 
 const std::string_view kSchemaIndexes = R"sql(
 CREATE INDEX stop_times_by_trip ON stop_times(trip_id, stop_sequence);
-CREATE INDEX stop_times_by_stop ON stop_times(stop_id);
+CREATE INDEX pattern_stops_by_stop ON pattern_stops(stop_id);
 CREATE INDEX trips_by_route ON trips(route_id, direction_id);
 CREATE INDEX trips_by_service ON trips(service_id);
+CREATE INDEX trips_by_pattern ON trips(pattern_id);
 CREATE INDEX trips_by_block ON trips(block_id);
 CREATE INDEX calendar_dates_by_date ON calendar_dates(date);
 CREATE INDEX translations_by_record ON translations(table_name, field_name, record_id);

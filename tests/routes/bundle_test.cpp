@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "routes/importer.hpp"
 #include "routes/sqlite.hpp"
 #include "test_feed.hpp"
@@ -46,6 +48,21 @@ TEST_F(DemoBundle, CandidateTripsOnAWeekdayMorningAreWeekdayTripsUnderWay) {
   EXPECT_THAT(trips, Contains(Field(&TripCandidate::direction_id, 0)));
   EXPECT_THAT(trips, Contains(Field(&TripCandidate::direction_id, 1)));
   EXPECT_THAT(trips, Each(Field(&TripCandidate::route_short_name, "101")));
+}
+
+TEST_F(DemoBundle, CandidateTripsNearAPointServeAStopThere) {
+  auto bundle = open();
+  auto all = bundle.candidate_trips("20260302", 8 * 3600, 600);
+  auto near = bundle.candidate_trips("20260302", 8 * 3600, 600,
+                                     Bundle::NearPoint{{22.540313, 114.055580}, 300});
+  EXPECT_EQ(near.size(), all.size()) << "route 101 serves Civic Center both ways";
+  auto far =
+      bundle.candidate_trips("20260302", 8 * 3600, 600, Bundle::NearPoint{{22.60, 114.20}, 300});
+  EXPECT_TRUE(far.empty()) << "no stop of route 101 within 300 m of that point";
+  std::set<long> patterns;
+  for (const auto& t : near)
+    patterns.insert(t.pattern_id);
+  EXPECT_EQ(patterns.size(), 2u) << "one pattern per direction";
 }
 
 TEST_F(DemoBundle, NationalDayRunsTheWeekendTimetable) {
