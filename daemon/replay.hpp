@@ -5,16 +5,14 @@
 #include <iosfwd>
 #include <string>
 
-#include "daemon/tracking/tracker.hpp"
+#include "daemon/pipeline.hpp"
 
 namespace stopcall::daemon {
 
 struct ReplayOptions {
-  std::string bundle;  // route bundle
-  std::string trace;   // gpsd JSON lines or NMEA
-  std::string trip_id;
-  bool follow_block = true;  // after trip_ended, go on with the next trip of the same block
-  tracking::TrackerConfig tracker;
+  std::string bundle;        // route bundle
+  std::string trace;         // gpsd JSON lines or NMEA
+  PipelineOptions pipeline;  // pipeline.trip_id empty: auto-detect the trip
 };
 
 struct ReplayStats {

@@ -32,6 +32,8 @@ std::string_view type_name(StopEvent::Type type) {
       return "gps_restored";
     case T::position_uncertain:
       return "position_uncertain";
+    case T::trip_detected:
+      return "trip_detected";
   }
   return "unknown";
 }

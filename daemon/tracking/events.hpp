@@ -24,6 +24,7 @@ struct StopEvent {
     gps_lost,            // no usable fix for the gps-lost timeout; dead reckoning
     gps_restored,        // the position is trustworthy again after gps_lost / position_uncertain
     position_uncertain,  // the position estimate is too uncertain to announce stops
+    trip_detected,       // auto-detection settled on trip_id; nothing was announced before it
   };
 
   Type type = Type::trip_started;

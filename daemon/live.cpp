@@ -1,0 +1,110 @@
+#include "daemon/live.hpp"
+
+#include <algorithm>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <ostream>
+
+#include "routes/bundle.hpp"
+
+namespace stopcall::daemon {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+LiveStats run_live(const LiveOptions& options, std::ostream& events, std::ostream& log) {
+  auto bundle = routes::Bundle::open(options.bundle);
+  Pipeline pipeline(bundle, options.pipeline);
+
+  asio::io_context io;
+  LiveStats stats;
+  std::vector<double> latencies;
+  std::vector<tracking::StopEvent> out;
+  // The tracker's clock is GPS time. Between fixes it advances with the steady clock from the
+  // last fix, so ticks during an outage carry the GPS time they stand for.
+  tracking::Time last_fix_time{};
+  Clock::time_point last_fix_at{};
+
+  auto emit = [&] {
+    for (const auto& e : out)
+      events << tracking::to_json_line(e) << '\n';
+    stats.events += static_cast<long>(out.size());
+    events.flush();
+    out.clear();
+  };
+
+  gps::GpsdClient gpsd(
+      io, options.gpsd,
+      [&](const tracking::Fix& fix) {
+        auto received = Clock::now();
+        ++stats.fixes;
+        if (fix.time > last_fix_time) {
+          last_fix_time = fix.time;
+          last_fix_at = received;
+        }
+        pipeline.on_fix(fix, out);
+        if (!out.empty()) {
+          emit();
+          latencies.push_back(
+              std::chrono::duration<double, std::micro>(Clock::now() - received).count());
+        }
+      },
+      [&](gps::GpsdState state, const std::string& detail) {
+        log << (state == gps::GpsdState::connected ? "info: " : "warning: ") << "gpsd "
+            << gps::to_string(state) << ": " << detail << "\n";
+      });
+
+  asio::steady_timer tick(io);
+  std::function<void()> schedule_tick = [&] {
+    tick.expires_after(std::chrono::seconds(1));
+    tick.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      if (last_fix_time != tracking::Time{}) {
+        auto now = last_fix_time + std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       Clock::now() - last_fix_at);
+        pipeline.on_tick(now, out);
+        if (!out.empty()) emit();
+      }
+      schedule_tick();
+    });
+  };
+  schedule_tick();
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (!ec) io.stop();
+  });
+  asio::steady_timer stop_timer(io);
+  if (options.exit_after_s > 0) {
+    stop_timer.expires_after(std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(options.exit_after_s)));
+    stop_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) io.stop();
+    });
+  }
+
+  log << "info: "
+      << (options.pipeline.trip_id.empty() ? "detecting the trip"
+                                           : "tracking trip " + options.pipeline.trip_id)
+      << ", gpsd at " << options.gpsd.host << ":" << options.gpsd.port << "\n";
+  gpsd.start();
+  io.run();
+  gpsd.stop();
+
+  stats.reconnects = gpsd.reconnects();
+  if (!latencies.empty()) {
+    std::sort(latencies.begin(), latencies.end());
+    auto at = [&](double q) {
+      return latencies[std::min(
+          latencies.size() - 1,
+          static_cast<std::size_t>(q * static_cast<double>(latencies.size())))];
+    };
+    stats.latency_p50_us = at(0.5);
+    stats.latency_p99_us = at(0.99);
+    stats.latency_max_us = latencies.back();
+  }
+  return stats;
+}
+
+}  // namespace stopcall::daemon

@@ -1,0 +1,101 @@
+#include "daemon/pipeline.hpp"
+
+#include <algorithm>
+#include <map>
+
+namespace stopcall::daemon {
+
+using tracking::StopEvent;
+
+Pipeline::Pipeline(const routes::Bundle& bundle, PipelineOptions options)
+    : bundle_(bundle), options_(std::move(options)), clock_(bundle.timezone()) {
+  if (!options_.trip_id.empty()) start_trip(options_.trip_id);
+}
+
+void Pipeline::start_trip(const std::string& trip_id) {
+  trip_ = bundle_.load_trip(trip_id);
+  tracker_ = std::make_unique<tracking::Tracker>(trip_, options_.tracker);
+  ++trips_started_;
+}
+
+void Pipeline::start_detection(const tracking::Fix& fix) {
+  // Candidates: trips running now (on today's timetable, or yesterday's past midnight) that
+  // serve a stop near the bus. One hypothesis per pattern.
+  auto today = clock_.at(fix.time);
+  auto yesterday = clock_.day_before(fix.time);
+  routes::Bundle::NearPoint near{*fix.position, options_.candidates_radius_m};
+  auto trips = bundle_.candidate_trips(today.date, today.seconds, 1800, near);
+  for (auto& t : bundle_.candidate_trips(yesterday.date, yesterday.seconds, 1800, near)) {
+    t.first_departure_s -= 24 * 3600;  // on today's clock
+    t.last_arrival_s -= 24 * 3600;
+    trips.push_back(std::move(t));
+  }
+  std::map<long, tracking::PatternCandidate> by_pattern;
+  for (auto& t : trips) {
+    auto& c = by_pattern[t.pattern_id];
+    if (c.trips.empty()) c.representative = bundle_.load_trip(t.trip_id);
+    c.trips.push_back(std::move(t));
+  }
+  std::vector<tracking::PatternCandidate> candidates;
+  for (auto& [id, c] : by_pattern)
+    candidates.push_back(std::move(c));
+  detector_ = std::make_unique<tracking::AutoDetector>(std::move(candidates), options_.auto_detect);
+  detection_fixes_.clear();
+  fixes_since_detection_start_ = 0;
+}
+
+void Pipeline::on_fix(const tracking::Fix& fix, std::vector<StopEvent>& out) {
+  if (!time_filter_.accept(fix)) return;
+  if (!tracker_) {
+    if (!fix.usable()) return;
+    if (!detector_ || (detector_->alive() == 0 &&
+                       ++fixes_since_detection_start_ > options_.retry_detection_after_fixes)) {
+      start_detection(fix);
+    }
+    detection_fixes_.push_back(fix);
+    detector_->on_fix(fix, clock_.at(fix.time).seconds);
+    auto found = detector_->detection();
+    if (!found) return;
+    start_trip(found->trip_id);
+    detector_.reset();
+    // Catch up silently: what happened before the trip was known was not announced, and must not
+    // be now, late. The tracker learns where the bus is and which stops are behind it.
+    std::vector<StopEvent> silent;
+    for (const auto& f : detection_fixes_)
+      tracker_->on_fix(f, silent);
+    detection_fixes_.clear();
+    StopEvent detected;
+    detected.type = StopEvent::Type::trip_detected;
+    detected.time = fix.time;
+    detected.trip_id = trip_.id;
+    detected.distance_m = tracker_->progress_m();
+    out.push_back(std::move(detected));
+    return;
+  }
+  std::size_t first = out.size();
+  tracker_->on_fix(fix, out);
+  after_events(out, first);
+}
+
+void Pipeline::on_tick(tracking::Time now, std::vector<StopEvent>& out) {
+  if (!tracker_) return;
+  std::size_t first = out.size();
+  tracker_->on_tick(now, out);
+  after_events(out, first);
+}
+
+void Pipeline::after_events(std::vector<StopEvent>& out, std::size_t first) {
+  bool ended =
+      std::any_of(out.begin() + static_cast<long>(first), out.end(),
+                  [](const StopEvent& e) { return e.type == StopEvent::Type::trip_ended; });
+  if (!ended) return;
+  auto next = options_.follow_block ? bundle_.next_trip_in_block(trip_.id) : std::string();
+  if (!next.empty()) {
+    start_trip(next);
+  } else if (options_.trip_id.empty()) {
+    tracker_.reset();  // auto mode: find the next trip from the fixes again
+    detector_.reset();
+  }
+}
+
+}  // namespace stopcall::daemon

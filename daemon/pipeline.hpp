@@ -1,0 +1,57 @@
+// The decision pipeline shared by `stopcalld run` and `stopcalld replay`: fixes and ticks in,
+// stop events out. It holds the trip being tracked (given, or found by auto-detection), goes on
+// with the next trip of the block when one ends, and keeps the GPS timeline sane.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/gps/time_filter.hpp"
+#include "daemon/service_time.hpp"
+#include "daemon/tracking/auto_detect.hpp"
+#include "daemon/tracking/tracker.hpp"
+#include "routes/bundle.hpp"
+
+namespace stopcall::daemon {
+
+struct PipelineOptions {
+  std::string trip_id;  // empty: auto-detect
+  bool follow_block = true;
+  tracking::TrackerConfig tracker;
+  tracking::AutoDetectConfig auto_detect;
+  double candidates_radius_m = 1000;  // patterns with a stop this close to the bus are candidates
+  int retry_detection_after_fixes = 60;  // no pattern fits: look again with fresh candidates
+};
+
+class Pipeline {
+ public:
+  Pipeline(const routes::Bundle& bundle, PipelineOptions options);
+
+  void on_fix(const tracking::Fix& fix, std::vector<tracking::StopEvent>& out);
+  void on_tick(tracking::Time now, std::vector<tracking::StopEvent>& out);
+
+  const routes::Trip* trip() const { return tracker_ ? &trip_ : nullptr; }
+  const tracking::Tracker* tracker() const { return tracker_.get(); }
+  long trips_started() const { return trips_started_; }
+  long time_glitches() const { return time_filter_.dropped(); }
+
+ private:
+  void start_trip(const std::string& trip_id);
+  void start_detection(const tracking::Fix& fix);
+  void after_events(std::vector<tracking::StopEvent>& out, std::size_t first);
+
+  const routes::Bundle& bundle_;
+  PipelineOptions options_;
+  ServiceClock clock_;
+  gps::TimeFilter time_filter_;
+  routes::Trip trip_;
+  std::unique_ptr<tracking::Tracker> tracker_;
+  std::unique_ptr<tracking::AutoDetector> detector_;
+  std::vector<tracking::Fix> detection_fixes_;  // fixes seen while detecting, for the catch-up
+  int fixes_since_detection_start_ = 0;
+  long trips_started_ = 0;
+};
+
+}  // namespace stopcall::daemon

@@ -1,0 +1,138 @@
+// The decision pipeline on the demo route: a given trip, a trip found by auto-detection, and the
+// block going on into its next trip.
+#include "daemon/pipeline.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "drive.hpp"
+#include "routes/importer.hpp"
+#include "tests/routes/test_feed.hpp"
+
+namespace stopcall::daemon {
+namespace {
+
+using tracking::StopEvent;
+using Type = StopEvent::Type;
+using namespace std::chrono;
+
+class DemoPipeline : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new routes::testing::TempDir;
+    routes::ImportOptions options;
+    options.feed = routes::testing::source_dir() + "/routes/demo/shenzhen-101";
+    options.output = *dir_ / "demo.db";
+    ASSERT_TRUE(routes::import_feed(options).written);
+    bundle_ = new routes::Bundle(routes::Bundle::open(options.output));
+  }
+  static void TearDownTestSuite() {
+    delete bundle_;
+    delete dir_;
+  }
+
+  // Local 06:30 on Monday 2 March 2026 in Shenzhen (UTC+8) is 22:30 UTC the day before.
+  static tracking::Time local(int h, int m) {
+    return tracking::Time(sys_days{year{2026} / 3 / 2} + hours(h - 8) + minutes(m));
+  }
+
+  std::vector<StopEvent> run(Pipeline& p, const std::vector<tracking::Fix>& fixes) {
+    std::vector<StopEvent> out;
+    for (const auto& f : fixes)
+      p.on_fix(f, out);
+    return out;
+  }
+
+  static int count(const std::vector<StopEvent>& events, Type type, const std::string& stop = {}) {
+    return static_cast<int>(std::count_if(events.begin(), events.end(), [&](const StopEvent& e) {
+      return e.type == type && (stop.empty() || e.stop_id == stop);
+    }));
+  }
+
+  static routes::testing::TempDir* dir_;
+  static routes::Bundle* bundle_;
+};
+routes::testing::TempDir* DemoPipeline::dir_ = nullptr;
+routes::Bundle* DemoPipeline::bundle_ = nullptr;
+
+TEST_F(DemoPipeline, GivenTripAnnouncesEveryStopOnceInOrder) {
+  PipelineOptions options;
+  options.trip_id = "101-WD-E-0630";
+  Pipeline pipeline(*bundle_, options);
+  auto trip = bundle_->load_trip(options.trip_id);
+  auto events = run(pipeline, testing::drive(trip, local(6, 30)));
+  for (std::size_t i = 1; i < trip.stops.size(); ++i) {
+    const auto& stop = trip.stops[i].stop.id;
+    EXPECT_EQ(count(events, Type::next_stop, stop), 1) << stop;
+    EXPECT_EQ(count(events, Type::approaching, stop), 1) << stop;
+    EXPECT_EQ(count(events, Type::arrived, stop), 1) << stop;
+  }
+  EXPECT_EQ(count(events, Type::trip_ended), 1);
+  // In order: each next_stop comes after the one before.
+  int last_index = 0;
+  for (const auto& e : events) {
+    if (e.type != Type::next_stop) continue;
+    EXPECT_EQ(*e.stop_index, last_index + 1);
+    last_index = *e.stop_index;
+  }
+}
+
+TEST_F(DemoPipeline, AutoDetectionFindsTheTripAndAnnouncesNothingBefore) {
+  Pipeline pipeline(*bundle_, {});
+  auto trip = bundle_->load_trip("101-WD-E-0630");
+  auto fixes = testing::drive(trip, local(6, 30));
+  auto events = run(pipeline, fixes);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.front().type, Type::trip_detected);
+  EXPECT_EQ(events.front().trip_id, "101-WD-E-0630");
+  auto detected_after = duration<double>(events.front().time - fixes.front().time).count();
+  EXPECT_LT(detected_after, 30 /*at the stop*/ + 60 /*of driving*/);
+  // Every stop after detection is announced exactly once, all for this trip until it ends (the
+  // block then goes on with its next trip, from the stop across the road).
+  for (const auto& e : events) {
+    EXPECT_EQ(e.trip_id, "101-WD-E-0630") << tracking::to_json_line(e);
+    if (e.type == Type::trip_ended) break;
+  }
+  for (std::size_t i = 3; i < trip.stops.size(); ++i) {
+    EXPECT_EQ(count(events, Type::next_stop, trip.stops[i].stop.id), 1) << i;
+  }
+  std::cout << "[          ] detected " << detected_after << " s after the first fix (30 s at "
+            << "the first stop)\n";
+}
+
+TEST_F(DemoPipeline, AutoDetectionTellsTheDirectionsApartOnTheSameRoad) {
+  Pipeline pipeline(*bundle_, {});
+  auto trip = bundle_->load_trip("101-WD-W-0720");
+  auto events = run(pipeline, testing::drive(trip, local(7, 20)));
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.front().type, Type::trip_detected);
+  EXPECT_EQ(events.front().trip_id, "101-WD-W-0720");
+}
+
+TEST_F(DemoPipeline, OffTimetableOrOffRouteNothingIsDetected) {
+  Pipeline pipeline(*bundle_, {});
+  auto trip = bundle_->load_trip("101-WD-E-0630");
+  // 03:00: no trip of route 101 runs.
+  auto events = run(pipeline, testing::drive(trip, local(3, 0)));
+  EXPECT_TRUE(events.empty());
+}
+
+TEST_F(DemoPipeline, TheBlockGoesOnIntoItsNextTrip) {
+  PipelineOptions options;
+  options.trip_id = "101-WD-E-0630";
+  Pipeline pipeline(*bundle_, options);
+  auto east = bundle_->load_trip("101-WD-E-0630");
+  auto west = bundle_->load_trip("101-WD-W-0720");
+  auto fixes = testing::drive(east, local(6, 30));
+  auto back = testing::drive(west, fixes.back().time + seconds(1));
+  fixes.insert(fixes.end(), back.begin(), back.end());
+  auto events = run(pipeline, fixes);
+  EXPECT_EQ(count(events, Type::trip_ended), 2);
+  // East, west, and the block's third trip, waiting at its first stop when the fixes end.
+  EXPECT_EQ(pipeline.trips_started(), 3);
+  EXPECT_EQ(pipeline.trip()->id, "101-WD-E-0810");
+  EXPECT_EQ(count(events, Type::next_stop, west.stops[5].stop.id), 1);
+}
+
+}  // namespace
+}  // namespace stopcall::daemon
