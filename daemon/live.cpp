@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <ostream>
 
+#include "daemon/service/notify.hpp"
 #include "routes/bundle.hpp"
 
 namespace stopcall::daemon {
@@ -18,6 +19,7 @@ LiveStats run_live(const LiveOptions& options, std::ostream& events, std::ostrea
   Pipeline pipeline(bundle, options.pipeline);
 
   asio::io_context io;
+  ServiceNotifier notifier(io);
   LiveStats stats;
   std::vector<double> latencies;
   std::vector<tracking::StopEvent> out;
@@ -53,6 +55,7 @@ LiveStats run_live(const LiveOptions& options, std::ostream& events, std::ostrea
       [&](gps::GpsdState state, const std::string& detail) {
         log << (state == gps::GpsdState::connected ? "info: " : "warning: ") << "gpsd "
             << gps::to_string(state) << ": " << detail << "\n";
+        notifier.status("gpsd " + std::string(gps::to_string(state)) + ": " + detail);
       });
 
   asio::steady_timer tick(io);
@@ -89,7 +92,12 @@ LiveStats run_live(const LiveOptions& options, std::ostream& events, std::ostrea
                                            : "tracking trip " + options.pipeline.trip_id)
       << ", gpsd at " << options.gpsd.host << ":" << options.gpsd.port << "\n";
   gpsd.start();
+  // Ready: the bundle is loaded and gpsd is connected or being retried.
+  notifier.ready(options.pipeline.trip_id.empty() ? "detecting the trip"
+                                                  : "tracking trip " + options.pipeline.trip_id);
+  notifier.start_watchdog();
   io.run();
+  notifier.stopping();
   gpsd.stop();
 
   stats.reconnects = gpsd.reconnects();
