@@ -1,16 +1,18 @@
 // stopcalld: the stopcall daemon. `stopcalld replay` runs the decision pipeline on a recorded
 // GPS trace; the live service (GPS from gpsd, voice, screens) grows around the same pipeline.
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
+#include "daemon/config.hpp"
 #include "daemon/live.hpp"
 #include "daemon/replay.hpp"
 #include "routes/problem.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"stopcalld: stop announcements for accessible buses"};
-  app.require_subcommand(1);
+  app.require_subcommand(0, 1);
 
   stopcall::daemon::ReplayOptions replay;
   std::string events_path;
@@ -27,17 +29,30 @@ int main(int argc, char** argv) {
   cmd->add_flag("!--no-block", replay.pipeline.follow_block,
                 "stop at the end of the trip instead of going on with the block's next trip");
 
+  // Live: the configuration file, with command-line overrides for a bench or a test.
+  std::string config_path = "/etc/stopcall/stopcall.toml";
+  bool check_config = false;
+  app.add_option("--config", config_path, "configuration file")->capture_default_str();
+  app.add_flag("--check-config", check_config, "check the configuration file and exit");
   stopcall::daemon::LiveOptions live;
-  std::string live_events, gpsd_address = "localhost:2947";
-  auto* run = app.add_subcommand("run", "track the bus live from gpsd");
-  run->add_option("--routes", live.bundle, "route bundle")->required();
-  run->add_option("--trip", live.pipeline.trip_id, "the trip the bus runs (default: detect it)");
-  run->add_option("--gpsd", gpsd_address, "gpsd HOST:PORT")->capture_default_str();
-  run->add_option("--events", live_events, "append stop events here (JSON lines; default stdout)");
+  std::string live_bundle, live_trip, live_events, gpsd_address;
+  auto* run = app.add_subcommand("run", "track the bus live from gpsd (the service)");
+  run->add_option("--routes", live_bundle, "route bundle (overrides routes.bundle)");
+  run->add_option("--trip", live_trip, "the trip the bus runs (overrides routes.trip)");
+  run->add_option("--gpsd", gpsd_address, "gpsd HOST:PORT (overrides [gps])");
+  run->add_option("--events", live_events, "append stop events here (overrides events.log)");
   run->add_option("--exit-after", live.exit_after_s, "stop after this many seconds (tests)");
 
   CLI11_PARSE(app, argc, argv);
   try {
+    if (check_config) {
+      auto config = stopcall::daemon::load_config(config_path);
+      std::cout << config_path << ": ok (bundle " << config.bundle << ", gpsd " << config.gpsd.host
+                << ":" << config.gpsd.port << ", trip "
+                << (config.pipeline.trip_id.empty() ? "detected" : config.pipeline.trip_id)
+                << ")\n";
+      return 0;
+    }
     if (*cmd) {
       if (replay.pipeline.trip_id.empty() && !replay_auto_flag) {
         throw std::runtime_error("replay needs --trip TRIP_ID or --auto");
@@ -61,9 +76,21 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*run) {
-      auto colon = gpsd_address.rfind(':');
-      live.gpsd.host = gpsd_address.substr(0, colon);
-      if (colon != std::string::npos) live.gpsd.port = gpsd_address.substr(colon + 1);
+      // The default file may be absent (defaults apply); a file named on the command line may not.
+      stopcall::daemon::Config config;
+      if (std::filesystem::exists(config_path) || app.count("--config") > 0) {
+        config = stopcall::daemon::load_config(config_path);
+      }
+      live.bundle = live_bundle.empty() ? config.bundle : live_bundle;
+      live.pipeline = config.pipeline;
+      if (!live_trip.empty()) live.pipeline.trip_id = live_trip;
+      live.gpsd = config.gpsd;
+      if (!gpsd_address.empty()) {
+        auto colon = gpsd_address.rfind(':');
+        live.gpsd.host = gpsd_address.substr(0, colon);
+        if (colon != std::string::npos) live.gpsd.port = gpsd_address.substr(colon + 1);
+      }
+      if (live_events.empty()) live_events = config.events_log;
       std::ofstream file;
       if (!live_events.empty()) {
         file.open(live_events, std::ios::app);
@@ -81,5 +108,6 @@ int main(int argc, char** argv) {
     std::cerr << "stopcalld: " << e.what() << "\n";
     return 1;
   }
+  std::cerr << app.help();
   return 2;
 }

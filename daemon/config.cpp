@@ -1,0 +1,173 @@
+#include "daemon/config.hpp"
+
+#include <toml++/toml.h>
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+#include <map>
+
+namespace stopcall::daemon {
+
+std::string ConfigProblem::to_string() const {
+  return file + (line > 0 ? ":" + std::to_string(line) : std::string()) + ": " + message;
+}
+
+namespace {
+
+std::string join(const std::vector<ConfigProblem>& problems) {
+  std::string out;
+  for (const auto& p : problems)
+    out += (out.empty() ? "" : "\n") + p.to_string();
+  return out;
+}
+
+// One accepted key: how to read it into the Config, with its checks.
+struct Key {
+  std::function<std::string(const toml::node&, Config&)> apply;  // returns an error or ""
+};
+
+std::string format(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+Key real(double min, double max, std::function<double&(Config&)> field) {
+  return {[=](const toml::node& n, Config& c) -> std::string {
+    auto v = n.value<double>();
+    if (!v || !n.is_number()) return "must be a number";
+    if (*v < min || *v > max) return "must be from " + format(min) + " to " + format(max);
+    field(c) = *v;
+    return "";
+  }};
+}
+
+Key integer(long min, long max, std::function<void(Config&, long)> set) {
+  return {[=](const toml::node& n, Config& c) -> std::string {
+    auto v = n.value<int64_t>();
+    if (!v || !n.is_integer()) return "must be a whole number";
+    if (*v < min || *v > max) {
+      return "must be from " + std::to_string(min) + " to " + std::to_string(max);
+    }
+    set(c, static_cast<long>(*v));
+    return "";
+  }};
+}
+
+Key text(std::function<std::string&(Config&)> field, bool may_be_empty = true) {
+  return {[=](const toml::node& n, Config& c) -> std::string {
+    auto v = n.value<std::string>();
+    if (!v || !n.is_string()) return "must be a string";
+    if (!may_be_empty && v->empty()) return "must not be empty";
+    field(c) = *v;
+    return "";
+  }};
+}
+
+Key boolean(std::function<bool&(Config&)> field) {
+  return {[=](const toml::node& n, Config& c) -> std::string {
+    auto v = n.value<bool>();
+    if (!v || !n.is_boolean()) return "must be true or false";
+    field(c) = *v;
+    return "";
+  }};
+}
+
+Key milliseconds(long min, long max, std::function<std::chrono::milliseconds&(Config&)> field) {
+  return integer(min, max, [=](Config& c, long v) { field(c) = std::chrono::milliseconds(v); });
+}
+
+const std::map<std::string, Key>& keys() {
+  static const std::map<std::string, Key> table = {
+      {"routes.bundle", text([](Config& c) -> std::string& { return c.bundle; }, false)},
+      {"routes.trip", text([](Config& c) -> std::string& { return c.pipeline.trip_id; })},
+      {"routes.follow_block", boolean([](Config& c) -> bool& { return c.pipeline.follow_block; })},
+      {"events.log", text([](Config& c) -> std::string& { return c.events_log; })},
+      {"gps.host", text([](Config& c) -> std::string& { return c.gpsd.host; }, false)},
+      {"gps.port", integer(1, 65535, [](Config& c, long v) { c.gpsd.port = std::to_string(v); })},
+      {"gps.stale_after_ms",
+       milliseconds(
+           500, 60000, [](Config & c) -> auto& { return c.gpsd.stale_after; })},
+      {"gps.reconnect_min_ms",
+       milliseconds(
+           50, 10000, [](Config & c) -> auto& { return c.gpsd.reconnect_min; })},
+      {"gps.reconnect_max_ms",
+       milliseconds(
+           100, 60000, [](Config & c) -> auto& { return c.gpsd.reconnect_max; })},
+      {"tracking.approach_lead_s",
+       real(4, 30, [](Config& c) -> double& { return c.pipeline.tracker.approach_lead_s; })},
+      {"tracking.approach_min_distance_m",
+       real(5, 100,
+            [](Config& c) -> double& { return c.pipeline.tracker.approach_min_distance_m; })},
+      {"tracking.approach_max_distance_m",
+       real(50, 1000,
+            [](Config& c) -> double& { return c.pipeline.tracker.approach_max_distance_m; })},
+      {"tracking.arrival_radius_m",
+       real(5, 100, [](Config& c) -> double& { return c.pipeline.tracker.arrival_radius_m; })},
+      {"tracking.departure_distance_m",
+       real(5, 100, [](Config& c) -> double& { return c.pipeline.tracker.departure_distance_m; })},
+      {"tracking.off_route_distance_m",
+       real(20, 500, [](Config& c) -> double& { return c.pipeline.tracker.off_route_distance_m; })},
+      {"tracking.gps_lost_timeout_s",
+       real(1, 60, [](Config& c) -> double& { return c.pipeline.tracker.gps_lost_timeout_s; })},
+      {"tracking.dead_reckoning_max_s",
+       real(0, 600, [](Config& c) -> double& { return c.pipeline.tracker.dead_reckoning_max_s; })},
+      {"detection.min_travel_m",
+       real(50, 5000, [](Config& c) -> double& { return c.pipeline.auto_detect.min_travel_m; })},
+      {"detection.max_lateral_m",
+       real(10, 200, [](Config& c) -> double& { return c.pipeline.auto_detect.max_lateral_m; })},
+      {"detection.candidates_radius_m",
+       real(100, 5000, [](Config& c) -> double& { return c.pipeline.candidates_radius_m; })},
+  };
+  return table;
+}
+
+long line_of(const toml::node& n) {
+  return static_cast<long>(n.source().begin.line);
+}
+
+}  // namespace
+
+ConfigError::ConfigError(std::vector<ConfigProblem> problems)
+    : std::runtime_error(join(problems)), problems_(std::move(problems)) {}
+
+Config load_config(const std::string& path) {
+  Config config;
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError({{path, static_cast<long>(e.source().begin.line),
+                        std::string("not valid TOML: ") + std::string(e.description())}});
+  }
+  std::vector<ConfigProblem> problems;
+  for (const auto& [section_key, section] : root) {
+    std::string section_name(section_key.str());
+    const auto* table = section.as_table();
+    if (!table) {
+      problems.push_back(
+          {path, line_of(section),
+           section_name + ": expected a [" + section_name + "] section, not a value"});
+      continue;
+    }
+    for (const auto& [key, value] : *table) {
+      std::string name = section_name + "." + std::string(key.str());
+      auto it = keys().find(name);
+      if (it == keys().end()) {
+        problems.push_back({path, line_of(value), name + ": unknown key (a typo?)"});
+        continue;
+      }
+      std::string error = it->second.apply(value, config);
+      if (!error.empty()) problems.push_back({path, line_of(value), name + ": " + error});
+    }
+  }
+  if (config.gpsd.reconnect_max < config.gpsd.reconnect_min) {
+    problems.push_back({path, 0, "gps.reconnect_max_ms must not be below gps.reconnect_min_ms"});
+  }
+  std::stable_sort(problems.begin(), problems.end(),
+                   [](const ConfigProblem& a, const ConfigProblem& b) { return a.line < b.line; });
+  if (!problems.empty()) throw ConfigError(std::move(problems));
+  return config;
+}
+
+}  // namespace stopcall::daemon

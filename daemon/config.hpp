@@ -1,0 +1,41 @@
+// stopcalld's configuration: one TOML file (default /etc/stopcall/stopcall.toml). Every key is
+// documented with its default in daemon/stopcall.example.toml; unknown keys and bad values are
+// refused at start with the file, line and reason, so a typo never silently means a default.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "daemon/gps/gpsd_client.hpp"
+#include "daemon/pipeline.hpp"
+
+namespace stopcall::daemon {
+
+struct Config {
+  std::string bundle = "/var/lib/stopcall/bundles/active.db";
+  std::string events_log;  // append stop events as JSON lines here; empty: none
+  gps::GpsdOptions gpsd;
+  PipelineOptions pipeline;
+};
+
+struct ConfigProblem {
+  std::string file;
+  long line = 0;  // 0 when the problem has no line (a missing file)
+  std::string message;
+  std::string to_string() const;  // "stopcall.toml:12: tracking.approach_lead_s: must be ..."
+};
+
+class ConfigError : public std::runtime_error {
+ public:
+  explicit ConfigError(std::vector<ConfigProblem> problems);
+  const std::vector<ConfigProblem>& problems() const { return problems_; }
+
+ private:
+  std::vector<ConfigProblem> problems_;
+};
+
+// Reads and checks the file; throws ConfigError listing every problem found.
+Config load_config(const std::string& path);
+
+}  // namespace stopcall::daemon

@@ -1,0 +1,85 @@
+#include "daemon/config.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/routes/test_feed.hpp"
+
+namespace stopcall::daemon {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+std::vector<std::string> problems_of(const std::string& toml) {
+  routes::testing::TempDir dir;
+  routes::testing::write_file(dir.path() / "stopcall.toml", toml);
+  try {
+    load_config(dir / "stopcall.toml");
+  } catch (const ConfigError& e) {
+    std::vector<std::string> out;
+    for (const auto& p : e.problems()) {
+      out.push_back(std::to_string(p.line) + ": " + p.message);
+    }
+    return out;
+  }
+  return {};
+}
+
+TEST(Config, TheShippedExampleIsValidAndHoldsTheDefaults) {
+  auto config = load_config(routes::testing::source_dir() + "/daemon/stopcall.example.toml");
+  Config defaults;
+  EXPECT_EQ(config.bundle, defaults.bundle);
+  EXPECT_EQ(config.gpsd.port, defaults.gpsd.port);
+  EXPECT_EQ(config.gpsd.stale_after, defaults.gpsd.stale_after);
+  EXPECT_EQ(config.pipeline.tracker.approach_lead_s, defaults.pipeline.tracker.approach_lead_s);
+  EXPECT_EQ(config.pipeline.tracker.arrival_radius_m, defaults.pipeline.tracker.arrival_radius_m);
+  EXPECT_EQ(config.pipeline.auto_detect.min_travel_m, defaults.pipeline.auto_detect.min_travel_m);
+  EXPECT_EQ(config.pipeline.trip_id, "");
+}
+
+TEST(Config, ValuesAreRead) {
+  routes::testing::TempDir dir;
+  routes::testing::write_file(dir.path() / "c.toml",
+                              "[routes]\nbundle = \"/data/b.db\"\ntrip = \"T9\"\n"
+                              "[gps]\nport = 12947\n[tracking]\napproach_lead_s = 12\n");
+  auto c = load_config(dir / "c.toml");
+  EXPECT_EQ(c.bundle, "/data/b.db");
+  EXPECT_EQ(c.pipeline.trip_id, "T9");
+  EXPECT_EQ(c.gpsd.port, "12947");
+  EXPECT_EQ(c.pipeline.tracker.approach_lead_s, 12);
+}
+
+TEST(Config, EveryProblemIsReportedWithItsLine) {
+  EXPECT_THAT(problems_of("[routes]\n"
+                          "bundel = \"x\"\n"
+                          "[tracking]\n"
+                          "approach_lead_s = 99\n"
+                          "arrival_radius_m = \"far\"\n"
+                          "[gps]\n"
+                          "port = 70000\n"),
+              ElementsAre("2: routes.bundel: unknown key (a typo?)",
+                          "4: tracking.approach_lead_s: must be from 4 to 30",
+                          "5: tracking.arrival_radius_m: must be a number",
+                          "7: gps.port: must be from 1 to 65535"));
+}
+
+TEST(Config, BrokenTomlNamesTheLine) {
+  auto problems = problems_of("[routes]\nbundle = \"a\"\n[gps\nport = 1\n");
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_THAT(problems[0], HasSubstr("3: not valid TOML"));
+}
+
+TEST(Config, UnknownSectionAndValueOutsideASectionAreRefused) {
+  EXPECT_THAT(problems_of("[audio]\nvolume = 3\n"),
+              ElementsAre("2: audio.volume: unknown key (a typo?)"));
+  EXPECT_THAT(problems_of("bundle = \"x\"\n"),
+              ElementsAre("1: bundle: expected a [bundle] section, not a value"));
+}
+
+TEST(Config, MissingFileIsAnError) {
+  EXPECT_THROW(load_config("/nonexistent/stopcall.toml"), ConfigError);
+}
+
+}  // namespace
+}  // namespace stopcall::daemon
