@@ -70,6 +70,32 @@ void Pipeline::on_fix(const tracking::Fix& fix, std::vector<StopEvent>& out) {
     detected.trip_id = trip_.id;
     detected.distance_m = tracker_->progress_m();
     out.push_back(std::move(detected));
+    // The stop the bus is heading for is still ahead: say it now rather than not at all. Only
+    // that stop, only if the bus has not reached it, each event at most once, in the usual order.
+    std::optional<int> heading_for;
+    bool approached = false;
+    for (const auto& e : silent) {
+      if (!e.stop_index) continue;
+      if (e.type == StopEvent::Type::next_stop) {
+        heading_for = e.stop_index;
+        approached = false;
+      } else if (e.type == StopEvent::Type::approaching && e.stop_index == heading_for) {
+        approached = true;
+      } else if ((e.type == StopEvent::Type::arrived || e.type == StopEvent::Type::passed) &&
+                 e.stop_index == heading_for) {
+        heading_for.reset();
+      }
+    }
+    for (const auto& e : silent) {
+      bool repeat = e.stop_index && e.stop_index == heading_for &&
+                    (e.type == StopEvent::Type::next_stop ||
+                     (approached && e.type == StopEvent::Type::approaching));
+      if (!repeat) continue;
+      StopEvent now = e;
+      now.time = fix.time;
+      now.distance_m = tracker_->progress_m();
+      out.push_back(std::move(now));
+    }
     return;
   }
   std::size_t first = out.size();

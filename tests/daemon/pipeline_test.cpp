@@ -85,6 +85,14 @@ TEST_F(DemoPipeline, AutoDetectionFindsTheTripAndAnnouncesNothingBefore) {
   ASSERT_FALSE(events.empty());
   EXPECT_EQ(events.front().type, Type::trip_detected);
   EXPECT_EQ(events.front().trip_id, "101-WD-E-0630");
+  // The stop the bus is heading for is said at once, not skipped because it was chosen before
+  // the trip was known.
+  ASSERT_GE(events.size(), 2u);
+  EXPECT_EQ(events[1].type, Type::next_stop);
+  EXPECT_EQ(events[1].time, events.front().time);
+  for (std::size_t i = 1; i < trip.stops.size(); ++i) {
+    EXPECT_LE(count(events, Type::next_stop, trip.stops[i].stop.id), 1) << i;
+  }
   auto detected_after = duration<double>(events.front().time - fixes.front().time).count();
   EXPECT_LT(detected_after, 30 /*at the stop*/ + 60 /*of driving*/);
   // Every stop after detection is announced exactly once, all for this trip until it ends (the
