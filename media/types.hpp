@@ -1,0 +1,209 @@
+// Value types of the media interface: what the daemon gives media (announcements, configuration)
+// and what media reports back (cues, results, output states, problems). No GStreamer here.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace stopcall::media {
+
+// Higher interrupts lower. Equal or lower waits its turn.
+enum class Priority : std::uint8_t { information = 0, stop = 1, accessibility = 2, safety = 3 };
+
+enum class Output : std::uint8_t { interior = 0, exterior = 1 };
+
+// A set of outputs.
+struct Outputs {
+  bool interior = true;
+  bool exterior = false;
+
+  static Outputs only(Output o) { return o == Output::interior ? Outputs{} : Outputs{false, true}; }
+  static Outputs both() { return {true, true}; }
+  bool has(Output o) const { return o == Output::interior ? interior : exterior; }
+  friend bool operator==(const Outputs&, const Outputs&) = default;
+};
+
+enum class SegmentKind : std::uint8_t { chime, clip, speech, pause };
+
+// One piece of an announcement. `text` is the caption (shown as the subtitle); for speech it is
+// also what is spoken unless `spoken` is set (a pronunciation, e.g. a GTFS tts_stop_name).
+struct Segment {
+  SegmentKind kind = SegmentKind::speech;
+  std::string text;
+  std::string spoken;
+  std::string lang;                    // BCP 47: "zh-Hans", "yue", "en", …
+  std::filesystem::path clip;          // kind clip: a file any installed GStreamer decoder reads
+  std::chrono::milliseconds pause{0};  // kind pause
+  std::optional<Outputs> outputs;      // unset: the announcement's outputs
+
+  static Segment chime(std::string caption = {});
+  static Segment speech(std::string text, std::string lang);
+  static Segment recorded(std::filesystem::path file, std::string text, std::string lang);
+  static Segment silence(std::chrono::milliseconds ms);
+};
+
+struct Announcement {
+  std::string id;  // unique among announcements in flight; cancel() uses it
+  Priority priority = Priority::information;
+  std::vector<Segment> segments;
+  Outputs outputs;  // the default for segments without their own
+
+  // Staleness. Checked just before the announcement starts and at every segment boundary, on a
+  // media thread (possibly two at once, one per output): it must be thread-safe, quick and not
+  // block — read an atomic, don't post to an io_context and wait. false = drop it, never play it
+  // late. Unset = always valid.
+  std::function<bool()> still_valid;
+  std::optional<std::chrono::steady_clock::time_point> valid_until;
+};
+
+// A subtitle event, reported when the sound it describes is really rendered on an output: the
+// output pipeline's running time plus its latency has reached it. Times are on the output's
+// timeline: nanoseconds since the output started (for a file output, since the file's first
+// sample); continuous across sink fallbacks.
+struct Cue {
+  enum class Event : std::uint8_t {
+    start,      // the segment's first sample is playing now; `end` is when it will end
+    cut,        // interrupted by a higher priority; its sound fades out and is gone at `end`
+    withdrawn,  // the announcement was cancelled or went stale: take the subtitle down
+  };
+  Event event = Event::start;
+  std::string announcement_id;
+  std::size_t segment = 0;  // index into Announcement::segments
+  SegmentKind kind = SegmentKind::speech;
+  std::string lang;
+  std::string text;
+  Output output = Output::interior;
+  Priority priority = Priority::information;
+  std::chrono::nanoseconds start{0};
+  std::chrono::nanoseconds end{0};
+  // The steady_clock moment the event's sound (start, or the cut point) was rendered.
+  std::chrono::steady_clock::time_point rendered_at;
+
+  bool withdrawn() const { return event == Event::withdrawn; }
+};
+
+// What became of an announcement on one output. Reported when it is decided (dropped before
+// starting) or when its last sound has been rendered (finished, interrupted, cancelled).
+struct Result {
+  enum class Outcome : std::uint8_t {
+    finished,     // every segment played
+    interrupted,  // a higher priority took over; later segments were not played
+    cancelled,    // cancel(id)
+    expired,      // still_valid() returned false / valid_until passed: dropped, never played late
+    failed,       // nothing playable (every segment failed)
+  };
+  std::string announcement_id;
+  Output output = Output::interior;
+  Outcome outcome = Outcome::finished;
+  std::chrono::nanoseconds end{0};  // on the output's timeline (0 when it never started)
+};
+
+enum class OutputState : std::uint8_t {
+  ok,        // the configured sink is playing
+  failed,    // it failed; a fakesink sync=true stands in so cues keep following the timeline
+  retrying,  // trying the configured sink again
+};
+
+struct OutputStatus {
+  Output output = Output::interior;
+  OutputState state = OutputState::ok;
+  std::string sink;                       // the configured sink description
+  std::string error;                      // why it failed (failed / retrying)
+  std::chrono::milliseconds retry_in{0};  // failed: when the next attempt is
+};
+
+// Something went wrong but media coped (never silent by failure).
+struct Problem {
+  enum class Kind : std::uint8_t {
+    clip_fallback,   // a clip was missing or undecodable: its text was spoken instead
+    speech_failed,   // synthesis failed (segment skipped)
+    voice_fallback,  // no voice for the language: the default voice spoke it
+    sink_failed,     // an output's sink failed (see OutputStatus too)
+    late,            // media could not keep up and left a gap (overload)
+  };
+  Kind kind = Kind::clip_fallback;
+  std::string announcement_id;
+  std::size_t segment = 0;
+  std::optional<Output> output;
+  std::string message;
+};
+
+// Quiet hours for an output (normally the exterior speaker): between start_hour and end_hour
+// local time (wrapping midnight when start > end) the gain is capped at cap_db, or the output is
+// muted when cap_db is unset. start_hour == end_hour disables it.
+struct QuietHours {
+  int start_hour = 22;
+  int end_hour = 7;
+  std::optional<double> cap_db = -12.0;
+
+  bool active_at(int hour) const;
+};
+
+struct OutputConfig {
+  // The sink part of a gst-launch description: "alsasink device=hw:1", "pulsesink",
+  // "wavenc ! filesink location=x.wav", "fakesink sync=true". Empty: no such output.
+  std::string sink;
+  double gain_db = 0;
+  std::optional<QuietHours> quiet_hours;
+};
+
+struct EngineConfig {
+  OutputConfig interior{"autoaudiosink", 0, std::nullopt};
+  OutputConfig exterior{};  // none by default
+
+  // Language tag -> espeak-ng voice, over the defaults (zh, zh-Hans, zh-CN, cmn -> cmn-latn-pinyin;
+  // yue, zh-HK, zh-Hant -> yue; en -> en). See voices.hpp for the lookup order.
+  std::map<std::string, std::string> voices;
+  std::string fallback_voice = "en";
+  int speech_rate_wpm = 0;  // 0: espeak-ng's default (175)
+
+  std::size_t cache_bytes = 32u << 20;  // rendered audio (speech and clips), LRU by bytes
+  bool trim_silence = true;             // cut silence at both ends of speech and clips
+  std::filesystem::path chime_clip;     // empty: the built-in two-tone chime
+
+  // How far ahead of the mixer media writes; bounds how late a preemption or cancel takes hold.
+  std::chrono::milliseconds lead{50};
+  std::chrono::milliseconds fade{100};  // fade-out of an interrupted or cancelled announcement
+  std::chrono::milliseconds retry_initial{1000};  // sink retry backoff, doubling up to retry_max
+  std::chrono::milliseconds retry_max{30000};
+  std::chrono::milliseconds clip_decode_timeout{5000};
+  // SCHED_FIFO priority asked for the feeder threads (0: don't). Granted with CAP_SYS_NICE or
+  // systemd's LimitRTPRIO=; silently normal priority otherwise.
+  int realtime_priority = 10;
+
+  // Local hour 0-23 for quiet hours; unset: the system's local time.
+  std::function<int()> local_hour;
+};
+
+// Called on the engine's one callback thread, in order, never concurrently with each other.
+// Keep them short: post to your io_context and return. They may not call back into Engine's
+// stop() or destructor (other Engine calls are fine).
+struct Callbacks {
+  std::function<void(Cue)> on_cue;
+  std::function<void(Result)> on_result;
+  std::function<void(OutputStatus)> on_output;
+  std::function<void(Problem)> on_problem;
+};
+
+struct SpeechItem {
+  std::string text;
+  std::string lang;
+};
+
+std::string_view to_string(Priority p);
+std::string_view to_string(Output o);
+std::string_view to_string(SegmentKind k);
+std::string_view to_string(Cue::Event e);
+std::string_view to_string(Result::Outcome o);
+std::string_view to_string(OutputState s);
+std::string_view to_string(Problem::Kind k);
+std::optional<Priority> priority_from_string(std::string_view s);  // also "ramp", "info"
+
+}  // namespace stopcall::media
