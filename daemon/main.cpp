@@ -4,13 +4,19 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <string_view>
 
 #include "daemon/config.hpp"
 #include "daemon/live.hpp"
 #include "daemon/replay.hpp"
+#include "media/render.hpp"
 #include "routes/problem.hpp"
 
 int main(int argc, char** argv) {
+  // `stopcalld render`: the media engine's own command line (media/README.md).
+  if (argc > 1 && std::string_view(argv[1]) == "render") {
+    return stopcall::media::render_main(argc - 1, argv + 1);
+  }
   CLI::App app{"stopcalld: stop announcements for accessible buses"};
   app.require_subcommand(0, 1);
 
