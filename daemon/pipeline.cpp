@@ -72,22 +72,22 @@ void Pipeline::on_fix(const tracking::Fix& fix, std::vector<StopEvent>& out) {
     out.push_back(std::move(detected));
     // The stop the bus is heading for is still ahead: say it now rather than not at all. Only
     // that stop, only if the bus has not reached it, each event at most once, in the usual order.
-    std::optional<int> heading_for;
+    int heading_for = -1;  // stop index; -1: none (a plain int: GCC 12 misjudges optional here)
     bool approached = false;
     for (const auto& e : silent) {
       if (!e.stop_index) continue;
       if (e.type == StopEvent::Type::next_stop) {
-        heading_for = e.stop_index;
+        heading_for = *e.stop_index;
         approached = false;
       } else if (e.type == StopEvent::Type::approaching && e.stop_index == heading_for) {
         approached = true;
       } else if ((e.type == StopEvent::Type::arrived || e.type == StopEvent::Type::passed) &&
                  e.stop_index == heading_for) {
-        heading_for.reset();
+        heading_for = -1;
       }
     }
     for (const auto& e : silent) {
-      bool repeat = e.stop_index && e.stop_index == heading_for &&
+      bool repeat = heading_for >= 0 && e.stop_index == heading_for &&
                     (e.type == StopEvent::Type::next_stop ||
                      (approached && e.type == StopEvent::Type::approaching));
       if (!repeat) continue;
