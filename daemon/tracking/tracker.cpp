@@ -30,6 +30,7 @@ constexpr double kMinSigmaM = 2.0;             // smallest measurement sigma we 
 constexpr double kConfirmSlackM = 20.0;        // consistency slack between confirming fixes
 constexpr double kMaxIntervalS = 10.0;         // fix interval estimate is capped at this
 constexpr double kLostTimeoutIntervals = 2.2;  // the lost timeout is at least this many intervals
+constexpr double kOverdueIntervals = 1.5;  // a fix is overdue this many intervals after the last
 
 double seconds(Time a, Time b) {
   return std::chrono::duration<double>(a - b).count();
@@ -326,6 +327,7 @@ std::vector<StopEvent> Tracker::on_tick(Time now) {
 void Tracker::on_tick(Time now, std::vector<StopEvent>& out) {
   if (now <= t_seen_) return;
   step_time(now, out);
+  approach_if_fix_overdue(now, out);
 }
 
 void Tracker::on_fix(const Fix& fix, std::vector<StopEvent>& out) {
@@ -339,7 +341,11 @@ void Tracker::on_fix(const Fix& fix, std::vector<StopEvent>& out) {
   have_fix_ = true;
   t_fix_ = fix.time;
   step_time(fix.time, out);
-  if (!fix.usable() || state_ == TrackerState::ended) return;
+  if (!fix.usable()) {
+    approach_if_fix_overdue(fix.time, out);
+    return;
+  }
+  if (state_ == TrackerState::ended) return;
   double eph = fix.horizontal_error_m().value_or(cfg_.default_eph_m);
   switch (state_) {
     case TrackerState::waiting:
@@ -360,6 +366,7 @@ void Tracker::on_fix(const Fix& fix, std::vector<StopEvent>& out) {
     case TrackerState::ended:
       break;
   }
+  approach_if_fix_overdue(fix.time, out);
 }
 
 double Tracker::lost_timeout_s() const {
@@ -399,14 +406,30 @@ void Tracker::step_time(Time now, std::vector<StopEvent>& out) {
     uncertain_said_ = true;
     emit(out, StopEvent::Type::position_uncertain, now, std::nullopt);
   }
+  if (!uncertain_said_) approach_by_prediction(now, unc, out);
+}
+
+void Tracker::approach_if_fix_overdue(Time now, std::vector<StopEvent>& out) {
+  // No fix has moved the bus for longer than the fix interval (the first seconds of an outage, a
+  // dropped fix, a burst of implausible fixes): predict, as while degraded, so that the approach
+  // is not missed while waiting for the lost timeout. (Not between fixes that are on time: a
+  // sparse receiver's bus may start braking for a red light unseen.)
+  if (state_ != TrackerState::tracking) return;
+  const double since_accepted = seconds(now, t_accepted_);
+  if (since_accepted <= kOverdueIntervals * fix_interval_s_) return;
+  approach_by_prediction(
+      now, std::sqrt(p00_) + cfg_.dead_reckoning_speed_error_mps * since_accepted, out);
+}
+
+void Tracker::approach_by_prediction(Time now, double uncertainty, std::vector<StopEvent>& out) {
   // While the estimate is still good, an `approaching` for a stop the bus certainly has not
   // reached yet (tunnels). Never for a stop it may already have passed.
-  if (!uncertain_said_ && phase_ == Phase::en_route && next_said_ && !approach_said_) {
-    double s = dead_reckoned(now);
-    if (s + unc < stop_d_[target_] - cfg_.arrival_radius_m && approach_due(target_, s)) {
-      approach_said_ = true;
-      emit(out, StopEvent::Type::approaching, now, target_);
-    }
+  if (phase_ != Phase::en_route || !next_said_ || approach_said_) return;
+  double s = dead_reckoned(now);
+  if (s + uncertainty < stop_d_[target_] - cfg_.arrival_radius_m &&
+      approach_due(target_, s, true)) {
+    approach_said_ = true;
+    emit(out, StopEvent::Type::approaching, now, target_);
   }
 }
 
@@ -680,23 +703,34 @@ void Tracker::rejoin(const Fix& fix, double eph, std::vector<StopEvent>& out) {
   run_stops(t, out);
 }
 
-bool Tracker::approach_due(int stop, double s) const {
+bool Tracker::approach_due(int stop, double s, bool overdue) const {
   const double r = stop_d_[stop] - s;
   if (r <= cfg_.approach_min_distance_m) return true;
   if (r > cfg_.approach_max_distance_m || v_ < cfg_.approach_slow_speed_mps) return false;
+  // When would the bus be there driving on (accelerating, e.g. away from a red light, sooner)?
+  const double accel = overdue ? 0.0 : std::max(0.0, a_);
+  const double eta_through =
+      accel > 1e-3 ? (std::sqrt(v_ * v_ + 2 * accel * r) - v_) / accel : r / v_;
+  // Dead-reckoned, the braking cannot be seen and the position grows uncertain: say it on time
+  // for a bus driving on.
+  if (overdue) return eta_through <= cfg_.approach_lead_s;
+  // The last chance for a bus driving through the stop: the next fix would come too late.
+  const bool last_chance = eta_through - fix_interval_s_ < cfg_.approach_lead_min_s;
   const double decel = -a_;
-  double eta;
-  if (decel > cfg_.braking_decel_min_mps2) {
-    // Braking: where will the bus halt? Well short of the stop (a red light, a queue) is not
-    // "arriving".
-    double halt = v_ * v_ / (2 * decel);
-    if (halt < r - cfg_.approach_min_distance_m) return false;
-    double disc = v_ * v_ - 2 * decel * r;
-    eta = disc > 0 ? (v_ - std::sqrt(disc)) / decel : v_ / decel;
-  } else {
-    eta = r / v_;
+  if (decel <= cfg_.braking_decel_min_mps2) {
+    // Not braking yet. A bus halting at the stop will brake first, and until it does a red light
+    // short of the stop cannot be told from the stop itself: only the last chance counts.
+    return last_chance;
   }
-  return eta <= cfg_.approach_lead_s || eta - fix_interval_s_ < cfg_.approach_lead_min_s;
+  // Braking: where will the bus halt? Well short of the stop (a red light, a queue) is not
+  // "arriving". The deceleration estimate is smoothed and lags for the first seconds of braking,
+  // so the bus is taken to brake at least as hard as a bus halting normally does.
+  const double b = std::max(decel, cfg_.halting_decel_mps2);
+  const double halt = v_ * v_ / (2 * b);
+  if (halt < r - cfg_.approach_min_distance_m) return false;
+  const double disc = v_ * v_ - 2 * b * r;
+  const double eta = disc > 0 ? (v_ - std::sqrt(disc)) / b : v_ / b;
+  return eta <= cfg_.approach_lead_s || last_chance;
 }
 
 void Tracker::run_stops(Time t, std::vector<StopEvent>& out) {
@@ -749,7 +783,9 @@ void Tracker::run_stops(Time t, std::vector<StopEvent>& out) {
       next_said_ = true;
       emit(out, T::next_stop, t, k);
     }
-    if (s >= d - cfg_.arrival_radius_m && dwelled) {
+    // Standing short of the stop counts as arriving only as close as `approaching` is always due:
+    // farther out the bus may be waiting at a red light short of the stop.
+    if (s >= d - std::min(cfg_.arrival_radius_m, cfg_.approach_min_distance_m) && dwelled) {
       if (!approach_said_) {
         approach_said_ = true;  // late, but the rider must hear it
         emit(out, T::approaching, t, k);

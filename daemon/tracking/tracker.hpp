@@ -16,14 +16,18 @@
 //                                                  it and moving when its turn came (stops closer
 //                                                  than departure_distance_m).
 //    `next_stop` comes when stop i-1 is departed or passed (however close stop i is).
-//    `approaching` comes after `next_stop`, when the predicted time to the stop is <=
-//    approach_lead_s (or the next fix would come with less than approach_lead_min_s left),
-//    within approach_max_distance_m; below approach_slow_speed_mps, or while braking to a halt
-//    short of the stop (red light, queue), only approach_min_distance_m counts. If the bus
-//    reaches the stop without it having been said (a fix gap), it is said at arrival, just before
-//    `arrived`. `arrived`: within arrival_radius_m of the stop and standing (arrival_dwell_s).
-//    `passed`: beyond stop + arrival_radius_m without having stood there. `departed`: beyond
-//    stop + departure_distance_m after `arrived`.
+//    `approaching` comes after `next_stop`, within approach_max_distance_m: once the bus brakes
+//    to halt at the stop (taken to brake at least halting_decel_mps2) and the time to it is <=
+//    approach_lead_s, or when the next fix would come with less than approach_lead_min_s left
+//    for a bus driving on (not braking, a bus cannot be told from one about to halt at a red
+//    light short of the stop); below approach_slow_speed_mps, or while braking to a halt short
+//    of the stop (red light, queue), only approach_min_distance_m counts. When fixes are overdue
+//    (an outage, dropped or implausible fixes) it comes on the dead-reckoned time to the stop,
+//    only while the bus certainly has not reached it. If the bus reaches the stop without it
+//    having been said (a fix gap), it is said at arrival, just before `arrived`. `arrived`:
+//    standing (arrival_dwell_s) from approach_min_distance_m short of the stop (at most
+//    arrival_radius_m) to arrival_radius_m past it. `passed`: beyond stop + arrival_radius_m
+//    without having stood there. `departed`: beyond stop + departure_distance_m after `arrived`.
 //  - The last stop: `arrived` (or `passed`), then `trip_ended`; nothing after that.
 //  - GPS outage: no usable fix for gps_lost_timeout_s (at least 2.2 fix intervals) -> `gps_lost`.
 //    Progress is dead-reckoned at the last speed (at most dead_reckoning_max_s, never beyond the
@@ -59,11 +63,12 @@ namespace stopcall::tracking {
 struct TrackerConfig {
   // --- Announcing the next stop ---
   double approach_lead_s = 10.0;           // say `approaching` when the ETA is <= this
-  double approach_lead_min_s = 4.0;        // ...or when the next fix would come with ETA < this
-  double approach_min_distance_m = 30.0;   // always `approaching` within this (slow or stopped)
+  double approach_lead_min_s = 5.0;        // ...or when the next fix would come with ETA < this
+  double approach_min_distance_m = 15.0;   // always `approaching` within this (slow or stopped)
   double approach_max_distance_m = 250.0;  // never `approaching` farther than this
   double approach_slow_speed_mps = 1.5;    // below this speed only the minimum distance counts
   double braking_decel_min_mps2 = 0.3;     // above this deceleration, predict where the bus halts
+  double halting_decel_mps2 = 1.2;         // a bus halting at a stop brakes at least this hard
   // --- Stopping at a stop ---
   double arrival_radius_m = 25.0;  // stopped within +-this of the stop = arrived; beyond = passed
   double stopped_speed_mps = 0.7;  // at or below this speed the bus stands still
@@ -166,6 +171,8 @@ class Tracker {
   enum class Phase { en_route, at_stop };
 
   void step_time(Time now, std::vector<StopEvent>& out);
+  void approach_if_fix_overdue(Time now, std::vector<StopEvent>& out);
+  void approach_by_prediction(Time now, double uncertainty, std::vector<StopEvent>& out);
   void acquire(const Fix& fix, double eph, std::vector<StopEvent>& out);
   void track(const Fix& fix, double eph, std::vector<StopEvent>& out);
   void restore(const Fix& fix, double eph, std::vector<StopEvent>& out);
@@ -174,7 +181,8 @@ class Tracker {
   void relock(const Fix& fix, double eph, double along);
   bool confirm(Pending& p, Time t, double along, int needed, double min_span_s) const;
   void run_stops(Time t, std::vector<StopEvent>& out);
-  bool approach_due(int stop, double s) const;
+  // `overdue`: s is dead-reckoned over missing fixes (an outage), not measured.
+  bool approach_due(int stop, double s, bool overdue = false) const;
   double dead_reckoned(Time now) const;
   double lost_timeout_s() const;
   void emit(std::vector<StopEvent>& out, StopEvent::Type type, Time t, std::optional<int> stop);
