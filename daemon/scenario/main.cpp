@@ -15,6 +15,7 @@
 #include "daemon/scenario/simulate.hpp"
 #include "daemon/scenario/suite.hpp"
 #include "daemon/scenario/trace_io.hpp"
+#include "daemon/service_time.hpp"
 #include "routes/bundle.hpp"
 
 namespace {
@@ -55,6 +56,10 @@ int generate(const GenerateArgs& a) {
   if (!a.nmea.empty()) nmea = open_out(a.nmea);
   if (!a.truth.empty()) truth = open_out(a.truth);
   std::string trip_id = a.trip;
+  // The trace's GPS times are UTC; the timetable is in the agencies' local time.
+  const daemon::ServiceClock clock(bundle.timezone());
+  const Time noon{std::chrono::sys_days{std::chrono::year{2026} / 3 / 2} + std::chrono::hours(12)};
+  const std::chrono::seconds utc_offset(clock.at(noon).seconds - 12 * 3600);
   std::optional<Time> next_start;
   Time first_start{};
   long fixes = 0;
@@ -63,12 +68,15 @@ int generate(const GenerateArgs& a) {
   for (std::uint64_t seed = a.seed; !trip_id.empty(); ++seed) {
     const routes::Trip trip = bundle.load_trip(trip_id);
     SimOptions options;
+    options.utc_offset = utc_offset;
     if (next_start) {
       // The next trip of the block starts where the last one ended, after its layover.
       options.start = *next_start;
       const auto& first = trip.stops.front();
       const int scheduled = first.departure_s.value_or(first.arrival_s.value_or(0));
-      const Time service_day = std::chrono::floor<std::chrono::days>(*next_start);
+      // The service day's midnight, local, expressed in UTC.
+      const Time service_day =
+          std::chrono::floor<std::chrono::days>(*next_start + utc_offset) - utc_offset;
       options.layover_s = std::clamp(
           seconds_between(*next_start, service_day + std::chrono::seconds(scheduled)) - 30, 0.0,
           1800.0);

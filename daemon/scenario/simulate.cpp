@@ -343,7 +343,7 @@ Simulation simulate(const routes::Trip& trip, const SimOptions& o, std::uint64_t
     for (std::size_t h = 0; h < halts.size(); ++h)
       if (halts[h].stop == 0) before = halts[h].wait_s;
     start = std::chrono::floor<std::chrono::seconds>(
-        add_seconds(kServiceDay + std::chrono::seconds(scheduled), -before));
+        add_seconds(kServiceDay + std::chrono::seconds(scheduled) - o.utc_offset, -before));
   }
   truth.start = start;
   truth.end = add_seconds(start, total_s);

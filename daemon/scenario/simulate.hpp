@@ -53,6 +53,9 @@ struct SimOptions {
   // The run's start; default: the trip's first departure on Monday 2026-03-02, minus the
   // layover and dwell at the first stop.
   std::optional<Time> start;
+  // GTFS times are local: the agencies' offset from UTC (Shenzhen: +8 h), so GPS times (UTC) in
+  // the trace match the timetable the way a real bus's do. 0 keeps timetable times as UTC.
+  std::chrono::seconds utc_offset{0};
 };
 
 // One stop of the trip as the bus served it.
