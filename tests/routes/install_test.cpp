@@ -22,9 +22,12 @@
 #include "routes/schema.hpp"
 #include "routes/signing.hpp"
 #include "routes/sqlite.hpp"
+#include "test_feed.hpp"
 
 namespace stopcall::routes {
 namespace {
+
+using stopcall::routes::testing::error_message;
 
 namespace fs = std::filesystem;
 
@@ -66,20 +69,6 @@ std::set<std::string> names_in(const fs::path& dir) {
 Digest digest_of(const std::string& path) {
   sql::Db db = open_bundle_checked(path);
   return content_digest(db);
-}
-
-std::string error_message(Errc code, const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const RouteError& e) {
-    EXPECT_EQ(e.code(), code) << e.what();
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected RouteError, got: " << e.what();
-    return {};
-  }
-  ADD_FAILURE() << "expected RouteError " << make_error_code(code).message() << ", got none";
-  return {};
 }
 
 class InstallTest : public ::testing::Test {

@@ -1,4 +1,5 @@
 #include "routes/signing.hpp"
+#include "test_feed.hpp"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -16,6 +17,8 @@
 
 namespace stopcall::routes {
 namespace {
+
+using stopcall::routes::testing::error_message;
 
 namespace fs = std::filesystem;
 
@@ -41,21 +44,6 @@ std::string read_bytes(const fs::path& path) {
 void write_bytes(const fs::path& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << bytes;
-}
-
-// Runs f, expects RouteError with `code`, returns its message.
-std::string error_message(Errc code, const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const RouteError& e) {
-    EXPECT_EQ(e.code(), code) << e.what();
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected RouteError, got: " << e.what();
-    return {};
-  }
-  ADD_FAILURE() << "expected RouteError " << make_error_code(code).message() << ", got none";
-  return {};
 }
 
 class SigningTest : public ::testing::Test {

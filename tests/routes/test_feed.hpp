@@ -6,8 +6,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <string>
+
+#include "routes/problem.hpp"
 
 namespace stopcall::routes::testing {
 
@@ -91,6 +94,21 @@ inline void write_feed(const fs::path& dir, const std::map<std::string, std::str
 
 inline std::string source_dir() {
   return STOPCALL_SOURCE_DIR;
+}
+
+// Runs f, expects RouteError with `code`, returns its message.
+inline std::string error_message(Errc code, const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const RouteError& e) {
+    EXPECT_EQ(e.code(), code) << e.what();
+    return e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "expected RouteError, got: " << e.what();
+    return {};
+  }
+  ADD_FAILURE() << "expected RouteError " << make_error_code(code).message() << ", got none";
+  return {};
 }
 
 // ../shared/data beside the checkout; tests that need it skip when it is absent.
