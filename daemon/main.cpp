@@ -32,6 +32,17 @@ int main(int argc, char** argv) {
   replay_trip->excludes(replay_auto);
   replay_auto->excludes(replay_trip);
   cmd->add_option("--events", events_path, "write stop events here (JSON lines; default stdout)");
+  bool realtime = false;
+  stopcall::daemon::RealtimeOptions realtime_options;
+  std::string http, web_root = STOPCALL_WEB_ROOT, driver_token;
+  cmd->add_flag("--realtime", realtime, "replay at the trace's own pace");
+  cmd->add_option("--speed", realtime_options.speed, "with --realtime: this many times faster")
+      ->check(CLI::Range(0.01, 1000.0));
+  cmd->add_option("--http", http, "with --realtime: serve the screens on ADDRESS:PORT");
+  cmd->add_option("--web", web_root, "the pages' folder")->capture_default_str();
+  cmd->add_option("--driver-token", driver_token, "the driver console's credential");
+  cmd->add_option("--linger", realtime_options.linger_s,
+                  "with --http: keep serving this many seconds after the trace ends");
   cmd->add_flag("!--no-block", replay.pipeline.follow_block,
                 "stop at the end of the trip instead of going on with the block's next trip");
 
@@ -68,7 +79,21 @@ int main(int argc, char** argv) {
         file.open(events_path);
         if (!file) throw std::runtime_error("cannot write " + events_path);
       }
-      auto stats = stopcall::daemon::replay(replay, events_path.empty() ? std::cout : file);
+      if (!http.empty()) {
+        if (!realtime) throw std::runtime_error("--http needs --realtime");
+        auto colon = http.rfind(':');
+        if (colon == std::string::npos) throw std::runtime_error("--http wants ADDRESS:PORT");
+        stopcall::daemon::ScreensOptions screens;
+        screens.address = http.substr(0, colon);
+        screens.port = static_cast<unsigned short>(std::stoi(http.substr(colon + 1)));
+        screens.web_root = web_root;
+        screens.driver_token = driver_token;
+        realtime_options.screens = screens;
+      }
+      auto& out = events_path.empty() ? std::cout : static_cast<std::ostream&>(file);
+      auto stats = realtime
+                       ? stopcall::daemon::replay_realtime(replay, realtime_options, out, std::cerr)
+                       : stopcall::daemon::replay(replay, out);
       std::cerr << "replayed " << stats.fixes << " fixes on " << stats.trips
                 << " trip(s): " << stats.events << " events in " << stats.seconds << " s ("
                 << (stats.seconds > 0 ? static_cast<long>(stats.fixes / stats.seconds) : 0)

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <iosfwd>
+#include <optional>
 #include <string>
 
 #include "daemon/pipeline.hpp"
+#include "daemon/screens.hpp"
 
 namespace stopcall::daemon {
 
@@ -28,5 +30,15 @@ struct ReplayStats {
 // Writes events to `events`; throws std::runtime_error / routes::RouteError with a clear message
 // when the bundle, trip or trace cannot be used.
 ReplayStats replay(const ReplayOptions& options, std::ostream& events);
+
+// The same at the trace's own pace (times `speed`), on an io_context, serving the passenger
+// display (/) and driver console (/driver) meanwhile when `screens` is given.
+struct RealtimeOptions {
+  double speed = 1;                       // 2: twice as fast as recorded
+  std::optional<ScreensOptions> screens;  // serve the pages
+  double linger_s = 0;                    // keep serving this long after the trace ends
+};
+ReplayStats replay_realtime(const ReplayOptions& options, const RealtimeOptions& realtime,
+                            std::ostream& events, std::ostream& log);
 
 }  // namespace stopcall::daemon

@@ -90,7 +90,9 @@ StaticFile resolve_static(const std::filesystem::path& root, std::string_view ta
   if (!percent_decode(target, decoded)) return refuse(400, "bad percent-encoding");
   if (decoded.find('\0') != std::string::npos) return refuse(400, "NUL in path");
   if (decoded.find('\\') != std::string::npos) return refuse(400, "backslash in path");
+  // The two screens' addresses: the passenger display at /, the driver console at /driver.
   if (decoded == "/") decoded = "/index.html";
+  if (decoded == "/driver" || decoded == "/driver/") decoded = "/driver.html";
 
   // Split after decoding, so "%2e%2e%2f" is seen as the "../" it means.
   std::vector<std::string_view> segments;

@@ -19,6 +19,7 @@ class StaticFiles : public ::testing::Test {
     fs::create_directories(base_ / "web" / "css");
     fs::create_directories(base_ / "web" / ".git");
     write(base_ / "web" / "index.html", "<html>");
+    write(base_ / "web" / "driver.html", "<html>");
     write(base_ / "web" / "css" / "display.css", "body{}");
     write(base_ / "web" / ".git" / "config", "hidden");
     write(base_ / "web" / "%2e%2e", "literal name");
@@ -39,6 +40,11 @@ TEST_F(StaticFiles, ServesFilesUnderTheRoot) {
   ASSERT_EQ(index.status, 200);
   EXPECT_EQ(index.path.filename(), "index.html");
   EXPECT_EQ(index.content_type, "text/html; charset=utf-8");
+
+  // The driver console's address.
+  auto driver = resolve("/driver");
+  ASSERT_EQ(driver.status, 200);
+  EXPECT_EQ(driver.path.filename(), "driver.html");
 
   auto css = resolve("/css/display.css?v=3#top");
   ASSERT_EQ(css.status, 200);

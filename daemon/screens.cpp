@@ -1,0 +1,92 @@
+#include "daemon/screens.hpp"
+
+#include "daemon/service_time.hpp"
+#include "hmi/server.hpp"
+#include "hmi/trip_view.hpp"
+
+namespace stopcall::daemon {
+
+using tracking::StopEvent;
+
+Screens::Screens(boost::asio::io_context& io, ScreensOptions options, const std::string& timezone) {
+  hmi::HmiConfig config;
+  hmi::Listener listener;
+  listener.address = options.address;
+  listener.port = options.port;
+  listener.roles = hmi::Roles::both();
+  config.listeners.push_back(listener);
+  config.web_root = options.web_root;
+  config.driver_token = options.driver_token;
+  server_ = std::make_unique<hmi::HmiServer>(io, std::move(config));
+  // Driver actions are not wired to announcements yet: say so instead of pretending.
+  server_->on_driver_action([](const hmi::DriverAction&) {
+    return hmi::Reply::failure(hmi::Errc::unavailable, "not available in this build yet");
+  });
+  ServiceClock clock(timezone);
+  const tracking::Time noon{std::chrono::sys_days{std::chrono::year{2026} / 1 / 1} +
+                            std::chrono::hours(12)};
+  utc_offset_min_ = (clock.at(noon).seconds - 12 * 3600) / 60;
+  hmi::State state;
+  state.utc_offset_min = utc_offset_min_;
+  state.statuses.push_back({"trip", hmi::Level::warning, "looking for the trip"});
+  server_->publish_state(std::move(state));
+}
+
+Screens::~Screens() = default;
+void Screens::start() {
+  server_->start();
+}
+void Screens::stop() {
+  server_->stop();
+}
+unsigned short Screens::port() const {
+  auto ports = server_->ports();
+  return ports.empty() ? 0 : ports.front();
+}
+
+void Screens::update(const Pipeline& pipeline, const std::vector<StopEvent>& events) {
+  const routes::Trip* trip = pipeline.trip();
+  if (trip && trip->id != trip_id_) {
+    // A new trip (given, detected or the block's next): the whole state changes.
+    trip_id_ = trip->id;
+    hmi::State state;
+    state.utc_offset_min = utc_offset_min_;
+    state.trip = hmi::trip_view(*trip);
+    auto next = hmi::next_stop_update(*trip, std::size_t{1});
+    state.next_stop = next.next_stop;
+    state.coming = next.coming;
+    state.statuses.push_back({"trip", hmi::Level::ok, trip->id});
+    server_->publish_state(std::move(state));
+  }
+  if (!trip) return;
+  for (const auto& e : events) {
+    if (e.trip_id != trip_id_) continue;  // an event of the trip just ended
+    switch (e.type) {
+      case StopEvent::Type::next_stop:
+        if (e.stop_index) {
+          server_->publish(hmi::next_stop_update(*trip, static_cast<std::size_t>(*e.stop_index)));
+        }
+        break;
+      case StopEvent::Type::trip_ended:
+        server_->publish(hmi::next_stop_update(*trip, std::nullopt));
+        break;
+      case StopEvent::Type::gps_lost:
+      case StopEvent::Type::position_uncertain:
+        server_->publish(hmi::Status{"gps", hmi::Level::warning, "no usable fix"});
+        break;
+      case StopEvent::Type::gps_restored:
+        server_->publish(hmi::Status{"gps", hmi::Level::ok, "fix"});
+        break;
+      case StopEvent::Type::off_route:
+        server_->publish(hmi::Status{"trip", hmi::Level::warning, trip_id_ + ": off route"});
+        break;
+      case StopEvent::Type::on_route:
+        server_->publish(hmi::Status{"trip", hmi::Level::ok, trip_id_});
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+}  // namespace stopcall::daemon

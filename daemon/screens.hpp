@@ -1,0 +1,46 @@
+// What the passenger displays and the driver console show, fed from the decision pipeline: the
+// trip, the next stop and the coming ones, GPS and trip status. The pages themselves and the
+// server are in hmi/; this is the daemon's side of the wiring.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "daemon/pipeline.hpp"
+
+namespace stopcall::hmi {
+class HmiServer;
+}
+
+namespace stopcall::daemon {
+
+struct ScreensOptions {
+  std::string address = "127.0.0.1";
+  unsigned short port = 8080;
+  std::string web_root;      // the pages (hmi/web, installed as share/stopcall/hmi/web)
+  std::string driver_token;  // empty: the console cannot act
+};
+
+class Screens {
+ public:
+  Screens(boost::asio::io_context& io, ScreensOptions options, const std::string& timezone);
+  ~Screens();
+  Screens(const Screens&) = delete;
+  Screens& operator=(const Screens&) = delete;
+
+  void start();
+  void stop();
+  unsigned short port() const;
+
+  // After each pipeline step: what the events mean for the screens.
+  void update(const Pipeline& pipeline, const std::vector<tracking::StopEvent>& events);
+
+ private:
+  std::unique_ptr<hmi::HmiServer> server_;
+  std::string trip_id_;  // the trip the screens show
+  int utc_offset_min_ = 0;
+};
+
+}  // namespace stopcall::daemon

@@ -1,0 +1,87 @@
+// `stopcalld replay --realtime --http`: the pages served while a trace replays, and the passenger
+// display told the next stop as the bus leaves each stop.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "routes/importer.hpp"
+#include "tests/hmi/test_client.hpp"
+#include "tests/routes/test_feed.hpp"
+
+namespace stopcall::daemon {
+namespace {
+
+using routes::testing::TempDir;
+
+TEST(ReplayScreens, PassengerDisplayFollowsTheReplayedTrip) {
+  TempDir dir;
+  routes::ImportOptions options;
+  options.feed = routes::testing::source_dir() + "/routes/demo/shenzhen-101";
+  options.extra_dir = routes::testing::source_dir() + "/routes/demo/shenzhen-101-extra";
+  options.output = dir / "demo.db";
+  ASSERT_TRUE(routes::import_feed(options).written);
+  const std::string bin = STOPCALL_BINARY_DIR;
+  ASSERT_EQ(std::system((bin + "/daemon/scenario/stopcall-scenario generate --routes " +
+                         (dir / "demo.db") + " --trip 101-WD-E-0630 --noise clean --seed 2 " +
+                         "--out-trace " + (dir / "trace.jsonl") + " > /dev/null 2>&1")
+                            .c_str()),
+            0);
+  const int port = 21000 + ::getpid() % 20000;
+  // 60 times faster than recorded: the half-hour trip in about 30 s.
+  std::string cmd = bin + "/daemon/stopcalld replay --routes " + (dir / "demo.db") + " --gps " +
+                    (dir / "trace.jsonl") + " --trip 101-WD-E-0630 --no-block" +
+                    " --realtime --speed 60 --http 127.0.0.1:" + std::to_string(port) +
+                    " --linger 2 --events " + (dir / "events.jsonl") +
+                    " > /dev/null 2>&1 & echo $!";
+  FILE* started = ::popen(cmd.c_str(), "r");
+  int pid = 0;
+  ASSERT_EQ(std::fscanf(started, "%d", &pid), 1);
+  ::pclose(started);
+  struct Reap {
+    int pid;
+    ~Reap() {
+      ::kill(pid, SIGTERM);
+      int status;
+      ::waitpid(pid, &status, WNOHANG);
+    }
+  } reap{pid};
+  std::unique_ptr<hmi::test::WsClient> screen;
+  for (int i = 0; i < 100 && !screen; ++i) {
+    try {
+      screen = std::make_unique<hmi::test::WsClient>(static_cast<std::uint16_t>(port));
+    } catch (const std::exception&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  ASSERT_TRUE(screen) << "the replay never served the screens";
+  namespace http = hmi::test::http;
+  auto page = hmi::test::http_request(static_cast<std::uint16_t>(port), http::verb::get, "/");
+  EXPECT_EQ(page.result_int(), 200);
+  auto console =
+      hmi::test::http_request(static_cast<std::uint16_t>(port), http::verb::get, "/driver");
+  EXPECT_EQ(console.result_int(), 200);
+
+  // The next stops in order, in English, as the passenger display receives them.
+  std::vector<std::string> next_stops;
+  while (auto message = screen->read(std::chrono::seconds(10))) {
+    const auto& m = *message;
+    if (m.value("type", "") == "state" && m.contains("next_stop") && m["next_stop"].is_object()) {
+      next_stops.push_back(m["next_stop"]["names"].value("en", ""));
+    }
+    if (m.value("type", "") == "next_stop" && m["next_stop"].is_object()) {
+      next_stops.push_back(m["next_stop"]["names"].value("en", ""));
+    }
+    if (next_stops.size() >= 4) break;
+  }
+  ASSERT_GE(next_stops.size(), 4u);
+  // Duplicates are allowed (the whole state repeats the next stop); the order is what matters.
+  next_stops.erase(std::unique(next_stops.begin(), next_stops.end()), next_stops.end());
+  ASSERT_GE(next_stops.size(), 2u);
+  EXPECT_EQ(next_stops[0], "OCT");
+  EXPECT_EQ(next_stops[1], "Qiaocheng East");
+}
+
+}  // namespace
+}  // namespace stopcall::daemon
