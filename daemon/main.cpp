@@ -41,6 +41,8 @@ int main(int argc, char** argv) {
   cmd->add_option("--http", http, "with --realtime: serve the screens on ADDRESS:PORT");
   cmd->add_option("--web", web_root, "the pages' folder")->capture_default_str();
   cmd->add_option("--driver-token", driver_token, "the driver console's credential");
+  cmd->add_option("--audio", realtime_options.audio_sink,
+                  "with --realtime: speak through this GStreamer sink (autoaudiosink, ...)");
   cmd->add_option("--linger", realtime_options.linger_s,
                   "with --http: keep serving this many seconds after the trace ends");
   cmd->add_flag("!--no-block", replay.pipeline.follow_block,

@@ -1,14 +1,18 @@
 #include "daemon/replay.hpp"
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
 #include <ostream>
 #include <stdexcept>
 
+#include "daemon/announcer/announcer.hpp"
 #include "daemon/gps/trace.hpp"
 #include "daemon/pipeline.hpp"
+#include "media/engine.hpp"
 #include "routes/bundle.hpp"
 
 namespace stopcall::daemon {
@@ -70,13 +74,57 @@ ReplayStats replay_realtime(const ReplayOptions& options, const RealtimeOptions&
         << "/  driver console http://" << realtime.screens->address << ":" << screens->port()
         << "/driver\n";
   }
+  // The voice: announcements from the events, subtitles from what media really plays.
+  std::unique_ptr<media::Engine> voice;
+  Announcer announcer;
+  // Stops reached (arrived or passed) so far: an announcement for one of them is stale.
+  auto reached = std::make_shared<std::atomic<int>>(0);
+  if (!realtime.audio_sink.empty()) {
+    media::EngineConfig config;
+    config.interior.sink = realtime.audio_sink;
+    config.exterior.sink = realtime.audio_sink;
+    media::Callbacks callbacks;
+    callbacks.on_cue = [&io, &screens](media::Cue cue) {
+      asio::post(io, [&screens, cue = std::move(cue)] {
+        if (screens) screens->subtitle(cue);
+      });
+    };
+    callbacks.on_problem = [&io, &log](media::Problem problem) {
+      asio::post(io, [&log, problem = std::move(problem)] {
+        log << "warning: media: " << problem.message << "\n";
+      });
+    };
+    voice = std::make_unique<media::Engine>(std::move(config), std::move(callbacks));
+  }
   std::vector<tracking::StopEvent> out;
+  auto speak = [&] {
+    for (const auto& e : out) {
+      if (e.type == tracking::StopEvent::Type::trip_started ||
+          e.type == tracking::StopEvent::Type::trip_detected) {
+        reached->store(0);
+      }
+      if ((e.type == tracking::StopEvent::Type::arrived ||
+           e.type == tracking::StopEvent::Type::passed) &&
+          e.stop_index) {
+        reached->store(*e.stop_index + 1);
+      }
+      if (e.trip_id != pipeline.trip()->id) continue;
+      for (auto& a : announcer.on_event(*pipeline.trip(), e)) {
+        if (e.type != tracking::StopEvent::Type::arrived && e.stop_index) {
+          // "Next stop X" / "arriving at X" is dropped once the bus has reached X.
+          a.still_valid = [reached, index = *e.stop_index] { return reached->load() <= index; };
+        }
+        voice->submit(std::move(a));
+      }
+    }
+  };
   auto flush = [&] {
     for (const auto& e : out)
       events << tracking::to_json_line(e) << '\n';
     events.flush();
     stats.events += static_cast<long>(out.size());
     if (screens) screens->update(pipeline, out);
+    if (voice && pipeline.trip()) speak();
     out.clear();
   };
   asio::steady_timer timer(io);
@@ -116,6 +164,7 @@ ReplayStats replay_realtime(const ReplayOptions& options, const RealtimeOptions&
   };
   step();
   io.run();
+  if (voice) voice->stop();
   stats.seconds = duration<double>(steady_clock::now() - started).count();
   stats.trips = pipeline.trips_started();
   stats.rejected = trace.stats().rejected;

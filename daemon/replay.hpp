@@ -37,6 +37,9 @@ struct RealtimeOptions {
   double speed = 1;                       // 2: twice as fast as recorded
   std::optional<ScreensOptions> screens;  // serve the pages
   double linger_s = 0;                    // keep serving this long after the trace ends
+  // Speak the announcements through this GStreamer sink ("autoaudiosink", "fakesink sync=true");
+  // empty: no voice. The screens then show the subtitles as they are really played.
+  std::string audio_sink;
 };
 ReplayStats replay_realtime(const ReplayOptions& options, const RealtimeOptions& realtime,
                             std::ostream& events, std::ostream& log);

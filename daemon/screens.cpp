@@ -89,4 +89,21 @@ void Screens::update(const Pipeline& pipeline, const std::vector<StopEvent>& eve
   }
 }
 
+void Screens::subtitle(const media::Cue& cue) {
+  if (cue.kind != media::SegmentKind::speech && !cue.withdrawn()) return;
+  if (cue.output != media::Output::interior) return;  // the displays are inside
+  using namespace std::chrono;
+  // The cue's sound was rendered at `rendered_at` (steady clock); the pages use wall time.
+  auto rendered = system_clock::now() - (steady_clock::now() - cue.rendered_at);
+  auto start_ms = duration_cast<milliseconds>(rendered.time_since_epoch()).count();
+  hmi::Subtitle s;
+  s.cue = cue.announcement_id + "/" + std::to_string(cue.segment);
+  s.text = cue.text;
+  s.lang = cue.lang;
+  s.start = start_ms;
+  s.end = start_ms + duration_cast<milliseconds>(cue.end - cue.start).count();
+  s.withdrawn = cue.withdrawn() || cue.event == media::Cue::Event::cut;
+  server_->publish(s);
+}
+
 }  // namespace stopcall::daemon

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "daemon/pipeline.hpp"
+#include "media/types.hpp"
 
 namespace stopcall::hmi {
 class HmiServer;
@@ -36,6 +37,9 @@ class Screens {
 
   // After each pipeline step: what the events mean for the screens.
   void update(const Pipeline& pipeline, const std::vector<tracking::StopEvent>& events);
+
+  // A subtitle, as the media engine really plays it (call on the io_context thread).
+  void subtitle(const media::Cue& cue);
 
  private:
   std::unique_ptr<hmi::HmiServer> server_;

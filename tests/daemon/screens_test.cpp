@@ -1,5 +1,5 @@
 // `stopcalld replay --realtime --http`: the pages served while a trace replays, and the passenger
-// display told the next stop as the bus leaves each stop.
+// display told the next stop as the bus leaves each stop, with the voice's subtitles.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -33,8 +33,8 @@ TEST(ReplayScreens, PassengerDisplayFollowsTheReplayedTrip) {
   std::string cmd = bin + "/daemon/stopcalld replay --routes " + (dir / "demo.db") + " --gps " +
                     (dir / "trace.jsonl") + " --trip 101-WD-E-0630 --no-block" +
                     " --realtime --speed 60 --http 127.0.0.1:" + std::to_string(port) +
-                    " --linger 2 --events " + (dir / "events.jsonl") +
-                    " > /dev/null 2>&1 & echo $!";
+                    " --audio 'fakesink sync=true'" + " --linger 2 --events " +
+                    (dir / "events.jsonl") + " > /dev/null 2>&1 & echo $!";
   FILE* started = ::popen(cmd.c_str(), "r");
   int pid = 0;
   ASSERT_EQ(std::fscanf(started, "%d", &pid), 1);
@@ -64,16 +64,19 @@ TEST(ReplayScreens, PassengerDisplayFollowsTheReplayedTrip) {
   EXPECT_EQ(console.result_int(), 200);
 
   // The next stops in order, in English, as the passenger display receives them.
-  std::vector<std::string> next_stops;
+  std::vector<std::string> next_stops, subtitles;
   while (auto message = screen->read(std::chrono::seconds(10))) {
     const auto& m = *message;
+    if (m.value("type", "") == "subtitle" && !m.value("withdrawn", false)) {
+      subtitles.push_back(m.value("text", ""));
+    }
     if (m.value("type", "") == "state" && m.contains("next_stop") && m["next_stop"].is_object()) {
       next_stops.push_back(m["next_stop"]["names"].value("en", ""));
     }
     if (m.value("type", "") == "next_stop" && m["next_stop"].is_object()) {
       next_stops.push_back(m["next_stop"]["names"].value("en", ""));
     }
-    if (next_stops.size() >= 4) break;
+    if (next_stops.size() >= 4 && subtitles.size() >= 3) break;
   }
   ASSERT_GE(next_stops.size(), 4u);
   // Duplicates are allowed (the whole state repeats the next stop); the order is what matters.
@@ -81,6 +84,14 @@ TEST(ReplayScreens, PassengerDisplayFollowsTheReplayedTrip) {
   ASSERT_GE(next_stops.size(), 2u);
   EXPECT_EQ(next_stops[0], "OCT");
   EXPECT_EQ(next_stops[1], "Qiaocheng East");
+  // The voice's subtitles, as media played them. Sixty times faster than recorded each stop comes
+  // before its announcement is over: the stale one is cut and the next one follows, in order.
+  ASSERT_GE(subtitles.size(), 3u);
+  EXPECT_EQ(subtitles[0], "下一站，华侨城");
+  auto second = std::find(subtitles.begin(), subtitles.end(), "下一站，侨城东");
+  ASSERT_NE(second, subtitles.end());
+  EXPECT_EQ(std::find(second, subtitles.end(), "下一站，华侨城"), subtitles.end())
+      << "a stop the bus has passed is not announced again";
 }
 
 }  // namespace
