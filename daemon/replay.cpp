@@ -17,6 +17,36 @@
 
 namespace stopcall::daemon {
 
+namespace {
+
+// One fix of a trace into the pipeline. The live daemon ticks the pipeline every second; between
+// sparse fixes replay does the same on the trace's own timeline, so outages are noticed when they
+// would be on the bus. `flush` takes the events after each step.
+template <typename Flush>
+void feed(Pipeline& pipeline, const tracking::Fix& fix, tracking::Time& last,
+          std::vector<tracking::StopEvent>& out, Flush&& flush) {
+  if (last != tracking::Time{} && fix.time > last) {
+    for (auto t = last + std::chrono::seconds(1); t < fix.time; t += std::chrono::seconds(1)) {
+      pipeline.on_tick(t, out);
+      flush();
+    }
+  }
+  if (fix.time > last) last = fix.time;
+  pipeline.on_fix(fix, out);
+  flush();
+}
+
+void finish(ReplayStats& stats, std::chrono::steady_clock::time_point started,
+            const Pipeline& pipeline, const gps::TraceReader& trace) {
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  stats.trips = pipeline.trips_started();
+  stats.rejected = trace.stats().rejected;
+  stats.undated = trace.stats().undated;
+  stats.time_glitches = pipeline.time_glitches();
+}
+
+}  // namespace
+
 ReplayStats replay(const ReplayOptions& options, std::ostream& events) {
   using namespace std::chrono;
   ReplayStats stats;
@@ -36,24 +66,10 @@ ReplayStats replay(const ReplayOptions& options, std::ostream& events) {
   tracking::Time last{};
   while (auto fix = trace.next()) {
     ++stats.fixes;
-    // The live daemon ticks the pipeline every second; between sparse fixes replay does the same
-    // on the trace's own timeline, so outages are noticed when they would be on the bus.
-    if (last != tracking::Time{} && fix->time > last) {
-      for (auto t = last + seconds(1); t < fix->time; t += seconds(1)) {
-        pipeline.on_tick(t, out);
-        flush();
-      }
-    }
-    if (fix->time > last) last = fix->time;
-    pipeline.on_fix(*fix, out);
-    flush();
+    feed(pipeline, *fix, last, out, flush);
   }
   events.flush();
-  stats.seconds = duration<double>(steady_clock::now() - started).count();
-  stats.trips = pipeline.trips_started();
-  stats.rejected = trace.stats().rejected;
-  stats.undated = trace.stats().undated;
-  stats.time_glitches = pipeline.time_glitches();
+  finish(stats, started, pipeline, trace);
   return stats;
 }
 
@@ -149,15 +165,7 @@ ReplayStats replay_realtime(const ReplayOptions& options, const RealtimeOptions&
     timer.async_wait([&, fix](const boost::system::error_code& ec) {
       if (ec) return;
       ++stats.fixes;
-      if (last != tracking::Time{} && fix.time > last) {
-        for (auto t = last + seconds(1); t < fix.time; t += seconds(1)) {
-          pipeline.on_tick(t, out);
-          flush();
-        }
-      }
-      if (fix.time > last) last = fix.time;
-      pipeline.on_fix(fix, out);
-      flush();
+      feed(pipeline, fix, last, out, flush);
       pending = trace.next();
       step();
     });
@@ -165,11 +173,7 @@ ReplayStats replay_realtime(const ReplayOptions& options, const RealtimeOptions&
   step();
   io.run();
   if (voice) voice->stop();
-  stats.seconds = duration<double>(steady_clock::now() - started).count();
-  stats.trips = pipeline.trips_started();
-  stats.rejected = trace.stats().rejected;
-  stats.undated = trace.stats().undated;
-  stats.time_glitches = pipeline.time_glitches();
+  finish(stats, started, pipeline, trace);
   return stats;
 }
 
