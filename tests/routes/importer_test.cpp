@@ -76,9 +76,8 @@ TEST_P(EdgeCases, GiveTheOutcomeTheManifestAsks) {
       EXPECT_THAT(first, HasSubstr(name)) << messages;
   }
   if (!c.imports) {
-    std::ifstream in(dir / "out.db");
-    std::string content((std::istreambuf_iterator<char>(in)), {});
-    EXPECT_EQ(content, "previous content") << "a rejected import must not touch the output";
+    EXPECT_EQ(read_bytes(dir / "out.db"), "previous content")
+        << "a rejected import must not touch the output";
     for (const auto& entry : fs::directory_iterator(dir.path())) {
       EXPECT_EQ(entry.path().filename(), "out.db") << "left behind: " << entry.path();
     }
@@ -405,11 +404,7 @@ TEST(Import, KilledImportLeavesTheExistingBundleIntact) {
   write_feed(dir.path() / "small", small_feed());
   auto first = import_feed(options_for(dir / "small", dir / "out.db"));
   ASSERT_TRUE(first.written);
-  std::string before;
-  {
-    std::ifstream in(dir / "out.db", std::ios::binary);
-    before.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  std::string before = read_bytes(dir / "out.db");
   auto demo = options_for(source_dir() + "/routes/demo/shenzhen-101", dir / "out.db",
                           source_dir() + "/routes/demo/shenzhen-101-extra");
   int replaced = 0, kept = 0;
@@ -424,9 +419,7 @@ TEST(Import, KilledImportLeavesTheExistingBundleIntact) {
     ::kill(child, SIGKILL);
     int status = 0;
     ::waitpid(child, &status, 0);
-    std::ifstream in(dir / "out.db", std::ios::binary);
-    std::string now((std::istreambuf_iterator<char>(in)), {});
-    if (now == before) {
+    if (read_bytes(dir / "out.db") == before) {
       ++kept;
     } else {
       // Replaced: then it is the complete new bundle.
@@ -435,8 +428,7 @@ TEST(Import, KilledImportLeavesTheExistingBundleIntact) {
       EXPECT_EQ(bundle.load_trip("101-WD-E-0630").stops.size(), 14u);
       ++replaced;
       ASSERT_TRUE(import_feed(options_for(dir / "small", dir / "out.db")).written);
-      std::ifstream again(dir / "out.db", std::ios::binary);
-      before.assign(std::istreambuf_iterator<char>(again), {});
+      before = read_bytes(dir / "out.db");
     }
   }
   EXPECT_GT(kept, 0) << "no kill landed during the import";

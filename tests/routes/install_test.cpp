@@ -28,6 +28,8 @@ namespace stopcall::routes {
 namespace {
 
 using stopcall::routes::testing::error_message;
+using stopcall::routes::testing::read_bytes;
+using stopcall::routes::testing::write_file;
 
 namespace fs = std::filesystem;
 
@@ -47,16 +49,6 @@ void make_bundle(const std::string& path, const std::string& tag, int version = 
     db.exec("INSERT INTO clips VALUES ('c1', 'wav', randomblob(" + std::to_string(blob_bytes) +
             "))");
   }
-}
-
-std::string read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_bytes(const fs::path& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << bytes;
 }
 
 std::set<std::string> names_in(const fs::path& dir) {
@@ -185,7 +177,7 @@ TEST_F(InstallTest, AWrongSchemaVersionIsRefused) {
 }
 
 TEST_F(InstallTest, GarbageIsRefusedAsUnreadable) {
-  write_bytes(path("garbage.db"), std::string(10000, 'x'));
+  write_file(path("garbage.db"), std::string(10000, 'x'));
   error_message(Errc::bundle_unreadable,
                 [&] { install_bundle(path("garbage.db"), dir_, keys_.public_key); });
   error_message(Errc::bundle_unreadable,
@@ -197,8 +189,8 @@ TEST_F(InstallTest, GarbageIsRefusedAsUnreadable) {
 
 TEST_F(InstallTest, LeftoversOfAnInterruptedInstallAreRemoved) {
   fs::create_directories(dir_);
-  write_bytes(fs::path(dir_) / ".incoming-abc123.db", "half a bundle");
-  write_bytes(fs::path(dir_) / ".incoming-abc123.db-journal", "");
+  write_file(fs::path(dir_) / ".incoming-abc123.db", "half a bundle");
+  write_file(fs::path(dir_) / ".incoming-abc123.db-journal", "");
   InstallResult r = install_bundle(old_, dir_, keys_.public_key);
   EXPECT_EQ(r.leftovers_removed, 2);
   EXPECT_EQ(names_in(dir_), (std::set<std::string>{"active.db", ".install.lock"}));
@@ -246,7 +238,7 @@ TEST_F(InstallTest, ABundleLeftInWalModeIsInstalledWithARollbackJournal) {
 
 TEST_F(InstallTest, AHalfWrittenSourceIsRefused) {
   static const char kJournalMagic[] = "\xd9\xd5\x05\xf9\x20\xa1\x63\xd7";
-  write_bytes(new_ + "-journal", std::string(kJournalMagic, 8) + std::string(504, '\0'));
+  write_file(new_ + "-journal", std::string(kJournalMagic, 8) + std::string(504, '\0'));
   auto msg =
       error_message(Errc::bundle_unreadable, [&] { install_bundle(new_, dir_, keys_.public_key); });
   EXPECT_NE(msg.find("-journal"), std::string::npos) << msg;

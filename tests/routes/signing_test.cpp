@@ -19,6 +19,8 @@ namespace stopcall::routes {
 namespace {
 
 using stopcall::routes::testing::error_message;
+using stopcall::routes::testing::read_bytes;
+using stopcall::routes::testing::write_file;
 
 namespace fs = std::filesystem;
 
@@ -34,16 +36,6 @@ void make_bundle(const std::string& path, int version = kSchemaVersion) {
       "INSERT INTO stops_rtree VALUES (1, 48.137, 48.137, 11.575, 11.575),"
       " (2, 48.140, 48.140, 11.560, 11.560);"
       "INSERT INTO stop_phrases VALUES ('S1', 'de', 'Ausstieg links');");
-}
-
-std::string read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_bytes(const fs::path& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << bytes;
 }
 
 class SigningTest : public ::testing::Test {
@@ -102,15 +94,15 @@ TEST_F(SigningTest, KeyFileErrorsNameTheFileAndTheProblem) {
   msg = error_message(Errc::key_unreadable, [&] { load_secret_key(path("depot.pub")); });
   EXPECT_NE(msg.find("this is a public key file"), std::string::npos) << msg;
 
-  write_bytes(path("bad.pub"), "stopcall-ed25519-public-v1\nnot*base64\n");
+  write_file(path("bad.pub"), "stopcall-ed25519-public-v1\nnot*base64\n");
   msg = error_message(Errc::key_unreadable, [&] { load_public_key(path("bad.pub")); });
   EXPECT_NE(msg.find("line 2"), std::string::npos) << msg;
 
-  write_bytes(path("short.pub"), "stopcall-ed25519-public-v1\nAAAA\n");
+  write_file(path("short.pub"), "stopcall-ed25519-public-v1\nAAAA\n");
   msg = error_message(Errc::key_unreadable, [&] { load_public_key(path("short.pub")); });
   EXPECT_NE(msg.find("32-byte"), std::string::npos) << msg;
 
-  write_bytes(path("other.pub"), "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 someone@depot\n");
+  write_file(path("other.pub"), "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5 someone@depot\n");
   msg = error_message(Errc::key_unreadable, [&] { load_public_key(path("other.pub")); });
   EXPECT_NE(msg.find("not a stopcall key file"), std::string::npos) << msg;
 
@@ -126,7 +118,7 @@ TEST_F(SigningTest, DamagedSecretKeyIsRefused) {
   const auto line2 = text.find('\n') + 1;
   char& c = text[line2 + 60];
   c = c == 'A' ? 'B' : 'A';
-  write_bytes(path("depot.key"), text);
+  write_file(path("depot.key"), text);
   auto msg = error_message(Errc::key_unreadable, [&] { load_secret_key(path("depot.key")); });
   EXPECT_NE(msg.find("damaged"), std::string::npos) << msg;
 }
@@ -161,7 +153,7 @@ TEST_F(SigningTest, FlippingOneByteOfAStopNameInTheFileIsDetected) {
   ASSERT_NE(at, std::string::npos);
   ASSERT_EQ(bytes.find("Marktplatz Nord", at + 1), std::string::npos);
   bytes[at] = 'N';  // "Narktplatz Nord"
-  write_bytes(bundle_, bytes);
+  write_file(bundle_, bytes);
   auto msg =
       error_message(Errc::signature_mismatch, [&] { verify_bundle(bundle_, keys_.public_key); });
   EXPECT_NE(msg.find("changed after"), std::string::npos) << msg;
@@ -185,21 +177,21 @@ TEST_F(SigningTest, SchemaOrVersionChangesAfterSigningAreDetected) {
   }
   error_message(Errc::signature_mismatch, [&] { verify_bundle(bundle_, keys_.public_key); });
 
-  write_bytes(bundle_, signed_bytes);
+  write_file(bundle_, signed_bytes);
   {
     sql::Db db(bundle_, sql::Db::Mode::read_write);
     db.exec("PRAGMA user_version = 7");
   }
   error_message(Errc::signature_mismatch, [&] { verify_bundle(bundle_, keys_.public_key); });
 
-  write_bytes(bundle_, signed_bytes);
+  write_file(bundle_, signed_bytes);
   {
     sql::Db db(bundle_, sql::Db::Mode::read_write);
     db.exec("UPDATE stops_rtree SET min_lat = 0 WHERE id = 2");  // lands in a shadow table
   }
   error_message(Errc::signature_mismatch, [&] { verify_bundle(bundle_, keys_.public_key); });
 
-  write_bytes(bundle_, signed_bytes);
+  write_file(bundle_, signed_bytes);
   {
     sql::Db db(bundle_, sql::Db::Mode::read_write);
     db.exec("UPDATE stop_phrases SET text = 'Ausstieg rechts'");  // WITHOUT ROWID table
@@ -286,26 +278,26 @@ TEST_F(SigningTest, GarbageOrTruncatedFilesAreUnreadableNotACrash) {
   for (std::size_t size : {good.size() / 2, good.size() - 4096, std::size_t{4096}, std::size_t{100},
                            std::size_t{50}}) {
     SCOPED_TRACE("truncated to " + std::to_string(size));
-    write_bytes(bad, good.substr(0, size));
+    write_file(bad, good.substr(0, size));
     auto msg =
         error_message(Errc::bundle_unreadable, [&] { verify_bundle(bad, keys_.public_key); });
     EXPECT_NE(msg.find(bad), std::string::npos) << msg;
   }
 
-  write_bytes(bad, "stop_id,stop_name\nS1,Marktplatz\n");
+  write_file(bad, "stop_id,stop_name\nS1,Marktplatz\n");
   error_message(Errc::bundle_unreadable, [&] { verify_bundle(bad, keys_.public_key); });
 
   std::string noise(64 * 1024, '\0');
   for (std::size_t i = 0; i < noise.size(); ++i)
     noise[i] = static_cast<char>((i * 7919) >> 3);
-  write_bytes(bad, noise);
+  write_file(bad, noise);
   error_message(Errc::bundle_unreadable, [&] { verify_bundle(bad, keys_.public_key); });
 
   // The SQLite header followed by noise.
-  write_bytes(bad, good.substr(0, 100) + noise);
+  write_file(bad, good.substr(0, 100) + noise);
   error_message(Errc::bundle_unreadable, [&] { verify_bundle(bad, keys_.public_key); });
 
-  write_bytes(bad, "");
+  write_file(bad, "");
   error_message(Errc::bundle_unreadable, [&] { verify_bundle(bad, keys_.public_key); });
 
   auto msg = error_message(Errc::bundle_unreadable,
