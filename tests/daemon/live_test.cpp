@@ -44,10 +44,8 @@ std::vector<std::string> stop_events(const std::string& path) {
 
 TEST(Live, GpsdFedTraceGivesTheSameEventsAsReplay) {
   TempDir dir;
-  routes::ImportOptions options;
-  options.feed = routes::testing::source_dir() + "/routes/demo/shenzhen-101";
-  options.output = dir / "demo.db";
-  ASSERT_TRUE(routes::import_feed(options).written);
+  const std::string demo_bundle = dir / "demo.db";
+  ASSERT_TRUE(routes::testing::import_demo(demo_bundle));
   const std::string bin = STOPCALL_BINARY_DIR;
   run(bin + "/daemon/scenario/stopcall-scenario generate --routes " + (dir / "demo.db") +
       " --trip 101-WD-E-0630 --noise clean --seed 7 --out-trace " + (dir / "trace.jsonl") +

@@ -20,11 +20,9 @@ class DemoPipeline : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new routes::testing::TempDir;
-    routes::ImportOptions options;
-    options.feed = routes::testing::source_dir() + "/routes/demo/shenzhen-101";
-    options.output = *dir_ / "demo.db";
-    ASSERT_TRUE(routes::import_feed(options).written);
-    bundle_ = new routes::Bundle(routes::Bundle::open(options.output));
+    const std::string demo_bundle = *dir_ / "demo.db";
+    ASSERT_TRUE(routes::testing::import_demo(demo_bundle));
+    bundle_ = new routes::Bundle(routes::Bundle::open(demo_bundle));
   }
   static void TearDownTestSuite() {
     delete bundle_;

@@ -17,11 +17,8 @@ using routes::testing::TempDir;
 
 TEST(ReplayScreens, PassengerDisplayFollowsTheReplayedTrip) {
   TempDir dir;
-  routes::ImportOptions options;
-  options.feed = routes::testing::source_dir() + "/routes/demo/shenzhen-101";
-  options.extra_dir = routes::testing::source_dir() + "/routes/demo/shenzhen-101-extra";
-  options.output = dir / "demo.db";
-  ASSERT_TRUE(routes::import_feed(options).written);
+  const std::string demo_bundle = dir / "demo.db";
+  ASSERT_TRUE(routes::testing::import_demo(demo_bundle));
   const std::string bin = STOPCALL_BINARY_DIR;
   ASSERT_EQ(std::system((bin + "/daemon/scenario/stopcall-scenario generate --routes " +
                          (dir / "demo.db") + " --trip 101-WD-E-0630 --noise clean --seed 2 " +

@@ -22,11 +22,8 @@ class DemoBundle : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir;
-    ImportOptions options;
-    options.feed = source_dir() + "/routes/demo/shenzhen-101";
-    options.extra_dir = source_dir() + "/routes/demo/shenzhen-101-extra";
-    options.output = *dir_ / "demo.db";
-    ASSERT_TRUE(import_feed(options).written);
+    const std::string demo_bundle = *dir_ / "demo.db";
+    ASSERT_TRUE(import_demo(demo_bundle));
   }
   static void TearDownTestSuite() { delete dir_; }
   Bundle open() { return Bundle::open(*dir_ / "demo.db"); }

@@ -10,6 +10,7 @@
 #include <map>
 #include <string>
 
+#include "routes/importer.hpp"
 #include "routes/problem.hpp"
 
 namespace stopcall::routes::testing {
@@ -99,6 +100,16 @@ inline void write_feed(const fs::path& dir, const std::map<std::string, std::str
 
 inline std::string source_dir() {
   return STOPCALL_SOURCE_DIR;
+}
+
+// Imports the bundled demo route (routes/demo/shenzhen-101 with its announcement data) into
+// `output`; true when the bundle was written.
+inline bool import_demo(const std::string& output) {
+  ImportOptions options;
+  options.feed = source_dir() + "/routes/demo/shenzhen-101";
+  options.extra_dir = source_dir() + "/routes/demo/shenzhen-101-extra";
+  options.output = output;
+  return import_feed(options).written;
 }
 
 // Runs f, expects RouteError with `code`, returns its message.

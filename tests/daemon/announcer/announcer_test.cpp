@@ -17,12 +17,9 @@ class DemoAnnouncer : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new routes::testing::TempDir;
-    routes::ImportOptions options;
-    options.feed = routes::testing::source_dir() + "/routes/demo/shenzhen-101";
-    options.extra_dir = routes::testing::source_dir() + "/routes/demo/shenzhen-101-extra";
-    options.output = *dir_ / "demo.db";
-    ASSERT_TRUE(routes::import_feed(options).written);
-    trip_ = new routes::Trip(routes::Bundle::open(options.output).load_trip("101-WD-E-0630"));
+    const std::string demo_bundle = *dir_ / "demo.db";
+    ASSERT_TRUE(routes::testing::import_demo(demo_bundle));
+    trip_ = new routes::Trip(routes::Bundle::open(demo_bundle).load_trip("101-WD-E-0630"));
   }
   static void TearDownTestSuite() {
     delete trip_;

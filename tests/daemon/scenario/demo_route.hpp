@@ -17,11 +17,8 @@ class DemoRoute : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = std::make_unique<routes::testing::TempDir>();
-    routes::ImportOptions options;
-    options.feed = routes::testing::source_dir() + "/routes/demo/shenzhen-101";
-    options.extra_dir = routes::testing::source_dir() + "/routes/demo/shenzhen-101-extra";
-    options.output = *dir_ / "demo.db";
-    ASSERT_TRUE(routes::import_feed(options).written);
+    const std::string demo_bundle = *dir_ / "demo.db";
+    ASSERT_TRUE(routes::testing::import_demo(demo_bundle));
   }
   static void TearDownTestSuite() { dir_.reset(); }
 

@@ -121,10 +121,8 @@ TEST(ServiceNotifier, WithoutSystemdNothingHappens) {
 
 TEST(Stopcalld, TellsSystemdItIsReadyEvenWhileGpsdIsAway) {
   routes::testing::TempDir dir;
-  routes::ImportOptions options;
-  options.feed = routes::testing::source_dir() + "/routes/demo/shenzhen-101";
-  options.output = dir / "demo.db";
-  ASSERT_TRUE(routes::import_feed(options).written);
+  const std::string demo_bundle = dir / "demo.db";
+  ASSERT_TRUE(routes::testing::import_demo(demo_bundle));
   FakeSystemd systemd;
   ::setenv("WATCHDOG_USEC", "2000000", 1);
   ::unsetenv("WATCHDOG_PID");
