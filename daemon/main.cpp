@@ -43,6 +43,11 @@ int main(int argc, char** argv) {
   cmd->add_option("--driver-token", driver_token, "the driver console's credential");
   cmd->add_option("--audio", realtime_options.audio_sink,
                   "with --realtime: speak through this GStreamer sink (autoaudiosink, ...)");
+  cmd->add_option("--control", realtime_options.control_socket,
+                  "with --realtime: take vehicle signals and requests on this Unix socket "
+                  "(stopcallctl --socket PATH)");
+  cmd->add_flag("--door-signals", realtime_options.door_signals,
+                "the exterior route announcement waits for a door to open (not arrival)");
   cmd->add_option("--linger", realtime_options.linger_s,
                   "with --http: keep serving this many seconds after the trace ends");
   cmd->add_flag("!--no-block", replay.pipeline.follow_block,
@@ -91,6 +96,10 @@ int main(int argc, char** argv) {
         screens.web_root = web_root;
         screens.driver_token = driver_token;
         realtime_options.screens = screens;
+      }
+      if (!realtime &&
+          (!realtime_options.control_socket.empty() || !realtime_options.audio_sink.empty())) {
+        throw std::runtime_error("--control and --audio need --realtime");
       }
       auto& out = events_path.empty() ? std::cout : static_cast<std::ostream&>(file);
       auto stats = realtime

@@ -1,6 +1,5 @@
 #include "daemon/replay.hpp"
 
-#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -9,8 +8,8 @@
 #include <ostream>
 #include <stdexcept>
 
-#include "daemon/announcer/announcer.hpp"
 #include "daemon/gps/trace.hpp"
+#include "daemon/onboard.hpp"
 #include "daemon/pipeline.hpp"
 #include "media/engine.hpp"
 #include "routes/bundle.hpp"
@@ -82,77 +81,56 @@ ReplayStats replay_realtime(const ReplayOptions& options, const RealtimeOptions&
   Pipeline pipeline(bundle, options.pipeline);
   gps::TraceReader trace(options.trace);
   asio::io_context io;
-  std::unique_ptr<Screens> screens;
-  if (realtime.screens) {
-    screens = std::make_unique<Screens>(io, *realtime.screens, bundle.timezone());
-    screens->start();
-    log << "info: passenger display http://" << realtime.screens->address << ":" << screens->port()
-        << "/  driver console http://" << realtime.screens->address << ":" << screens->port()
-        << "/driver\n";
-  }
-  // The voice: announcements from the events, subtitles from what media really plays.
-  std::unique_ptr<media::Engine> voice;
-  Announcer announcer;
-  // Stops reached (arrived or passed) so far: an announcement for one of them is stale.
-  auto reached = std::make_shared<std::atomic<int>>(0);
+
+  // The bus's clock: the trace's time, advancing at the replay's speed between fixes, so signals
+  // sent between two fixes carry the time they stand for.
+  tracking::Time first{}, last{};
+  steady_clock::time_point last_at = steady_clock::now();
+  auto clock = [&]() -> tracking::Time {
+    if (last == tracking::Time{}) return time_point_cast<milliseconds>(system_clock::now());
+    return last + duration_cast<milliseconds>((steady_clock::now() - last_at) * realtime.speed);
+  };
+  OnboardOptions onboard_options;
+  onboard_options.screens = realtime.screens;
+  onboard_options.control_socket = realtime.control_socket;
+  onboard_options.assist = realtime.assist;
+  onboard_options.door_signals = realtime.door_signals;
   if (!realtime.audio_sink.empty()) {
     media::EngineConfig config;
     config.interior.sink = realtime.audio_sink;
     config.exterior.sink = realtime.audio_sink;
-    media::Callbacks callbacks;
-    callbacks.on_cue = [&io, &screens](media::Cue cue) {
-      asio::post(io, [&screens, cue = std::move(cue)] {
-        if (screens) screens->subtitle(cue);
-      });
-    };
-    callbacks.on_problem = [&io, &log](media::Problem problem) {
-      asio::post(io, [&log, problem = std::move(problem)] {
-        log << "warning: media: " << problem.message << "\n";
-      });
-    };
-    voice = std::make_unique<media::Engine>(std::move(config), std::move(callbacks));
+    onboard_options.media = config;
   }
+  Onboard onboard(io, bundle, onboard_options, clock, events, log);
+  onboard.start();
+
   std::vector<tracking::StopEvent> out;
-  auto speak = [&] {
-    for (const auto& e : out) {
-      if (e.type == tracking::StopEvent::Type::trip_started ||
-          e.type == tracking::StopEvent::Type::trip_detected) {
-        reached->store(0);
-      }
-      if ((e.type == tracking::StopEvent::Type::arrived ||
-           e.type == tracking::StopEvent::Type::passed) &&
-          e.stop_index) {
-        reached->store(*e.stop_index + 1);
-      }
-      if (e.trip_id != pipeline.trip()->id) continue;
-      for (auto& a : announcer.on_event(*pipeline.trip(), e)) {
-        if (e.type != tracking::StopEvent::Type::arrived && e.stop_index) {
-          // "Next stop X" / "arriving at X" is dropped once the bus has reached X.
-          a.still_valid = [reached, index = *e.stop_index] { return reached->load() <= index; };
-        }
-        voice->submit(std::move(a));
-      }
-    }
-  };
   auto flush = [&] {
-    for (const auto& e : out)
-      events << tracking::to_json_line(e) << '\n';
-    events.flush();
     stats.events += static_cast<long>(out.size());
-    if (screens) screens->update(pipeline, out);
-    if (voice && pipeline.trip()) speak();
+    onboard.step(pipeline, out);
     out.clear();
   };
-  asio::steady_timer timer(io);
+  asio::steady_timer timer(io), ticker(io);
   const auto started = steady_clock::now();
-  tracking::Time first{}, last{};
+  // About once a second of bus time: the workflows' repetitions and expiries.
+  std::function<void()> tick = [&] {
+    ticker.expires_after(
+        duration_cast<steady_clock::duration>(duration<double>(1.0 / realtime.speed)));
+    ticker.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      onboard.tick(pipeline);
+      tick();
+    });
+  };
+  tick();
   std::optional<tracking::Fix> pending = trace.next();
   std::function<void()> step = [&] {
     if (!pending) {
       timer.expires_after(
           duration_cast<steady_clock::duration>(duration<double>(realtime.linger_s)));
       timer.async_wait([&](const boost::system::error_code&) {
-        if (screens) screens->stop();
+        ticker.cancel();
+        onboard.stop();
       });
       return;
     }
@@ -165,6 +143,7 @@ ReplayStats replay_realtime(const ReplayOptions& options, const RealtimeOptions&
     timer.async_wait([&, fix](const boost::system::error_code& ec) {
       if (ec) return;
       ++stats.fixes;
+      last_at = steady_clock::now();
       feed(pipeline, fix, last, out, flush);
       pending = trace.next();
       step();
@@ -172,7 +151,8 @@ ReplayStats replay_realtime(const ReplayOptions& options, const RealtimeOptions&
   };
   step();
   io.run();
-  if (voice) voice->stop();
+  onboard.stop();
+  events.flush();
   finish(stats, started, pipeline, trace);
   return stats;
 }

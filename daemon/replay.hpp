@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "daemon/assist/assist.hpp"
 #include "daemon/pipeline.hpp"
 #include "daemon/screens.hpp"
 
@@ -40,6 +41,10 @@ struct RealtimeOptions {
   // Speak the announcements through this GStreamer sink ("autoaudiosink", "fakesink sync=true");
   // empty: no voice. The screens then show the subtitles as they are really played.
   std::string audio_sink;
+  // Listen for vehicle signals, buttons and requests here (stopcallctl --socket PATH); empty: no.
+  std::string control_socket;
+  AssistConfig assist;
+  bool door_signals = false;  // exterior route announcement on door open only
 };
 ReplayStats replay_realtime(const ReplayOptions& options, const RealtimeOptions& realtime,
                             std::ostream& events, std::ostream& log);

@@ -18,10 +18,6 @@ Screens::Screens(boost::asio::io_context& io, ScreensOptions options, const std:
   config.web_root = options.web_root;
   config.driver_token = options.driver_token;
   server_ = std::make_unique<hmi::HmiServer>(io, std::move(config));
-  // Driver actions are not wired to announcements yet: say so instead of pretending.
-  server_->on_driver_action([](const hmi::DriverAction&) {
-    return hmi::Reply::failure(hmi::Errc::unavailable, "not available in this build yet");
-  });
   ServiceClock clock(timezone);
   const tracking::Time noon{std::chrono::sys_days{std::chrono::year{2026} / 1 / 1} +
                             std::chrono::hours(12)};
@@ -55,7 +51,12 @@ void Screens::update(const Pipeline& pipeline, const std::vector<StopEvent>& eve
     auto next = hmi::next_stop_update(*trip, std::size_t{1});
     state.next_stop = next.next_stop;
     state.coming = next.coming;
+    state.statuses = server_->state().statuses;  // GPS, audio, ramp: still as they were
+    std::erase_if(state.statuses, [](const hmi::Status& s) { return s.name == "trip"; });
     state.statuses.push_back({"trip", hmi::Level::ok, trip->id});
+    state.prompts = server_->state().prompts;
+    state.requests = server_->state().requests;
+    state.volume = server_->state().volume;
     server_->publish_state(std::move(state));
   }
   if (!trip) return;
@@ -104,6 +105,27 @@ void Screens::subtitle(const media::Cue& cue) {
   s.end = start_ms + duration_cast<milliseconds>(cue.end - cue.start).count();
   s.withdrawn = cue.withdrawn() || cue.event == media::Cue::Event::cut;
   server_->publish(s);
+}
+
+}  // namespace stopcall::daemon
+
+namespace stopcall::daemon {
+
+void Screens::prompt(const hmi::Prompt& prompt) {
+  server_->publish(prompt);
+}
+void Screens::status(const hmi::Status& status) {
+  server_->publish(status);
+}
+void Screens::requests(std::vector<hmi::BoardingRequest> list) {
+  if (list == server_->state().requests) return;
+  server_->publish(hmi::RequestsUpdate{std::move(list)});
+}
+void Screens::volume(const hmi::Volume& volume) {
+  server_->publish(volume);
+}
+void Screens::on_driver_action(std::function<hmi::Reply(const hmi::DriverAction&)> handler) {
+  server_->on_driver_action(std::move(handler));
 }
 
 }  // namespace stopcall::daemon

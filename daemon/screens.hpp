@@ -4,11 +4,13 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "daemon/pipeline.hpp"
+#include "hmi/protocol.hpp"
 #include "media/types.hpp"
 
 namespace stopcall::hmi {
@@ -40,6 +42,14 @@ class Screens {
 
   // A subtitle, as the media engine really plays it (call on the io_context thread).
   void subtitle(const media::Cue& cue);
+
+  // Prompts, status lines, the boarding requests and the volumes, as the workflows change them.
+  void prompt(const hmi::Prompt& prompt);
+  void status(const hmi::Status& status);
+  void requests(std::vector<hmi::BoardingRequest> list);
+  void volume(const hmi::Volume& volume);
+  // The console's actions (ramp assist, repeat, volume, dismiss). Unset: answered "unavailable".
+  void on_driver_action(std::function<hmi::Reply(const hmi::DriverAction&)> handler);
 
  private:
   std::unique_ptr<hmi::HmiServer> server_;

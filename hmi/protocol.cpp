@@ -3,6 +3,7 @@
 #include "hmi/protocol.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <type_traits>
 
@@ -110,11 +111,14 @@ json to_json(const Status& status) {
 }
 
 json to_json(const BoardingRequest& request) {
-  return {{"id", request.id},
-          {"stop_id", request.stop_id},
-          {"stop_names", to_json(request.stop_names)},
-          {"kind", request.kind},
-          {"since", request.since}};
+  json j{{"id", request.id},
+         {"stop_id", request.stop_id},
+         {"stop_names", to_json(request.stop_names)},
+         {"kind", request.kind},
+         {"since", request.since}};
+  if (request.stops_to_go) j["stops_to_go"] = *request.stops_to_go;
+  if (request.distance_m) j["distance_m"] = std::round(*request.distance_m);
+  return j;
 }
 
 json to_json(const Volume& volume) {

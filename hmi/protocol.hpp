@@ -103,8 +103,12 @@ struct BoardingRequest {
   std::string id;
   std::string stop_id;
   Names stop_names;
-  std::string kind;  // "wheelchair", "visual", ... (free text for the console)
+  // "wheelchair" or "blind" (waiting at the stop), "wheelchair_alighting" (a rider on board
+  // asked for the ramp to get off there); others are shown as they come.
+  std::string kind;
   EpochMs since = 0;
+  std::optional<int> stops_to_go;    // 0: the next stop
+  std::optional<double> distance_m;  // along the trip, from the bus
   friend bool operator==(const BoardingRequest&, const BoardingRequest&) = default;
 };
 

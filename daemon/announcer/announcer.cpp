@@ -51,6 +51,33 @@ std::string name_in(const routes::Names& names, const std::string& lang) {
   return names.empty() ? std::string() : names.begin()->second;
 }
 
+media::Announcement exterior_route_announcement(const routes::Trip& trip,
+                                                const AnnouncerConfig& config, std::string id) {
+  media::Announcement a;
+  a.id = std::move(id);
+  a.priority = media::Priority::stop;
+  a.outputs = media::Outputs::only(media::Output::exterior);
+  bool first = true;
+  for (const auto& lang : config.languages) {
+    if (!first) a.segments.push_back(media::Segment::silence(config.pause_between_languages));
+    first = false;
+    std::string headsign = name_in(trip.headsigns, lang);
+    std::string route = name_in(trip.route.short_names, lang);
+    std::string text;
+    if (auto t = trip.route.exterior_texts.find(lang); t != trip.route.exterior_texts.end()) {
+      text = replace_all(t->second, "{headsign}", headsign);
+    } else if (cantonese(lang)) {
+      text = route + "號巴士，開往" + headsign;
+    } else if (chinese(lang)) {
+      text = route + "路，开往" + headsign;
+    } else {
+      text = "Route " + route + " to " + headsign;
+    }
+    a.segments.push_back(media::Segment::speech(text, lang));
+  }
+  return a;
+}
+
 std::vector<media::Announcement> Announcer::on_event(const routes::Trip& trip,
                                                      const tracking::StopEvent& event) const {
   std::vector<media::Announcement> out;
@@ -91,29 +118,7 @@ std::vector<media::Announcement> Announcer::on_event(const routes::Trip& trip,
     out.push_back(std::move(a));
   } else if (event.type == Type::arrived && config_.exterior_at_arrival) {
     // For people waiting outside, blind riders first among them: which bus this is.
-    media::Announcement a;
-    a.id = id_prefix + "exterior";
-    a.priority = media::Priority::stop;
-    a.outputs = media::Outputs::only(media::Output::exterior);
-    bool first = true;
-    for (const auto& lang : config_.languages) {
-      if (!first) a.segments.push_back(media::Segment::silence(config_.pause_between_languages));
-      first = false;
-      std::string headsign = name_in(trip.headsigns, lang);
-      std::string route = name_in(trip.route.short_names, lang);
-      std::string text;
-      if (auto t = trip.route.exterior_texts.find(lang); t != trip.route.exterior_texts.end()) {
-        text = replace_all(t->second, "{headsign}", headsign);
-      } else if (cantonese(lang)) {
-        text = route + "號巴士，開往" + headsign;
-      } else if (chinese(lang)) {
-        text = route + "路，开往" + headsign;
-      } else {
-        text = "Route " + route + " to " + headsign;
-      }
-      a.segments.push_back(media::Segment::speech(text, lang));
-    }
-    out.push_back(std::move(a));
+    out.push_back(exterior_route_announcement(trip, config_, id_prefix + "exterior"));
   }
   return out;
 }

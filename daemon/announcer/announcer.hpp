@@ -37,6 +37,11 @@ class Announcer {
   AnnouncerConfig config_;
 };
 
+// Route and destination for people outside ("101路，开往大剧院" / "Route 101 to Grand Theater"),
+// exterior only, stop priority, in `config.languages` order.
+media::Announcement exterior_route_announcement(const routes::Trip& trip,
+                                                const AnnouncerConfig& config, std::string id);
+
 // A name in `lang`, or the closest there is: the same language without region/script, then the
 // first name the feed has.
 std::string name_in(const routes::Names& names, const std::string& lang);

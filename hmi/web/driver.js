@@ -134,6 +134,20 @@
     );
   }
 
+  // What each request asks of the driver, at a glance.
+  const REQUEST_KINDS = {
+    wheelchair: '轮椅上车 Wheelchair boarding',
+    blind: '视障乘客 Blind rider waiting',
+    wheelchair_alighting: '放坡板下车 Ramp needed to alight',
+  };
+
+  function requestDistance(r) {
+    if (r.stops_to_go === undefined) return '';
+    const stops = r.stops_to_go === 0 ? '下一站 next stop' : `${r.stops_to_go + 1} 站 stops`;
+    const km = r.distance_m === undefined ? '' : ` ${(r.distance_m / 1000).toFixed(1)} km`;
+    return `${stops}${km} · `;
+  }
+
   function renderRequests() {
     const list = $('requests');
     if (!state.requests.length) {
@@ -150,7 +164,7 @@
             'div',
             { class: 'what' },
             el('div', { class: 'stop' }, `${pick(r.stop_names, 'zh-Hans', ORDER)} ${pick(r.stop_names, 'en', ORDER)}`),
-            el('div', { class: 'kind' }, `${r.kind === 'wheelchair' ? '轮椅 Wheelchair' : r.kind} · ${Math.max(0, Math.round((now - r.since) / 60000))} min`),
+            el('div', { class: 'kind' }, `${REQUEST_KINDS[r.kind] || r.kind} · ${requestDistance(r)}${Math.max(0, Math.round((now - r.since) / 60000))} min`),
           ),
           el('button', { type: 'button', 'data-action': 'dismiss_request', 'data-request': r.id }, '完成 Done'),
         ),

@@ -1,0 +1,747 @@
+#include "daemon/assist/assist.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+namespace stopcall::daemon {
+
+namespace {
+
+using nlohmann::json;
+using tracking::StopEvent;
+using vehicle::Reply;
+
+bool chinese(const std::string& lang) {
+  return lang.rfind("zh", 0) == 0;
+}
+bool cantonese(const std::string& lang) {
+  return lang == "yue" || lang == "zh-HK";
+}
+
+// The ramp warning, for people inside and outside.
+std::string ramp_text(const std::string& lang) {
+  if (cantonese(lang)) return "斜板正在放下，請勿靠近。";
+  if (chinese(lang)) return "坡板正在放下，请勿靠近。";
+  return "Ramp deploying, please stand clear.";
+}
+
+// The on-board accessible stop request, confirmed to the rider.
+std::string ramp_requested_text(const std::string& lang, const std::string& stop) {
+  if (cantonese(lang)) return "已通知車長：喺" + stop + "放斜板";
+  if (chinese(lang)) return "已通知司机：在" + stop + "放下坡板";
+  return "Ramp requested at " + stop + " — the driver has been told";
+}
+
+std::string stop_requested_text(const std::string& lang) {
+  if (cantonese(lang)) return "下一站有落";
+  if (chinese(lang)) return "下一站停车";
+  return "Stop requested";
+}
+
+std::string doors_text(const std::string& lang) {
+  if (cantonese(lang)) return "車門打開";
+  if (chinese(lang)) return "车门开启";
+  return "Doors open";
+}
+
+std::string_view fate_name(int fate) {
+  static constexpr std::string_view names[] = {"pending", "shown",     "served",
+                                               "expired", "dismissed", "missed"};
+  return names[fate];
+}
+
+}  // namespace
+
+Assist::Assist(AssistConfig config, AssistPort& port, std::string)
+    : config_(std::move(config)), port_(port) {}
+
+double Assist::speed_kmh(Time now) const {
+  if (vehicle_speed_kmh_ && now - vehicle_speed_at_ <= config_.vehicle_speed_valid) {
+    return *vehicle_speed_kmh_;
+  }
+  return position_.gps_speed_mps * 3.6;
+}
+
+bool Assist::moving(Time now) const {
+  return speed_kmh(now) > config_.moving_kmh;
+}
+
+std::optional<int> Assist::current_stop() const {
+  if (!position_.trip) return std::nullopt;
+  if (position_.at_stop) return position_.at_stop;
+  // Standing within a bus length of the next stop counts too (the tracker waits for a dwell).
+  if (position_.next_stop) {
+    const auto& stops = position_.trip->stops;
+    auto i = static_cast<std::size_t>(*position_.next_stop);
+    if (i < stops.size() && std::abs(stops[i].distance_m - position_.progress_m) <= 30) {
+      return position_.next_stop;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string Assist::stop_name(int index, const std::string& lang) const {
+  if (!position_.trip || index < 0 ||
+      static_cast<std::size_t>(index) >= position_.trip->stops.size()) {
+    return {};
+  }
+  return name_in(position_.trip->stops[static_cast<std::size_t>(index)].stop.names, lang);
+}
+
+hmi::Names Assist::stop_names(int index) const {
+  hmi::Names names;
+  for (const auto& lang : config_.languages)
+    names[lang] = stop_name(index, lang);
+  return names;
+}
+
+void Assist::log_signal(const vehicle::Signal& s, Time now, std::string_view note) {
+  json j{{"type", "signal"},
+         {"time", tracking::format_time(now)},
+         {"signal", vehicle::to_string(s.name)},
+         {"source", s.source}};
+  switch (s.name) {
+    case vehicle::SignalName::door:
+      j["door"] = s.door;
+      j["state"] = s.active ? "open" : "closed";
+      break;
+    case vehicle::SignalName::ramp:
+    case vehicle::SignalName::kneel:
+      j["state"] = s.active ? "deployed" : "stowed";
+      break;
+    case vehicle::SignalName::speed:
+      j["kmh"] = s.speed_kmh;
+      break;
+  }
+  if (!note.empty()) j["note"] = note;
+  port_.record(j.dump());
+}
+
+Reply Assist::on_signal(const vehicle::Signal& s, Time now) {
+  now_ = std::max(now_, now);
+  switch (s.name) {
+    case vehicle::SignalName::speed:
+      vehicle_speed_kmh_ = s.speed_kmh;
+      vehicle_speed_at_ = now;
+      log_signal(s, now, {});
+      check_moving_ramp(now);
+      return Reply::success("speed " + std::to_string(static_cast<int>(std::lround(s.speed_kmh))) +
+                            " km/h");
+    case vehicle::SignalName::door:
+      on_door(s, now);
+      return Reply::success(std::string("door ") + std::to_string(s.door) +
+                            (s.active ? " open" : " closed"));
+    case vehicle::SignalName::ramp:
+      log_signal(s, now, {});
+      on_ramp(s.active, now);
+      return Reply::success(s.active ? "ramp deployed" : "ramp stowed");
+    case vehicle::SignalName::kneel:
+      log_signal(s, now, {});
+      kneeling_ = s.active;
+      return Reply::success(s.active ? "kneeling" : "kneel raised");
+  }
+  return Reply::failure("bad_request", "unknown signal");
+}
+
+void Assist::on_door(const vehicle::Signal& s, Time now) {
+  const bool was_open = std::any_of(doors_.begin(), doors_.end(), [](auto& d) { return d.second; });
+  if (s.active && speed_kmh(now) > config_.door_fault_kmh) {
+    // A door cannot be open at speed: a sensor or wiring fault. Say so; act on nothing.
+    log_signal(s, now, "fault: ignored");
+    char speed[32];
+    std::snprintf(speed, sizeof speed, "%.0f", speed_kmh(now));
+    port_.record(json{{"type", "fault"},
+                      {"time", tracking::format_time(now)},
+                      {"kind", "door_open_while_moving"},
+                      {"door", s.door},
+                      {"kmh", std::round(speed_kmh(now))},
+                      {"message", "door " + std::to_string(s.door) + " reported open at " + speed +
+                                      " km/h: not acted on"}}
+                     .dump());
+    port_.driver_status(
+        {"doors", hmi::Level::warning,
+         "door " + std::to_string(s.door) + " sensor: open at " + speed + " km/h?"});
+    return;
+  }
+  log_signal(s, now, {});
+  doors_[s.door] = s.active;
+  const bool open = std::any_of(doors_.begin(), doors_.end(), [](auto& d) { return d.second; });
+  if (open == was_open) return;  // another door, or a bounce of the same state
+  hmi::Prompt prompt;
+  prompt.id = "doors";
+  prompt.kind = hmi::PromptKind::doors_opening;
+  for (const auto& lang : config_.languages)
+    prompt.text[lang] = doors_text(lang);
+  prompt.active = open;
+  auto stop = current_stop();
+  const std::string stop_id =
+      stop ? position_.trip->stops[static_cast<std::size_t>(*stop)].stop.id : std::string();
+  port_.prompt("passenger", "doors", stop_id, prompt);
+  if (!open) return;
+  if (stop_requested_) {
+    stop_requested_ = false;
+    hmi::Prompt off;
+    off.id = "stop";
+    off.kind = hmi::PromptKind::stop_requested;
+    off.active = false;
+    port_.prompt("passenger", "stop_request", stop_id, off);
+  }
+  if (!stop) return;  // doors open away from a stop (a depot, a breakdown): nothing to announce
+  for (auto& r : requests_) {
+    if (r.stop_index == stop && (r.fate == Fate::pending || r.fate == Fate::shown)) {
+      r.doors_opened_at_stop = true;
+    }
+  }
+  // Once per stop visit: a bouncing door switch or a second door does not repeat it.
+  if (exterior_done_at_ == stop) return;
+  exterior_done_at_ = stop;
+  const bool blind_here = std::any_of(requests_.begin(), requests_.end(), [&](const Request& r) {
+    return r.kind == "blind" && r.stop_index == stop &&
+           (r.fate == Fate::pending || r.fate == Fate::shown);
+  });
+  exterior_route("doors open", now, std::max(config_.exterior_times, blind_here ? 1 : 0));
+}
+
+void Assist::exterior_route(std::string_view why, Time now, int times) {
+  if (!position_.trip || times <= 0) return;
+  AnnouncerConfig a;
+  a.languages = config_.languages;
+  a.pause_between_languages = config_.pause_between_languages;
+  auto announcement = exterior_route_announcement(
+      *position_.trip, a,
+      position_.trip->id + ":exterior:" + std::string(why) + ":" + tracking::format_time(now));
+  if (times > 1) {
+    auto once = announcement.segments;
+    for (int i = 1; i < times; ++i) {
+      announcement.segments.push_back(media::Segment::silence(std::chrono::milliseconds(800)));
+      announcement.segments.insert(announcement.segments.end(), once.begin(), once.end());
+    }
+  }
+  port_.announce(why == "doors open" ? "exterior_route" : "boarding_request",
+                 std::move(announcement));
+}
+
+void Assist::announce_ramp(Time now) {
+  last_ramp_announcement_ = now;
+  media::Announcement a;
+  a.id = "ramp:" + tracking::format_time(now);
+  a.priority = media::Priority::accessibility;
+  a.outputs = media::Outputs::both();
+  a.segments.push_back(media::Segment::chime());
+  bool first = true;
+  for (const auto& lang : config_.languages) {
+    if (!first) a.segments.push_back(media::Segment::silence(config_.pause_between_languages));
+    first = false;
+    a.segments.push_back(media::Segment::speech(ramp_text(lang), lang));
+  }
+  port_.announce("ramp_assist", std::move(a));
+  hmi::Prompt prompt;
+  prompt.id = "ramp";
+  prompt.kind = hmi::PromptKind::ramp_deploying;
+  for (const auto& lang : config_.languages) {
+    std::string text = ramp_text(lang);
+    if (!text.empty() && (text.back() == '.' || text.back() == ' ')) text.pop_back();
+    if (text.size() >= 3 && text.compare(text.size() - 3, 3, "。") == 0)
+      text.resize(text.size() - 3);
+    prompt.text[lang] = text;
+  }
+  auto stop = current_stop();
+  port_.prompt("passenger", "ramp_assist",
+               stop ? position_.trip->stops[static_cast<std::size_t>(*stop)].stop.id : "", prompt);
+  ramp_prompt_ = true;
+  ramp_prompt_since_ = now;
+}
+
+void Assist::on_ramp(bool deployed, Time now) {
+  if (deployed == ramp_deployed_) return;  // a repeated report of the same state
+  ramp_deployed_ = deployed;
+  auto stop = current_stop();
+  if (deployed) {
+    last_ramp_warning_ = now;
+    ramp_progress_m_ = position_.trip ? std::optional<double>(position_.progress_m) : std::nullopt;
+    // Deployed without the button (the driver's own switch): people still need the warning.
+    if (!last_ramp_announcement_ ||
+        now - *last_ramp_announcement_ > config_.ramp_announcement_guard) {
+      announce_ramp(now);
+    }
+    for (auto& r : requests_) {
+      if (stop && r.stop_index == stop && (r.fate == Fate::pending || r.fate == Fate::shown)) {
+        r.ramp_out_at_stop = true;
+      }
+    }
+    check_moving_ramp(now);
+    return;
+  }
+  // Stowed: the cycle is over.
+  ramp_progress_m_.reset();
+  if (ramp_prompt_) {
+    hmi::Prompt off;
+    off.id = "ramp";
+    off.kind = hmi::PromptKind::ramp_deploying;
+    off.active = false;
+    port_.prompt("passenger", "ramp_assist", "", off);
+    ramp_prompt_ = false;
+  }
+  if (moving_alarm_) {
+    moving_alarm_ = false;
+    hmi::Prompt off;
+    off.id = "ramp-alarm";
+    off.active = false;
+    port_.prompt("driver", "ramp_moving_alarm", "", off);
+    port_.driver_status({"ramp", hmi::Level::ok, "stowed"});
+  }
+  bool changed = false;
+  for (auto& r : requests_) {
+    if (r.ramp_out_at_stop && (r.fate == Fate::pending || r.fate == Fate::shown)) {
+      settle(r, Fate::served, now, "ramp cycle at the stop");
+      changed = true;
+    }
+  }
+  if (changed) publish_requests();
+  port_.ramp_stowed();
+}
+
+void Assist::check_moving_ramp(Time now) {
+  if (!ramp_deployed_ || moving_alarm_) return;
+  // Moving: the speed says so, or the bus has advanced along the trip since the ramp came out
+  // (a speed signal or GPS speed can be missing; the position cannot lie for long).
+  const bool advanced = ramp_progress_m_ && position_.trip &&
+                        position_.progress_m - *ramp_progress_m_ > config_.ramp_advance_m;
+  if (!moving(now) && !advanced) return;
+  moving_alarm_ = true;
+  char speed[32];
+  std::snprintf(speed, sizeof speed, "%.0f", speed_kmh(now));
+  hmi::Prompt alarm;
+  alarm.id = "ramp-alarm";
+  alarm.kind = hmi::PromptKind::notice;
+  alarm.text["en"] = std::string("RAMP DEPLOYED WHILE MOVING (") + speed + " km/h) — stop the bus";
+  alarm.text["zh-Hans"] = "坡板未收起，车辆正在行驶——请停车";
+  port_.prompt("driver", "ramp_moving_alarm", "", alarm);
+  port_.driver_status({"ramp", hmi::Level::error,
+                       std::string("deployed while moving at ") + speed + " km/h: stop the bus"});
+}
+
+bool Assist::bounced(vehicle::Button button, Time now) {
+  auto it = last_press_.find(button);
+  const bool bounce = it != last_press_.end() && now - it->second < config_.debounce;
+  last_press_[button] = now;
+  return bounce;
+}
+
+Reply Assist::on_button(const vehicle::ButtonPress& press, Time now) {
+  now_ = std::max(now_, now);
+  json j{{"type", "signal"},
+         {"time", tracking::format_time(now)},
+         {"signal", "button"},
+         {"button", vehicle::to_string(press.button)},
+         {"source", press.source}};
+  if (bounced(press.button, now)) {
+    j["note"] = "ignored: pressed again within the debounce time";
+    port_.record(j.dump());
+    return Reply::success("already done (pressed again within " +
+                          std::to_string(config_.debounce.count()) + " ms)");
+  }
+  port_.record(j.dump());
+  switch (press.button) {
+    case vehicle::Button::ramp_assist: {
+      if (moving(now)) {
+        char speed[32];
+        std::snprintf(speed, sizeof speed, "%.0f", speed_kmh(now));
+        port_.record(json{{"type", "fault"},
+                          {"time", tracking::format_time(now)},
+                          {"kind", "ramp_assist_while_moving"},
+                          {"kmh", std::round(speed_kmh(now))},
+                          {"message", "ramp assist refused: the bus is moving"}}
+                         .dump());
+        return Reply::failure("refused", std::string("the bus is moving (") + speed +
+                                             " km/h): stop before deploying the ramp");
+      }
+      if (last_ramp_announcement_ && now - *last_ramp_announcement_ < std::chrono::seconds(5)) {
+        return Reply::success("ramp deploying (just announced)");
+      }
+      announce_ramp(now);
+      return Reply::success("ramp deploying: announced inside and outside");
+    }
+    case vehicle::Button::stop_request: {
+      if (stop_requested_) return Reply::success("stop already requested");
+      stop_requested_ = true;
+      media::Announcement tone;
+      tone.id = "stop-request:" + tracking::format_time(now);
+      tone.priority = media::Priority::information;
+      tone.outputs = media::Outputs::only(media::Output::interior);
+      tone.segments.push_back(media::Segment::chime());
+      port_.announce("stop_request", std::move(tone));
+      hmi::Prompt prompt;
+      prompt.id = "stop";
+      prompt.kind = hmi::PromptKind::stop_requested;
+      for (const auto& lang : config_.languages)
+        prompt.text[lang] = stop_requested_text(lang);
+      auto next = position_.next_stop;
+      port_.prompt("passenger", "stop_request",
+                   next && position_.trip
+                       ? position_.trip->stops[static_cast<std::size_t>(*next)].stop.id
+                       : "",
+                   prompt);
+      return Reply::success("stop requested");
+    }
+    case vehicle::Button::wheelchair_request: {
+      if (!position_.trip || !position_.next_stop) {
+        return Reply::failure("no_trip",
+                              "no trip is being tracked, so no stop to ask the ramp for; tell the "
+                              "driver directly");
+      }
+      for (const auto& r : requests_) {
+        if (r.kind == "wheelchair_alighting" &&
+            (r.fate == Fate::pending || r.fate == Fate::shown)) {
+          return Reply::success("ramp already requested at " + stop_name(*r.stop_index, "en"));
+        }
+      }
+      Request r;
+      r.id = "onboard-" + std::to_string(next_request_++);
+      r.kind = "wheelchair_alighting";
+      r.stop_index = *position_.next_stop;
+      r.stop_id = position_.trip->stops[static_cast<std::size_t>(*r.stop_index)].stop.id;
+      r.route_id = position_.trip->route.id;
+      r.since = now;
+      r.source = press.source;
+      r.fate = Fate::shown;
+      requests_.push_back(r);
+      media::Announcement tone;
+      tone.id = "wheelchair-request:" + tracking::format_time(now);
+      tone.priority = media::Priority::stop;
+      tone.outputs = media::Outputs::only(media::Output::interior);
+      tone.segments.push_back(media::Segment::chime());
+      port_.announce("wheelchair_request", std::move(tone));
+      hmi::Prompt prompt;
+      prompt.id = "ramp-request";
+      prompt.kind = hmi::PromptKind::ramp_requested;
+      for (const auto& lang : config_.languages)
+        prompt.text[lang] = ramp_requested_text(lang, stop_name(*r.stop_index, lang));
+      port_.prompt("passenger", "wheelchair_request", r.stop_id, prompt);
+      hmi::Prompt driver;
+      driver.id = r.id;
+      driver.kind = hmi::PromptKind::notice;
+      driver.text["en"] = "Ramp needed at " + stop_name(*r.stop_index, "en");
+      port_.prompt("driver", "wheelchair_request", r.stop_id, driver);
+      port_.record(json{
+          {"type", "request"},
+          {"time", tracking::format_time(now)},
+          {"id", r.id},
+          {"kind", r.kind},
+          {"stop_id", r.stop_id},
+          {"fate",
+           "shown"}}.dump());
+      publish_requests();
+      return Reply::success("ramp requested at " + stop_name(*r.stop_index, "en") +
+                            "; the driver has been told");
+    }
+  }
+  return Reply::failure("bad_request", "unknown button");
+}
+
+Reply Assist::on_request(const vehicle::BoardingRequestIn& in, Time now,
+                         const std::function<bool(const std::string&)>& stop_known) {
+  now_ = std::max(now_, now);
+  if (!stop_known(in.stop_id)) {
+    return Reply::failure("unknown_stop",
+                          "no stop \"" + in.stop_id + "\" in the route data on this bus");
+  }
+  if (in.expires && *in.expires <= now) {
+    return Reply::failure("expired",
+                          "the request expired at " + tracking::format_time(*in.expires));
+  }
+  Request r;
+  r.id = in.id.empty() ? "req-" + std::to_string(next_request_++) : in.id;
+  for (const auto& existing : requests_) {
+    if (existing.id == r.id) return Reply::failure("duplicate", "request " + r.id + " exists");
+  }
+  r.kind = std::string(vehicle::to_string(in.kind));
+  r.stop_id = in.stop_id;
+  r.route_id = in.route_id;
+  r.since = now;
+  r.expires = in.expires ? *in.expires : now + config_.request_lifetime;
+  r.source = in.source;
+  requests_.push_back(r);
+  port_.record(json{
+      {"type", "request"},
+      {"time", tracking::format_time(now)},
+      {"id", r.id},
+      {"kind", r.kind},
+      {"stop_id", r.stop_id},
+      {"route_id", r.route_id},
+      {"expires", tracking::format_time(*r.expires)},
+      {"fate",
+       "pending"}}.dump());
+  place_requests();
+  publish_requests();
+  const Request& placed = requests_.back();
+  if (!position_.trip) return Reply::success("request " + r.id + " kept; no trip yet");
+  if (position_.trip->route.id != r.route_id) {
+    return Reply::success("request " + r.id + " kept; this bus runs route " +
+                          position_.trip->route.id + ", not " + r.route_id);
+  }
+  if (!placed.stop_index) {
+    return Reply::success("request " + r.id + " kept; " + r.stop_id + " is not ahead on this trip");
+  }
+  return Reply::success("request " + r.id + " for " + stop_name(*placed.stop_index, "en") +
+                        (placed.fate == Fate::shown ? ": on the driver console" : ": kept"));
+}
+
+Reply Assist::dismiss(const std::string& id, Time now) {
+  for (auto& r : requests_) {
+    if (r.id == id && (r.fate == Fate::pending || r.fate == Fate::shown)) {
+      settle(r, Fate::dismissed, now, "the driver dismissed it");
+      publish_requests();
+      return Reply::success("dismissed");
+    }
+  }
+  return Reply::failure("unknown_request", "no open request " + id);
+}
+
+void Assist::settle(Request& r, Fate fate, Time now, std::string_view why) {
+  r.fate = fate;
+  port_.record(json{
+      {"type", "request"},
+      {"time", tracking::format_time(now)},
+      {"id", r.id},
+      {"kind", r.kind},
+      {"stop_id", r.stop_id},
+      {"fate", fate_name(static_cast<int>(fate))},
+      {"why", why}}.dump());
+  if (r.kind == "wheelchair_alighting") {
+    hmi::Prompt off;
+    off.id = "ramp-request";
+    off.kind = hmi::PromptKind::ramp_requested;
+    off.active = false;
+    port_.prompt("passenger", "wheelchair_request", r.stop_id, off);
+    hmi::Prompt driver_off;
+    driver_off.id = r.id;
+    driver_off.active = false;
+    port_.prompt("driver", "wheelchair_request", r.stop_id, driver_off);
+  }
+}
+
+void Assist::place_requests() {
+  const routes::Trip* trip = position_.trip;
+  const int from = position_.next_stop.value_or(0);
+  for (auto& r : requests_) {
+    if (r.fate != Fate::pending && r.fate != Fate::shown) continue;
+    if (r.kind == "wheelchair_alighting") continue;  // placed when pressed, carried forward
+    r.stop_index.reset();
+    if (!trip || trip->route.id != r.route_id) continue;
+    for (int i = from; i < static_cast<int>(trip->stops.size()); ++i) {
+      const auto& stop = trip->stops[static_cast<std::size_t>(i)].stop;
+      if (stop.id == r.stop_id || stop.parent_station == r.stop_id) {
+        r.stop_index = i;
+        break;
+      }
+    }
+    if (r.stop_index && r.fate == Fate::pending && position_.next_stop &&
+        *r.stop_index - *position_.next_stop < config_.show_within_stops) {
+      r.fate = Fate::shown;
+      port_.record(json{{"type", "request"},
+                        {"time", tracking::format_time(now_)},
+                        {"id", r.id},
+                        {"kind", r.kind},
+                        {"stop_id", r.stop_id},
+                        {"fate", "shown"},
+                        {"stops_to_go", *r.stop_index - *position_.next_stop}}
+                       .dump());
+      hmi::Prompt driver;
+      driver.id = r.id;
+      driver.kind = hmi::PromptKind::notice;
+      driver.text["en"] = (r.kind == "blind" ? "Blind rider waiting at " : "Wheelchair user at ") +
+                          stop_name(*r.stop_index, "en");
+      port_.prompt("driver", "boarding_request", r.stop_id, driver);
+    }
+  }
+}
+
+void Assist::publish_requests() {
+  std::vector<hmi::BoardingRequest> list;
+  for (const auto& r : requests_) {
+    if (r.fate != Fate::shown || !r.stop_index || !position_.trip) continue;
+    hmi::BoardingRequest b;
+    b.id = r.id;
+    b.stop_id = r.stop_id;
+    b.stop_names = stop_names(*r.stop_index);
+    b.kind = r.kind;
+    b.since =
+        std::chrono::duration_cast<std::chrono::milliseconds>(r.since.time_since_epoch()).count();
+    if (position_.next_stop) {
+      b.stops_to_go = std::max(0, *r.stop_index - *position_.next_stop);
+      b.distance_m =
+          std::max(0.0, position_.trip->stops[static_cast<std::size_t>(*r.stop_index)].distance_m -
+                            position_.progress_m);
+    }
+    list.push_back(std::move(b));
+  }
+  port_.requests(std::move(list));
+}
+
+void Assist::on_step(const std::vector<StopEvent>& events, const BusPosition& position, Time now) {
+  now_ = std::max(now_, now);
+  const bool new_trip =
+      position.trip != position_.trip || (position.trip && position.trip->id != trip_id_);
+  position_ = position;
+  if (new_trip) {
+    trip_id_ = position.trip ? position.trip->id : "";
+    exterior_done_at_.reset();
+    // The on-board request belonged to the trip that ended.
+    for (auto& r : requests_) {
+      if (r.kind == "wheelchair_alighting" && (r.fate == Fate::pending || r.fate == Fate::shown)) {
+        settle(r, Fate::missed, now, "the trip ended before the stop");
+      }
+    }
+  }
+  bool changed = new_trip;
+  for (const auto& e : events) {
+    if (!e.stop_index || !position_.trip || e.trip_id != position_.trip->id) continue;
+    const int index = *e.stop_index;
+    if (e.type == StopEvent::Type::next_stop || e.type == StopEvent::Type::departed ||
+        e.type == StopEvent::Type::passed) {
+      // A new stop visit starts after leaving one.
+      if (e.type != StopEvent::Type::next_stop && exterior_done_at_ == index) {
+        exterior_done_at_.reset();
+      }
+    }
+    if (e.type == StopEvent::Type::departed || e.type == StopEvent::Type::passed) {
+      for (auto& r : requests_) {
+        if (r.stop_index != index || (r.fate != Fate::pending && r.fate != Fate::shown)) continue;
+        changed = true;
+        if (r.kind == "wheelchair_alighting") {
+          if (r.ramp_out_at_stop) continue;  // settled when the ramp is stowed
+          // The rider could not get off here: the next stop, and the driver is told again.
+          if (static_cast<std::size_t>(index + 1) < position_.trip->stops.size()) {
+            r.stop_index = index + 1;
+            r.stop_id = position_.trip->stops[static_cast<std::size_t>(index + 1)].stop.id;
+            r.doors_opened_at_stop = false;
+            port_.record(json{{"type", "request"},
+                              {"time", tracking::format_time(now)},
+                              {"id", r.id},
+                              {"kind", r.kind},
+                              {"stop_id", r.stop_id},
+                              {"fate", "carried"},
+                              {"why", "the bus left the stop without a ramp cycle"}}
+                             .dump());
+            hmi::Prompt prompt;
+            prompt.id = "ramp-request";
+            prompt.kind = hmi::PromptKind::ramp_requested;
+            for (const auto& lang : config_.languages)
+              prompt.text[lang] = ramp_requested_text(lang, stop_name(index + 1, lang));
+            port_.prompt("passenger", "wheelchair_request", r.stop_id, prompt);
+            hmi::Prompt driver;
+            driver.id = r.id;
+            driver.kind = hmi::PromptKind::notice;
+            driver.text["en"] = "Ramp needed at " + stop_name(index + 1, "en");
+            port_.prompt("driver", "wheelchair_request", r.stop_id, driver);
+          } else {
+            settle(r, Fate::missed, now, "the last stop was left without a ramp cycle");
+          }
+        } else if (r.kind == "blind" && r.doors_opened_at_stop) {
+          settle(r, Fate::served, now, "route announced outside, doors opened");
+        } else if (r.kind == "wheelchair" && r.ramp_out_at_stop) {
+          // served when the ramp was stowed
+        } else {
+          settle(r, Fate::missed, now,
+                 e.type == StopEvent::Type::passed ? "the bus passed the stop"
+                                                   : "the doors did not open for it");
+        }
+      }
+    }
+    if (e.type == StopEvent::Type::approaching) {
+      for (auto& r : requests_) {
+        if (r.kind == "blind" && r.stop_index == index &&
+            (r.fate == Fate::pending || r.fate == Fate::shown) && !r.last_exterior) {
+          r.last_exterior = now;
+          exterior_route("approaching a blind rider's stop", now, 1);
+        }
+      }
+    }
+  }
+  place_requests();
+  if (changed || !events.empty()) publish_requests();
+  check_moving_ramp(now);
+}
+
+void Assist::on_tick(Time now) {
+  now_ = std::max(now_, now);
+  bool changed = false;
+  for (auto& r : requests_) {
+    if ((r.fate == Fate::pending || r.fate == Fate::shown) && r.expires && *r.expires <= now) {
+      settle(r, Fate::expired, now, "its time ran out");
+      changed = true;
+    }
+  }
+  // A blind rider's stop: the route outside again while the bus approaches and stands there.
+  for (auto& r : requests_) {
+    if (r.kind != "blind" || !r.last_exterior || r.doors_opened_at_stop ||
+        (r.fate != Fate::pending && r.fate != Fate::shown)) {
+      continue;
+    }
+    if (now - *r.last_exterior >= config_.blind_repeat_every) {
+      r.last_exterior = now;
+      exterior_route("approaching a blind rider's stop", now, 1);
+    }
+  }
+  if (ramp_deployed_ && last_ramp_warning_ &&
+      now - *last_ramp_warning_ >= config_.ramp_warning_every) {
+    last_ramp_warning_ = now;
+    media::Announcement tone;
+    tone.id = "ramp-warning:" + tracking::format_time(now);
+    tone.priority = media::Priority::accessibility;
+    tone.outputs = media::Outputs::only(media::Output::exterior);
+    tone.segments.push_back(media::Segment::chime());
+    port_.announce("ramp_warning", std::move(tone));
+  }
+  if (ramp_prompt_ && !ramp_deployed_ && ramp_prompt_since_ &&
+      now - *ramp_prompt_since_ > config_.ramp_prompt_timeout) {
+    // Ramp assist was pressed but the ramp never came out: don't leave the warning up forever.
+    ramp_prompt_ = false;
+    hmi::Prompt off;
+    off.id = "ramp";
+    off.kind = hmi::PromptKind::ramp_deploying;
+    off.active = false;
+    port_.prompt("passenger", "ramp_assist", "", off);
+  }
+  check_moving_ramp(now);
+  if (changed) publish_requests();
+  prune();
+}
+
+void Assist::prune() {
+  // Settled requests have been logged; keep the list short.
+  std::erase_if(requests_,
+                [](const Request& r) { return r.fate != Fate::pending && r.fate != Fate::shown; });
+}
+
+std::string Assist::state_json(Time now) const {
+  json doors = json::object();
+  for (const auto& [door, open] : doors_)
+    doors[std::to_string(door)] = open ? "open" : "closed";
+  json requests = json::array();
+  for (const auto& r : requests_) {
+    json j{{"id", r.id},
+           {"kind", r.kind},
+           {"stop_id", r.stop_id},
+           {"route_id", r.route_id},
+           {"fate", fate_name(static_cast<int>(r.fate))}};
+    if (r.stop_index) j["stop_index"] = *r.stop_index;
+    requests.push_back(std::move(j));
+  }
+  json j{{"time", tracking::format_time(now)},
+         {"doors", doors},
+         {"ramp", ramp_deployed_ ? "deployed" : "stowed"},
+         {"kneeling", kneeling_},
+         {"speed_kmh", std::round(speed_kmh(now) * 10) / 10},
+         {"moving_alarm", moving_alarm_},
+         {"stop_requested", stop_requested_},
+         {"trip", trip_id_},
+         {"requests", requests}};
+  if (position_.next_stop) j["next_stop_index"] = *position_.next_stop;
+  if (auto stop = current_stop()) j["at_stop_index"] = *stop;
+  return j.dump();
+}
+
+}  // namespace stopcall::daemon

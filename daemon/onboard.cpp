@@ -1,0 +1,355 @@
+#include "daemon/onboard.hpp"
+
+#include <boost/asio/post.hpp>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "daemon/vehicle/control_socket.hpp"
+#include "media/engine.hpp"
+#include "routes/problem.hpp"
+
+namespace stopcall::daemon {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+using tracking::StopEvent;
+
+namespace {
+
+// Console volume 0-100 as gain: 70 is the configured level (0 dB), 100 about +6 dB, 0 mute.
+double volume_to_db(int level) {
+  if (level <= 0) return -90;
+  return 40 * std::log10(static_cast<double>(level) / 70.0);
+}
+
+hmi::Reply to_hmi(const vehicle::Reply& reply) {
+  if (reply.ok) return hmi::Reply::success(reply.message);
+  return hmi::Reply::failure(hmi::Errc::rejected, reply.message);
+}
+
+}  // namespace
+
+Onboard::Onboard(asio::io_context& io, const routes::Bundle& bundle, OnboardOptions options,
+                 std::function<tracking::Time()> clock, std::ostream& events, std::ostream& log)
+    : io_(io),
+      bundle_(bundle),
+      options_(std::move(options)),
+      clock_(std::move(clock)),
+      events_(events),
+      log_(log),
+      announcer_(options_.announcer),
+      assist_(options_.assist, *this),
+      reached_(std::make_shared<std::atomic<int>>(0)) {
+  if (options_.screens) {
+    screens_ = std::make_unique<Screens>(io_, *options_.screens, bundle_.timezone());
+    screens_->on_driver_action([this](const hmi::DriverAction& a) { return driver_action(a); });
+  }
+  if (options_.media) {
+    media::Callbacks callbacks;
+    callbacks.on_cue = [this](media::Cue cue) {
+      asio::post(io_, [this, cue = std::move(cue)] {
+        if (screens_ && !stopped_) screens_->subtitle(cue);
+      });
+    };
+    callbacks.on_result = [this](media::Result result) {
+      asio::post(io_, [this, result = std::move(result)] {
+        if (stopped_) return;
+        write(json{{"type", "announcement_result"},
+                   {"time", tracking::format_time(clock_())},
+                   {"id", result.announcement_id},
+                   {"output", media::to_string(result.output)},
+                   {"outcome", media::to_string(result.outcome)}}
+                  .dump());
+      });
+    };
+    callbacks.on_output = [this](media::OutputStatus status) {
+      asio::post(io_, [this, status = std::move(status)] {
+        if (stopped_) return;
+        const std::string name = "audio." + std::string(media::to_string(status.output));
+        hmi::Level level =
+            status.state == media::OutputState::ok ? hmi::Level::ok : hmi::Level::error;
+        std::string text = status.state == media::OutputState::ok
+                               ? status.sink
+                               : std::string(media::to_string(status.state)) + ": " + status.error;
+        if (screens_) screens_->status({name, level, text});
+        if (status.state != media::OutputState::ok)
+          log_ << "warning: " << name << " " << text << "\n";
+      });
+    };
+    callbacks.on_problem = [this](media::Problem problem) {
+      asio::post(io_, [this, problem = std::move(problem)] {
+        log_ << "warning: media: " << problem.message << "\n";
+      });
+    };
+    voice_ = std::make_unique<media::Engine>(*options_.media, std::move(callbacks));
+  }
+  if (!options_.control_socket.empty()) {
+    control_ = std::make_unique<vehicle::ControlSocket>(
+        io_, options_.control_socket, [this](const vehicle::Command& c) { return command(c); });
+  }
+}
+
+Onboard::~Onboard() {
+  stop();
+}
+
+void Onboard::start() {
+  if (screens_) {
+    screens_->start();
+    log_ << "info: passenger display http://" << options_.screens->address << ":"
+         << screens_->port() << "/  driver console http://" << options_.screens->address << ":"
+         << screens_->port() << "/driver\n";
+  }
+  if (control_) {
+    control_->start();
+    log_ << "info: control socket " << options_.control_socket << "\n";
+  }
+}
+
+void Onboard::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (control_) control_->stop();
+  if (screens_) screens_->stop();
+  if (voice_) voice_->stop();
+}
+
+unsigned short Onboard::http_port() const {
+  return screens_ ? screens_->port() : 0;
+}
+
+void Onboard::write(const std::string& line) {
+  events_ << line << '\n';
+  events_.flush();
+}
+
+BusPosition Onboard::position(const Pipeline& pipeline) const {
+  BusPosition p;
+  p.trip = pipeline.trip();
+  if (const auto* tracker = pipeline.tracker()) {
+    p.next_stop = tracker->next_stop_index();
+    p.at_stop = tracker->at_stop_index();
+    p.progress_m = tracker->progress_m();
+    p.gps_speed_mps = tracker->speed_mps();
+  }
+  return p;
+}
+
+void Onboard::step(const Pipeline& pipeline, const std::vector<StopEvent>& events) {
+  for (const auto& e : events)
+    write(tracking::to_json_line(e));
+  if (screens_) screens_->update(pipeline, events);
+  const routes::Trip* trip = pipeline.trip();
+  trip_ = trip;
+  for (const auto& e : events) {
+    if (e.type == StopEvent::Type::trip_started || e.type == StopEvent::Type::trip_detected) {
+      reached_->store(0);
+      held_.clear();
+    }
+    if ((e.type == StopEvent::Type::arrived || e.type == StopEvent::Type::passed) && e.stop_index) {
+      reached_->store(*e.stop_index + 1);
+    }
+    if (!trip || e.trip_id != trip->id) continue;
+    for (auto& a : announcer_.on_event(*trip, e)) {
+      if (a.outputs == media::Outputs::only(media::Output::exterior)) {
+        // With door signals the doors say when to tell people outside (the workflows do it).
+        if (options_.door_signals || doors_seen_) continue;
+        announce("exterior_route", std::move(a));
+        continue;
+      }
+      if (e.stop_index) {
+        // "Next stop X" / "arriving at X" is dropped once the bus has reached X.
+        a.still_valid = [reached = reached_, index = *e.stop_index] {
+          return reached->load() <= index;
+        };
+      }
+      const bool departing = e.type == StopEvent::Type::next_stop;
+      last_stop_announcement_ = a;
+      if (departing && assist_.hold_departure_announcements()) {
+        // Never "next stop" with the ramp out: it waits until the ramp is stowed.
+        record(json{{"type", "held"},
+                    {"time", tracking::format_time(e.time)},
+                    {"id", a.id},
+                    {"why", "the ramp is deployed"}}
+                   .dump());
+        held_.push_back(std::move(a));
+        continue;
+      }
+      announce(tracking::type_name(e.type), std::move(a));
+    }
+  }
+  if (trip && trip->id != trip_id_) {
+    trip_id_ = trip->id;
+    if (voice_) {
+      // Every stop name of the trip, synthesized now so each announcement starts at once.
+      std::vector<media::SpeechItem> items;
+      for (const auto& s : trip->stops) {
+        for (const auto& lang : options_.announcer.languages) {
+          items.push_back({name_in(s.stop.names, lang), lang});
+        }
+      }
+      voice_->prerender(std::move(items));
+    }
+  }
+  assist_.on_step(events, position(pipeline), events.empty() ? clock_() : events.back().time);
+}
+
+void Onboard::tick(const Pipeline& pipeline) {
+  (void)pipeline;
+  assist_.on_tick(clock_());
+}
+
+void Onboard::announce(std::string_view kind, media::Announcement a) {
+  ++announcements_;
+  json text = json::object();
+  json languages = json::array();
+  for (const auto& s : a.segments) {
+    if (s.kind != media::SegmentKind::speech && s.kind != media::SegmentKind::clip) continue;
+    if (!text.contains(s.lang)) {
+      languages.push_back(s.lang);
+      text[s.lang] = s.text;
+    } else {
+      text[s.lang] = text[s.lang].get<std::string>() + " " + s.text;
+    }
+  }
+  json outputs = json::array();
+  if (a.outputs.interior) outputs.push_back("interior");
+  if (a.outputs.exterior) outputs.push_back("exterior");
+  json segments = json::array();
+  for (const auto& s : a.segments)
+    segments.push_back(media::to_string(s.kind));
+  write(json{{"type", "announcement"},
+             {"time", tracking::format_time(clock_())},
+             {"id", a.id},
+             {"kind", kind},
+             {"priority", media::to_string(a.priority)},
+             {"outputs", outputs},
+             {"languages", languages},
+             {"segments", segments},
+             {"text", text}}
+            .dump());
+  if (voice_) voice_->submit(std::move(a));
+}
+
+void Onboard::prompt(std::string_view to, std::string_view kind, const std::string& stop_id,
+                     const hmi::Prompt& prompt) {
+  json j{{"type", "prompt"}, {"time", tracking::format_time(clock_())},
+         {"to", to},         {"kind", kind},
+         {"id", prompt.id},  {"active", prompt.active}};
+  if (!stop_id.empty()) j["stop_id"] = stop_id;
+  if (!prompt.text.empty()) j["text"] = prompt.text;
+  write(j.dump());
+  if (!screens_) return;
+  if (to == "passenger") {
+    screens_->prompt(prompt);
+  } else if (kind == "ramp_moving_alarm") {
+    // The console shows alarms in its status panel (passenger displays do not show statuses).
+    if (prompt.active) {
+      screens_->status(
+          {"ramp", hmi::Level::error, prompt.text.count("en") ? prompt.text.at("en") : ""});
+    }
+  }
+  // Driver prompts about requests are the console's request list (requests()).
+}
+
+void Onboard::driver_status(const hmi::Status& status) {
+  if (screens_) screens_->status(status);
+}
+
+void Onboard::requests(std::vector<hmi::BoardingRequest> list) {
+  if (screens_) screens_->requests(std::move(list));
+}
+
+void Onboard::ramp_stowed() {
+  auto held = std::move(held_);
+  held_.clear();
+  for (auto& a : held) {
+    if (a.still_valid && !a.still_valid()) {
+      record(json{{"type", "held"},
+                  {"time", tracking::format_time(clock_())},
+                  {"id", a.id},
+                  {"why", "dropped: the bus reached the stop meanwhile"}}
+                 .dump());
+      continue;
+    }
+    announce("next_stop", std::move(a));
+  }
+}
+
+void Onboard::record(std::string line) {
+  write(line);
+}
+
+vehicle::Reply Onboard::command(const vehicle::Command& command) {
+  const tracking::Time now = clock_();
+  return std::visit(
+      [&](const auto& c) -> vehicle::Reply {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, vehicle::Signal>) {
+          if (c.name == vehicle::SignalName::door) doors_seen_ = true;
+          return assist_.on_signal(c, now);
+        } else if constexpr (std::is_same_v<T, vehicle::ButtonPress>) {
+          return assist_.on_button(c, now);
+        } else if constexpr (std::is_same_v<T, vehicle::BoardingRequestIn>) {
+          return assist_.on_request(c, now, [this](const std::string& id) {
+            try {
+              bundle_.load_stop(id);
+              return true;
+            } catch (const routes::RouteError&) {
+              return false;
+            }
+          });
+        } else {
+          auto reply = vehicle::Reply::success("state");
+          reply.data = assist_.state_json(now);
+          return reply;
+        }
+      },
+      command);
+}
+
+hmi::Reply Onboard::driver_action(const hmi::DriverAction& action) {
+  const tracking::Time now = clock_();
+  return std::visit(
+      [&](const auto& a) -> hmi::Reply {
+        using T = std::decay_t<decltype(a)>;
+        if constexpr (std::is_same_v<T, hmi::RampAssist>) {
+          return to_hmi(assist_.on_button({vehicle::Button::ramp_assist, "console"}, now));
+        } else if constexpr (std::is_same_v<T, hmi::DismissRequest>) {
+          return to_hmi(assist_.dismiss(a.request_id, now));
+        } else if constexpr (std::is_same_v<T, hmi::RepeatLast>) {
+          if (!last_stop_announcement_) {
+            return hmi::Reply::failure(hmi::Errc::rejected, "nothing announced yet on this trip");
+          }
+          auto again = *last_stop_announcement_;
+          again.id += ":repeat" + std::to_string(++repeats_);
+          announce("repeat", std::move(again));
+          return hmi::Reply::success("repeated");
+        } else if constexpr (std::is_same_v<T, hmi::SetVolume>) {
+          const bool interior = a.output == hmi::AudioOutput::interior;
+          (interior ? volume_.interior : volume_.exterior) = a.level;
+          if (voice_) {
+            voice_->set_gain(
+                interior ? media::Output::interior : media::Output::exterior,
+                (interior ? options_.media->interior.gain_db : options_.media->exterior.gain_db) +
+                    volume_to_db(a.level));
+          }
+          record(json{{"type", "volume"},
+                      {"time", tracking::format_time(now)},
+                      {"output", interior ? "interior" : "exterior"},
+                      {"level", a.level}}
+                     .dump());
+          if (screens_) screens_->volume(volume_);
+          return hmi::Reply::success("volume " + std::to_string(a.level));
+        } else {
+          // Trips are given (--trip, routes.trip) or detected; the console cannot change them yet.
+          return hmi::Reply::failure(hmi::Errc::unavailable,
+                                     "trip login from the console is not available yet: the trip "
+                                     "is configured or detected");
+        }
+      },
+      action.action);
+}
+
+}  // namespace stopcall::daemon

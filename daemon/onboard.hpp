@@ -1,0 +1,109 @@
+// Everything on the bus around the decision pipeline, on one io_context: the announcer and the
+// accessibility workflows decide, the media engine speaks, the screens show, the control socket
+// and the driver console bring signals and actions in, and one event log (JSON lines) records
+// stop events, announcements, prompts, signals, request fates and faults as they happen.
+// `stopcalld replay --realtime` and `stopcalld run` both drive it; they differ only in where the
+// fixes and the bus's clock come from.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/announcer/announcer.hpp"
+#include "daemon/assist/assist.hpp"
+#include "daemon/pipeline.hpp"
+#include "daemon/screens.hpp"
+#include "media/types.hpp"
+#include "routes/bundle.hpp"
+
+namespace stopcall::media {
+class Engine;
+}
+namespace stopcall::daemon::vehicle {
+class ControlSocket;
+}
+
+namespace stopcall::daemon {
+
+struct OnboardOptions {
+  AnnouncerConfig announcer;
+  AssistConfig assist;
+  std::optional<ScreensOptions> screens;     // serve the pages
+  std::optional<media::EngineConfig> media;  // speak; unset: no voice (events are still logged)
+  std::string control_socket;                // empty: none
+  // The bus reports its doors: the exterior route announcement is made when they open. Without
+  // door signals it is made on arrival (and switches to the doors at the first door signal).
+  bool door_signals = false;
+};
+
+class Onboard final : private AssistPort {
+ public:
+  // `clock`: the bus's time now (GPS time advanced by the steady clock between fixes) for signals
+  // and actions that arrive between steps. `events`: the event log. `log`: messages for people.
+  Onboard(boost::asio::io_context& io, const routes::Bundle& bundle, OnboardOptions options,
+          std::function<tracking::Time()> clock, std::ostream& events, std::ostream& log);
+  ~Onboard() override;
+  Onboard(const Onboard&) = delete;
+  Onboard& operator=(const Onboard&) = delete;
+
+  // Starts the screens and the control socket (throws when one cannot be bound).
+  void start();
+  // Stops accepting; ends the voice (a file output gets its header). Idempotent.
+  void stop();
+  unsigned short http_port() const;  // 0 without screens
+
+  // After each pipeline step, with the events it produced: logs them, announces, updates screens.
+  void step(const Pipeline& pipeline, const std::vector<tracking::StopEvent>& events);
+  // About once a second.
+  void tick(const Pipeline& pipeline);
+
+  // A signal, button or request from a GPIO line or another source than the control socket.
+  vehicle::Reply command(const vehicle::Command& command);
+
+  long announcements() const { return announcements_; }
+
+ private:
+  // AssistPort
+  void announce(std::string_view kind, media::Announcement announcement) override;
+  void prompt(std::string_view to, std::string_view kind, const std::string& stop_id,
+              const hmi::Prompt& prompt) override;
+  void driver_status(const hmi::Status& status) override;
+  void requests(std::vector<hmi::BoardingRequest> list) override;
+  void ramp_stowed() override;
+  void record(std::string json) override;
+
+  hmi::Reply driver_action(const hmi::DriverAction& action);
+  BusPosition position(const Pipeline& pipeline) const;
+  void write(const std::string& line);
+
+  boost::asio::io_context& io_;
+  const routes::Bundle& bundle_;
+  OnboardOptions options_;
+  std::function<tracking::Time()> clock_;
+  std::ostream& events_;
+  std::ostream& log_;
+  Announcer announcer_;
+  Assist assist_;
+  std::unique_ptr<Screens> screens_;
+  std::unique_ptr<media::Engine> voice_;
+  std::unique_ptr<vehicle::ControlSocket> control_;
+  // Stops reached (arrived or passed) on the current trip: an announcement for one is stale.
+  std::shared_ptr<std::atomic<int>> reached_;
+  std::string trip_id_;
+  const routes::Trip* trip_ = nullptr;
+  std::vector<media::Announcement> held_;  // "next stop" held while the ramp is out
+  std::optional<media::Announcement> last_stop_announcement_;  // for "repeat last"
+  bool doors_seen_ = false;
+  hmi::Volume volume_;
+  long announcements_ = 0;
+  long repeats_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace stopcall::daemon

@@ -1,0 +1,306 @@
+#include "daemon/vehicle/control.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "daemon/tracking/events.hpp"
+
+namespace stopcall::daemon::vehicle {
+
+namespace {
+
+using nlohmann::json;
+
+Parsed bad(std::string id, std::string error, std::string message) {
+  Parsed p;
+  p.id = std::move(id);
+  p.error = Reply::failure(std::move(error), std::move(message));
+  return p;
+}
+
+// Reads a string field, or says which field is missing or not a string.
+std::optional<std::string> text_field(const json& j, const char* name, std::string& problem) {
+  auto it = j.find(name);
+  if (it == j.end()) {
+    problem = std::string("missing \"") + name + "\"";
+    return std::nullopt;
+  }
+  if (!it->is_string()) {
+    problem = std::string("\"") + name + "\" must be a string";
+    return std::nullopt;
+  }
+  return it->get<std::string>();
+}
+
+Parsed parse_signal(const json& j, std::string id) {
+  std::string problem;
+  auto name = text_field(j, "signal", problem);
+  if (!name) return bad(id, "bad_request", problem);
+  Signal s;
+  s.source = "control";
+  if (*name == "speed") {
+    auto kmh = j.find("kmh");
+    if (kmh == j.end() || !kmh->is_number() || !std::isfinite(kmh->get<double>()) ||
+        kmh->get<double>() < 0 || kmh->get<double>() > 200) {
+      return bad(id, "bad_request", "speed wants \"kmh\": a number from 0 to 200");
+    }
+    s.name = SignalName::speed;
+    s.speed_kmh = kmh->get<double>();
+    Parsed p;
+    p.id = std::move(id);
+    p.command = s;
+    return p;
+  }
+  auto state = text_field(j, "state", problem);
+  if (!state) return bad(id, "bad_request", problem);
+  if (*name == "door") {
+    s.name = SignalName::door;
+    if (*state != "open" && *state != "closed") {
+      return bad(id, "bad_request",
+                 "door state must be \"open\" or \"closed\", not \"" + *state + "\"");
+    }
+    s.active = *state == "open";
+    if (auto door = j.find("door"); door != j.end()) {
+      if (!door->is_number_integer() || door->get<long>() < 1 || door->get<long>() > 8) {
+        return bad(id, "bad_request", "\"door\" must be a door number from 1 to 8");
+      }
+      s.door = door->get<int>();
+    }
+  } else if (*name == "ramp" || *name == "kneel") {
+    s.name = *name == "ramp" ? SignalName::ramp : SignalName::kneel;
+    if (*state != "deployed" && *state != "stowed") {
+      return bad(id, "bad_request",
+                 *name + " state must be \"deployed\" or \"stowed\", not \"" + *state + "\"");
+    }
+    s.active = *state == "deployed";
+  } else {
+    return bad(id, "bad_request", "unknown signal \"" + *name + "\" (door, ramp, kneel or speed)");
+  }
+  Parsed p;
+  p.id = std::move(id);
+  p.command = s;
+  return p;
+}
+
+}  // namespace
+
+std::string_view to_string(SignalName name) {
+  switch (name) {
+    case SignalName::door:
+      return "door";
+    case SignalName::ramp:
+      return "ramp";
+    case SignalName::kneel:
+      return "kneel";
+    case SignalName::speed:
+      return "speed";
+  }
+  return "?";
+}
+
+std::string_view to_string(Button button) {
+  switch (button) {
+    case Button::ramp_assist:
+      return "ramp-assist";
+    case Button::stop_request:
+      return "stop-request";
+    case Button::wheelchair_request:
+      return "wheelchair-request";
+  }
+  return "?";
+}
+
+std::string_view to_string(RequestKind kind) {
+  return kind == RequestKind::wheelchair ? "wheelchair" : "blind";
+}
+
+std::optional<Button> button_from_string(std::string_view text) {
+  for (auto b : {Button::ramp_assist, Button::stop_request, Button::wheelchair_request}) {
+    if (to_string(b) == text) return b;
+  }
+  return std::nullopt;
+}
+
+std::optional<RequestKind> request_kind_from_string(std::string_view text) {
+  if (text == "wheelchair") return RequestKind::wheelchair;
+  if (text == "blind") return RequestKind::blind;
+  return std::nullopt;
+}
+
+std::optional<tracking::Time> parse_iso_time(std::string_view text) {
+  // YYYY-MM-DDTHH:MM:SS[.fff][Z|+HH:MM|-HH:MM]
+  int y, mo, d, h, mi, s, n = 0;
+  std::string buffer(text);
+  if (std::sscanf(buffer.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &n) != 6 ||
+      n != 19) {
+    return std::nullopt;
+  }
+  std::string_view rest = text.substr(19);
+  long ms = 0;
+  if (!rest.empty() && rest.front() == '.') {
+    rest.remove_prefix(1);
+    int digits = 0;
+    long scale = 100;
+    while (!rest.empty() && rest.front() >= '0' && rest.front() <= '9') {
+      if (digits < 3) ms += (rest.front() - '0') * scale;
+      scale /= 10;
+      ++digits;
+      rest.remove_prefix(1);
+    }
+    if (digits == 0) return std::nullopt;
+  }
+  int offset_min = 0;
+  if (rest == "Z") {
+  } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
+    int oh = 0, om = 0;
+    if (std::sscanf(std::string(rest.substr(1)).c_str(), "%2d:%2d", &oh, &om) != 2 || oh > 23 ||
+        om > 59) {
+      return std::nullopt;
+    }
+    offset_min = (rest[0] == '+' ? 1 : -1) * (oh * 60 + om);
+  } else {
+    return std::nullopt;  // a time without a zone means nothing on a bus crossing midnight UTC
+  }
+  using namespace std::chrono;
+  year_month_day date{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+  if (!date.ok() || h > 23 || mi > 59 || s > 60) return std::nullopt;
+  return time_point_cast<milliseconds>(sys_days{date}) + hours{h} + minutes{mi} + seconds{s} +
+         milliseconds{ms} - minutes{offset_min};
+}
+
+Parsed parse_command(std::string_view line) {
+  if (line.size() > kMaxLine) return bad({}, "too_large", "a command is at most 4096 bytes");
+  json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return bad({}, "bad_request", "not a JSON object (one command per line)");
+  }
+  std::string id;
+  if (auto it = j.find("id"); it != j.end()) {
+    if (!it->is_string()) return bad({}, "bad_request", "\"id\" must be a string");
+    id = it->get<std::string>();
+  }
+  std::string problem;
+  auto cmd = text_field(j, "cmd", problem);
+  if (!cmd) return bad(id, "bad_request", problem);
+  if (*cmd == "signal") return parse_signal(j, id);
+  Parsed p;
+  p.id = id;
+  if (*cmd == "button") {
+    auto name = text_field(j, "button", problem);
+    if (!name) return bad(id, "bad_request", problem);
+    auto button = button_from_string(*name);
+    if (!button) {
+      return bad(
+          id, "bad_request",
+          "unknown button \"" + *name + "\" (ramp-assist, stop-request or wheelchair-request)");
+    }
+    p.command = ButtonPress{*button, "control"};
+    return p;
+  }
+  if (*cmd == "request") {
+    BoardingRequestIn r;
+    r.source = "control";
+    auto kind = text_field(j, "kind", problem);
+    if (!kind) return bad(id, "bad_request", problem);
+    auto k = request_kind_from_string(*kind);
+    if (!k) return bad(id, "bad_request", "kind must be \"wheelchair\" or \"blind\"");
+    r.kind = *k;
+    auto stop = text_field(j, "stop_id", problem);
+    if (!stop || stop->empty()) return bad(id, "bad_request", stop ? "empty \"stop_id\"" : problem);
+    r.stop_id = *stop;
+    auto route = text_field(j, "route_id", problem);
+    if (!route || route->empty()) {
+      return bad(id, "bad_request", route ? "empty \"route_id\"" : problem);
+    }
+    r.route_id = *route;
+    if (auto it = j.find("expires"); it != j.end() && !it->is_null()) {
+      if (!it->is_string()) return bad(id, "bad_request", "\"expires\" must be an ISO 8601 time");
+      r.expires = parse_iso_time(it->get<std::string>());
+      if (!r.expires) {
+        return bad(id, "bad_request",
+                   "\"expires\" is not an ISO 8601 time with a zone (2026-03-02T07:30:00Z)");
+      }
+    }
+    if (auto it = j.find("request_id"); it != j.end()) {
+      if (!it->is_string()) return bad(id, "bad_request", "\"request_id\" must be a string");
+      r.id = it->get<std::string>();
+    }
+    p.command = std::move(r);
+    return p;
+  }
+  if (*cmd == "state") {
+    p.command = QueryState{};
+    return p;
+  }
+  return bad(id, "unknown_command",
+             "unknown command \"" + *cmd + "\" (signal, button, request or state)");
+}
+
+std::string encode_command(const Command& command, std::string_view id) {
+  json j;
+  if (!id.empty()) j["id"] = id;
+  std::visit(
+      [&](const auto& c) {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, Signal>) {
+          j["cmd"] = "signal";
+          j["signal"] = to_string(c.name);
+          switch (c.name) {
+            case SignalName::door:
+              j["door"] = c.door;
+              j["state"] = c.active ? "open" : "closed";
+              break;
+            case SignalName::ramp:
+            case SignalName::kneel:
+              j["state"] = c.active ? "deployed" : "stowed";
+              break;
+            case SignalName::speed:
+              j["kmh"] = c.speed_kmh;
+              break;
+          }
+        } else if constexpr (std::is_same_v<T, ButtonPress>) {
+          j["cmd"] = "button";
+          j["button"] = to_string(c.button);
+        } else if constexpr (std::is_same_v<T, BoardingRequestIn>) {
+          j["cmd"] = "request";
+          j["kind"] = to_string(c.kind);
+          j["stop_id"] = c.stop_id;
+          j["route_id"] = c.route_id;
+          if (!c.id.empty()) j["request_id"] = c.id;
+          if (c.expires) j["expires"] = tracking::format_time(*c.expires);
+        } else {
+          j["cmd"] = "state";
+        }
+      },
+      command);
+  return j.dump();
+}
+
+std::string encode_reply(const Reply& reply, std::string_view id) {
+  json j;
+  if (!id.empty()) j["id"] = id;
+  j["ok"] = reply.ok;
+  if (!reply.ok) j["error"] = reply.error;
+  j["message"] = reply.message;
+  if (!reply.data.empty()) {
+    j["data"] = json::parse(reply.data, nullptr, false);
+  }
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Reply parse_reply(std::string_view line) {
+  json j = json::parse(line, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("ok") || !j["ok"].is_boolean()) {
+    return Reply::failure(
+        "bad_reply", "the daemon's answer was not understood: " + std::string(line.substr(0, 200)));
+  }
+  Reply r;
+  r.ok = j["ok"].get<bool>();
+  r.error = j.value("error", "");
+  r.message = j.value("message", "");
+  if (j.contains("data")) r.data = j["data"].dump();
+  return r;
+}
+
+}  // namespace stopcall::daemon::vehicle
