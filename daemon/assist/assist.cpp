@@ -8,7 +8,7 @@ namespace stopcall::daemon {
 
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 using tracking::StopEvent;
 using vehicle::Reply;
 
@@ -528,13 +528,15 @@ void Assist::place_requests() {
   for (auto& r : requests_) {
     if (r.fate != Fate::pending && r.fate != Fate::shown) continue;
     if (r.kind == "wheelchair_alighting") continue;  // placed when pressed, carried forward
-    r.stop_index.reset();
-    if (!trip || trip->route.id != r.route_id) continue;
-    for (int i = from; i < static_cast<int>(trip->stops.size()); ++i) {
-      const auto& stop = trip->stops[static_cast<std::size_t>(i)].stop;
-      if (stop.id == r.stop_id || stop.parent_station == r.stop_id) {
-        r.stop_index = i;
-        break;
+    // Placed once per trip, on the first pass ahead of the bus: standing at the stop (the tracker
+    // then names the following one as next) must not lose it.
+    if (trip && !r.stop_index && trip->route.id == r.route_id) {
+      for (int i = from; i < static_cast<int>(trip->stops.size()); ++i) {
+        const auto& stop = trip->stops[static_cast<std::size_t>(i)].stop;
+        if (stop.id == r.stop_id || stop.parent_station == r.stop_id) {
+          r.stop_index = i;
+          break;
+        }
       }
     }
     if (r.stop_index && r.fate == Fate::pending && position_.next_stop &&
@@ -588,6 +590,9 @@ void Assist::on_step(const std::vector<StopEvent>& events, const BusPosition& po
   if (new_trip) {
     trip_id_ = position.trip ? position.trip->id : "";
     exterior_done_at_.reset();
+    for (auto& r : requests_) {
+      if (r.kind != "wheelchair_alighting") r.stop_index.reset();  // placed again on this trip
+    }
     // The on-board request belonged to the trip that ended.
     for (auto& r : requests_) {
       if (r.kind == "wheelchair_alighting" && (r.fate == Fate::pending || r.fate == Fate::shown)) {

@@ -85,11 +85,11 @@ class AssistTest : public ::testing::Test {
     delete dir_;
   }
 
-  // The bus standing at stop `index`.
+  // The bus standing at stop `index` (the tracker then names the following stop as next).
   void stand_at(int index, std::vector<tracking::StopEvent> events = {}) {
     pos_.trip = trip_;
     pos_.at_stop = index;
-    pos_.next_stop = index;
+    pos_.next_stop = index + 1;
     pos_.progress_m = stop_m(index);
     pos_.gps_speed_mps = 0;
     assist_.on_step(events, pos_, now_);
