@@ -73,6 +73,24 @@ Key boolean(std::function<bool&(Config&)> field) {
   }};
 }
 
+// A list of language tags ("zh-Hans", "yue", "en"): the order they are spoken and shown in.
+Key languages() {
+  return {[](const toml::node& n, Config& c) -> std::string {
+    const auto* array = n.as_array();
+    if (!array || array->empty())
+      return "must be a list of language tags, e.g. [\"zh-Hans\", \"en\"]";
+    std::vector<std::string> out;
+    for (const auto& item : *array) {
+      auto v = item.value<std::string>();
+      if (!v || !item.is_string() || v->empty()) return "must be a list of language tags";
+      out.push_back(*v);
+    }
+    c.languages = out;
+    c.assist.languages = out;
+    return "";
+  }};
+}
+
 Key milliseconds(long min, long max, std::function<std::chrono::milliseconds&(Config&)> field) {
   return integer(min, max, [=](Config& c, long v) { field(c) = std::chrono::milliseconds(v); });
 }
@@ -116,6 +134,29 @@ const std::map<std::string, Key>& keys() {
        real(50, 5000, [](Config& c) -> double& { return c.pipeline.auto_detect.min_travel_m; })},
       {"detection.max_lateral_m",
        real(10, 200, [](Config& c) -> double& { return c.pipeline.auto_detect.max_lateral_m; })},
+      {"audio.interior", text([](Config& c) -> std::string& { return c.audio_interior; })},
+      {"audio.exterior", text([](Config& c) -> std::string& { return c.audio_exterior; })},
+      {"audio.interior_gain_db",
+       real(-40, 20, [](Config& c) -> double& { return c.interior_gain_db; })},
+      {"audio.exterior_gain_db",
+       real(-40, 20, [](Config& c) -> double& { return c.exterior_gain_db; })},
+      {"audio.languages", languages()},
+      {"screens.listen", text([](Config& c) -> std::string& { return c.screens_listen; })},
+      {"screens.driver_listen",
+       text([](Config& c) -> std::string& { return c.screens_driver_listen; })},
+      {"screens.web_root", text([](Config& c) -> std::string& { return c.web_root; }, false)},
+      {"screens.driver_token", text([](Config& c) -> std::string& { return c.driver_token; })},
+      {"vehicle.control_socket", text([](Config& c) -> std::string& { return c.control_socket; })},
+      {"vehicle.door_signals", boolean([](Config& c) -> bool& { return c.door_signals; })},
+      {"vehicle.moving_kmh", real(1, 30, [](Config& c) -> double& { return c.assist.moving_kmh; })},
+      {"vehicle.door_fault_kmh",
+       real(5, 80, [](Config& c) -> double& { return c.assist.door_fault_kmh; })},
+      {"vehicle.debounce_ms", milliseconds(
+                                  0, 10000, [](Config & c) -> auto& { return c.assist.debounce; })},
+      {"vehicle.exterior_times",
+       integer(0, 3, [](Config& c, long v) { c.assist.exterior_times = static_cast<int>(v); })},
+      {"vehicle.show_requests_within_stops",
+       integer(1, 30, [](Config& c, long v) { c.assist.show_within_stops = static_cast<int>(v); })},
       {"detection.candidates_radius_m",
        real(100, 5000, [](Config& c) -> double& { return c.pipeline.candidates_radius_m; })},
   };
@@ -159,6 +200,11 @@ Config load_config(const std::string& path) {
       }
       std::string error = it->second.apply(value, config);
       if (!error.empty()) problems.push_back({path, line_of(value), name + ": " + error});
+    }
+  }
+  for (const auto* listen : {&config.screens_listen, &config.screens_driver_listen}) {
+    if (!listen->empty() && listen->rfind(':') == std::string::npos) {
+      problems.push_back({path, 0, "screens: \"" + *listen + "\" must be ADDRESS:PORT"});
     }
   }
   if (config.gpsd.reconnect_max < config.gpsd.reconnect_min) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/assist/assist.hpp"
 #include "daemon/gps/gpsd_client.hpp"
 #include "daemon/pipeline.hpp"
 
@@ -17,6 +18,25 @@ struct Config {
   std::string events_log;  // append stop events as JSON lines here; empty: none
   gps::GpsdOptions gpsd;
   PipelineOptions pipeline;
+
+  // [audio]: GStreamer sink descriptions; empty: no such output.
+  std::string audio_interior = "autoaudiosink";
+  std::string audio_exterior;
+  double interior_gain_db = 0;
+  double exterior_gain_db = 0;
+  std::vector<std::string> languages{"zh-Hans", "yue", "en"};
+
+  // [screens]: "ADDRESS:PORT" for the pages; empty: no screens. With driver_listen set, `listen`
+  // serves only passenger displays and driver_listen only the console.
+  std::string screens_listen;
+  std::string screens_driver_listen;
+  std::string web_root = "/usr/share/stopcall/hmi/web";
+  std::string driver_token;
+
+  // [vehicle]
+  std::string control_socket;
+  bool door_signals = false;
+  AssistConfig assist;
 };
 
 struct ConfigProblem {

@@ -28,11 +28,19 @@ LiveStats run_live(const LiveOptions& options, std::ostream& events, std::ostrea
   tracking::Time last_fix_time{};
   Clock::time_point last_fix_at{};
 
+  // The bus's clock for signals and actions between fixes: GPS time advanced by the steady clock.
+  auto clock = [&]() -> tracking::Time {
+    if (last_fix_time == tracking::Time{}) {
+      return std::chrono::time_point_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now());
+    }
+    return last_fix_time +
+           std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - last_fix_at);
+  };
+  Onboard onboard(io, bundle, options.onboard, clock, events, log);
   auto emit = [&] {
-    for (const auto& e : out)
-      events << tracking::to_json_line(e) << '\n';
     stats.events += static_cast<long>(out.size());
-    events.flush();
+    onboard.step(pipeline, out);
     out.clear();
   };
 
@@ -69,6 +77,7 @@ LiveStats run_live(const LiveOptions& options, std::ostream& events, std::ostrea
         pipeline.on_tick(now, out);
         if (!out.empty()) emit();
       }
+      onboard.tick(pipeline);
       schedule_tick();
     });
   };
@@ -92,6 +101,7 @@ LiveStats run_live(const LiveOptions& options, std::ostream& events, std::ostrea
                                            : "tracking trip " + options.pipeline.trip_id)
       << ", gpsd at " << options.gpsd.host << ":" << options.gpsd.port << "\n";
   gpsd.start();
+  onboard.start();  // screens and control socket: a port or socket that cannot be had stops here
   // Ready: the bundle is loaded and gpsd is connected or being retried.
   notifier.ready(options.pipeline.trip_id.empty() ? "detecting the trip"
                                                   : "tracking trip " + options.pipeline.trip_id);
@@ -99,6 +109,7 @@ LiveStats run_live(const LiveOptions& options, std::ostream& events, std::ostrea
   io.run();
   notifier.stopping();
   gpsd.stop();
+  onboard.stop();
 
   stats.reconnects = gpsd.reconnects();
   if (!latencies.empty()) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "daemon/gps/gpsd_client.hpp"
+#include "daemon/onboard.hpp"
 #include "daemon/pipeline.hpp"
 
 namespace stopcall::daemon {
@@ -15,6 +16,7 @@ struct LiveOptions {
   PipelineOptions pipeline;  // pipeline.trip_id empty: auto-detect the trip
   gps::GpsdOptions gpsd;
   double exit_after_s = 0;  // > 0: stop after this long (tests, benchmarks); 0: until a signal
+  OnboardOptions onboard;   // voice, screens, control socket, accessibility workflows
 };
 
 struct LiveStats {

@@ -10,6 +10,7 @@
 #include "daemon/live.hpp"
 #include "daemon/replay.hpp"
 #include "media/render.hpp"
+#include "media/types.hpp"
 #include "routes/problem.hpp"
 
 int main(int argc, char** argv) {
@@ -66,6 +67,12 @@ int main(int argc, char** argv) {
   run->add_option("--gpsd", gpsd_address, "gpsd HOST:PORT (overrides [gps])");
   run->add_option("--events", live_events, "append stop events here (overrides events.log)");
   run->add_option("--exit-after", live.exit_after_s, "stop after this many seconds (tests)");
+  std::string run_audio, run_http, run_control, run_web, run_token;
+  run->add_option("--audio", run_audio, "speak through this GStreamer sink (overrides [audio])");
+  run->add_option("--http", run_http, "serve the screens on ADDRESS:PORT (overrides [screens])");
+  run->add_option("--web", run_web, "the pages' folder (overrides screens.web_root)");
+  run->add_option("--driver-token", run_token, "the console's credential");
+  run->add_option("--control", run_control, "control socket (overrides vehicle.control_socket)");
 
   CLI11_PARSE(app, argc, argv);
   try {
@@ -88,11 +95,8 @@ int main(int argc, char** argv) {
       }
       if (!http.empty()) {
         if (!realtime) throw std::runtime_error("--http needs --realtime");
-        auto colon = http.rfind(':');
-        if (colon == std::string::npos) throw std::runtime_error("--http wants ADDRESS:PORT");
         stopcall::daemon::ScreensOptions screens;
-        screens.address = http.substr(0, colon);
-        screens.port = static_cast<unsigned short>(std::stoi(http.substr(colon + 1)));
+        std::tie(screens.address, screens.port) = stopcall::daemon::parse_listen(http);
         screens.web_root = web_root;
         screens.driver_token = driver_token;
         realtime_options.screens = screens;
@@ -133,6 +137,30 @@ int main(int argc, char** argv) {
         if (colon != std::string::npos) live.gpsd.port = gpsd_address.substr(colon + 1);
       }
       if (live_events.empty()) live_events = config.events_log;
+      auto& onboard = live.onboard;
+      onboard.announcer.languages = config.languages;
+      onboard.assist = config.assist;
+      onboard.door_signals = config.door_signals;
+      onboard.control_socket = run_control.empty() ? config.control_socket : run_control;
+      stopcall::media::EngineConfig media;
+      media.interior.sink = run_audio.empty() ? config.audio_interior : run_audio;
+      media.exterior.sink = run_audio.empty() ? config.audio_exterior : run_audio;
+      media.interior.gain_db = config.interior_gain_db;
+      media.exterior.gain_db = config.exterior_gain_db;
+      if (!media.interior.sink.empty() || !media.exterior.sink.empty()) onboard.media = media;
+      const std::string listen = run_http.empty() ? config.screens_listen : run_http;
+      if (!listen.empty()) {
+        stopcall::daemon::ScreensOptions screens;
+        std::tie(screens.address, screens.port) = stopcall::daemon::parse_listen(listen);
+        if (!config.screens_driver_listen.empty()) {
+          screens.driver_listener = stopcall::daemon::parse_listen(config.screens_driver_listen);
+        }
+        screens.web_root = !run_web.empty()                           ? run_web
+                           : std::filesystem::exists(config.web_root) ? config.web_root
+                                                                      : STOPCALL_WEB_ROOT;
+        screens.driver_token = run_token.empty() ? config.driver_token : run_token;
+        onboard.screens = screens;
+      }
       std::ofstream file;
       if (!live_events.empty()) {
         file.open(live_events, std::ios::app);

@@ -12,7 +12,7 @@
 namespace stopcall::daemon {
 
 namespace asio = boost::asio;
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 using tracking::StopEvent;
 
 namespace {

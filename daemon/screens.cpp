@@ -1,5 +1,7 @@
 #include "daemon/screens.hpp"
 
+#include <stdexcept>
+
 #include "daemon/service_time.hpp"
 #include "hmi/server.hpp"
 #include "hmi/trip_view.hpp"
@@ -13,8 +15,16 @@ Screens::Screens(boost::asio::io_context& io, ScreensOptions options, const std:
   hmi::Listener listener;
   listener.address = options.address;
   listener.port = options.port;
-  listener.roles = hmi::Roles::both();
+  listener.roles =
+      options.driver_listener ? hmi::Roles::only(hmi::Role::passenger) : hmi::Roles::both();
   config.listeners.push_back(listener);
+  if (options.driver_listener) {
+    hmi::Listener cab;
+    cab.address = options.driver_listener->first;
+    cab.port = options.driver_listener->second;
+    cab.roles = hmi::Roles::only(hmi::Role::driver);
+    config.listeners.push_back(cab);
+  }
   config.web_root = options.web_root;
   config.driver_token = options.driver_token;
   server_ = std::make_unique<hmi::HmiServer>(io, std::move(config));
@@ -26,6 +36,25 @@ Screens::Screens(boost::asio::io_context& io, ScreensOptions options, const std:
   state.utc_offset_min = utc_offset_min_;
   state.statuses.push_back({"trip", hmi::Level::warning, "looking for the trip"});
   server_->publish_state(std::move(state));
+}
+
+std::pair<std::string, unsigned short> parse_listen(const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    throw std::runtime_error("\"" + text + "\" is not ADDRESS:PORT");
+  }
+  std::string address = text.substr(0, colon);
+  if (address.size() > 2 && address.front() == '[' && address.back() == ']') {
+    address = address.substr(1, address.size() - 2);  // [::1]:8080
+  }
+  try {
+    std::size_t used = 0;
+    int port = std::stoi(text.substr(colon + 1), &used);
+    if (used != text.size() - colon - 1 || port < 0 || port > 65535) throw std::out_of_range(text);
+    return {address, static_cast<unsigned short>(port)};
+  } catch (const std::logic_error&) {
+    throw std::runtime_error("\"" + text + "\": the port must be a number from 0 to 65535");
+  }
 }
 
 Screens::~Screens() = default;

@@ -6,7 +6,9 @@
 #include <boost/asio/io_context.hpp>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "daemon/pipeline.hpp"
@@ -24,7 +26,12 @@ struct ScreensOptions {
   unsigned short port = 8080;
   std::string web_root;      // the pages (hmi/web, installed as share/stopcall/hmi/web)
   std::string driver_token;  // empty: the console cannot act
+  // Set: the console is served only here (the cab's interface), the displays only on address.
+  std::optional<std::pair<std::string, unsigned short>> driver_listener;
 };
+
+// "ADDRESS:PORT" -> (address, port); throws std::runtime_error with the text when it is not one.
+std::pair<std::string, unsigned short> parse_listen(const std::string& text);
 
 class Screens {
  public:

@@ -3,11 +3,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <regex>
+#include <thread>
 
 #include "routes/importer.hpp"
 #include "tests/daemon/gps/gpsfake.hpp"
+#include "tests/hmi/test_client.hpp"
 #include "tests/routes/test_feed.hpp"
 
 namespace stopcall::daemon {
@@ -26,7 +29,8 @@ std::string run(const std::string& cmd) {
   return out;
 }
 
-// "type stop_id" of each stop event, in order.
+// "type stop_id" of each stop event, in order (the log's other lines - announcements, prompts,
+// signals - carry no trip_id).
 std::vector<std::string> stop_events(const std::string& path) {
   std::ifstream in(path);
   std::vector<std::string> out;
@@ -35,6 +39,7 @@ std::vector<std::string> stop_events(const std::string& path) {
   while (std::getline(in, line)) {
     std::smatch t, s;
     if (!std::regex_search(line, t, type)) continue;
+    if (line.find("\"trip_id\"") == std::string::npos) continue;
     std::string e = t[1];
     if (std::regex_search(line, s, stop)) e += " " + std::string(s[1]);
     out.push_back(e);
@@ -102,6 +107,61 @@ TEST(Live, GpsdFedTraceGivesTheSameEventsAsReplay) {
   std::smatch latency;
   ASSERT_TRUE(std::regex_search(live, latency, std::regex("latency p50 [^\n]*")));
   std::cout << "[          ] gpsd to event " << latency[0] << " (sanitizer build)\n";
+}
+
+}  // namespace
+}  // namespace stopcall::daemon
+
+namespace stopcall::daemon {
+namespace {
+
+// The service as configured on a bus: screens, control socket and voice from the configuration
+// file; stopcallctl talks to it while gpsd is not there yet (the bus keeps serving what it can).
+TEST(Live, ServesTheScreensAndTheControlSocketFromItsConfiguration) {
+  TempDir dir;
+  const std::string bin = STOPCALL_BINARY_DIR;
+  ASSERT_TRUE(routes::testing::import_demo(dir / "demo.db"));
+  const int http = stopcall::testing::test_port(78);
+  const std::string socket = dir / "control.sock";
+  routes::testing::write_file(
+      dir / "stopcall.toml",
+      "[routes]\nbundle = \"" + (dir / "demo.db") +
+          "\"\n[audio]\ninterior = \"fakesink sync=true\"\n"
+          "exterior = \"fakesink sync=true\"\n[screens]\nlisten = "
+          "\"127.0.0.1:" +
+          std::to_string(http) + "\"\nweb_root = \"" + STOPCALL_SOURCE_DIR +
+          "/hmi/web\"\n[vehicle]\ncontrol_socket = \"" + socket +
+          "\"\n[gps]\nport = " + std::to_string(stopcall::testing::test_port(79)) + "\n");
+  FILE* daemon = ::popen((bin + "/daemon/stopcalld --config " + (dir / "stopcall.toml") +
+                          " run --events " + (dir / "events.jsonl") + " --exit-after 6 2>&1")
+                             .c_str(),
+                         "r");
+  for (int i = 0; i < 200 && !std::filesystem::exists(socket); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  const std::string ctl = bin + "/daemon/stopcallctl --socket " + socket;
+  auto state = run(ctl + " state");
+  EXPECT_THAT(state, ::testing::HasSubstr("\"ramp\":\"stowed\""));
+  auto pressed = run(ctl + " button ramp-assist");
+  EXPECT_THAT(pressed, ::testing::HasSubstr("ok: ramp deploying"));
+  // Refused with the daemon's reason and exit status 1; bad usage is 2 and never reaches it.
+  EXPECT_EQ(std::system(
+                (ctl + " request --kind blind --stop NOWHERE --route 101 >/dev/null 2>&1").c_str()),
+            1 << 8);
+  EXPECT_EQ(std::system((ctl + " signal door ajar >/dev/null 2>&1").c_str()), 2 << 8);
+  auto page = hmi::test::http_request(static_cast<std::uint16_t>(http), hmi::test::http::verb::get,
+                                      "/driver");
+  EXPECT_EQ(page.result_int(), 200);
+
+  std::string out;
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, daemon))
+    out.append(buf, n);
+  EXPECT_EQ(::pclose(daemon), 0) << out;
+  EXPECT_THAT(out, ::testing::HasSubstr("gpsd"));  // not there: said, retried, not fatal
+  auto log = routes::testing::read_bytes(dir / "events.jsonl");
+  EXPECT_THAT(log, ::testing::HasSubstr("\"kind\":\"ramp_assist\""));
+  EXPECT_THAT(log, ::testing::HasSubstr("\"outputs\":[\"interior\",\"exterior\"]"));
+  EXPECT_FALSE(std::filesystem::exists(socket)) << "the socket file is removed on exit";
 }
 
 }  // namespace
