@@ -153,6 +153,9 @@ const std::map<std::string, Key>& keys() {
        real(5, 80, [](Config& c) -> double& { return c.assist.door_fault_kmh; })},
       {"vehicle.debounce_ms", milliseconds(
                                   0, 10000, [](Config & c) -> auto& { return c.assist.debounce; })},
+      {"vehicle.ramp_repeat_guard_ms",
+       milliseconds(
+           0, 60000, [](Config & c) -> auto& { return c.assist.ramp_repeat_guard; })},
       {"vehicle.exterior_times",
        integer(0, 3, [](Config& c, long v) { c.assist.exterior_times = static_cast<int>(v); })},
       {"vehicle.show_requests_within_stops",

@@ -49,12 +49,18 @@ Onboard::Onboard(asio::io_context& io, const routes::Bundle& bundle, OnboardOpti
     media::Callbacks callbacks;
     callbacks.on_cue = [this](media::Cue cue) {
       asio::post(io_, [this, cue = std::move(cue)] {
-        if (screens_ && !stopped_) screens_->subtitle(cue);
+        if (stopped_) return;
+        if (screens_) screens_->subtitle(cue);
+        if (cue.event == media::Cue::Event::start) first_sound(cue);
       });
     };
     callbacks.on_result = [this](media::Result result) {
       asio::post(io_, [this, result = std::move(result)] {
         if (stopped_) return;
+        if (result.outcome != media::Result::Outcome::finished &&
+            result.outcome != media::Result::Outcome::interrupted) {
+          submitted_.erase(result.announcement_id);  // never heard there
+        }
         write(json{{"type", "announcement_result"},
                    {"time", tracking::format_time(clock_())},
                    {"id", result.announcement_id},
@@ -83,6 +89,7 @@ Onboard::Onboard(asio::io_context& io, const routes::Bundle& bundle, OnboardOpti
       });
     };
     voice_ = std::make_unique<media::Engine>(*options_.media, std::move(callbacks));
+    voice_->prerender(assist_.phrases());
   }
   if (!options_.control_socket.empty()) {
     control_ = std::make_unique<vehicle::ControlSocket>(
@@ -229,7 +236,12 @@ void Onboard::announce(std::string_view kind, media::Announcement a) {
              {"segments", segments},
              {"text", text}}
             .dump());
-  if (voice_) voice_->submit(std::move(a));
+  if (voice_) {
+    if (submitted_.size() > 256) submitted_.clear();  // (a result never came: don't grow)
+    submitted_[a.id] = {std::chrono::steady_clock::now(),
+                        (a.outputs.interior ? 1u : 0u) | (a.outputs.exterior ? 2u : 0u), 0u};
+    voice_->submit(std::move(a));
+  }
 }
 
 void Onboard::prompt(std::string_view to, std::string_view kind, const std::string& stop_id,
@@ -275,6 +287,28 @@ void Onboard::ramp_stowed() {
     }
     announce("next_stop", std::move(a));
   }
+}
+
+void Onboard::first_sound(const media::Cue& cue) {
+  auto it = submitted_.find(cue.announcement_id);
+  if (it == submitted_.end()) return;
+  Submitted& sub = it->second;
+  const unsigned bit = 1u << static_cast<unsigned>(cue.output);
+  if (sub.heard & bit) return;
+  sub.heard |= bit;
+  // When the announcement was really heard on this output: the event log's proof, and the
+  // ramp-assist benchmark's measure (mono_ns is CLOCK_MONOTONIC, comparable across processes).
+  write(json{
+      {"type", "sound"},
+      {"time", tracking::format_time(clock_())},
+      {"id", cue.announcement_id},
+      {"output", media::to_string(cue.output)},
+      {"after_ms", std::chrono::duration<double, std::milli>(cue.rendered_at - sub.at).count()},
+      {"mono_ns",
+       std::chrono::duration_cast<std::chrono::nanoseconds>(cue.rendered_at.time_since_epoch())
+           .count()}}
+            .dump());
+  if (sub.heard == sub.wanted) submitted_.erase(it);
 }
 
 void Onboard::record(std::string line) {

@@ -8,8 +8,10 @@
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <functional>
 #include <iosfwd>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -81,6 +83,7 @@ class Onboard final : private AssistPort {
   hmi::Reply driver_action(const hmi::DriverAction& action);
   BusPosition position(const Pipeline& pipeline) const;
   void write(const std::string& line);
+  void first_sound(const media::Cue& cue);
 
   boost::asio::io_context& io_;
   const routes::Bundle& bundle_;
@@ -100,6 +103,13 @@ class Onboard final : private AssistPort {
   std::vector<media::Announcement> held_;  // "next stop" held while the ramp is out
   std::optional<media::Announcement> last_stop_announcement_;  // for "repeat last"
   bool doors_seen_ = false;
+  // Announcements submitted and not yet heard on all their outputs (for the "sound" log line).
+  struct Submitted {
+    std::chrono::steady_clock::time_point at;
+    unsigned wanted = 0;  // output bits: 1 interior, 2 exterior
+    unsigned heard = 0;
+  };
+  std::map<std::string, Submitted> submitted_;
   hmi::Volume volume_;
   long announcements_ = 0;
   long repeats_ = 0;

@@ -56,6 +56,13 @@ std::string_view fate_name(int fate) {
 Assist::Assist(AssistConfig config, AssistPort& port, std::string)
     : config_(std::move(config)), port_(port) {}
 
+std::vector<media::SpeechItem> Assist::phrases() const {
+  std::vector<media::SpeechItem> out;
+  for (const auto& lang : config_.languages)
+    out.push_back({ramp_text(lang), lang});
+  return out;
+}
+
 double Assist::speed_kmh(Time now) const {
   if (vehicle_speed_kmh_ && now - vehicle_speed_at_ <= config_.vehicle_speed_valid) {
     return *vehicle_speed_kmh_;
@@ -357,7 +364,7 @@ Reply Assist::on_button(const vehicle::ButtonPress& press, Time now) {
         return Reply::failure("refused", std::string("the bus is moving (") + speed +
                                              " km/h): stop before deploying the ramp");
       }
-      if (last_ramp_announcement_ && now - *last_ramp_announcement_ < std::chrono::seconds(5)) {
+      if (last_ramp_announcement_ && now - *last_ramp_announcement_ < config_.ramp_repeat_guard) {
         return Reply::success("ramp deploying (just announced)");
       }
       announce_ramp(now);

@@ -52,6 +52,8 @@ struct AssistConfig {
   std::chrono::milliseconds debounce{2000};
   // The ramp announcement is not repeated within this (the driver's press, then the ramp sensor).
   std::chrono::seconds ramp_announcement_guard{30};
+  // The driver pressing ramp assist again within this gets "just announced", not a repeat.
+  std::chrono::milliseconds ramp_repeat_guard{5000};
   // The ramp is out and the bus has advanced this far along the trip: it is moving.
   double ramp_advance_m = 20;
   std::chrono::seconds ramp_warning_every{5};    // exterior warning tone while the ramp is out
@@ -113,6 +115,10 @@ class Assist {
                Time now);
   // About once a second, fixes or not: repetitions, expiry, the moving-ramp check.
   void on_tick(Time now);
+
+  // What the workflows may have to say at once (the ramp warning in every language): to be
+  // synthesized at start, so the first press is as quick as any.
+  std::vector<media::SpeechItem> phrases() const;
 
   bool ramp_deployed() const { return ramp_deployed_; }
   // Hold "next stop" (departing) announcements: the ramp is out.
