@@ -5,7 +5,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "routes/bundle.hpp"
 #include "tests/routes/test_feed.hpp"
@@ -383,6 +385,114 @@ TEST_F(AssistTest, AStopRequestIsShownUntilTheDoorsOpen) {
   stand_at(4, {event(Type::arrived, 4)});
   signal(vehicle::SignalName::door, true);
   EXPECT_FALSE(port_.passenger_prompt("stop"));
+}
+
+}  // namespace
+}  // namespace stopcall::daemon
+
+namespace stopcall::daemon {
+namespace {
+
+// 100 randomized request patterns on whole trips: every request for a stop ahead on this route
+// reaches the driver's console before the bus gets there and is served there; none for another
+// route or a stop already passed is ever shown. (The target: zero missed prompts.)
+TEST_F(AssistTest, NoPromptIsMissedOverOneHundredRandomizedRequestPatterns) {
+  const int n = static_cast<int>(trip_->stops.size());
+  int valid_total = 0;
+  for (unsigned seed = 1; seed <= 100; ++seed) {
+    std::mt19937 random(seed);
+    Recorder port;
+    Assist assist(AssistConfig{}, port);
+    BusPosition pos;
+    pos.trip = trip_;
+    tracking::Time now = now_;
+    // Requests: when sent (before which stop), for which stop and route, and what kind.
+    struct Planned {
+      int sent_before;
+      int stop;
+      bool this_route;
+      vehicle::RequestKind kind;
+      std::string id;
+      bool valid() const { return this_route && stop >= sent_before; }
+    };
+    std::vector<Planned> plan;
+    const int count = 1 + static_cast<int>(random() % 4);
+    for (int i = 0; i < count; ++i) {
+      Planned p;
+      p.sent_before = 1 + static_cast<int>(random() % static_cast<unsigned>(n - 2));
+      p.stop = 1 + static_cast<int>(random() % static_cast<unsigned>(n - 1));
+      p.this_route = random() % 5 != 0;
+      p.kind = random() % 2 ? vehicle::RequestKind::blind : vehicle::RequestKind::wheelchair;
+      p.id = "r" + std::to_string(i);
+      // One request per stop and kind: two at once are one rider for the console.
+      plan.push_back(p);
+    }
+    std::map<std::string, bool> shown_before_stop;
+    auto step = [&](std::vector<tracking::StopEvent> events) { assist.on_step(events, pos, now); };
+    for (int stop = 1; stop < n; ++stop) {
+      for (const auto& p : plan) {
+        if (p.sent_before != stop) continue;
+        vehicle::BoardingRequestIn r;
+        r.id = p.id;
+        r.kind = p.kind;
+        r.stop_id = AssistTest::stop_id(p.stop);
+        r.route_id = p.this_route ? "101" : "202";
+        ASSERT_TRUE(assist.on_request(r, now, [](const std::string&) { return true; }).ok);
+      }
+      // Driving to `stop`: next_stop, approaching, arriving.
+      pos.at_stop.reset();
+      pos.next_stop = stop;
+      pos.gps_speed_mps = 30 / 3.6;
+      pos.progress_m = stop_m(stop) - 400;
+      step({event(Type::next_stop, stop)});
+      for (int s = 0; s < 20; ++s) {
+        now += 1s;
+        pos.progress_m += 15;
+        assist.on_tick(now);
+        step({});
+      }
+      step({event(Type::approaching, stop)});
+      for (const auto& p : plan) {
+        if (p.stop == stop) {
+          shown_before_stop[p.id] = !port.fates(p.id).empty() && port.fates(p.id).size() >= 2 &&
+                                    port.fates(p.id)[1] == "shown";
+        }
+      }
+      pos.at_stop = stop;
+      pos.next_stop = stop + 1 < n ? std::optional<int>(stop + 1) : std::nullopt;
+      pos.progress_m = stop_m(stop);
+      pos.gps_speed_mps = 0;
+      step({event(Type::arrived, stop)});
+      // The driver serves whoever waits here: doors open; the ramp for a wheelchair user.
+      vehicle::Signal door{vehicle::SignalName::door, 1, true, 0, "test"};
+      assist.on_signal(door, now);
+      for (const auto& p : plan) {
+        if (p.stop == stop && p.valid() && p.kind == vehicle::RequestKind::wheelchair) {
+          assist.on_signal({vehicle::SignalName::ramp, 1, true, 0, "test"}, now);
+          now += 20s;
+          assist.on_signal({vehicle::SignalName::ramp, 1, false, 0, "test"}, now);
+        }
+      }
+      now += 10s;
+      assist.on_tick(now);
+      door.active = false;
+      assist.on_signal(door, now);
+      step({event(Type::departed, stop)});
+    }
+    for (const auto& p : plan) {
+      auto fates = port.fates(p.id);
+      const bool shown = std::find(fates.begin(), fates.end(), "shown") != fates.end();
+      if (p.valid()) {
+        ++valid_total;
+        EXPECT_TRUE(shown_before_stop[p.id]) << "seed " << seed << " " << p.id << " at stop "
+                                             << p.stop << " sent before " << p.sent_before;
+        EXPECT_EQ(fates.empty() ? "" : fates.back(), "served") << "seed " << seed << " " << p.id;
+      } else {
+        EXPECT_FALSE(shown) << "seed " << seed << " " << p.id;
+      }
+    }
+  }
+  EXPECT_GT(valid_total, 100) << "the patterns should mostly be requests the bus can serve";
 }
 
 }  // namespace
