@@ -170,6 +170,71 @@ long line_of(const toml::node& n) {
   return static_cast<long>(n.source().begin.line);
 }
 
+// [[gpio]] tables: one input line each.
+void read_gpio(const std::string& path, const toml::node& section, Config& config,
+               std::vector<ConfigProblem>& problems) {
+  const auto* array = section.as_array();
+  if (!array) {
+    problems.push_back({path, line_of(section), "gpio: expected [[gpio]] tables, one per line"});
+    return;
+  }
+  for (const auto& item : *array) {
+    const auto* table = item.as_table();
+    if (!table) {
+      problems.push_back({path, line_of(item), "gpio: expected a [[gpio]] table"});
+      continue;
+    }
+    vehicle::GpioLine line;
+    bool ok = true;
+    auto problem = [&](const toml::node& n, const std::string& message) {
+      problems.push_back({path, line_of(n), message});
+      ok = false;
+    };
+    for (const auto& [key_name, value] : *table) {
+      const std::string key(key_name.str());
+      const std::string name = "gpio." + key;
+      if (key == "chip" || key == "input") {
+        auto v = value.value<std::string>();
+        if (!v || !value.is_string() || v->empty()) {
+          problem(value, name + ": must be a non-empty string");
+          continue;
+        }
+        (key == "chip" ? line.chip : line.input) = *v;
+        if (key == "input" && !vehicle::valid_gpio_input(*v)) {
+          problem(value, name +
+                             ": must be door, ramp, kneel, ramp-assist, stop-request or "
+                             "wheelchair-request");
+        }
+      } else if (key == "line" || key == "door" || key == "debounce_ms") {
+        auto v = value.value<int64_t>();
+        const long max = key == "line" ? 1023 : key == "door" ? 8 : 1000;
+        const long min = key == "door" ? 1 : 0;
+        if (!v || !value.is_integer() || *v < min || *v > max) {
+          problem(value, name + ": must be a whole number from " + std::to_string(min) + " to " +
+                             std::to_string(max));
+          continue;
+        }
+        if (key == "line") line.line = static_cast<unsigned>(*v);
+        if (key == "door") line.door = static_cast<int>(*v);
+        if (key == "debounce_ms") line.debounce = std::chrono::milliseconds(*v);
+      } else if (key == "active_low") {
+        auto v = value.value<bool>();
+        if (!v || !value.is_boolean()) {
+          problem(value, name + ": must be true or false");
+          continue;
+        }
+        line.active_low = *v;
+      } else {
+        problem(value, name + ": unknown key (a typo?)");
+      }
+    }
+    if (line.chip.empty() || line.input.empty() || !table->contains("line")) {
+      problem(item, "gpio: each [[gpio]] needs chip, line and input");
+    }
+    if (ok) config.gpio.push_back(line);
+  }
+}
+
 }  // namespace
 
 ConfigError::ConfigError(std::vector<ConfigProblem> problems)
@@ -187,6 +252,10 @@ Config load_config(const std::string& path) {
   std::vector<ConfigProblem> problems;
   for (const auto& [section_key, section] : root) {
     std::string section_name(section_key.str());
+    if (section_name == "gpio") {
+      read_gpio(path, section, config, problems);
+      continue;
+    }
     const auto* table = section.as_table();
     if (!table) {
       problems.push_back(

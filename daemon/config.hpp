@@ -10,6 +10,7 @@
 #include "daemon/assist/assist.hpp"
 #include "daemon/gps/gpsd_client.hpp"
 #include "daemon/pipeline.hpp"
+#include "daemon/vehicle/gpio.hpp"
 
 namespace stopcall::daemon {
 
@@ -37,6 +38,7 @@ struct Config {
   std::string control_socket;
   bool door_signals = false;
   AssistConfig assist;
+  std::vector<vehicle::GpioLine> gpio;  // [[gpio]]: one table per line
 };
 
 struct ConfigProblem {

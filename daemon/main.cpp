@@ -141,6 +141,7 @@ int main(int argc, char** argv) {
       onboard.announcer.languages = config.languages;
       onboard.assist = config.assist;
       onboard.door_signals = config.door_signals;
+      onboard.gpio = config.gpio;
       onboard.control_socket = run_control.empty() ? config.control_socket : run_control;
       stopcall::media::EngineConfig media;
       media.interior.sink = run_audio.empty() ? config.audio_interior : run_audio;

@@ -112,12 +112,30 @@ void Onboard::start() {
     control_->start();
     log_ << "info: control socket " << options_.control_socket << "\n";
   }
+  if (!options_.gpio.empty()) {
+    gpio_ = std::make_unique<vehicle::GpioInputs>(
+        io_, options_.gpio, [this](const vehicle::Command& c) { return command(c); });
+    try {
+      gpio_->start();
+      log_ << "info: " << options_.gpio.size() << " GPIO input line(s)\n";
+    } catch (const std::exception& e) {
+      // The bus keeps announcing; the signals must then come through the control socket.
+      gpio_.reset();
+      log_ << "error: " << e.what() << "; no GPIO signals\n";
+      record(json{{"type", "fault"},
+                  {"time", tracking::format_time(clock_())},
+                  {"kind", "gpio_unavailable"},
+                  {"message", e.what()}}
+                 .dump());
+    }
+  }
 }
 
 void Onboard::stop() {
   if (stopped_) return;
   stopped_ = true;
   if (control_) control_->stop();
+  if (gpio_) gpio_->stop();
   if (screens_) screens_->stop();
   if (voice_) voice_->stop();
 }

@@ -21,6 +21,7 @@
 #include "daemon/assist/assist.hpp"
 #include "daemon/pipeline.hpp"
 #include "daemon/screens.hpp"
+#include "daemon/vehicle/gpio.hpp"
 #include "media/types.hpp"
 #include "routes/bundle.hpp"
 
@@ -39,6 +40,7 @@ struct OnboardOptions {
   std::optional<ScreensOptions> screens;     // serve the pages
   std::optional<media::EngineConfig> media;  // speak; unset: no voice (events are still logged)
   std::string control_socket;                // empty: none
+  std::vector<vehicle::GpioLine> gpio;       // signals from GPIO lines ([[gpio]])
   // The bus reports its doors: the exterior route announcement is made when they open. Without
   // door signals it is made on arrival (and switches to the doors at the first door signal).
   bool door_signals = false;
@@ -96,6 +98,7 @@ class Onboard final : private AssistPort {
   std::unique_ptr<Screens> screens_;
   std::unique_ptr<media::Engine> voice_;
   std::unique_ptr<vehicle::ControlSocket> control_;
+  std::unique_ptr<vehicle::GpioInputs> gpio_;
   // Stops reached (arrived or passed) on the current trip: an announcement for one is stale.
   std::shared_ptr<std::atomic<int>> reached_;
   std::string trip_id_;
