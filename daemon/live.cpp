@@ -37,7 +37,7 @@ LiveStats run_live(const LiveOptions& options, std::ostream& events, std::ostrea
     return last_fix_time +
            std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - last_fix_at);
   };
-  Onboard onboard(io, bundle, options.onboard, clock, events, log);
+  Onboard onboard(io, bundle, pipeline, options.onboard, clock, events, log);
   auto emit = [&] {
     stats.events += static_cast<long>(out.size());
     onboard.step(pipeline, out);

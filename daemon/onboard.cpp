@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "daemon/service_time.hpp"
 #include "daemon/vehicle/control_socket.hpp"
 #include "media/engine.hpp"
 #include "routes/problem.hpp"
@@ -30,10 +31,12 @@ hmi::Reply to_hmi(const vehicle::Reply& reply) {
 
 }  // namespace
 
-Onboard::Onboard(asio::io_context& io, const routes::Bundle& bundle, OnboardOptions options,
-                 std::function<tracking::Time()> clock, std::ostream& events, std::ostream& log)
+Onboard::Onboard(asio::io_context& io, const routes::Bundle& bundle, Pipeline& pipeline,
+                 OnboardOptions options, std::function<tracking::Time()> clock,
+                 std::ostream& events, std::ostream& log)
     : io_(io),
       bundle_(bundle),
+      pipeline_(pipeline),
       options_(std::move(options)),
       clock_(std::move(clock)),
       events_(events),
@@ -217,12 +220,45 @@ void Onboard::step(const Pipeline& pipeline, const std::vector<StopEvent>& event
       voice_->prerender(std::move(items));
     }
   }
+  for (const auto& e : events) {
+    if (screens_ && e.type == StopEvent::Type::trip_detected) {
+      screens_->detected_trip(hmi::DetectedTrip{e.trip_id, 1.0});
+    }
+  }
   assist_.on_step(events, position(pipeline), events.empty() ? clock_() : events.back().time);
 }
 
 void Onboard::tick(const Pipeline& pipeline) {
   (void)pipeline;
-  assist_.on_tick(clock_());
+  const auto now = clock_();
+  assist_.on_tick(now);
+  if (screens_ &&
+      (!options_at_ || now - *options_at_ >= std::chrono::minutes(1) || now < *options_at_)) {
+    publish_trip_options(now);
+  }
+}
+
+void Onboard::publish_trip_options(tracking::Time now) {
+  options_at_ = now;
+  // The trips running now or starting within half an hour, for the console's login list.
+  ServiceClock service(bundle_.timezone());
+  auto today = service.at(now);
+  std::vector<hmi::TripOption> list;
+  for (const auto& t : bundle_.candidate_trips(today.date, today.seconds, 1800)) {
+    hmi::TripOption o;
+    o.trip_id = t.trip_id;
+    o.route = t.route_short_name;
+    o.headsign["en"] = t.headsign;
+    o.direction = t.direction_id;
+    o.block = t.block_id;
+    char departure[16];
+    std::snprintf(departure, sizeof departure, "%02d:%02d", t.first_departure_s / 3600,
+                  t.first_departure_s / 60 % 60);
+    o.departure = departure;
+    list.push_back(std::move(o));
+    if (list.size() >= 40) break;
+  }
+  screens_->trip_options(std::move(list));
 }
 
 void Onboard::announce(std::string_view kind, media::Announcement a) {
@@ -394,11 +430,33 @@ hmi::Reply Onboard::driver_action(const hmi::DriverAction& action) {
                      .dump());
           if (screens_) screens_->volume(volume_);
           return hmi::Reply::success("volume " + std::to_string(a.level));
+        } else if constexpr (std::is_same_v<T, hmi::LoginTrip>) {
+          try {
+            pipeline_.login(a.trip_id);
+          } catch (const routes::RouteError& e) {
+            return hmi::Reply::failure(hmi::Errc::rejected, e.what());
+          }
+          record(json{{"type", "login"},
+                      {"time", tracking::format_time(now)},
+                      {"trip_id", a.trip_id},
+                      {"source", "console"}}
+                     .dump());
+          if (screens_) {
+            screens_->detected_trip(std::nullopt);
+            screens_->update(pipeline_, {});
+          }
+          return hmi::Reply::success("logged in to " + a.trip_id);
         } else {
-          // Trips are given (--trip, routes.trip) or detected; the console cannot change them yet.
-          return hmi::Reply::failure(hmi::Errc::unavailable,
-                                     "trip login from the console is not available yet: the trip "
-                                     "is configured or detected");
+          // One touch: the driver confirms the trip detection found (it is already tracked).
+          const routes::Trip* trip = pipeline_.trip();
+          if (!trip) return hmi::Reply::failure(hmi::Errc::rejected, "no trip detected yet");
+          record(json{{"type", "login"},
+                      {"time", tracking::format_time(now)},
+                      {"trip_id", trip->id},
+                      {"source", "console: confirmed the detected trip"}}
+                     .dump());
+          if (screens_) screens_->detected_trip(std::nullopt);
+          return hmi::Reply::success("confirmed " + trip->id);
         }
       },
       action.action);

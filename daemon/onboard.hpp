@@ -50,8 +50,10 @@ class Onboard final : private AssistPort {
  public:
   // `clock`: the bus's time now (GPS time advanced by the steady clock between fixes) for signals
   // and actions that arrive between steps. `events`: the event log. `log`: messages for people.
-  Onboard(boost::asio::io_context& io, const routes::Bundle& bundle, OnboardOptions options,
-          std::function<tracking::Time()> clock, std::ostream& events, std::ostream& log);
+  // `pipeline`: the one the caller steps; the console's trip login changes its trip.
+  Onboard(boost::asio::io_context& io, const routes::Bundle& bundle, Pipeline& pipeline,
+          OnboardOptions options, std::function<tracking::Time()> clock, std::ostream& events,
+          std::ostream& log);
   ~Onboard() override;
   Onboard(const Onboard&) = delete;
   Onboard& operator=(const Onboard&) = delete;
@@ -89,6 +91,7 @@ class Onboard final : private AssistPort {
 
   boost::asio::io_context& io_;
   const routes::Bundle& bundle_;
+  Pipeline& pipeline_;
   OnboardOptions options_;
   std::function<tracking::Time()> clock_;
   std::ostream& events_;
@@ -114,6 +117,8 @@ class Onboard final : private AssistPort {
   };
   std::map<std::string, Submitted> submitted_;
   hmi::Volume volume_;
+  std::optional<tracking::Time> options_at_;  // when the console's trip list was last made
+  void publish_trip_options(tracking::Time now);
   long announcements_ = 0;
   long repeats_ = 0;
   bool stopped_ = false;

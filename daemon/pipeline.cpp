@@ -18,6 +18,15 @@ void Pipeline::start_trip(const std::string& trip_id) {
   ++trips_started_;
 }
 
+void Pipeline::login(const std::string& trip_id) {
+  auto trip = bundle_.load_trip(trip_id);  // throws before anything changes
+  trip_ = std::move(trip);
+  tracker_ = std::make_unique<tracking::Tracker>(trip_, options_.tracker);
+  ++trips_started_;
+  detector_.reset();
+  detection_fixes_.clear();
+}
+
 void Pipeline::start_detection(const tracking::Fix& fix) {
   // Candidates: trips running now (on today's timetable, or yesterday's past midnight) that
   // serve a stop near the bus. One hypothesis per pattern.

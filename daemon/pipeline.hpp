@@ -31,6 +31,9 @@ class Pipeline {
 
   void on_fix(const tracking::Fix& fix, std::vector<tracking::StopEvent>& out);
   void on_tick(tracking::Time now, std::vector<tracking::StopEvent>& out);
+  // The driver logged in to this trip: track it from now on (detection stops). Throws
+  // routes::RouteError when the bundle has no such trip; nothing changes then.
+  void login(const std::string& trip_id);
 
   const routes::Trip* trip() const { return tracker_ ? &trip_ : nullptr; }
   const tracking::Tracker* tracker() const { return tracker_.get(); }

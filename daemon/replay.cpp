@@ -101,7 +101,7 @@ ReplayStats replay_realtime(const ReplayOptions& options, const RealtimeOptions&
     config.exterior.sink = realtime.audio_sink;
     onboard_options.media = config;
   }
-  Onboard onboard(io, bundle, onboard_options, clock, events, log);
+  Onboard onboard(io, bundle, pipeline, onboard_options, clock, events, log);
   onboard.start();
 
   std::vector<tracking::StopEvent> out;

@@ -86,6 +86,8 @@ void Screens::update(const Pipeline& pipeline, const std::vector<StopEvent>& eve
     state.prompts = server_->state().prompts;
     state.requests = server_->state().requests;
     state.volume = server_->state().volume;
+    state.trip_options = server_->state().trip_options;
+    state.detected_trip = server_->state().detected_trip;
     server_->publish_state(std::move(state));
   }
   if (!trip) return;
@@ -152,6 +154,18 @@ void Screens::requests(std::vector<hmi::BoardingRequest> list) {
 }
 void Screens::volume(const hmi::Volume& volume) {
   server_->publish(volume);
+}
+void Screens::trip_options(std::vector<hmi::TripOption> options) {
+  if (options == server_->state().trip_options) return;
+  hmi::State state = server_->state();
+  state.trip_options = std::move(options);
+  server_->publish_state(std::move(state));
+}
+void Screens::detected_trip(std::optional<hmi::DetectedTrip> detected) {
+  if (detected == server_->state().detected_trip) return;
+  hmi::State state = server_->state();
+  state.detected_trip = std::move(detected);
+  server_->publish_state(std::move(state));
 }
 void Screens::on_driver_action(std::function<hmi::Reply(const hmi::DriverAction&)> handler) {
   server_->on_driver_action(std::move(handler));

@@ -55,6 +55,9 @@ class Screens {
   void status(const hmi::Status& status);
   void requests(std::vector<hmi::BoardingRequest> list);
   void volume(const hmi::Volume& volume);
+  // The trips the driver may log into, and what detection settled on (whole state: rare).
+  void trip_options(std::vector<hmi::TripOption> options);
+  void detected_trip(std::optional<hmi::DetectedTrip> detected);
   // The console's actions (ramp assist, repeat, volume, dismiss). Unset: answered "unavailable".
   void on_driver_action(std::function<hmi::Reply(const hmi::DriverAction&)> handler);
 

@@ -354,6 +354,26 @@ TEST_F(AccessibleTrip, TheDriverConsoleRampButtonReachesVoiceAndPassengerDisplay
       {{"type", "set_volume"}, {"id", "c2"}, {"output", "exterior"}, {"level", 40}});
   ASSERT_TRUE(volume);
   EXPECT_EQ((*volume)["ok"], true);
+
+  // Trip login: an unknown trip is refused and changes nothing; a real one is what the
+  // displays show from then on. The console lists the trips running now to choose from.
+  auto wrong = console->request({{"type", "login_trip"}, {"id", "c3"}, {"trip_id", "NO-TRIP"}});
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ((*wrong)["ok"], false);
+  auto login =
+      console->request({{"type", "login_trip"}, {"id", "c4"}, {"trip_id", "101-WD-W-0720"}});
+  ASSERT_TRUE(login);
+  EXPECT_EQ((*login)["ok"], true) << login->dump();
+  std::optional<json> state;
+  while (auto m = display->read(5s)) {
+    if ((*m)["type"] == "state" && (*m)["trip"].is_object() &&
+        (*m)["trip"]["id"] == "101-WD-W-0720") {
+      state = m;
+      break;
+    }
+  }
+  ASSERT_TRUE(state) << "the displays follow the driver's login";
+  EXPECT_FALSE((*state)["trip_options"].empty());
   std::this_thread::sleep_for(100ms);
   bus.fresh();
   auto ramp = of_kind(bus.all, "announcement", "ramp_assist");
