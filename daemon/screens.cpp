@@ -26,6 +26,9 @@ Screens::Screens(boost::asio::io_context& io, ScreensOptions options, const std:
     config.listeners.push_back(cab);
   }
   config.web_root = options.web_root;
+  // Bound the kernel's buffer per screen as the queue bounds ours, so a stalled display is
+  // dropped by the queue limit rather than parked in megabytes of autotuned socket buffer.
+  config.socket_send_buffer = 64 << 10;
   config.driver_token = options.driver_token;
   server_ = std::make_unique<hmi::HmiServer>(io, std::move(config));
   ServiceClock clock(timezone);

@@ -513,7 +513,7 @@ void Ride::command(std::string_view line) {
     const routes::Stop& stop = ride.trip->stops[index].stop;
     auto requests = ride.server.state().requests;
     requests.push_back({"r" + std::to_string(++ride.request_counter), stop.id, stop.names,
-                        "wheelchair", now_ms()});
+                        "wheelchair", now_ms(), 1, std::nullopt});
     ride.server.publish(RequestsUpdate{std::move(requests)});
   } else if (verb == "status") {
     std::string name, level_name;

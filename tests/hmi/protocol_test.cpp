@@ -171,9 +171,12 @@ TEST(Encode, ChangesAreFlatWithTheirType) {
   EXPECT_EQ(prompt["text"]["en"], "Ramp");
 
   json requests = json::parse(encode_message(
-      RequestsUpdate{{{"r1", "CGM-E", {{"en", "Chegongmiao"}}, "wheelchair", 3}}}, 9, 5));
+      RequestsUpdate{{{"r1", "CGM-E", {{"en", "Chegongmiao"}}, "wheelchair", 3, 2, 1234.4}}}, 9,
+      5));
   EXPECT_EQ(requests["type"], "requests");
   EXPECT_EQ(requests["requests"][0]["stop_names"]["en"], "Chegongmiao");
+  EXPECT_EQ(requests["requests"][0]["stops_to_go"], 2);
+  EXPECT_EQ(requests["requests"][0]["distance_m"], 1234);
 }
 
 TEST(Encode, RepliesNameTheirErrors) {
