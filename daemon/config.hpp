@@ -17,6 +17,7 @@ namespace stopcall::daemon {
 struct Config {
   std::string bundle = "/var/lib/stopcall/bundles/active.db";
   std::string events_log;  // append stop events as JSON lines here; empty: none
+  std::string state_file;  // [state] file: the trip's progress, for resuming after a restart
   gps::GpsdOptions gpsd;
   PipelineOptions pipeline;
 

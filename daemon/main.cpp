@@ -47,6 +47,8 @@ int main(int argc, char** argv) {
   cmd->add_option("--control", realtime_options.control_socket,
                   "with --realtime: take vehicle signals and requests on this Unix socket "
                   "(stopcallctl --socket PATH)");
+  cmd->add_option("--state", realtime_options.state_file,
+                  "with --realtime: save the trip's progress here and resume from it");
   cmd->add_flag("--door-signals", realtime_options.door_signals,
                 "the exterior route announcement waits for a door to open (not arrival)");
   cmd->add_option("--linger", realtime_options.linger_s,
@@ -105,6 +107,10 @@ int main(int argc, char** argv) {
           (!realtime_options.control_socket.empty() || !realtime_options.audio_sink.empty())) {
         throw std::runtime_error("--control and --audio need --realtime");
       }
+      if (!realtime_options.state_file.empty()) {
+        replay.pipeline.resume =
+            stopcall::daemon::load_saved_state(realtime_options.state_file, std::cerr);
+      }
       auto& out = events_path.empty() ? std::cout : static_cast<std::ostream&>(file);
       auto stats = realtime
                        ? stopcall::daemon::replay_realtime(replay, realtime_options, out, std::cerr)
@@ -138,6 +144,10 @@ int main(int argc, char** argv) {
       }
       if (live_events.empty()) live_events = config.events_log;
       auto& onboard = live.onboard;
+      onboard.state_file = config.state_file;
+      if (!config.state_file.empty()) {
+        live.pipeline.resume = stopcall::daemon::load_saved_state(config.state_file, std::cerr);
+      }
       onboard.announcer.languages = config.languages;
       onboard.assist = config.assist;
       onboard.door_signals = config.door_signals;

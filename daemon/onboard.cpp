@@ -94,6 +94,14 @@ Onboard::Onboard(asio::io_context& io, const routes::Bundle& bundle, Pipeline& p
     voice_ = std::make_unique<media::Engine>(*options_.media, std::move(callbacks));
     voice_->prerender(assist_.phrases());
   }
+  if (!options_.state_file.empty()) {
+    try {
+      state_ = std::make_unique<StateStore>(options_.state_file);
+    } catch (const std::exception& e) {
+      // Announcing matters more than resuming: run on, say why a restart will not resume.
+      log_ << "error: " << e.what() << "; a restart will not resume the trip\n";
+    }
+  }
   if (!options_.control_socket.empty()) {
     control_ = std::make_unique<vehicle::ControlSocket>(
         io_, options_.control_socket, [this](const vehicle::Command& c) { return command(c); });
@@ -164,14 +172,32 @@ BusPosition Onboard::position(const Pipeline& pipeline) const {
   return p;
 }
 
+void Onboard::save_state(const StopEvent& e) {
+  if (!state_) return;
+  try {
+    if (e.type == StopEvent::Type::trip_ended) {
+      state_->clear();
+    } else if (e.stop_index || e.type == StopEvent::Type::trip_started ||
+               e.type == StopEvent::Type::trip_detected) {
+      // trip_resumed is not saved: what was saved before the restart still holds.
+      state_->save({e.trip_id, e.stop_index.value_or(0), e.type, e.time});
+    }
+  } catch (const std::exception& ex) {
+    log_ << "error: saving the state: " << ex.what() << "\n";
+  }
+}
+
 void Onboard::step(const Pipeline& pipeline, const std::vector<StopEvent>& events) {
-  for (const auto& e : events)
+  for (const auto& e : events) {
+    save_state(e);  // first: a crash after this line never repeats the event after a restart
     write(tracking::to_json_line(e));
+  }
   if (screens_) screens_->update(pipeline, events);
   const routes::Trip* trip = pipeline.trip();
   trip_ = trip;
   for (const auto& e : events) {
-    if (e.type == StopEvent::Type::trip_started || e.type == StopEvent::Type::trip_detected) {
+    if (e.type == StopEvent::Type::trip_started || e.type == StopEvent::Type::trip_detected ||
+        e.type == StopEvent::Type::trip_resumed) {
       reached_->store(0);
       held_.clear();
     }

@@ -21,6 +21,7 @@
 #include "daemon/assist/assist.hpp"
 #include "daemon/pipeline.hpp"
 #include "daemon/screens.hpp"
+#include "daemon/service/state_store.hpp"
 #include "daemon/vehicle/gpio.hpp"
 #include "media/types.hpp"
 #include "routes/bundle.hpp"
@@ -41,6 +42,7 @@ struct OnboardOptions {
   std::optional<media::EngineConfig> media;  // speak; unset: no voice (events are still logged)
   std::string control_socket;                // empty: none
   std::vector<vehicle::GpioLine> gpio;       // signals from GPIO lines ([[gpio]])
+  std::string state_file;  // saved at each stop event, for resuming after a restart; empty: none
   // The bus reports its doors: the exterior route announcement is made when they open. Without
   // door signals it is made on arrival (and switches to the doors at the first door signal).
   bool door_signals = false;
@@ -88,6 +90,7 @@ class Onboard final : private AssistPort {
   BusPosition position(const Pipeline& pipeline) const;
   void write(const std::string& line);
   void first_sound(const media::Cue& cue);
+  void save_state(const tracking::StopEvent& event);
 
   boost::asio::io_context& io_;
   const routes::Bundle& bundle_;
@@ -102,6 +105,7 @@ class Onboard final : private AssistPort {
   std::unique_ptr<media::Engine> voice_;
   std::unique_ptr<vehicle::ControlSocket> control_;
   std::unique_ptr<vehicle::GpioInputs> gpio_;
+  std::unique_ptr<StateStore> state_;
   // Stops reached (arrived or passed) on the current trip: an announcement for one is stale.
   std::shared_ptr<std::atomic<int>> reached_;
   std::string trip_id_;

@@ -3,13 +3,28 @@
 #include <algorithm>
 #include <map>
 
+#include "routes/problem.hpp"
+
 namespace stopcall::daemon {
 
 using tracking::StopEvent;
 
 Pipeline::Pipeline(const routes::Bundle& bundle, PipelineOptions options)
     : bundle_(bundle), options_(std::move(options)), clock_(bundle.timezone()) {
-  if (!options_.trip_id.empty()) start_trip(options_.trip_id);
+  const auto& saved = options_.resume;
+  const bool resumable = saved && saved->event != StopEvent::Type::trip_ended &&
+                         (options_.trip_id.empty() || options_.trip_id == saved->trip_id);
+  if (!options_.trip_id.empty()) {
+    start_trip(options_.trip_id);
+    resuming_ = resumable;
+  } else if (resumable) {
+    try {
+      start_trip(saved->trip_id);
+      resuming_ = true;
+    } catch (const routes::RouteError&) {
+      // Not in this bundle (a new one was installed meanwhile): detect the trip afresh.
+    }
+  }
 }
 
 void Pipeline::start_trip(const std::string& trip_id) {
@@ -55,6 +70,15 @@ void Pipeline::start_detection(const tracking::Fix& fix) {
 
 void Pipeline::on_fix(const tracking::Fix& fix, std::vector<StopEvent>& out) {
   if (!time_filter_.accept(fix)) return;
+  if (resuming_ && !resume_checked_ && fix.usable()) {
+    resume_checked_ = true;
+    const double age_s = std::chrono::duration<double>(fix.time - options_.resume->time).count();
+    if (age_s > options_.resume_max_age_s || age_s < -60) {
+      // Stale (yesterday's trip, a clock jump): start as if nothing had been saved.
+      resuming_ = false;
+      if (options_.trip_id.empty()) tracker_.reset();
+    }
+  }
   if (!tracker_) {
     if (!fix.usable()) return;
     if (!detector_ || (detector_->alive() == 0 &&
@@ -109,6 +133,7 @@ void Pipeline::on_fix(const tracking::Fix& fix, std::vector<StopEvent>& out) {
   }
   std::size_t first = out.size();
   tracker_->on_fix(fix, out);
+  if (resuming_) filter_resumed(out, first);
   after_events(out, first);
 }
 
@@ -116,7 +141,63 @@ void Pipeline::on_tick(tracking::Time now, std::vector<StopEvent>& out) {
   if (!tracker_) return;
   std::size_t first = out.size();
   tracker_->on_tick(now, out);
+  if (resuming_) filter_resumed(out, first);
   after_events(out, first);
+}
+
+namespace {
+
+// How far along a stop an event is: said "next stop", said "arriving", reached, left.
+int stage(StopEvent::Type type) {
+  switch (type) {
+    case StopEvent::Type::next_stop:
+      return 1;
+    case StopEvent::Type::approaching:
+      return 2;
+    case StopEvent::Type::arrived:
+    case StopEvent::Type::passed:
+      return 3;
+    case StopEvent::Type::departed:
+      return 4;
+    default:
+      return 0;
+  }
+}
+
+}  // namespace
+
+void Pipeline::filter_resumed(std::vector<StopEvent>& out, std::size_t first) {
+  // The tracker joins the trip where the bus is and reports the stops behind it; everything up to
+  // and including what was saved was already said before the restart and is dropped. The first
+  // event beyond it ends the resumption: from there on every event counts.
+  const auto& saved = *options_.resume;
+  const int saved_stage = stage(saved.event);
+  std::vector<StopEvent> kept(out.begin(), out.begin() + static_cast<long>(first));
+  for (auto& e : std::vector<StopEvent>(out.begin() + static_cast<long>(first), out.end())) {
+    if (!resuming_) {
+      kept.push_back(std::move(e));
+      continue;
+    }
+    if (e.type == StopEvent::Type::trip_started) {
+      e.type = StopEvent::Type::trip_resumed;
+      e.stop_id.reset();
+      e.stop_sequence.reset();
+      e.stop_index.reset();
+      kept.push_back(std::move(e));
+      continue;
+    }
+    const int s = stage(e.type);
+    if (s > 0 && e.stop_index) {
+      const bool said = *e.stop_index < saved.stop_index ||
+                        (*e.stop_index == saved.stop_index && s <= saved_stage);
+      if (said) continue;
+      resuming_ = false;
+    } else if (e.type == StopEvent::Type::trip_ended) {
+      resuming_ = false;
+    }
+    kept.push_back(std::move(e));
+  }
+  out = std::move(kept);
 }
 
 void Pipeline::after_events(std::vector<StopEvent>& out, std::size_t first) {

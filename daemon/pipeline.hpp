@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "daemon/gps/time_filter.hpp"
+#include "daemon/service/state_store.hpp"
 #include "daemon/service_time.hpp"
 #include "daemon/tracking/auto_detect.hpp"
 #include "daemon/tracking/tracker.hpp"
@@ -23,6 +24,10 @@ struct PipelineOptions {
   tracking::AutoDetectConfig auto_detect;
   double candidates_radius_m = 1000;  // patterns with a stop this close to the bus are candidates
   int retry_detection_after_fixes = 60;  // no pattern fits: look again with fresh candidates
+  // Saved before a restart (StateStore): the trip is resumed from it when the first fix comes
+  // within resume_max_age_s of it, dropping the events up to and including the saved one.
+  std::optional<SavedState> resume;
+  double resume_max_age_s = 1800;
 };
 
 class Pipeline {
@@ -44,6 +49,7 @@ class Pipeline {
   void start_trip(const std::string& trip_id);
   void start_detection(const tracking::Fix& fix);
   void after_events(std::vector<tracking::StopEvent>& out, std::size_t first);
+  void filter_resumed(std::vector<tracking::StopEvent>& out, std::size_t first);
 
   const routes::Bundle& bundle_;
   PipelineOptions options_;
@@ -55,6 +61,8 @@ class Pipeline {
   std::vector<tracking::Fix> detection_fixes_;  // fixes seen while detecting, for the catch-up
   int fixes_since_detection_start_ = 0;
   long trips_started_ = 0;
+  bool resuming_ = false;        // dropping what was already said before the restart
+  bool resume_checked_ = false;  // the first usable fix decided whether the state is fresh
 };
 
 }  // namespace stopcall::daemon

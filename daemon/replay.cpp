@@ -95,6 +95,7 @@ ReplayStats replay_realtime(const ReplayOptions& options, const RealtimeOptions&
   onboard_options.control_socket = realtime.control_socket;
   onboard_options.assist = realtime.assist;
   onboard_options.door_signals = realtime.door_signals;
+  onboard_options.state_file = realtime.state_file;
   if (!realtime.audio_sink.empty()) {
     media::EngineConfig config;
     config.interior.sink = realtime.audio_sink;

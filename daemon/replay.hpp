@@ -45,6 +45,7 @@ struct RealtimeOptions {
   std::string control_socket;
   AssistConfig assist;
   bool door_signals = false;  // exterior route announcement on door open only
+  std::string state_file;     // save the trip's progress here at each stop event
 };
 ReplayStats replay_realtime(const ReplayOptions& options, const RealtimeOptions& realtime,
                             std::ostream& events, std::ostream& log);

@@ -34,6 +34,8 @@ std::string_view type_name(StopEvent::Type type) {
       return "position_uncertain";
     case T::trip_detected:
       return "trip_detected";
+    case T::trip_resumed:
+      return "trip_resumed";
   }
   return "unknown";
 }

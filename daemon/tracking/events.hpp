@@ -25,6 +25,7 @@ struct StopEvent {
     gps_restored,        // the position is trustworthy again after gps_lost / position_uncertain
     position_uncertain,  // the position estimate is too uncertain to announce stops
     trip_detected,       // auto-detection settled on trip_id; nothing was announced before it
+    trip_resumed,        // after a restart: back on the saved trip; what was said is not repeated
   };
 
   Type type = Type::trip_started;

@@ -1,0 +1,136 @@
+// The event log in SQLite: every JSON line the daemon writes (stop events, announcements, sounds,
+// prompts, signals, requests, ...) as one row, so the depot can query a window of it quickly.
+//
+// append() never waits for the disk: it puts the line on a bounded in-memory queue and returns. A
+// writer thread inserts the queued lines in one transaction every `batch_interval` (or as soon as
+// `batch_lines` are waiting). When the queue is full the OLDEST queued line is dropped and counted
+// (stats().dropped): the newest events are the ones worth keeping when the disk is stuck.
+//
+// Size bound (rotation policy): after every batch, when the database's size (page_count *
+// page_size) exceeds `max_bytes`, the oldest `rotate_fraction` (20 %) of the rows are deleted and
+// `PRAGMA incremental_vacuum` returns the freed pages (auto_vacuum = INCREMENTAL), so the file
+// shrinks back under the bound; this repeats until it is under. The newest rows are always the
+// ones kept, and row numbers (seq) keep increasing. The WAL beside the file is truncated to
+// `wal_bytes` after each checkpoint. synchronous = NORMAL: a power cut loses at most the last
+// batches, never the file.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace stopcall::log {
+
+struct EventStoreOptions {
+  // Bound on the database file; 0 = unbounded.
+  std::uint64_t max_bytes = 64ull << 20;
+  // Share of the rows deleted, oldest first, each time the file is over max_bytes.
+  double rotate_fraction = 0.2;
+  // Queue bound: lines and bytes waiting for the writer. Over either, the oldest is dropped.
+  std::size_t queue_lines = 20'000;
+  std::size_t queue_bytes = 8u << 20;
+  // The writer commits when this many lines wait, or this long after it last looked.
+  std::size_t batch_lines = 500;
+  std::chrono::milliseconds batch_interval{200};
+  // WAL file size kept after a checkpoint.
+  std::int64_t wal_bytes = 4 << 20;
+  // PRAGMA quick_check when opening an existing file (a corrupt file throws).
+  bool check_on_open = true;
+};
+
+struct EventStoreStats {
+  std::uint64_t appended = 0;      // lines given to append()
+  std::uint64_t written = 0;       // lines committed to the file
+  std::uint64_t dropped = 0;       // oldest queued lines dropped because the queue was full
+  std::uint64_t failed = 0;        // lines lost to a write error (see last_error)
+  std::uint64_t rotations = 0;     // times the oldest rows were deleted to stay under max_bytes
+  std::uint64_t rows_rotated = 0;  // rows deleted by those rotations
+  std::uint64_t batches = 0;       // transactions committed
+  std::size_t queued = 0;          // lines waiting now
+  std::string last_error;          // the last write error, empty when none
+};
+
+class EventStore {
+ public:
+  using Options = EventStoreOptions;
+  using Stats = EventStoreStats;
+
+  // Opens or creates the store at `path` and starts the writer. Throws std::runtime_error naming
+  // the path when the file cannot be created or written, is not SQLite, is corrupt, or is another
+  // program's database.
+  explicit EventStore(std::string path, Options options = {});
+  // Writes what is queued, then stops the writer and closes the file.
+  ~EventStore();
+  EventStore(const EventStore&) = delete;
+  EventStore& operator=(const EventStore&) = delete;
+
+  // Queues one JSON line (no trailing newline needed). Thread-safe; never touches the disk.
+  void append(std::string json_line);
+  // Waits until every line appended before the call is written (or dropped / failed).
+  void flush();
+  Stats stats() const;
+  const std::string& path() const { return path_; }
+
+ private:
+  struct Db;
+  struct Rotation {
+    std::uint64_t rounds = 0, rows = 0;
+    Rotation& operator+=(const Rotation& o) {
+      rounds += o.rounds;
+      rows += o.rows;
+      return *this;
+    }
+  };
+  void run();
+  std::size_t write_batch(const std::deque<std::string>& batch);
+  Rotation rotate_once();
+  Rotation rotate_if_needed();
+
+  std::string path_;
+  Options options_;
+  std::unique_ptr<Db> db_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;      // writer: lines waiting, flush, stop
+  std::condition_variable progress_;  // flush(): lines processed
+  std::deque<std::string> queue_;
+  std::size_t queued_bytes_ = 0;
+  std::uint64_t processed_ = 0;  // appended lines written, dropped or failed
+  bool flush_wanted_ = false;
+  bool stop_ = false;
+  Stats stats_;
+  std::thread writer_;
+};
+
+// One stored line and its row number.
+struct StoredLine {
+  std::int64_t seq = 0;
+  std::string json;
+};
+
+// Reads the stored lines in the order they were appended, optionally only those whose "time" is
+// in [from, to) (ISO 8601 UTC as the daemon writes it, "2026-03-01T22:30:26.028Z"; compared as
+// text). Lines whose time could not be read when stored (not JSON, no "time") are always included
+// so a reader can count them. Opens the file read-only; works while a store is writing it.
+// Throws std::runtime_error naming the path when it is not an event store.
+void for_each_line(const std::string& path, const std::optional<std::string>& from,
+                   const std::optional<std::string>& to,
+                   const std::function<void(const StoredLine&)>& visit);
+std::vector<std::string> read_lines(const std::string& path,
+                                    const std::optional<std::string>& from = std::nullopt,
+                                    const std::optional<std::string>& to = std::nullopt);
+
+// True when the file starts with the SQLite header ("SQLite format 3\0").
+bool is_sqlite_file(const std::string& path);
+
+}  // namespace stopcall::log
