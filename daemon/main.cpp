@@ -1,14 +1,17 @@
 // stopcalld: the stopcall daemon. `stopcalld replay` runs the decision pipeline on a recorded
 // GPS trace; the live service (GPS from gpsd, voice, screens) grows around the same pipeline.
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <string_view>
 
 #include "daemon/config.hpp"
 #include "daemon/live.hpp"
 #include "daemon/replay.hpp"
+#include "daemon/service/journal.hpp"
 #include "media/render.hpp"
 #include "media/types.hpp"
 #include "routes/problem.hpp"
@@ -69,6 +72,11 @@ int main(int argc, char** argv) {
   run->add_option("--gpsd", gpsd_address, "gpsd HOST:PORT (overrides [gps])");
   run->add_option("--events", live_events, "append stop events here (overrides events.log)");
   run->add_option("--exit-after", live.exit_after_s, "stop after this many seconds (tests)");
+  // Under systemd (JOURNAL_STREAM set) messages go to the journal with priorities and fields.
+  std::string log_to = std::getenv("JOURNAL_STREAM") ? "journal" : "stderr";
+  run->add_option("--log", log_to, "journal or stderr")
+      ->check(CLI::IsMember({"journal", "stderr"}))
+      ->capture_default_str();
   std::string run_audio, run_http, run_control, run_web, run_token;
   run->add_option("--audio", run_audio, "speak through this GStreamer sink (overrides [audio])");
   run->add_option("--http", run_http, "serve the screens on ADDRESS:PORT (overrides [screens])");
@@ -177,8 +185,14 @@ int main(int argc, char** argv) {
         file.open(live_events, std::ios::app);
         if (!file) throw std::runtime_error("cannot write " + live_events);
       }
-      auto stats =
-          stopcall::daemon::run_live(live, live_events.empty() ? std::cout : file, std::cerr);
+      std::unique_ptr<stopcall::daemon::JournalBuf> journal;
+      std::ostream journal_log(nullptr);
+      if (log_to == "journal") {
+        journal = std::make_unique<stopcall::daemon::JournalBuf>(std::cerr);
+        journal_log.rdbuf(journal.get());
+      }
+      auto stats = stopcall::daemon::run_live(live, live_events.empty() ? std::cout : file,
+                                              journal ? journal_log : std::cerr);
       std::cerr << "stopped: " << stats.fixes << " fixes, " << stats.events << " events, "
                 << stats.reconnects << " reconnects to gpsd; fix-to-event latency p50 "
                 << stats.latency_p50_us << " us, p99 " << stats.latency_p99_us << " us, max "
