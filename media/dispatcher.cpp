@@ -60,4 +60,10 @@ void Reporter::problem(Problem p) {
   }
 }
 
+void Reporter::ambient(AmbientStatus s) {
+  if (cb_.on_ambient) {
+    d_.post([this, s = std::move(s)]() mutable { cb_.on_ambient(std::move(s)); });
+  }
+}
+
 }  // namespace stopcall::media::detail

@@ -38,6 +38,7 @@ class Reporter {
   void result(Result r);
   void status(OutputStatus s);
   void problem(Problem p);
+  void ambient(AmbientStatus s);
 
  private:
   Dispatcher& d_;

@@ -7,6 +7,7 @@
 #include <thread>
 #include <utility>
 
+#include "media/ambient.hpp"
 #include "media/decode.hpp"
 #include "media/dispatcher.hpp"
 #include "media/gst_util.hpp"
@@ -60,6 +61,7 @@ struct Engine::Impl {
   AudioCache cache;
   VoiceMap voices;
   std::unique_ptr<OutputPlayer> players[2];
+  std::unique_ptr<detail::AmbientMonitor> ambient;  // after the players: destroyed before them
 
   std::mutex mu;
   std::condition_variable cv;
@@ -82,12 +84,15 @@ Engine::Engine(EngineConfig config, Callbacks callbacks)
   detail::ensure_gst();
   Impl& m = *impl_;
   detail::PlayerSettings settings;
+  settings.start_lead = m.cfg.start_lead;
   settings.lead = m.cfg.lead;
   settings.fade = m.cfg.fade;
   settings.retry_initial = m.cfg.retry_initial;
   settings.retry_max = m.cfg.retry_max;
   settings.local_hour = m.cfg.local_hour;
   settings.realtime_priority = m.cfg.realtime_priority;
+  settings.sink_buffer = m.cfg.sink_buffer;
+  settings.sink_period = m.cfg.sink_period;
   if (!m.cfg.interior.sink.empty()) {
     m.players[0] =
         std::make_unique<OutputPlayer>(Output::interior, m.cfg.interior, settings, m.reporter);
@@ -95,6 +100,19 @@ Engine::Engine(EngineConfig config, Callbacks callbacks)
   if (!m.cfg.exterior.sink.empty()) {
     m.players[1] =
         std::make_unique<OutputPlayer>(Output::exterior, m.cfg.exterior, settings, m.reporter);
+  }
+  if (m.cfg.ambient && !m.cfg.ambient->source.empty()) {
+    std::vector<OutputPlayer*> targets;
+    std::vector<const OutputPlayer*> speakers;
+    for (Output o : kOutputs) {
+      if (OutputPlayer* p = m.players[index_of(o)].get()) {
+        speakers.push_back(p);  // the microphone may hear any of them
+        if (m.cfg.ambient->outputs.has(o)) targets.push_back(p);
+      }
+    }
+    m.ambient = std::make_unique<detail::AmbientMonitor>(*m.cfg.ambient, m.cfg.retry_initial,
+                                                         m.cfg.retry_max, m.reporter,
+                                                         std::move(targets), std::move(speakers));
   }
   m.worker = std::thread([&m] { m.run(); });
 }
@@ -150,6 +168,11 @@ OutputState Engine::state(Output output) const {
   return p ? p->state() : OutputState::failed;
 }
 
+std::optional<AmbientStatus> Engine::ambient() const {
+  if (!impl_->ambient) return std::nullopt;
+  return impl_->ambient->status();
+}
+
 CacheStats Engine::cache_stats() const {
   return impl_->cache.stats();
 }
@@ -164,6 +187,7 @@ void Engine::stop() {
   }
   m.cv.notify_one();
   if (m.worker.joinable()) m.worker.join();
+  if (m.ambient) m.ambient->stop();  // sends to the players no more
   for (auto& p : m.players) {
     if (p) p->stop();
   }

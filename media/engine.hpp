@@ -10,6 +10,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,8 @@ class Engine {
   void set_gain(Output output, double gain_db);  // quiet hours still cap it
 
   OutputState state(Output output) const;  // an output without a sink reads `failed`
+  // The automatic gain from the cabin microphone; unset when EngineConfig::ambient is not set.
+  std::optional<AmbientStatus> ambient() const;
   CacheStats cache_stats() const;
 
   // Ends every output's stream (a file sink gets its EOS and a valid header), joins the threads,

@@ -46,4 +46,46 @@ std::string launch_quote(const std::string& value) {
   return out;
 }
 
+namespace {
+
+struct AudioTuning {
+  std::string base;
+  gint64 buffer_us = 0;
+  gint64 period_us = 0;
+};
+
+void delete_tuning(gpointer p, GClosure*) {
+  delete static_cast<AudioTuning*>(p);
+}
+
+void tune(GstElement* element, const AudioTuning& t) {
+  // Looked up each time: the type exists once an audio plugin has been loaded.
+  const GType base = g_type_from_name(t.base.c_str());
+  if (base == 0 || !g_type_is_a(G_OBJECT_TYPE(element), base)) return;
+  if (t.buffer_us > 0) g_object_set(element, "buffer-time", t.buffer_us, nullptr);
+  if (t.period_us > 0) g_object_set(element, "latency-time", t.period_us, nullptr);
+}
+
+void on_deep_element_added(GstBin*, GstBin*, GstElement* element, gpointer data) {
+  tune(element, *static_cast<const AudioTuning*>(data));
+}
+
+}  // namespace
+
+void tune_audio_buffers(GstElement* pipeline, const char* base, gint64 buffer_us,
+                        gint64 period_us) {
+  if (buffer_us <= 0 && period_us <= 0) return;
+  const AudioTuning tuning{base, buffer_us, period_us};
+  GstIterator* it = gst_bin_iterate_recurse(GST_BIN(pipeline));
+  GValue item = G_VALUE_INIT;
+  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+    tune(GST_ELEMENT(g_value_get_object(&item)), tuning);
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  gst_iterator_free(it);
+  g_signal_connect_data(pipeline, "deep-element-added", G_CALLBACK(on_deep_element_added),
+                        new AudioTuning(tuning), delete_tuning, GConnectFlags{});
+}
+
 }  // namespace stopcall::media::detail

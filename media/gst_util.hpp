@@ -32,4 +32,9 @@ void ensure_gst();
 // Quotes a property value for a gst-launch description.
 std::string launch_quote(const std::string& value);
 
+// Sets buffer-time and latency-time (microseconds; 0: leave it) on every element of `pipeline`
+// derived from the GType named `base` ("GstAudioBaseSink", "GstAudioBaseSrc"), now and on any
+// added later (autoaudiosink/autoaudiosrc create theirs when they start).
+void tune_audio_buffers(GstElement* pipeline, const char* base, gint64 buffer_us, gint64 period_us);
+
 }  // namespace stopcall::media::detail

@@ -20,10 +20,12 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::int64_t kChunk = kRate / 50;  // 20 ms
-// The mixer waits one output buffer plus the bed's latency (40 ms) past a buffer's time before
-// it mixes it: a chunk up to 20 ms behind the running time still makes it.
-constexpr std::int64_t kLateSlack = kRate / 50;
+constexpr std::int64_t kChunk = kRate / 50;  // 20 ms: the feeder's chunks and the mixer's blocks
+// The live mixer outputs the block [t, t + 20 ms) when the clock reaches t + 20 ms (its latency),
+// with whatever the appsrc has delivered for it by then. Audio that arrives later for a block
+// already out is dropped by the mixer, never played late; a chunk a whole block behind the
+// running time is certainly lost, so the feeder skips ahead instead (and reports `late`).
+constexpr std::int64_t kLateSlack = kChunk;
 constexpr auto kStartupTimeout = 3s;
 constexpr auto kEosTimeout = 2s;
 constexpr std::uint64_t kStallBytes = kRate * 2 * 2;  // 2 s of audio queued: the sink is stuck
@@ -38,6 +40,7 @@ struct HookContext {
   OutputPlayer* player;
   int gen;
   GstElement* pipeline;  // not a reference: compared only
+  int realtime_priority;
 };
 
 void delete_context(gpointer p) {
@@ -57,6 +60,20 @@ GstBusSyncReply on_bus(GstBus*, GstMessage* msg, gpointer data) {
     case GST_MESSAGE_LATENCY:
       ctx->player->post_hook({Type::latency, ctx->gen, {}, 0});
       break;
+    case GST_MESSAGE_STREAM_STATUS: {
+      // Posted by each streaming thread of the pipeline (the appsrc's, the mixer's, an audio
+      // sink's ring buffer thread) from that thread as it starts: like the feeder, ask for
+      // SCHED_FIFO, so a busy neighbour cannot starve the audio path. Refused: normal priority.
+      GstStreamStatusType type = GST_STREAM_STATUS_TYPE_CREATE;
+      GstElement* owner = nullptr;
+      gst_message_parse_stream_status(msg, &type, &owner);
+      if (type == GST_STREAM_STATUS_TYPE_ENTER && ctx->realtime_priority > 0) {
+        sched_param param{};
+        param.sched_priority = ctx->realtime_priority;
+        pthread_setschedparam(pthread_self(), SCHED_FIFO, &param);
+      }
+      break;
+    }
     case GST_MESSAGE_STATE_CHANGED:
       if (GST_MESSAGE_SRC(msg) == GST_OBJECT(ctx->pipeline)) {
         GstState old_state, new_state, pending;
@@ -102,7 +119,6 @@ struct OutputPlayer::Pipe {
   bool fallback = false;
   GstElement* pipeline = nullptr;
   GstElement* appsrc = nullptr;
-  GstElement* bed = nullptr;
   GstElement* volume = nullptr;
   GstClock* clock = nullptr;
   GstClockTime base_time = GST_CLOCK_TIME_NONE;
@@ -128,6 +144,8 @@ OutputPlayer::OutputPlayer(Output which, OutputConfig config, PlayerSettings set
       settings_(std::move(settings)),
       reporter_(reporter),
       gain_db_(config_.gain_db),
+      start_lead_(std::clamp<std::int64_t>(ms_to_samples(settings_.start_lead), 0,
+                                           ms_to_samples(settings_.lead))),
       lead_(ms_to_samples(settings_.lead)),
       fade_(std::max<std::int64_t>(1, ms_to_samples(settings_.fade))),
       mix_(kChunk) {
@@ -160,6 +178,21 @@ void OutputPlayer::set_gain_db(double db) {
     commands_.push_back({Command::Type::gain, nullptr, {}, db});
   }
   cv_.notify_one();
+}
+
+void OutputPlayer::set_auto_gain_db(double db) {
+  {
+    std::lock_guard lock(mu_);
+    commands_.push_back({Command::Type::auto_gain, nullptr, {}, db});
+  }
+  cv_.notify_one();
+}
+
+std::optional<steady_clock::time_point> OutputPlayer::last_sounded() const {
+  if (sounding_.load()) return steady_clock::now();
+  const auto t = last_sounded_.load();
+  if (t == 0) return std::nullopt;
+  return steady_clock::time_point(steady_clock::duration(t));
 }
 
 OutputState OutputPlayer::state() const {
@@ -217,6 +250,11 @@ void OutputPlayer::run() {
     if (stopping_) break;
     maintain_pipes();
     pump();
+    const bool sounding = current_ || !fading_.empty() || !events_.empty();
+    if (sounding || sounding_.load()) {
+      last_sounded_ = steady_clock::now().time_since_epoch().count();  // before sounding_ clears
+    }
+    sounding_ = sounding;
     deadline = next_deadline();
   }
   finish_stream();
@@ -325,6 +363,13 @@ void OutputPlayer::handle_command(Command& c) {
       gain_db_ = c.gain_db;
       apply_gain();
       return;
+    case Command::Type::auto_gain:
+      auto_db_pending_ = c.gain_db;
+      if (!current_ && fading_.empty()) {  // else when the next announcement begins
+        auto_db_ = auto_db_pending_;
+        apply_gain();
+      }
+      return;
     case Command::Type::stop:
       stopping_ = true;
       return;
@@ -360,6 +405,7 @@ void OutputPlayer::stop_current(Cue::Event why, Result::Outcome outcome) {
 bool OutputPlayer::begin(std::shared_ptr<const PreparedPlay> play, std::int64_t) {
   current_ = Active{};
   current_->play = std::move(play);
+  auto_db_ = auto_db_pending_;
   apply_gain();
   return true;
 }
@@ -404,7 +450,9 @@ void OutputPlayer::pump() {
   if (!timebase_available()) return;
   const std::int64_t now = now_pos();
   if (!current_ && !pending_.empty()) {
-    if (fading_.empty()) write_pos_ = std::max(write_pos_, now + lead_);
+    // An idle output starts the announcement just ahead of the clock; the loop below then writes
+    // up to `lead` ahead at once, so the mixer has the first chunks well before it needs them.
+    if (fading_.empty()) write_pos_ = std::max(write_pos_, now + start_lead_);
     start_next(write_pos_);
   }
   while ((current_ || !fading_.empty()) && write_pos_ < now + lead_) {
@@ -594,12 +642,13 @@ std::unique_ptr<OutputPlayer::Pipe> OutputPlayer::build(const std::string& sink,
   p->fallback = fallback;
   p->created = steady_clock::now();
   if (sink.empty()) throw std::runtime_error("no sink configured");
+  // The live appsrc makes the mixer live: it outputs a block every 20 ms on the clock, silence
+  // where the appsrc has nothing, so the timeline runs continuously without a source of its own.
   const std::string desc =
-      "audiotestsrc name=bed wave=silence is-live=true samplesperbuffer=" + std::to_string(kChunk) +
-      " ! " + raw_caps() + " ! audiomixer name=mix discont-wait=0 output-buffer-duration=" +
+      "appsrc name=prog format=time is-live=true min-latency=0 max-latency=-1 ! audiomixer "
+      "name=mix discont-wait=0 output-buffer-duration=" +
       std::to_string(samples_to_ns(kChunk).count()) + " ! " + raw_caps() +
-      " ! volume name=gain ! audioconvert ! audioresample ! " + sink +
-      "  appsrc name=prog format=time is-live=true min-latency=0 max-latency=-1 ! mix.";
+      " ! volume name=gain ! audioconvert ! audioresample ! " + sink;
   GError* err = nullptr;
   p->pipeline = gst_parse_launch_full(desc.c_str(), nullptr, GST_PARSE_FLAG_FATAL_ERRORS, &err);
   if (err != nullptr || p->pipeline == nullptr) {
@@ -610,19 +659,29 @@ std::unique_ptr<OutputPlayer::Pipe> OutputPlayer::build(const std::string& sink,
   }
   gst_object_ref_sink(p->pipeline);
   p->appsrc = gst_bin_get_by_name(GST_BIN(p->pipeline), "prog");
-  p->bed = gst_bin_get_by_name(GST_BIN(p->pipeline), "bed");
   p->volume = gst_bin_get_by_name(GST_BIN(p->pipeline), "gain");
   GstPtr<GstElement> mix(gst_bin_get_by_name(GST_BIN(p->pipeline), "mix"));
   GstCaps* caps = gst_caps_from_string(raw_caps().c_str());
   g_object_set(p->appsrc, "caps", caps, "stream-type", 0 /* stream */, nullptr);
   gst_caps_unref(caps);
 
+  // An audio device sink's latency is its buffer-time (GStreamer's default: 200 ms). A property
+  // the description sets itself stays as it is.
+  tune_audio_buffers(p->pipeline, "GstAudioBaseSink",
+                     sink.find("buffer-time") == std::string::npos
+                         ? std::chrono::microseconds(settings_.sink_buffer).count()
+                         : 0,
+                     sink.find("latency-time") == std::string::npos
+                         ? std::chrono::microseconds(settings_.sink_period).count()
+                         : 0);
+
+  const int rt = settings_.realtime_priority;
   GstPtr<GstBus> bus(gst_element_get_bus(p->pipeline));
-  gst_bus_set_sync_handler(bus.get(), on_bus, new HookContext{this, p->gen, p->pipeline},
+  gst_bus_set_sync_handler(bus.get(), on_bus, new HookContext{this, p->gen, p->pipeline, rt},
                            delete_context);
   GstPtr<GstPad> mix_src(gst_element_get_static_pad(mix.get(), "src"));
   gst_pad_add_probe(mix_src.get(), GST_PAD_PROBE_TYPE_BUFFER, on_first_buffer,
-                    new HookContext{this, p->gen, p->pipeline}, delete_context);
+                    new HookContext{this, p->gen, p->pipeline, rt}, delete_context);
 
   if (gst_element_set_state(p->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     std::string why = "could not start";
@@ -646,7 +705,6 @@ void OutputPlayer::destroy(std::unique_ptr<Pipe>& p) {
   gst_element_set_state(p->pipeline, GST_STATE_NULL);
   if (p->clock != nullptr) gst_object_unref(p->clock);
   if (p->appsrc != nullptr) gst_object_unref(p->appsrc);
-  if (p->bed != nullptr) gst_object_unref(p->bed);
   if (p->volume != nullptr) gst_object_unref(p->volume);
   gst_object_unref(p->pipeline);
   p.reset();
@@ -741,7 +799,7 @@ void OutputPlayer::set_state(OutputState s, const std::string& error) {
 }
 
 void OutputPlayer::apply_gain() {
-  double db = gain_db_;
+  double db = gain_db_ + auto_db_;
   bool mute = false;
   if (config_.quiet_hours) {
     const int hour = settings_.local_hour ? settings_.local_hour() : system_local_hour();
@@ -765,7 +823,6 @@ void OutputPlayer::finish_stream() {
   destroy(candidate_);
   if (pipe_ && pipe_->ready) {
     gst_app_src_end_of_stream(GST_APP_SRC(pipe_->appsrc));
-    gst_element_send_event(pipe_->bed, gst_event_new_eos());
     const auto deadline = steady_clock::now() + kEosTimeout;
     while (pipe_ && !pipe_->eos) {
       std::deque<HookEvent> hooks;

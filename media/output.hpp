@@ -1,15 +1,18 @@
 // One output (interior or exterior speaker): its long-lived GStreamer pipeline and the feeder
 // thread that writes announcement audio into it just ahead of the clock. Private to media/.
 //
-//   audiotestsrc wave=silence is-live=true ─▶ audiomixer ─▶ volume ─▶ audioconvert ─▶ <sink>
-//   appsrc (announcement audio, timestamped) ─┘
+//   appsrc (announcement audio, timestamped) ─▶ audiomixer ─▶ volume ─▶ audioconvert ─▶ <sink>
 //
-// The feeder mixes announcements itself (priorities, fades, sample-exact pauses) and pushes
-// 20 ms chunks with explicit timestamps `lead` ahead of the pipeline's running time, so every
-// segment's position on the output timeline is known exactly. Each cue is delivered when the
-// pipeline clock reaches that position plus the pipeline latency: when it is really rendered.
+// The live mixer produces a continuous 20 ms block stream on the pipeline clock (silence where
+// the appsrc has nothing). The feeder mixes announcements itself (priorities, fades,
+// sample-exact pauses) and pushes 20 ms chunks with explicit timestamps: an announcement on an
+// idle output starts `start_lead` ahead of the pipeline's running time, and the feeder then keeps
+// `lead` ahead. So every segment's position on the output timeline is known exactly. Each cue is
+// delivered when the pipeline clock reaches that position plus the pipeline latency: when it is
+// really rendered.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -51,12 +54,15 @@ struct PreparedPlay {
 };
 
 struct PlayerSettings {
+  std::chrono::milliseconds start_lead{10};
   std::chrono::milliseconds lead{50};
   std::chrono::milliseconds fade{100};
   std::chrono::milliseconds retry_initial{1000};
   std::chrono::milliseconds retry_max{30000};
   std::function<int()> local_hour;
   int realtime_priority = 0;
+  std::chrono::milliseconds sink_buffer{40};  // audio sinks' buffer-time; 0: the sink's default
+  std::chrono::milliseconds sink_period{10};  // audio sinks' latency-time; 0: the sink's default
 };
 
 class OutputPlayer {
@@ -69,7 +75,13 @@ class OutputPlayer {
   void play(std::shared_ptr<const PreparedPlay> play);
   void cancel(const std::string& id);
   void set_gain_db(double db);
+  // The automatic gain's adjustment, added to the gain; takes effect at the next announcement
+  // (at once when idle), so it never changes in the middle of one.
+  void set_auto_gain_db(double db);
   OutputState state() const;
+  // The last moment this output was sounding (now while it is: from the start of an announcement
+  // until its last sound is rendered); unset if it never has. Any thread.
+  std::optional<std::chrono::steady_clock::time_point> last_sounded() const;
   // Ends the stream (EOS, so a file sink is finalised), tears the pipeline down, joins.
   void stop();
 
@@ -84,7 +96,7 @@ class OutputPlayer {
 
  private:
   struct Command {
-    enum class Type { play, cancel, gain, stop } type;
+    enum class Type { play, cancel, gain, auto_gain, stop } type;
     std::shared_ptr<const PreparedPlay> play;
     std::string id;
     double gain_db = 0;
@@ -147,6 +159,8 @@ class OutputPlayer {
   std::deque<HookEvent> hooks_;
   OutputState state_ = OutputState::ok;
   std::thread thread_;
+  std::atomic<bool> sounding_{false};
+  std::atomic<std::chrono::steady_clock::rep> last_sounded_{0};  // since the epoch; 0: never
 
   // the feeder thread's own
   std::unique_ptr<Pipe> pipe_;       // what plays now (the configured sink, or the fallback)
@@ -161,6 +175,8 @@ class OutputPlayer {
   std::vector<std::shared_ptr<const PreparedPlay>> pending_;  // by priority, then arrival
   std::multimap<std::int64_t, Event> events_;                 // by timeline position
   double gain_db_ = 0;
+  double auto_db_ = 0;          // applied
+  double auto_db_pending_ = 0;  // applied when the next announcement begins
   double applied_linear_ = -1;
   bool applied_mute_ = false;
   std::chrono::milliseconds backoff_{0};
@@ -168,6 +184,7 @@ class OutputPlayer {
   bool stopping_ = false;
   bool reported_ok_ = false;
   std::string last_error_;
+  std::int64_t start_lead_ = 0;
   std::int64_t lead_ = 0;
   std::int64_t fade_ = 0;
   std::vector<std::int32_t> mix_;

@@ -123,6 +123,8 @@ std::string_view to_string(Problem::Kind k) {
       return "sink_failed";
     case Problem::Kind::late:
       return "late";
+    case Problem::Kind::ambient_failed:
+      return "ambient_failed";
   }
   return "?";
 }

@@ -119,6 +119,23 @@ struct OutputStatus {
   std::chrono::milliseconds retry_in{0};  // failed: when the next attempt is
 };
 
+// The automatic gain from the cabin microphone (EngineConfig::ambient).
+struct AmbientStatus {
+  // ok: level readings arrive; failed: none (a missing or failing source), the configured gains
+  // apply and the source is retried; retrying: (re)starting the source, no reading yet.
+  OutputState state = OutputState::retrying;
+  std::string source;                     // the configured source description
+  std::string error;                      // why it failed (failed / retrying)
+  std::chrono::milliseconds retry_in{0};  // failed: when the next attempt is
+  // The smoothed cabin noise at the microphone, dBFS RMS; unset before the first reading and
+  // while the source is failed.
+  std::optional<double> ambient_db;
+  // The automatic adjustment, added to the configured gain of AmbientConfig::outputs (0 while
+  // failed): clamp(ambient + target_above - speech_reference, floor, ceiling).
+  double gain_db = 0;
+  bool frozen = false;  // the speakers play (or just did): readings are ignored, the estimate held
+};
+
 // Something went wrong but media coped (never silent by failure).
 struct Problem {
   enum class Kind : std::uint8_t {
@@ -127,6 +144,7 @@ struct Problem {
     voice_fallback,  // no voice for the language: the default voice spoke it
     sink_failed,     // an output's sink failed (see OutputStatus too)
     late,            // media could not keep up and left a gap (overload)
+    ambient_failed,  // the cabin microphone failed: the configured gains apply; it is retried
   };
   Kind kind = Kind::clip_fallback;
   std::string announcement_id;
@@ -154,6 +172,28 @@ struct OutputConfig {
   std::optional<QuietHours> quiet_hours;
 };
 
+// Automatic gain from a cabin microphone: a GStreamer source, measured by a `level` element, gives
+// a smoothed estimate of the cabin noise; announcements then play `target_above_db` above it. The
+// microphone also hears the speakers: readings are ignored while any output plays and for
+// `release` after, so the estimate holds. The adjustment changes only between announcements.
+struct AmbientConfig {
+  // The source part of a gst-launch description: "alsasrc device=hw:2", "pulsesrc",
+  // "audiotestsrc wave=pink-noise volume=0.1 is-live=true". Empty: no automatic gain.
+  std::string source;
+  double target_above_db = 10;  // speech this far above the cabin noise
+  // What the microphone reads (dBFS RMS) of announcement speech played at the configured gain:
+  // calibrate once per bus model. The adjustment is ambient + target_above - speech_reference,
+  // so a cabin at speech_reference - target_above (-40 dBFS by default) gets 0 dB.
+  double speech_reference_db = -30;
+  double floor_db = -10;  // the adjustment stays within [floor_db, ceiling_db]
+  double ceiling_db = 12;
+  // Time constant of the estimate. It averages dB, so one loud spike barely moves it.
+  std::chrono::milliseconds smoothing{3000};
+  std::chrono::milliseconds interval{100};  // one level reading per interval
+  std::chrono::milliseconds release{500};   // readings still ignored this long after playing
+  Outputs outputs;                          // where the adjustment applies (interior)
+};
+
 struct EngineConfig {
   OutputConfig interior{"autoaudiosink", 0, std::nullopt};
   OutputConfig exterior{};  // none by default
@@ -168,18 +208,37 @@ struct EngineConfig {
   bool trim_silence = true;             // cut silence at both ends of speech and clips
   std::filesystem::path chime_clip;     // empty: the built-in two-tone chime
 
-  // How far ahead of the mixer media writes; bounds how late a preemption or cancel takes hold.
+  // Trigger to first sample. An announcement on an idle output starts `start_lead` ahead of the
+  // output's clock, and its first `lead` of audio is written at once. The mixer takes a 20 ms
+  // block's input until the block has passed, so the first chunk has start_lead (up to
+  // start_lead + 20 ms) to reach it: only the hand-over to GStreamer's threads. The first sample
+  // is rendered start_lead + 20 ms (the mixer's block) + the sink's latency (fakesink, alsasink:
+  // a 20 ms processing deadline, plus `sink_buffer` for an audio device) after the announcement
+  // is ready. Clamped to 0..lead.
+  std::chrono::milliseconds start_lead{10};
+  // How far ahead of the mixer media keeps writing while it plays (the margin against the feeder
+  // waking late); bounds how late a preemption or cancel takes hold (lead + 20 ms).
   std::chrono::milliseconds lead{50};
   std::chrono::milliseconds fade{100};  // fade-out of an interrupted or cancelled announcement
   std::chrono::milliseconds retry_initial{1000};  // sink retry backoff, doubling up to retry_max
   std::chrono::milliseconds retry_max{30000};
   std::chrono::milliseconds clip_decode_timeout{5000};
-  // SCHED_FIFO priority asked for the feeder threads (0: don't). Granted with CAP_SYS_NICE or
+  // Audio devices: buffer-time and latency-time of every sink built on GstAudioBaseSink
+  // (alsasink, pulsesink, and the one autoaudiosink picks) unless the sink description sets
+  // them. buffer-time is the sink's latency (GStreamer's default is 200 ms); the device may round
+  // it to whole periods. 0: the sink's default.
+  std::chrono::milliseconds sink_buffer{40};
+  std::chrono::milliseconds sink_period{10};
+  // SCHED_FIFO priority asked for the feeder threads and the output pipelines' streaming threads
+  // (appsrc, mixer, an audio sink's ring buffer) (0: don't). Granted with CAP_SYS_NICE or
   // systemd's LimitRTPRIO=; silently normal priority otherwise.
   int realtime_priority = 10;
 
   // Local hour 0-23 for quiet hours; unset: the system's local time.
   std::function<int()> local_hour;
+
+  // Automatic gain from a cabin microphone; unset (or an empty source): none.
+  std::optional<AmbientConfig> ambient;
 };
 
 // Called on the engine's one callback thread, in order, never concurrently with each other.
@@ -190,6 +249,8 @@ struct Callbacks {
   std::function<void(Result)> on_result;
   std::function<void(OutputStatus)> on_output;
   std::function<void(Problem)> on_problem;
+  // The automatic gain changed state, or its adjustment by 0.5 dB or more, or it froze/thawed.
+  std::function<void(AmbientStatus)> on_ambient;
 };
 
 struct SpeechItem {

@@ -1,13 +1,15 @@
 // media_bench: figures for the media engine, printed, never gated.
 //
-//   media_bench [--quick] [--keep DIR] [latency|accuracy|idle|memory ...]
+//   media_bench [--quick] [--keep DIR] [--figures FILE] [latency|accuracy|idle|memory ...]
 //
 //   1. trigger -> first sample rendered (submit() to the start cue's rendered moment), p50/p95,
 //      for pre-rendered speech, clips (cold decode and cached) and uncached speech;
 //   2. |cue start - measured onset| and inter-segment gap error, from WAV files the engine wrote;
-//   3. idle CPU of an engine with two outputs (getrusage over 5 s);
-//   4. RSS after 10 and after 1,000 announcements (memory should stay flat).
+//   3. idle CPU of an engine with two outputs (getrusage over 5 s), without and with a cabin
+//      microphone (audiotestsrc standing in) for the automatic gain;
+//   4. RSS after 10, half-way and after 1,000 announcements (memory should stay flat).
 // Headless: fakesink sync=true and wavenc ! filesink outputs. --quick: 1/10 of the counts.
+// --figures FILE also writes every figure as a `name<TAB>value` line (for tools/bench).
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -89,12 +91,32 @@ void print_stats(const char* what, const std::vector<double>& v, const char* uni
               v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()), unit);
 }
 
+// name -> value, for --figures.
+std::vector<std::pair<std::string, double>> figures;
+
+void figure(const std::string& name, double value) {
+  figures.emplace_back(name, value);
+}
+
+void stats_figures(const std::string& name, const std::vector<double>& v) {
+  figure(name + ".n", static_cast<double>(v.size()));
+  figure(name + ".p50", percentile(v, 50));
+  figure(name + ".p95", percentile(v, 95));
+  figure(name + ".max", v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()));
+}
+
 long rss_kib() {
   std::ifstream in("/proc/self/status");
   for (std::string line; std::getline(in, line);) {
     if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
   }
   return -1;
+}
+
+long voluntary_switches() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_nvcsw;
 }
 
 double cpu_seconds() {
@@ -124,7 +146,12 @@ std::optional<double> trigger_latency(Engine& engine, Sink& sink, Announcement a
 }
 
 void section_latency(const std::filesystem::path& dir, int n) {
-  std::printf("\n1. trigger -> first sample rendered (fakesink sync=true, lead 50 ms)\n");
+  const EngineConfig defaults;
+  std::printf(
+      "\n1. trigger -> first sample rendered (fakesink sync=true, start_lead %lld ms, lead %lld "
+      "ms)\n",
+      static_cast<long long>(defaults.start_lead.count()),
+      static_cast<long long>(defaults.lead.count()));
   Sink sink;
   Engine engine(fakesink_config(), sink.callbacks());
   // Warm up: the pipeline is running, the voices are loaded.
@@ -160,6 +187,10 @@ void section_latency(const std::filesystem::path& dir, int n) {
   print_stats("clip, cached", clip_warm);
   print_stats("clip, first play (GStreamer decode)", clip_cold);
   print_stats("uncached speech (espeak-ng synthesis)", uncached);
+  stats_figures("latency.cached_speech", cached);
+  stats_figures("latency.clip_cached", clip_warm);
+  stats_figures("latency.clip_cold", clip_cold);
+  stats_figures("latency.uncached_speech", uncached);
 }
 
 // Onset: first 5 ms frame over -50 dBFS at or after `from`; offset: end of the last such frame
@@ -236,21 +267,51 @@ void section_accuracy(const std::filesystem::path& dir, int n) {
   }
   print_stats("|cue start - measured onset|", onset_error);
   print_stats("|measured gap - configured pause|", gap_error);
+  stats_figures("accuracy.onset", onset_error);
+  stats_figures("accuracy.gap", gap_error);
 }
 
-void section_idle_cpu() {
-  std::printf("\n3. idle CPU (two outputs, fakesink sync=true, nothing playing)\n");
+// CPU of an idle engine with two outputs over 5 s, in % of one core; also its wake-ups per second
+// (voluntary context switches: less sensitive to a busy machine than CPU time).
+double idle_cpu(const std::optional<std::string>& microphone, double* wakeups_per_s) {
   Sink sink;
   EngineConfig config = fakesink_config();
   config.exterior.sink = "fakesink sync=true";
+  if (microphone) {
+    config.ambient = AmbientConfig{};
+    config.ambient->source = *microphone;
+  }
   Engine engine(config, sink.callbacks());
   std::this_thread::sleep_for(1s);
   const double c0 = cpu_seconds();
+  const long w0 = voluntary_switches();
   const auto t0 = Clock::now();
   std::this_thread::sleep_for(5s);
   const double used = cpu_seconds() - c0;
   const double wall = ms_of(Clock::now() - t0) / 1000.0;
-  std::printf("  %.3f s CPU in %.2f s: %.2f %% of one core\n", used, wall, 100.0 * used / wall);
+  *wakeups_per_s = static_cast<double>(voluntary_switches() - w0) / wall;
+  std::printf("  %-44s %.3f s CPU in %.2f s: %.2f %% of one core, %.0f wake-ups/s\n",
+              microphone ? "with a cabin microphone (audiotestsrc)" : "two outputs", used, wall,
+              100.0 * used / wall, *wakeups_per_s);
+  if (microphone) {
+    if (const auto s = engine.ambient()) {
+      std::printf("  %-44s %s, ambient %.1f dBFS, adjustment %+.1f dB\n", "automatic gain",
+                  std::string(to_string(s->state)).c_str(), s->ambient_db.value_or(-120),
+                  s->gain_db);
+    }
+  }
+  return 100.0 * used / wall;
+}
+
+void section_idle_cpu() {
+  std::printf("\n3. idle CPU (two outputs, fakesink sync=true, nothing playing)\n");
+  double wakeups = 0;
+  figure("idle.cpu_pct", idle_cpu(std::nullopt, &wakeups));
+  figure("idle.wakeups_per_s", wakeups);
+  figure("idle.cpu_pct_with_microphone",
+         idle_cpu("audiotestsrc wave=pink-noise volume=0.05 is-live=true samplesperbuffer=2205",
+                  &wakeups));
+  figure("idle.wakeups_per_s_with_microphone", wakeups);
 }
 
 void section_memory(int total) {
@@ -260,7 +321,8 @@ void section_memory(int total) {
   config.cache_bytes = 4u << 20;
   config.speech_rate_wpm = 300;
   Engine engine(config, sink.callbacks());
-  long after10 = 0;
+  long after10 = 0, half = 0;
+  std::size_t cache_half = 0;
   const auto t0 = Clock::now();
   auto make = [](int i) {
     Announcement a;
@@ -291,6 +353,10 @@ void section_memory(int total) {
       after10 = rss_kib();
       std::printf("  RSS after 10: %ld KiB\n", after10);
     }
+    if (i + 1 == total / 2) {
+      half = rss_kib();
+      cache_half = engine.cache_stats().bytes;
+    }
     if ((i + 1) % 250 == 0 && i + 1 < total) {
       std::printf("  RSS after %d: %ld KiB\n", i + 1, rss_kib());
     }
@@ -301,6 +367,18 @@ void section_memory(int total) {
               after - after10, ms_of(Clock::now() - t0) / 1000.0);
   std::printf("  cache: %zu entries, %zu KiB, %zu evictions\n", cs.entries, cs.bytes / 1024,
               cs.evictions);
+  const double beyond_cache =
+      static_cast<double>(after - half) -
+      (static_cast<double>(cs.bytes) - static_cast<double>(cache_half)) / 1024.0;
+  std::printf(
+      "  RSS growth over the second half (%d -> %d): %+ld KiB, %+.0f KiB beyond the cache's\n",
+      total / 2, total, after - half, beyond_cache);
+  figure("memory.announcements", total);
+  figure("memory.rss_after10_kib", static_cast<double>(after10));
+  figure("memory.rss_growth_kib", static_cast<double>(after - after10));
+  figure("memory.rss_growth_second_half_kib", static_cast<double>(after - half));
+  figure("memory.rss_growth_second_half_beyond_cache_kib", beyond_cache);
+  figure("memory.cache_kib", static_cast<double>(cs.bytes / 1024));
 }
 
 }  // namespace
@@ -309,17 +387,21 @@ int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   bool quick = false;
   std::optional<std::filesystem::path> keep;
+  std::optional<std::filesystem::path> figures_file;
   std::vector<std::string> sections;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) {
       quick = true;
     } else if (std::strcmp(argv[i], "--keep") == 0 && i + 1 < argc) {
       keep = argv[++i];
+    } else if (std::strcmp(argv[i], "--figures") == 0 && i + 1 < argc) {
+      figures_file = argv[++i];
     } else if (argv[i][0] != '-') {
       sections.emplace_back(argv[i]);
     } else {
-      std::fprintf(
-          stderr, "usage: media_bench [--quick] [--keep DIR] [latency|accuracy|idle|memory ...]\n");
+      std::fprintf(stderr,
+                   "usage: media_bench [--quick] [--keep DIR] [--figures FILE] "
+                   "[latency|accuracy|idle|memory ...]\n");
       return 2;
     }
   }
@@ -340,6 +422,15 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
+  }
+  if (figures_file) {
+    std::ofstream out(*figures_file);
+    for (const auto& [name, value] : figures)
+      out << name << '\t' << value << '\n';
+    if (!out) {
+      std::fprintf(stderr, "error: cannot write %s\n", figures_file->c_str());
+      return 1;
+    }
   }
   if (!keep) std::filesystem::remove_all(dir);
   return 0;

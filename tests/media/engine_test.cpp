@@ -484,5 +484,52 @@ TEST(MediaEngine, EqualPriorityWaitsItsTurnGapFree) {
   EXPECT_NEAR(*wav.first_tone(700, 0, wav.length_ms()), ms(c2->start), 30.0);
 }
 
+// An announcement on an idle output starts just ahead of the clock (start_lead): the mixer must
+// still get its very first samples (nothing clipped at the start), and the sound must follow the
+// trigger quickly: start_lead + the mixer's 20 ms block + the sink's 20 ms processing deadline.
+TEST(MediaEngine, IdleOutputStartsOnTheFirstSampleSoonAfterTheTrigger) {
+  ScratchDir dir;
+  Recorder rec;
+  const auto out = dir / "out.wav";
+  const auto tone = test::write_tone(dir / "t.wav", 440, 200ms);
+  constexpr int kRounds = 6;
+  std::vector<double> latency_ms;
+  {
+    Engine engine(test::file_config(out), rec.callbacks());
+    for (int i = 0; i < kRounds; ++i) {
+      Announcement a;
+      a.id = "r" + std::to_string(i);
+      a.segments = {Segment::recorded(tone, "Doors closing", "en")};
+      const auto submitted = std::chrono::steady_clock::now();
+      engine.submit(a);
+      ASSERT_TRUE(rec.wait_result(a.id));
+      latency_ms.push_back(ms(rec.cue(a.id, 0)->rendered_at - submitted));
+      std::this_thread::sleep_for(150ms);  // the output is idle again
+    }
+    finish(engine);
+  }
+  const Analysis wav(out);
+  const Samples& pcm = wav.wav().samples;
+  for (int i = 0; i < kRounds; ++i) {
+    const auto cue = rec.cue("r" + std::to_string(i), 0);
+    ASSERT_TRUE(cue);
+    SCOPED_TRACE(cue->announcement_id);
+    // The cue is sample-exact on the file's timeline; the tone's 5 ms ramp passes 1 % of full
+    // scale within its first 10 samples. A clipped start would begin at a later mixer block.
+    const auto at = static_cast<std::size_t>(cue->start.count() * wav.wav().rate / 1'000'000'000);
+    ASSERT_LT(at + 200, pcm.size());
+    std::optional<std::size_t> onset;
+    for (std::size_t k = at >= 220 ? at - 220 : 0; k < at + 220 && !onset; ++k) {
+      if (std::abs(pcm[k]) > 327) onset = k;
+    }
+    ASSERT_TRUE(onset) << "no sound within 10 ms of the cue";
+    EXPECT_GE(*onset, at);
+    EXPECT_LE(*onset, at + 10) << "the first samples are missing";
+    if (i > 0) {  // the first play decodes the clip
+      EXPECT_LT(latency_ms[static_cast<std::size_t>(i)], 150.0) << "trigger to first sample";
+    }
+  }
+}
+
 }  // namespace
 }  // namespace stopcall::media

@@ -58,6 +58,7 @@ class Recorder {
     cb.on_result = [this](Result r) { add(results_, std::move(r)); };
     cb.on_output = [this](OutputStatus s) { add(states_, std::move(s)); };
     cb.on_problem = [this](Problem p) { add(problems_, std::move(p)); };
+    cb.on_ambient = [this](AmbientStatus s) { add(ambient_, std::move(s)); };
     return cb;
   }
 
@@ -104,6 +105,10 @@ class Recorder {
     std::lock_guard lock(mu_);
     return problems_;
   }
+  std::vector<AmbientStatus> ambient() {
+    std::lock_guard lock(mu_);
+    return ambient_;
+  }
 
  private:
   template <typename T>
@@ -137,6 +142,7 @@ class Recorder {
   std::vector<Result> results_;
   std::vector<OutputStatus> states_;
   std::vector<Problem> problems_;
+  std::vector<AmbientStatus> ambient_;
 };
 
 // Polls `pred` every 10 ms until it holds or the timeout passes.
