@@ -27,6 +27,12 @@ struct Config {
   double interior_gain_db = 0;
   double exterior_gain_db = 0;
   std::vector<std::string> languages{"zh-Hans", "yue", "en"};
+  // The cabin microphone for automatic gain (a GStreamer source); empty: fixed gains.
+  std::string ambient_source;
+  double ambient_target_above_db = 10;
+  double ambient_floor_db = -10;
+  double ambient_ceiling_db = 12;
+  double ambient_speech_reference_db = -30;
 
   // [screens]: "ADDRESS:PORT" for the pages; empty: no screens. With driver_listen set, `listen`
   // serves only passenger displays and driver_listen only the console.

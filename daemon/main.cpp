@@ -166,6 +166,15 @@ int main(int argc, char** argv) {
       media.exterior.sink = run_audio.empty() ? config.audio_exterior : run_audio;
       media.interior.gain_db = config.interior_gain_db;
       media.exterior.gain_db = config.exterior_gain_db;
+      if (!config.ambient_source.empty()) {
+        stopcall::media::AmbientConfig ambient;
+        ambient.source = config.ambient_source;
+        ambient.target_above_db = config.ambient_target_above_db;
+        ambient.floor_db = config.ambient_floor_db;
+        ambient.ceiling_db = config.ambient_ceiling_db;
+        ambient.speech_reference_db = config.ambient_speech_reference_db;
+        media.ambient = ambient;
+      }
       if (!media.interior.sink.empty() || !media.exterior.sink.empty()) onboard.media = media;
       const std::string listen = run_http.empty() ? config.screens_listen : run_http;
       if (!listen.empty()) {

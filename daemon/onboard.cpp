@@ -86,6 +86,22 @@ Onboard::Onboard(asio::io_context& io, const routes::Bundle& bundle, Pipeline& p
           log_ << "warning: " << name << " " << text << "\n";
       });
     };
+    callbacks.on_ambient = [this](media::AmbientStatus status) {
+      asio::post(io_, [this, status = std::move(status)] {
+        if (stopped_ || !screens_) return;
+        char text[96];
+        if (status.state == media::OutputState::ok && status.ambient_db) {
+          std::snprintf(text, sizeof text, "cabin %.0f dBFS, gain %+.1f dB%s", *status.ambient_db,
+                        status.gain_db, status.frozen ? " (held)" : "");
+        } else {
+          std::snprintf(text, sizeof text, "%s: %s",
+                        std::string(media::to_string(status.state)).c_str(), status.error.c_str());
+        }
+        screens_->status(
+            {"audio.ambient",
+             status.state == media::OutputState::ok ? hmi::Level::ok : hmi::Level::warning, text});
+      });
+    };
     callbacks.on_problem = [this](media::Problem problem) {
       asio::post(io_, [this, problem = std::move(problem)] {
         log_ << "warning: media: " << problem.message << "\n";

@@ -296,8 +296,10 @@ struct Builder::State {
   std::unordered_map<std::string, std::size_t> trip_by_id;  // latest trip of each id
   std::vector<Announcement> announcements;
   std::unordered_map<std::string, std::size_t> announcement_by_id;  // latest of each id
-  std::map<std::string, Request> requests;
+  std::vector<Request> requests;
+  std::unordered_map<std::string, std::size_t> request_by_id;  // latest of each id
   bool ramp_deployed = false;
+  Time last_line{};  // the latest time of a line in the window
 
   void unreadable(std::size_t number, std::string why, std::string_view line) {
     ++report.unreadable;
@@ -334,6 +336,8 @@ struct Builder::State {
 
   void stop_event(const std::string& type, const json& j, Time t) {
     const std::size_t index = trip_for(str(j, "trip_id"), t);
+    // Another trip now: the one before is over, and so is its outage.
+    if (index != current) trips[current].close_outage(t);
     current = index;
     Trip& trip = trips[index];
     trip.touch(t);
@@ -432,7 +436,17 @@ struct Builder::State {
     const std::string id = str(j, "id");
     const std::string fate = str(j, "fate");
     if (id.empty() || fate.empty()) return;
-    Request& r = requests[id];
+    auto it = request_by_id.find(id);
+    const bool settled =
+        it != request_by_id.end() &&
+        (requests[it->second].fate == "served" || requests[it->second].fate == "missed" ||
+         requests[it->second].fate == "expired" || requests[it->second].fate == "dismissed");
+    if (it == request_by_id.end() || (settled && (fate == "pending" || fate == "shown"))) {
+      // New, or the id numbered again after a restart.
+      request_by_id[id] = requests.size();
+      requests.push_back({});
+    }
+    Request& r = requests[request_by_id[id]];
     if (const std::string kind = str(j, "kind"); !kind.empty()) r.kind = kind;
     r.fate = fate;
     r.trip = current;
@@ -462,6 +476,7 @@ void Builder::add(std::string_view line, std::size_t number) {
   ++s.report.lines;
   if ((s.options.from && *t < *s.options.from) || (s.options.to && *t >= *s.options.to)) return;
   ++s.report.in_window;
+  s.last_line = std::max(s.last_line, *t);
 
   if (kStopEventTypes.count(type)) {
     s.stop_event(type, j, *t);
@@ -551,7 +566,7 @@ Report Builder::finish() {
   for (std::size_t i = 0; i < s.trips.size(); ++i) {
     Trip& trip = s.trips[i];
     Figures& f = figures[i];
-    trip.close_outage(trip.last);
+    trip.close_outage(s.last_line);  // still lost when the window ends
     f.gps_outage_s = static_cast<double>(trip.outage.count()) / 1000.0;
     f.ramp_cycles = trip.ramp_cycles;
     f.ramp_alarms = trip.ramp_alarms;
@@ -609,7 +624,7 @@ Report Builder::finish() {
       f.exterior_heard += heard;
     }
   }
-  for (const auto& [id, r] : s.requests)
+  for (const auto& r : s.requests)
     count_request(figures[r.trip], r);
 
   Report report = std::move(s.report);
@@ -1055,13 +1070,13 @@ std::string to_html(const Report& r) {
     << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
     << "<title>stopcall report " << esc(days_text(r)) << "</title>\n"
     << "<style>\n"
-       "body{font-family:system-ui,sans-serif;margin:2em;color:#1b1f24;max-width:1200px}\n"
+       "body{font-family:system-ui,sans-serif;margin:2em;color:#1b1f24}\n"
        "h1{font-size:1.5em}h2{font-size:1.15em;margin-top:2em}\n"
        "table{border-collapse:collapse;margin:.5em 0}\n"
-       "th,td{border:1px solid #c8ccd1;padding:.25em .6em;text-align:right}\n"
+       "th,td{border:1px solid #c8ccd1;padding:.25em .6em;text-align:right;white-space:nowrap}\n"
        "th:first-child,td:first-child{text-align:left}\n"
        "th{background:#eef1f4}\n"
-       "td.text{text-align:left}\n"
+       "td.text,th.text{text-align:left;white-space:normal}\n"
        ".meta{color:#57606a}\n"
        "svg text{font-size:12px;fill:#1b1f24}svg .axis{fill:#57606a}\n"
        "svg .grid{stroke:#d0d7de}svg .next{fill:#1f6feb}svg .arr{fill:#d9822b}\n"
@@ -1073,7 +1088,7 @@ std::string to_html(const Report& r) {
 
   h << "<h2>Totals</h2>\n<table>\n";
   auto row = [&](const std::string& name, const std::string& value) {
-    h << "<tr>" << th(name) << td(value) << "</tr>\n";
+    h << "<tr>" << th(name) << "<td class=\"text\">" << esc(value) << "</td></tr>\n";
   };
   row("trips", std::to_string(trip_count(r)));
   row("stops served or passed", std::to_string(f.stops));
@@ -1138,7 +1153,8 @@ std::string to_html(const Report& r) {
   h << "</table>\n";
 
   h << "<h2>Stops whose announcement was not heard</h2>\n<table>\n<tr>" << th("trip") << th("stop")
-    << th("stop id") << th("next stop") << th("arriving") << th("announced as") << "</tr>\n";
+    << th("stop id") << th("next stop") << th("arriving") << "<th class=\"text\">announced as</th>"
+    << "</tr>\n";
   for (const auto& t : r.trips) {
     for (const auto& p : t.problems) {
       h << "<tr>" << td(trip_label(t)) << td(std::to_string(p.stop_index)) << td(p.stop_id)
@@ -1151,7 +1167,8 @@ std::string to_html(const Report& r) {
 
   if (!r.unreadable_examples.empty()) {
     h << "<h2>Unreadable lines (skipped)</h2>\n<table>\n<tr>" << th("line") << th("why")
-      << th("start of the line") << "</tr>\n";
+      << "<th class=\"text\">start of the line</th>"
+      << "</tr>\n";
     for (const auto& u : r.unreadable_examples) {
       h << "<tr>" << td(std::to_string(u.number)) << td(u.why) << "<td class=\"text\">"
         << esc(u.excerpt) << "</td></tr>\n";
