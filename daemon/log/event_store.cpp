@@ -127,6 +127,7 @@ EventStore::EventStore(std::string path, Options options)
   }
   options_.queue_lines = std::max<std::size_t>(options_.queue_lines, 1);
   options_.batch_lines = std::max<std::size_t>(options_.batch_lines, 1);
+  options_.transaction_lines = std::max<std::size_t>(options_.transaction_lines, 1);
 
   std::error_code ec;
   const bool existed = fs::exists(path_, ec) && fs::file_size(path_, ec) > 0 && !ec;
@@ -138,6 +139,7 @@ EventStore::EventStore(std::string path, Options options)
   }
   sql::Db db = open_db(path_, sql::Db::Mode::create);
   try {
+    sqlite3_busy_timeout(db.handle(), static_cast<int>(options_.busy_timeout.count()));
     if (sqlite3_db_readonly(db.handle(), "main") == 1) {
       throw store_error(path_, "the file is read-only");
     }
@@ -247,76 +249,89 @@ void EventStore::run() {
     flush_wanted_ = false;
     lock.unlock();
 
-    std::size_t written = 0;
-    std::string error;
-    bool retry = false;
-    Rotation rotation;
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      try {
-        written = write_batch(batch);
-        error.clear();
-        break;
-      } catch (const sql::Error& e) {
-        error = e.what();
-        if (busy(e.code())) {
-          retry = true;  // another connection holds the write lock: keep the lines
-          break;
-        }
-        if ((e.code() & 0xff) != SQLITE_FULL || attempt > 0) break;
-        // Disk full: make room by deleting the oldest rows early, then try once more.
-        try {
-          rotation += rotate_once();
-        } catch (const sql::Error&) {
-          break;
-        }
+    // One transaction per `transaction_lines`, the size bound checked after each.
+    std::size_t done = 0;
+    bool keep = false;
+    while (!keep && done < batch.size()) {
+      const std::size_t n = std::min(options_.transaction_lines, batch.size() - done);
+      const Outcome out = write_chunk(batch, done, n);
+      lock.lock();
+      stats_.rotations += out.rotation.rounds;
+      stats_.rows_rotated += out.rotation.rows;
+      stats_.written += out.written;
+      if (out.written > 0) ++stats_.batches;
+      if (!out.error.empty()) stats_.last_error = out.error;
+      // Another connection holds the write lock: keep the lines for the next round (unless
+      // stopping: then they are lost, and counted).
+      keep = out.busy && !stop_;
+      if (!keep) {
+        stats_.failed += n - out.written;
+        processed_ += n;
+        done += n;
       }
+      progress_.notify_all();
+      lock.unlock();
     }
-    if (written > 0) {
-      try {
-        rotation += rotate_if_needed();
-      } catch (const sql::Error& e) {
-        error = std::string("rotation: ") + e.what();
-      }
+    if (!keep) {
+      std::deque<std::string>().swap(batch);  // free the lines outside the lock
+      lock.lock();
+      continue;
     }
-
+    // The write lock was not free: back to the front of the queue (older than anything queued
+    // since), within the bound; what does not fit is the oldest, and is dropped.
     lock.lock();
-    stats_.rotations += rotation.rounds;
-    stats_.rows_rotated += rotation.rows;
-    stats_.written += written;
-    if (written > 0) ++stats_.batches;
-    if (!error.empty()) stats_.last_error = error;
-    if (retry && !stop_) {
-      // Back to the front of the queue (older than anything queued since), within the bound.
-      while (!batch.empty()) {
-        auto& line = batch.back();
-        if (queue_.size() >= options_.queue_lines ||
-            queued_bytes_ + line.size() > options_.queue_bytes) {
-          stats_.dropped += batch.size();
-          processed_ += batch.size();
-          break;
-        }
-        queued_bytes_ += line.size();
-        queue_.push_front(std::move(line));
-        batch.pop_back();
+    for (std::size_t k = batch.size(); k-- > done;) {
+      std::string& line = batch[k];
+      if (queue_.size() >= options_.queue_lines ||
+          queued_bytes_ + line.size() > options_.queue_bytes) {
+        stats_.dropped += k - done + 1;
+        processed_ += k - done + 1;
+        progress_.notify_all();
+        break;
       }
-    } else {
-      stats_.failed += batch.size() - written;
-      processed_ += batch.size();
+      queued_bytes_ += line.size();
+      queue_.push_front(std::move(line));
     }
-    progress_.notify_all();
   }
 }
 
-std::size_t EventStore::write_batch(const std::deque<std::string>& batch) {
-  sql::Transaction tx(db_->db);
-  auto& insert = db_->insert;
-  for (const auto& line : batch) {
-    const Fields f = extract(line);
-    insert.bind(1, f.time).bind(2, f.type).bind(3, f.trip_id).bind(4, line);
-    insert.run();
+EventStore::Outcome EventStore::write_chunk(const std::deque<std::string>& batch, std::size_t from,
+                                            std::size_t n) {
+  Outcome out;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    try {
+      sql::Transaction tx(db_->db);
+      auto& insert = db_->insert;
+      for (std::size_t k = from; k < from + n; ++k) {
+        const Fields f = extract(batch[k]);
+        insert.bind(1, f.time).bind(2, f.type).bind(3, f.trip_id).bind(4, batch[k]);
+        insert.run();
+      }
+      tx.commit();
+      out.written = n;
+      out.error.clear();
+      break;
+    } catch (const sql::Error& e) {
+      out.error = e.what();
+      if (busy(e.code())) {
+        out.busy = true;
+        return out;
+      }
+      if ((e.code() & 0xff) != SQLITE_FULL || attempt > 0) return out;
+      // Disk full: make room by deleting the oldest rows early, then try once more.
+      try {
+        out.rotation += rotate_once();
+      } catch (const sql::Error&) {
+        return out;
+      }
+    }
   }
-  tx.commit();
-  return batch.size();
+  try {
+    out.rotation += rotate_if_needed();
+  } catch (const sql::Error& e) {
+    out.error = std::string("rotation: ") + e.what();
+  }
+  return out;
 }
 
 EventStore::Rotation EventStore::rotate_once() {
@@ -349,6 +364,8 @@ EventStore::Rotation EventStore::rotate_if_needed() {
     if (r.rows == 0) break;  // only the schema is left: nothing more to give back
     total += r;
   }
+  // Copies the WAL back now so the file on disk shrinks too (not only at the next checkpoint).
+  if (total.rounds > 0) db.exec("PRAGMA wal_checkpoint(PASSIVE)");
   return total;
 }
 

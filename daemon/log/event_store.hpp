@@ -2,17 +2,20 @@
 // prompts, signals, requests, ...) as one row, so the depot can query a window of it quickly.
 //
 // append() never waits for the disk: it puts the line on a bounded in-memory queue and returns. A
-// writer thread inserts the queued lines in one transaction every `batch_interval` (or as soon as
-// `batch_lines` are waiting). When the queue is full the OLDEST queued line is dropped and counted
-// (stats().dropped): the newest events are the ones worth keeping when the disk is stuck.
+// writer thread inserts the queued lines every `batch_interval` (or as soon as `batch_lines` are
+// waiting), in transactions of at most `transaction_lines`. When the queue is full the OLDEST
+// queued line is dropped and counted (stats().dropped): the newest events are the ones worth
+// keeping when the disk is stuck.
 //
-// Size bound (rotation policy): after every batch, when the database's size (page_count *
+// Size bound (rotation policy): after every transaction, when the database's size (page_count *
 // page_size) exceeds `max_bytes`, the oldest `rotate_fraction` (20 %) of the rows are deleted and
-// `PRAGMA incremental_vacuum` returns the freed pages (auto_vacuum = INCREMENTAL), so the file
+// `PRAGMA incremental_vacuum` gives the freed pages back (auto_vacuum = INCREMENTAL), so the file
 // shrinks back under the bound; this repeats until it is under. The newest rows are always the
-// ones kept, and row numbers (seq) keep increasing. The WAL beside the file is truncated to
-// `wal_bytes` after each checkpoint. synchronous = NORMAL: a power cut loses at most the last
-// batches, never the file.
+// ones kept, and row numbers (seq) keep increasing. Between two checks the file can exceed the
+// bound by one transaction's rows; the WAL beside it is truncated to `wal_bytes` after each
+// checkpoint. synchronous = NORMAL: a power cut loses at most the last transactions, never the
+// file. Lines that are not JSON are stored too (with NULL time and type) so a reader can count
+// them.
 #pragma once
 
 #include <chrono>
@@ -42,6 +45,11 @@ struct EventStoreOptions {
   // The writer commits when this many lines wait, or this long after it last looked.
   std::size_t batch_lines = 500;
   std::chrono::milliseconds batch_interval{200};
+  // Most lines in one transaction; the size bound is checked after each.
+  std::size_t transaction_lines = 2000;
+  // How long a transaction waits for another connection's write lock before the writer gives
+  // up for this round (the lines stay queued and are tried again).
+  std::chrono::milliseconds busy_timeout{2000};
   // WAL file size kept after a checkpoint.
   std::int64_t wal_bytes = 4 << 20;
   // PRAGMA quick_check when opening an existing file (a corrupt file throws).
@@ -92,7 +100,13 @@ class EventStore {
     }
   };
   void run();
-  std::size_t write_batch(const std::deque<std::string>& batch);
+  struct Outcome {
+    std::size_t written = 0;
+    bool busy = false;  // the write lock was not free: nothing written, try again
+    std::string error;
+    Rotation rotation;
+  };
+  Outcome write_chunk(const std::deque<std::string>& batch, std::size_t from, std::size_t n);
   Rotation rotate_once();
   Rotation rotate_if_needed();
 

@@ -31,7 +31,11 @@ int main(int argc, char** argv) {
   auto* html_flag = app.add_flag("--html", html, "a self-contained HTML page with a chart");
   csv_flag->excludes(html_flag);
   app.add_option("-o,--output", output, "write to this file instead of standard output");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;  // --help is 0; any mistake on the command line is 2
+  }
 
   report::Options options;
   options.utc_offset_min = offset;

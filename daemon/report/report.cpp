@@ -277,13 +277,33 @@ std::string announcement_text(const json& j) {
   return {};
 }
 
+// The start of an unreadable line, fit to print: at most 80 characters, whole UTF-8 characters
+// only, control characters and bytes that are not UTF-8 shown as '?'.
 std::string excerpt(std::string_view line) {
   constexpr std::size_t kMax = 80;
-  if (line.size() <= kMax) return std::string(line);
-  std::size_t n = kMax;
-  while (n > 0 && (static_cast<unsigned char>(line[n]) & 0xC0) == 0x80)
-    --n;  // do not cut a UTF-8 character
-  return std::string(line.substr(0, n)) + "…";
+  std::string out;
+  std::size_t chars = 0, i = 0;
+  while (i < line.size() && chars < kMax) {
+    const auto c = static_cast<unsigned char>(line[i]);
+    const std::size_t n = c < 0x80             ? 1
+                          : (c & 0xE0) == 0xC0 ? 2
+                          : (c & 0xF0) == 0xE0 ? 3
+                          : (c & 0xF8) == 0xF0 ? 4
+                                               : 0;
+    bool ok = n > 0 && i + n <= line.size() && !(n == 2 && c < 0xC2);
+    for (std::size_t k = 1; ok && k < n; ++k)
+      ok = (static_cast<unsigned char>(line[i + k]) & 0xC0) == 0x80;
+    if (!ok || (n == 1 && (c < 0x20 || c == 0x7F))) {
+      out += '?';
+      ++i;
+    } else {
+      out.append(line.substr(i, n));
+      i += n;
+    }
+    ++chars;
+  }
+  if (i < line.size()) out += "…";
+  return out;
 }
 
 }  // namespace

@@ -151,6 +151,36 @@ TEST(EventStore, AppendDoesNotWaitForASlowWriterAndDropsTheOldestWhenFull) {
   EXPECT_EQ(std::vector<std::string>(stored.end() - 1000, stored.end()), newest);
 }
 
+TEST(EventStore, LinesWaitWhileAnotherConnectionHoldsTheWriteLockAndNoneAreLost) {
+  TempDir dir;
+  const std::string path = dir / "events.db";
+  EventStore::Options options;
+  options.busy_timeout = std::chrono::milliseconds(20);  // give up quickly, try again later
+  options.batch_interval = std::chrono::milliseconds(10);
+  EventStore store(path, options);
+  sql::Db other(path, sql::Db::Mode::read_write);
+  other.exec("BEGIN IMMEDIATE");
+  std::vector<std::string> lines;
+  for (int i = 0; i < 300; ++i) {
+    lines.push_back(event_line(i));
+    store.append(lines.back());
+    if (i % 100 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto blocked = store.stats();
+  other.exec("COMMIT");
+  store.flush();
+  const auto stats = store.stats();
+
+  EXPECT_EQ(blocked.written, 0u);
+  EXPECT_EQ(blocked.queued, 300u);  // every line kept, none lost to "database is locked"
+  EXPECT_NE(blocked.last_error.find("locked"), std::string::npos) << blocked.last_error;
+  EXPECT_EQ(stats.written, 300u);
+  EXPECT_EQ(stats.failed, 0u);
+  EXPECT_EQ(stats.dropped, 0u);
+  EXPECT_EQ(read_lines(path), lines);
+}
+
 TEST(EventStore, RotationKeepsTheFileUnderTheBoundAndKeepsTheNewestLines) {
   TempDir dir;
   const std::string path = dir / "events.db";

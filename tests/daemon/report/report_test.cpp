@@ -1,0 +1,473 @@
+#include "daemon/report/report.hpp"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "daemon/log/event_store.hpp"
+#include "tests/routes/test_feed.hpp"
+
+namespace stopcall::report {
+namespace {
+
+using routes::testing::TempDir;
+using routes::testing::write_file;
+
+// Two trips on 2 March 2026 (UTC), written the way the daemon writes its event log. What each
+// figure must be is counted by hand in the comments (and summed up after the log).
+constexpr const char* kLog = R"(
+{"type":"trip_started","time":"2026-03-02T08:00:00.000Z","trip_id":"T1","stop_id":"S0","stop_sequence":1,"stop_index":0,"distance_m":0.0}
+{"type":"request","time":"2026-03-02T08:00:01.000Z","id":"req-1","kind":"wheelchair","stop_id":"S2","fate":"pending"}
+{"type":"departed","time":"2026-03-02T08:00:30.000Z","trip_id":"T1","stop_id":"S0","stop_sequence":1,"stop_index":0,"distance_m":10.0}
+{"type":"next_stop","time":"2026-03-02T08:00:30.000Z","trip_id":"T1","stop_id":"S1","stop_sequence":2,"stop_index":1,"distance_m":10.0}
+{"type":"announcement","time":"2026-03-02T08:00:30.020Z","id":"T1:1:next_stop","kind":"next_stop","priority":"stop","outputs":["interior"],"languages":["zh-Hans","en"],"segments":["chime","speech","pause","speech"],"text":{"zh-Hans":"下一站，甲站","en":"Next stop: Alpha"}}
+{"type":"sound","time":"2026-03-02T08:00:30.100Z","id":"T1:1:next_stop","output":"interior","after_ms":80.0,"mono_ns":1000}
+{"type":"announcement_result","time":"2026-03-02T08:00:33.000Z","id":"T1:1:next_stop","output":"interior","outcome":"finished"}
+{"type":"approaching","time":"2026-03-02T08:01:30.000Z","trip_id":"T1","stop_id":"S1","stop_sequence":2,"stop_index":1,"distance_m":480.0}
+{"type":"announcement","time":"2026-03-02T08:01:30.020Z","id":"T1:1:approaching","kind":"approaching","priority":"stop","outputs":["interior"],"languages":["en"],"segments":["chime","speech"],"text":{"en":"Arriving at Alpha"}}
+{"type":"sound","time":"2026-03-02T08:01:30.100Z","id":"T1:1:approaching","output":"interior","after_ms":80.0,"mono_ns":2000}
+{"type":"announcement_result","time":"2026-03-02T08:01:33.000Z","id":"T1:1:approaching","output":"interior","outcome":"finished"}
+{"type":"arrived","time":"2026-03-02T08:01:40.000Z","trip_id":"T1","stop_id":"S1","stop_sequence":2,"stop_index":1,"distance_m":500.0}
+{"type":"signal","time":"2026-03-02T08:01:41.000Z","signal":"door","source":"control","door":1,"state":"open"}
+{"type":"announcement","time":"2026-03-02T08:01:41.010Z","id":"T1:exterior:doors open:2026-03-02T08:01:41.000Z","kind":"exterior_route","priority":"stop","outputs":["exterior"],"languages":["en"],"segments":["speech"],"text":{"en":"Route 7 to Charlie"}}
+{"type":"sound","time":"2026-03-02T08:01:42.000Z","id":"T1:exterior:doors open:2026-03-02T08:01:41.000Z","output":"exterior","after_ms":990.0,"mono_ns":3000}
+{"type":"announcement_result","time":"2026-03-02T08:01:45.000Z","id":"T1:exterior:doors open:2026-03-02T08:01:41.000Z","output":"exterior","outcome":"finished"}
+{"type":"signal","time":"2026-03-02T08:01:50.000Z","signal":"door","source":"control","door":1,"state":"closed"}
+{"type":"departed","time":"2026-03-02T08:02:00.000Z","trip_id":"T1","stop_id":"S1","stop_sequence":2,"stop_index":1,"distance_m":510.0}
+{"type":"next_stop","time":"2026-03-02T08:02:00.000Z","trip_id":"T1","stop_id":"S2","stop_sequence":3,"stop_index":2,"distance_m":510.0}
+{"type":"announcement","time":"2026-03-02T08:02:00.020Z","id":"T1:2:next_stop","kind":"next_stop","priority":"stop","outputs":["interior"],"languages":["en"],"segments":["chime","speech"],"text":{"en":"Next stop: Bravo <Market>"}}
+{"type":"sound","time":"2026-03-02T08:02:00.100Z","id":"T1:2:next_stop","output":"interior","after_ms":80.0,"mono_ns":4000}
+{"type":"announcement_result","time":"2026-03-02T08:02:03.000Z","id":"T1:2:next_stop","output":"interior","outcome":"finished"}
+{"type":"gps_lost","time":"2026-03-02T08:02:10.000Z","trip_id":"T1","distance_m":600.0}
+{"type":"gps_restored","time":"2026-03-02T08:02:55.500Z","trip_id":"T1","distance_m":900.0}
+{"type":"approaching","time":"2026-03-02T08:03:00.000Z","trip_id":"T1","stop_id":"S2","stop_sequence":3,"stop_index":2,"distance_m":960.0}
+{"type":"announcement","time":"2026-03-02T08:03:00.020Z","id":"T1:2:approaching","kind":"approaching","priority":"stop","outputs":["interior"],"languages":["en"],"segments":["chime","speech"],"text":{"en":"Arriving at Bravo <Market>"}}
+{"type":"arrived","time":"2026-03-02T08:03:05.000Z","trip_id":"T1","stop_id":"S2","stop_sequence":3,"stop_index":2,"distance_m":1000.0}
+{"type":"announcement_result","time":"2026-03-02T08:03:05.100Z","id":"T1:2:approaching","output":"interior","outcome":"expired"}
+{"type":"signal","time":"2026-03-02T08:03:06.000Z","signal":"door","source":"control","door":1,"state":"open"}
+{"type":"announcement","time":"2026-03-02T08:03:06.010Z","id":"T1:exterior:doors open:2026-03-02T08:03:06.000Z","kind":"exterior_route","priority":"stop","outputs":["exterior"],"languages":["en"],"segments":["speech"],"text":{"en":"Route 7 to Charlie"}}
+{"type":"sound","time":"2026-03-02T08:03:07.000Z","id":"T1:exterior:doors open:2026-03-02T08:03:06.000Z","output":"exterior","after_ms":990.0,"mono_ns":5000}
+{"type":"signal","time":"2026-03-02T08:03:08.000Z","signal":"ramp","source":"control","state":"deployed"}
+{"type":"prompt","time":"2026-03-02T08:03:20.000Z","to":"driver","kind":"ramp_moving_alarm","id":"ramp-alarm","active":true,"text":{"en":"RAMP DEPLOYED WHILE MOVING"}}
+{"type":"signal","time":"2026-03-02T08:03:40.000Z","signal":"ramp","source":"control","state":"stowed"}
+{"type":"prompt","time":"2026-03-02T08:03:40.100Z","to":"driver","kind":"ramp_moving_alarm","id":"ramp-alarm","active":false}
+{"type":"request","time":"2026-03-02T08:03:45.000Z","id":"req-1","kind":"wheelchair","stop_id":"S2","fate":"served","why":"ramp cycle at the stop"}
+{"type":"signal","time":"2026-03-02T08:03:50.000Z","signal":"door","source":"control","door":1,"state":"closed"}
+{"type":"departed","time":"2026-03-02T08:04:00.000Z","trip_id":"T1","stop_id":"S2","stop_sequence":3,"stop_index":2,"distance_m":1010.0}
+{"type":"next_stop","time":"2026-03-02T08:04:00.000Z","trip_id":"T1","stop_id":"S3","stop_sequence":4,"stop_index":3,"distance_m":1010.0}
+{"type":"announcement","time":"2026-03-02T08:04:00.020Z","id":"T1:3:next_stop","kind":"next_stop","priority":"stop","outputs":["interior"],"languages":["en"],"segments":["chime","speech"],"text":{"en":"Next stop: Charlie"}}
+{"type":"sound","time":"2026-03-02T08:04:00.100Z","id":"T1:3:next_stop","output":"interior","after_ms":80.0,"mono_ns":6000}
+{"type":"approaching","time":"2026-03-02T08:05:00.000Z","trip_id":"T1","stop_id":"S3","stop_sequence":4,"stop_index":3,"distance_m":1460.0}
+{"type":"announcement","time":"2026-03-02T08:05:00.020Z","id":"T1:3:approaching","kind":"approaching","priority":"stop","outputs":["interior"],"languages":["en"],"segments":["chime","speech"],"text":{"en":"Arriving at Charlie"}}
+{"type":"sound","time":"2026-03-02T08:05:00.100Z","id":"T1:3:approaching","output":"interior","after_ms":80.0,"mono_ns":7000}
+{"type":"arrived","time":"2026-03-02T08:05:10.000Z","trip_id":"T1","stop_id":"S3","stop_sequence":4,"stop_index":3,"distance_m":1500.0}
+{"type":"trip_ended","time":"2026-03-02T08:05:10.000Z","trip_id":"T1","stop_id":"S3","stop_sequence":4,"stop_index":3,"distance_m":1500.0}
+{"type":"signal","time":"2026-03-02T08:05:11.000Z","signal":"door","source":"control","door":1,"state":"open"}
+{"type":"trip_started","time":"2026-03-02T08:10:00.000Z","trip_id":"T2","stop_id":"S3","stop_sequence":1,"stop_index":0,"distance_m":0.0}
+{"type":"request","time":"2026-03-02T08:10:05.000Z","id":"req-2","kind":"blind","stop_id":"S5","fate":"pending"}
+{"type":"departed","time":"2026-03-02T08:10:30.000Z","trip_id":"T2","stop_id":"S3","stop_sequence":1,"stop_index":0,"distance_m":10.0}
+{"type":"next_stop","time":"2026-03-02T08:10:30.000Z","trip_id":"T2","stop_id":"S4","stop_sequence":2,"stop_index":1,"distance_m":10.0}
+{"type":"announcement","time":"2026-03-02T08:10:30.020Z","id":"T2:1:next_stop","kind":"next_stop","priority":"stop","outputs":["interior"],"languages":["en"],"segments":["chime","speech"],"text":{"en":"Next stop: Delta"}}
+{"type":"approaching","time":"2026-03-02T08:11:30.000Z","trip_id":"T2","stop_id":"S4","stop_sequence":2,"stop_index":1,"distance_m":480.0}
+{"type":"announcement","time":"2026-03-02T08:11:30.020Z","id":"T2:1:approaching","kind":"approaching","priority":"stop","outputs":["interior"],"languages":["en"],"segments":["chime","speech"],"text":{"en":"Arriving at Delta"}}
+{"type":"sound","time":"2026-03-02T08:11:30.100Z","id":"T2:1:approaching","output":"interior","after_ms":80.0,"mono_ns":8000}
+{"type":"passed","time":"2026-03-02T08:11:40.000Z","trip_id":"T2","stop_id":"S4","stop_sequence":2,"stop_index":1,"distance_m":500.0}
+{"type":"next_stop","time":"2026-03-02T08:11:40.000Z","trip_id":"T2","stop_id":"S5","stop_sequence":3,"stop_index":2,"distance_m":500.0}
+{"type":"announcement","time":"2026-03-02T08:11:40.020Z","id":"T2:2:next_stop","kind":"next_stop","priority":"stop","outputs":["interior"],"languages":["en"],"segments":["chime","speech"],"text":{"en":"Next stop: Echo"}}
+{"type":"sound","time":"2026-03-02T08:11:40.100Z","id":"T2:2:next_stop","output":"interior","after_ms":80.0,"mono_ns":9000}
+{"type":"announcement_result","time":"2026-03-02T08:11:42.000Z","id":"T2:2:next_stop","output":"interior","outcome":"interrupted"}
+{"type":"announcement","time":"2026-03-02T08:11:45.000Z","id":"T2:2:next_stop:repeat1","kind":"repeat","priority":"stop","outputs":["interior"],"languages":["en"],"segments":["chime","speech"],"text":{"en":"Next stop: Echo"}}
+{"type":"sound","time":"2026-03-02T08:11:45.100Z","id":"T2:2:next_stop:repeat1","output":"interior","after_ms":80.0,"mono_ns":10000}
+{"type":"announcement_result","time":"2026-03-02T08:11:48.000Z","id":"T2:2:next_stop:repeat1","output":"interior","outcome":"finished"}
+{"type":"approaching","time":"2026-03-02T08:12:30.000Z","trip_id":"T2","stop_id":"S5","stop_sequence":3,"stop_index":2,"distance_m":960.0}
+{"type":"announcement","time":"2026-03-02T08:12:30.020Z","id":"T2:2:approaching","kind":"approaching","priority":"stop","outputs":["interior"],"languages":["en"],"segments":["chime","speech"],"text":{"en":"Arriving at Echo"}}
+{"type":"announcement_result","time":"2026-03-02T08:12:30.050Z","id":"T2:2:approaching","output":"interior","outcome":"failed"}
+{"type":"sound","time":"2026-03-02T08:12:31.000Z","id":"T2:2:approaching","output":"interior","after_ms":980.0,"mono_ns":11000}
+{"type":"passed","time":"2026-03-02T08:12:40.000Z","trip_id":"T2","stop_id":"S5","stop_sequence":3,"stop_index":2,"distance_m":1000.0}
+{"type":"request","time":"2026-03-02T08:12:40.000Z","id":"req-2","kind":"blind","stop_id":"S5","fate":"missed","why":"the bus passed the stop"}
+{"type":"next_stop","time":"2026-03-02T08:12:40.000Z","trip_id":"T2","stop_id":"S6","stop_sequence":4,"stop_index":3,"distance_m":1000.0}
+{"type":"position_uncertain","time":"2026-03-02T08:13:00.000Z","trip_id":"T2","distance_m":1200.0}
+{"type":"arrived","time":"2026-03-02T08:13:20.000Z","trip_id":"T2","stop_id":"S6","stop_sequence":4,"stop_index":3,"distance_m":1500.0}
+{"type":"trip_ended","time":"2026-03-02T08:13:20.000Z","trip_id":"T2","stop_id":"S6","stop_sequence":4,"stop_index":3,"distance_m":1500.0}
+)";
+// Counted by hand:
+//
+// T1 (day 2026-03-02):
+//   stops: arrived 1, arrived 2, arrived 3 (index 0 is not counted)                      = 3
+//   next stop heard: T1:1, T1:2, T1:3 each have an interior sound                        = 3
+//   arriving heard: T1:1 and T1:3; T1:2 expired (the bus was there) and never sounded   = 2
+//   exterior: arrived/doors at 1 and 2 (3 is the terminus, not counted) = 2 stops, both
+//             had an exterior_route with an exterior sound                                = 2 of 2
+//   failures: approaching expired 1; never heard: T1:2:approaching                      = 1, 1
+//   ramp: deployed 08:03:08, stowed 08:03:40 = 1 cycle; 1 ramp_moving_alarm prompt (active)
+//   requests: req-1 (wheelchair) served at 08:03:45 while T1 runs                        = 1
+//   GPS: lost 08:02:10.000 -> restored 08:02:55.500                                      = 45.5 s
+// T2 (day 2026-03-02):
+//   stops: passed 1, passed 2, arrived 3                                                 = 3
+//   next stop heard: T2:1 never sounded (no result either); T2:2 sounded, then was
+//             interrupted, and its repeat finished (heard); T2:3 was never announced    = 1
+//   arriving heard: T2:1 yes; T2:2 "failed" inside before its sound (not counted);
+//             T2:3 never announced                                                       = 1
+//   exterior: no doors; arrived only at 3, the terminus                                  = 0 of 0
+//   failures: next_stop interrupted 1, approaching failed 1; never heard: T2:1:next_stop
+//   requests: req-2 (blind) missed at 08:12:40                                           = 1
+//   GPS: position_uncertain 08:13:00 -> trip_ended 08:13:20 (never restored)            = 20 s
+// Total: stops 6, next stop 4 (0.667), arriving 3 (0.500), exterior 2 of 2, expired 1,
+//   interrupted 1, cancelled 0, failed 1, never heard 2, ramp cycles 1, alarms 1, served 1,
+//   missed 1, GPS 65.5 s. Announcements: next_stop 5 (4 heard), approaching 5 (4 heard: T2:2
+//   did sound after failing), exterior_route 2, repeat 1.
+
+std::vector<std::string> log_lines(const std::string& log = kLog) {
+  std::vector<std::string> out;
+  std::istringstream in(log);
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty()) out.push_back(line);
+  return out;
+}
+
+Report report_of(const std::string& log, Options options = {}) {
+  Builder builder(options);
+  std::size_t n = 0;
+  for (const auto& line : log_lines(log))
+    builder.add(line, ++n);
+  return builder.finish();
+}
+
+const TripReport& trip(const Report& r, const std::string& id) {
+  for (const auto& t : r.trips)
+    if (t.trip_id == id) return t;
+  throw std::runtime_error("no trip " + id);
+}
+
+void expect_total(const Figures& f) {
+  EXPECT_EQ(f.stops, 6);
+  EXPECT_EQ(f.next_stop_ok, 4);
+  EXPECT_EQ(f.approaching_ok, 3);
+  EXPECT_EQ(f.next_stop_late, 0);
+  EXPECT_EQ(f.approaching_late, 0);
+  EXPECT_EQ(f.next_stop_cut, 0);
+  EXPECT_EQ(f.approaching_cut, 0);
+  EXPECT_EQ(f.exterior_stops, 2);
+  EXPECT_EQ(f.exterior_heard, 2);
+  const KindFigures all = f.all_kinds();
+  EXPECT_EQ(all.expired, 1);
+  EXPECT_EQ(all.interrupted, 1);
+  EXPECT_EQ(all.cancelled, 0);
+  EXPECT_EQ(all.failed, 1);
+  EXPECT_EQ(all.never_heard, 2);
+  EXPECT_EQ(f.ramp_cycles, 1);
+  EXPECT_EQ(f.ramp_alarms, 1);
+  EXPECT_EQ(f.requests_served, 1);
+  EXPECT_EQ(f.requests_missed, 1);
+  EXPECT_EQ(f.requests_expired, 0);
+  EXPECT_EQ(f.requests_dismissed, 0);
+  EXPECT_EQ(f.requests_open, 0);
+  EXPECT_DOUBLE_EQ(f.gps_outage_s, 65.5);
+}
+
+TEST(Report, FiguresPerTripAndInTotalAreTheHandCountedOnes) {
+  const Report r = report_of(kLog);
+  EXPECT_EQ(r.lines, log_lines().size());
+  EXPECT_EQ(r.in_window, log_lines().size());
+  EXPECT_EQ(r.unreadable, 0u);
+  ASSERT_EQ(r.trips.size(), 2u);  // no "(no trip)" row: every line belongs to a trip
+  EXPECT_EQ(r.trips[0].trip_id, "T1");
+  EXPECT_EQ(r.trips[1].trip_id, "T2");
+
+  const Figures& t1 = trip(r, "T1").figures;
+  EXPECT_EQ(trip(r, "T1").day, "2026-03-02");
+  EXPECT_EQ(t1.stops, 3);
+  EXPECT_EQ(t1.next_stop_ok, 3);
+  EXPECT_EQ(t1.approaching_ok, 2);
+  EXPECT_EQ(t1.exterior_stops, 2);
+  EXPECT_EQ(t1.exterior_heard, 2);
+  EXPECT_EQ(t1.kinds.at("approaching").expired, 1);
+  EXPECT_EQ(t1.kinds.at("approaching").never_heard, 1);
+  EXPECT_EQ(t1.all_kinds().failures(), 1);
+  EXPECT_EQ(t1.ramp_cycles, 1);
+  EXPECT_EQ(t1.ramp_alarms, 1);
+  EXPECT_EQ(t1.requests_served, 1);
+  EXPECT_EQ(t1.requests_missed, 0);
+  EXPECT_DOUBLE_EQ(t1.gps_outage_s, 45.5);
+
+  const Figures& t2 = trip(r, "T2").figures;
+  EXPECT_EQ(t2.stops, 3);
+  EXPECT_EQ(t2.next_stop_ok, 1);
+  EXPECT_EQ(t2.approaching_ok, 1);
+  EXPECT_EQ(t2.exterior_stops, 0);
+  EXPECT_EQ(t2.kinds.at("next_stop").interrupted, 1);
+  EXPECT_EQ(t2.kinds.at("next_stop").never_heard, 1);
+  EXPECT_EQ(t2.kinds.at("approaching").failed, 1);
+  EXPECT_EQ(t2.kinds.at("repeat").announced, 1);
+  EXPECT_EQ(t2.kinds.at("repeat").heard, 1);
+  EXPECT_EQ(t2.ramp_cycles, 0);
+  EXPECT_EQ(t2.requests_missed, 1);
+  EXPECT_DOUBLE_EQ(t2.gps_outage_s, 20.0);
+
+  expect_total(r.total);
+  EXPECT_EQ(r.total.kinds.at("next_stop").announced, 5);
+  EXPECT_EQ(r.total.kinds.at("next_stop").heard, 4);
+  EXPECT_EQ(r.total.kinds.at("approaching").announced, 5);
+  EXPECT_EQ(r.total.kinds.at("approaching").heard, 4);
+  EXPECT_EQ(r.total.kinds.at("exterior_route").heard, 2);
+  ASSERT_EQ(r.days.size(), 1u);
+  EXPECT_EQ(r.days[0].day, "2026-03-02");
+  EXPECT_EQ(r.days[0].trips, 2);
+  EXPECT_EQ(r.days[0].figures.stops, 6);
+
+  // The stops not heard, and why: T1 #2 arriving expired; T2 #1 next stop never heard;
+  // T2 #2 arriving failed; T2 #3 neither announced.
+  const auto& p1 = trip(r, "T1").problems;
+  ASSERT_EQ(p1.size(), 1u);
+  EXPECT_EQ(p1[0].stop_index, 2);
+  EXPECT_EQ(p1[0].stop_id, "S2");
+  EXPECT_TRUE(p1[0].next_stop_ok);
+  EXPECT_EQ(p1[0].approaching_why, "expired");
+  EXPECT_EQ(p1[0].text, "Next stop: Bravo <Market>");
+  const auto& p2 = trip(r, "T2").problems;
+  ASSERT_EQ(p2.size(), 3u);
+  EXPECT_EQ(p2[0].next_stop_why, "never heard");
+  EXPECT_TRUE(p2[0].approaching_ok);
+  EXPECT_TRUE(p2[1].next_stop_ok);
+  EXPECT_EQ(p2[1].approaching_why, "failed");
+  EXPECT_EQ(p2[2].next_stop_why, "not announced");
+  EXPECT_EQ(p2[2].approaching_why, "not announced");
+}
+
+TEST(Report, ServiceDaysFollowTheCitysOffset) {
+  // 08:00Z is 18:00 in UTC+10 and 23:00 on 1 March in UTC-9.
+  Options east;
+  east.utc_offset_min = 600;
+  EXPECT_EQ(report_of(kLog, east).trips[0].day, "2026-03-02");
+  Options west;
+  west.utc_offset_min = -9 * 60;
+  const Report r = report_of(kLog, west);
+  EXPECT_EQ(r.trips[0].day, "2026-03-01");
+  ASSERT_EQ(r.days.size(), 1u);
+  EXPECT_EQ(r.days[0].day, "2026-03-01");
+}
+
+TEST(Report, CsvHasTheHeaderOneRowPerTripAndTheTotal) {
+  const std::string csv = to_csv(report_of(kLog));
+  std::vector<std::string> rows;
+  std::istringstream in(csv);
+  for (std::string line; std::getline(in, line);)
+    rows.push_back(line);
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0],
+            "trip_id,day,stops,next_stop_ok,next_stop_share,approaching_ok,approaching_share,"
+            "next_stop_late,approaching_late,next_stop_cut,approaching_cut,exterior_stops,"
+            "exterior_heard,expired,interrupted,cancelled,failed,never_heard,ramp_cycles,"
+            "ramp_alarms,requests_served,requests_missed,requests_expired,requests_dismissed,"
+            "alighting_served,gps_outage_s");
+  EXPECT_EQ(rows[1], "T1,2026-03-02,3,3,1.000,2,0.667,0,0,0,0,2,2,1,0,0,0,1,1,1,1,0,0,0,0,45.5");
+  EXPECT_EQ(rows[2], "T2,2026-03-02,3,1,0.333,1,0.333,0,0,0,0,0,0,0,1,0,1,1,0,0,0,1,0,0,0,20.0");
+  EXPECT_EQ(rows[3], "TOTAL,2026-03-02,6,4,0.667,3,0.500,0,0,0,0,2,2,1,1,0,1,2,1,1,1,1,0,0,0,65.5");
+}
+
+TEST(Report, HtmlIsSelfContainedWithTheChartAndEscapesText) {
+  const std::string html = to_html(report_of(kLog));
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_NE(html.find("<svg xmlns=\"http://www.w3.org/2000/svg\""), std::string::npos);
+  EXPECT_NE(html.find("</svg>"), std::string::npos);
+  EXPECT_NE(html.find("<style>"), std::string::npos);
+  // The chart's bars: T1's next stop is 100 % of the 420 px bar, T2's arriving a third of it.
+  EXPECT_NE(html.find("width=\"420\" height=\"14\" class=\"next\""), std::string::npos);
+  EXPECT_NE(html.find("width=\"140\" height=\"14\" class=\"arr\""), std::string::npos);
+  // The stop name with '<' and '>' appears escaped, never raw.
+  EXPECT_NE(html.find("Next stop: Bravo &lt;Market&gt;"), std::string::npos);
+  EXPECT_EQ(html.find("Bravo <Market>"), std::string::npos);
+  // Nothing fetched from elsewhere.
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  EXPECT_EQ(html.find("<link"), std::string::npos);
+  EXPECT_EQ(html.find("src="), std::string::npos);
+}
+
+TEST(Report, TextSummaryStatesTheFigures) {
+  const std::string text = to_text(report_of(kLog));
+  EXPECT_NE(text.find("stops served or passed  6\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("next stop heard         4 of 6 (66.7 %)"), std::string::npos) << text;
+  EXPECT_NE(text.find("arriving heard          3 of 6 (50.0 %)"), std::string::npos) << text;
+  EXPECT_NE(text.find("GPS outage              65.5 s"), std::string::npos) << text;
+  EXPECT_NE(text.find("T2 #3 S6: next stop: not announced; arriving: not announced"),
+            std::string::npos)
+      << text;
+}
+
+TEST(Report, TheSameFiguresFromAnEventStore) {
+  TempDir dir;
+  const std::string store_path = dir / "events.db";
+  {
+    log::EventStore store(store_path);
+    for (const auto& line : log_lines())
+      store.append(line);
+  }
+  const std::string jsonl_path = dir / "events.jsonl";
+  write_file(jsonl_path, std::string(kLog).substr(1));
+
+  const Report from_store = build_report(store_path, {});
+  const Report from_file = build_report(jsonl_path, {});
+  EXPECT_EQ(from_store.format, "event store");
+  EXPECT_EQ(from_file.format, "JSON lines");
+  expect_total(from_store.total);
+  expect_total(from_file.total);
+  EXPECT_EQ(to_csv(from_store), to_csv(from_file));
+
+  // The window through SQL: from 08:10 only T2 is left.
+  Options options;
+  options.from = parse_time("2026-03-02T08:10:00Z");
+  const Report late = build_report(store_path, options);
+  ASSERT_EQ(late.trips.size(), 1u);
+  EXPECT_EQ(late.trips[0].trip_id, "T2");
+  EXPECT_EQ(late.total.stops, 3);
+}
+
+TEST(Report, TheWindowExcludesLinesOutsideIt) {
+  // [08:10, end): T2 only, its 26 lines from trip_started at 08:10:00.000.
+  Options from;
+  from.from = parse_time("2026-03-02T08:10:00Z");
+  const Report late = report_of(kLog, from);
+  EXPECT_EQ(late.in_window, 26u);
+  EXPECT_EQ(late.lines, log_lines().size());
+  ASSERT_EQ(late.trips.size(), 1u);
+  EXPECT_EQ(late.trips[0].trip_id, "T2");
+  EXPECT_EQ(late.total.stops, 3);
+  EXPECT_EQ(late.total.ramp_cycles, 0);
+  EXPECT_EQ(late.total.requests_missed, 1);
+  EXPECT_DOUBLE_EQ(late.total.gps_outage_s, 20.0);
+
+  // [start, 08:02:30): T1 up to the middle of its GPS outage: stop 1 only (stop 2 was announced
+  // but not reached). An outage still open counts up to the last line in the window, which here
+  // is gps_lost itself (08:02:10): 0 s.
+  Options to;
+  to.to = parse_time("2026-03-02T08:02:30Z");
+  const Report early = report_of(kLog, to);
+  ASSERT_EQ(early.trips.size(), 1u);
+  EXPECT_EQ(early.trips[0].trip_id, "T1");
+  EXPECT_EQ(early.total.stops, 1);
+  EXPECT_EQ(early.total.next_stop_ok, 1);
+  EXPECT_EQ(early.total.approaching_ok, 1);
+  EXPECT_EQ(early.total.ramp_cycles, 0);
+  EXPECT_EQ(early.total.requests_served, 0);
+  EXPECT_EQ(early.total.requests_open, 1);  // req-1 was still pending at 08:02:30
+  EXPECT_DOUBLE_EQ(early.total.gps_outage_s, 0.0);
+}
+
+TEST(Report, GarbageLinesAreCountedAndSkipped) {
+  std::string log = kLog;
+  log.insert(log.find("{\"type\":\"trip_started\",\"time\":\"2026-03-02T08:10"),
+             "this is not JSON \x01\xff\n"
+             "{\"type\":\"sound\",\"time\":\"2026-03-02T08:0\n"  // cut off mid-line
+             "[1,2,3]\n"
+             "{\"type\":\"signal\",\"time\":\"yesterday\"}\n");
+  const Report r = report_of(log);
+  EXPECT_EQ(r.unreadable, 4u);
+  ASSERT_EQ(r.unreadable_examples.size(), 4u);
+  EXPECT_EQ(r.unreadable_examples[0].why, "not JSON");
+  EXPECT_EQ(r.unreadable_examples[0].excerpt, "this is not JSON ??");  // printable, valid UTF-8
+  EXPECT_EQ(r.unreadable_examples[0].number, 48u);  // the line number in the file
+  EXPECT_EQ(r.unreadable_examples[1].why, "not JSON");
+  EXPECT_EQ(r.unreadable_examples[2].why, "not a JSON object");
+  EXPECT_EQ(r.unreadable_examples[3].why, "no readable \"time\"");
+  expect_total(r.total);  // the readable lines give the same figures
+  EXPECT_NE(to_text(r).find("4 unreadable (skipped)"), std::string::npos);
+  EXPECT_NE(to_html(r).find("Unreadable lines"), std::string::npos);
+}
+
+TEST(Report, LateAndCutShortAnnouncementsAreHeardButCountedApart) {
+  // Stop 1: the next-stop announcement sounds only after the bus arrived (late); the arriving
+  // one sounds, then expires between segments (cut short).
+  const std::string log = R"(
+{"type":"trip_started","time":"2026-03-02T09:00:00.000Z","trip_id":"T9","stop_id":"A","stop_index":0}
+{"type":"next_stop","time":"2026-03-02T09:00:30.000Z","trip_id":"T9","stop_id":"B","stop_index":1}
+{"type":"announcement","time":"2026-03-02T09:00:30.010Z","id":"T9:1:next_stop","kind":"next_stop","outputs":["interior"]}
+{"type":"announcement","time":"2026-03-02T09:01:00.010Z","id":"T9:1:approaching","kind":"approaching","outputs":["interior"]}
+{"type":"sound","time":"2026-03-02T09:01:01.000Z","id":"T9:1:approaching","output":"interior"}
+{"type":"announcement_result","time":"2026-03-02T09:01:05.000Z","id":"T9:1:approaching","output":"interior","outcome":"expired"}
+{"type":"arrived","time":"2026-03-02T09:01:10.000Z","trip_id":"T9","stop_id":"B","stop_index":1}
+{"type":"sound","time":"2026-03-02T09:01:20.000Z","id":"T9:1:next_stop","output":"interior"}
+)";
+  const Report r = report_of(log);
+  const Figures& f = r.total;
+  EXPECT_EQ(f.stops, 1);
+  EXPECT_EQ(f.next_stop_ok, 1);
+  EXPECT_EQ(f.next_stop_late, 1);
+  EXPECT_EQ(f.next_stop_cut, 0);
+  EXPECT_EQ(f.approaching_ok, 1);
+  EXPECT_EQ(f.approaching_late, 0);
+  EXPECT_EQ(f.approaching_cut, 1);
+  EXPECT_EQ(f.kinds.at("approaching").expired, 1);
+  EXPECT_EQ(f.kinds.at("approaching").never_heard, 0);
+}
+
+TEST(Report, TheSameTripIdOnTwoDaysIsTwoTrips) {
+  std::string next_day;
+  for (const auto& line : log_lines()) {
+    std::string copy = line;
+    for (auto at = copy.find("2026-03-02T"); at != std::string::npos;
+         at = copy.find("2026-03-02T", at))
+      copy.replace(at, 10, "2026-03-03");
+    next_day += copy + "\n";
+  }
+  const Report r = report_of(std::string(kLog) + next_day);
+  ASSERT_EQ(r.trips.size(), 4u);
+  EXPECT_EQ(r.trips[2].trip_id, "T1");
+  EXPECT_EQ(r.trips[2].day, "2026-03-03");
+  ASSERT_EQ(r.days.size(), 2u);
+  EXPECT_EQ(r.days[1].figures.stops, 6);
+  EXPECT_EQ(r.total.stops, 12);
+  EXPECT_EQ(r.total.next_stop_ok, 8);
+  // The daemon numbers requests from req-1 again after a restart: a new request, not the old one.
+  EXPECT_EQ(r.total.requests_served, 2);
+  EXPECT_EQ(r.total.requests_missed, 2);
+  EXPECT_DOUBLE_EQ(r.total.gps_outage_s, 131.0);
+}
+
+TEST(Report, ParsesIsoTimes) {
+  const auto base = parse_time("2026-03-02T08:10:00.000Z");
+  ASSERT_TRUE(base);
+  EXPECT_EQ(format_time(*base), "2026-03-02T08:10:00.000Z");
+  EXPECT_EQ(parse_time("2026-03-02T08:10Z"), base);
+  EXPECT_EQ(parse_time("2026-03-02 08:10:00Z"), base);
+  EXPECT_EQ(parse_time("2026-03-02T16:10:00+08:00"), base);
+  EXPECT_EQ(parse_time("2026-03-02T16:10:00+0800"), base);
+  EXPECT_EQ(parse_time("2026-03-02T16:10", 480), base);  // no zone: local at the offset
+  EXPECT_EQ(format_time(*parse_time("2026-03-02T08:10:00.5Z")), "2026-03-02T08:10:00.500Z");
+  EXPECT_EQ(format_time(*parse_time("2026-03-02")), "2026-03-02T00:00:00.000Z");
+  EXPECT_FALSE(parse_time(""));
+  EXPECT_FALSE(parse_time("2026-02-30"));
+  EXPECT_FALSE(parse_time("2026-03-02T25:00Z"));
+  EXPECT_FALSE(parse_time("2026-03-02T08:10:00Zjunk"));
+  EXPECT_FALSE(parse_time("yesterday"));
+}
+
+// The command end to end: CSV to a file, the unreadable count on stderr, bad times refused.
+TEST(Report, TheCommandWritesCsvAndReportsUnreadableLines) {
+  TempDir dir;
+  const std::string log = dir / "events.jsonl";
+  write_file(log, std::string(kLog).substr(1) + "garbage\n");
+  const std::string out = dir / "report.csv";
+  const std::string err = dir / "err.txt";
+  const std::string command = std::string(STOPCALL_BINARY_DIR) + "/daemon/stopcall-report '" + log +
+                              "' --csv -o '" + out + "' 2>'" + err + "'";
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  const std::string csv = routes::testing::read_bytes(out);
+  EXPECT_EQ(csv.rfind("trip_id,day,stops,", 0), 0u) << csv;
+  EXPECT_NE(csv.find("\nTOTAL,2026-03-02,6,4,0.667,"), std::string::npos) << csv;
+  EXPECT_NE(routes::testing::read_bytes(err).find("1 unreadable line skipped (first: line 74"),
+            std::string::npos)
+      << routes::testing::read_bytes(err);
+
+  const std::string bad = std::string(STOPCALL_BINARY_DIR) + "/daemon/stopcall-report '" + log +
+                          "' --from tomorrow 2>/dev/null >/dev/null";
+  const int status = std::system(bad.c_str());
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << status;
+}
+
+}  // namespace
+}  // namespace stopcall::report
