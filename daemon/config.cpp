@@ -101,6 +101,7 @@ const std::map<std::string, Key>& keys() {
       {"routes.trip", text([](Config& c) -> std::string& { return c.pipeline.trip_id; })},
       {"routes.follow_block", boolean([](Config& c) -> bool& { return c.pipeline.follow_block; })},
       {"events.log", text([](Config& c) -> std::string& { return c.events_log; })},
+      {"events.store", text([](Config& c) -> std::string& { return c.event_store; })},
       {"state.file", text([](Config& c) -> std::string& { return c.state_file; })},
       {"state.resume_max_age_s",
        real(10, 86400, [](Config& c) -> double& { return c.pipeline.resume_max_age_s; })},

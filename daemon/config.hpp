@@ -16,8 +16,9 @@ namespace stopcall::daemon {
 
 struct Config {
   std::string bundle = "/var/lib/stopcall/bundles/active.db";
-  std::string events_log;  // append stop events as JSON lines here; empty: none
-  std::string state_file;  // [state] file: the trip's progress, for resuming after a restart
+  std::string events_log;   // append stop events as JSON lines here; empty: none
+  std::string event_store;  // [events] store: the same lines in SQLite, for stopcall-report
+  std::string state_file;   // [state] file: the trip's progress, for resuming after a restart
   gps::GpsdOptions gpsd;
   PipelineOptions pipeline;
 

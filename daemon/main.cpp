@@ -50,6 +50,8 @@ int main(int argc, char** argv) {
   cmd->add_option("--control", realtime_options.control_socket,
                   "with --realtime: take vehicle signals and requests on this Unix socket "
                   "(stopcallctl --socket PATH)");
+  cmd->add_option("--store", realtime_options.event_store,
+                  "with --realtime: also write the event log into this SQLite store");
   cmd->add_option("--state", realtime_options.state_file,
                   "with --realtime: save the trip's progress here and resume from it");
   cmd->add_flag("--door-signals", realtime_options.door_signals,
@@ -153,6 +155,7 @@ int main(int argc, char** argv) {
       if (live_events.empty()) live_events = config.events_log;
       auto& onboard = live.onboard;
       onboard.state_file = config.state_file;
+      onboard.event_store = config.event_store;
       if (!config.state_file.empty()) {
         live.pipeline.resume = stopcall::daemon::load_saved_state(config.state_file, std::cerr);
       }

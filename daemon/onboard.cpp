@@ -43,7 +43,8 @@ Onboard::Onboard(asio::io_context& io, const routes::Bundle& bundle, Pipeline& p
       log_(log),
       announcer_(options_.announcer),
       assist_(options_.assist, *this),
-      reached_(std::make_shared<std::atomic<int>>(0)) {
+      reached_(std::make_shared<std::atomic<int>>(0)),
+      departures_(std::make_shared<std::atomic<long>>(0)) {
   if (options_.screens) {
     screens_ = std::make_unique<Screens>(io_, *options_.screens, bundle_.timezone());
     screens_->on_driver_action([this](const hmi::DriverAction& a) { return driver_action(a); });
@@ -110,6 +111,13 @@ Onboard::Onboard(asio::io_context& io, const routes::Bundle& bundle, Pipeline& p
     voice_ = std::make_unique<media::Engine>(*options_.media, std::move(callbacks));
     voice_->prerender(assist_.phrases());
   }
+  if (!options_.event_store.empty()) {
+    try {
+      store_ = std::make_unique<log::EventStore>(options_.event_store);
+    } catch (const std::exception& e) {
+      log_ << "error: " << e.what() << "; events go to the log file only\n";
+    }
+  }
   if (!options_.state_file.empty()) {
     try {
       state_ = std::make_unique<StateStore>(options_.state_file);
@@ -174,6 +182,7 @@ unsigned short Onboard::http_port() const {
 void Onboard::write(const std::string& line) {
   events_ << line << '\n';
   events_.flush();
+  if (store_) store_->append(line);  // queued: the store's own thread writes it
 }
 
 BusPosition Onboard::position(const Pipeline& pipeline) const {
@@ -220,6 +229,7 @@ void Onboard::step(const Pipeline& pipeline, const std::vector<StopEvent>& event
     if ((e.type == StopEvent::Type::arrived || e.type == StopEvent::Type::passed) && e.stop_index) {
       reached_->store(*e.stop_index + 1);
     }
+    if (e.type == StopEvent::Type::departed || e.type == StopEvent::Type::passed) ++*departures_;
     if (!trip || e.trip_id != trip->id) continue;
     for (auto& a : announcer_.on_event(*trip, e)) {
       if (a.outputs == media::Outputs::only(media::Output::exterior)) {
@@ -305,6 +315,12 @@ void Onboard::publish_trip_options(tracking::Time now) {
 
 void Onboard::announce(std::string_view kind, media::Announcement a) {
   ++announcements_;
+  if (!a.still_valid && (kind == "exterior_route" || kind == "boarding_request")) {
+    // "Route 101 to Grand Theater" is for the people at this stop: never said at the next one.
+    a.still_valid = [departures = departures_, at = departures_->load()] {
+      return departures->load() == at;
+    };
+  }
   json text = json::object();
   json languages = json::array();
   for (const auto& s : a.segments) {

@@ -19,6 +19,7 @@
 
 #include "daemon/announcer/announcer.hpp"
 #include "daemon/assist/assist.hpp"
+#include "daemon/log/event_store.hpp"
 #include "daemon/pipeline.hpp"
 #include "daemon/screens.hpp"
 #include "daemon/service/state_store.hpp"
@@ -42,7 +43,8 @@ struct OnboardOptions {
   std::optional<media::EngineConfig> media;  // speak; unset: no voice (events are still logged)
   std::string control_socket;                // empty: none
   std::vector<vehicle::GpioLine> gpio;       // signals from GPIO lines ([[gpio]])
-  std::string state_file;  // saved at each stop event, for resuming after a restart; empty: none
+  std::string state_file;   // saved at each stop event, for resuming after a restart; empty: none
+  std::string event_store;  // every event log line also into this SQLite store; empty: none
   // The bus reports its doors: the exterior route announcement is made when they open. Without
   // door signals it is made on arrival (and switches to the doors at the first door signal).
   bool door_signals = false;
@@ -106,8 +108,12 @@ class Onboard final : private AssistPort {
   std::unique_ptr<vehicle::ControlSocket> control_;
   std::unique_ptr<vehicle::GpioInputs> gpio_;
   std::unique_ptr<StateStore> state_;
+  std::unique_ptr<log::EventStore> store_;
   // Stops reached (arrived or passed) on the current trip: an announcement for one is stale.
   std::shared_ptr<std::atomic<int>> reached_;
+  // Departures (departed or passed) so far: words for people outside at one stop are stale once
+  // the bus has left it.
+  std::shared_ptr<std::atomic<long>> departures_;
   std::string trip_id_;
   const routes::Trip* trip_ = nullptr;
   std::vector<media::Announcement> held_;  // "next stop" held while the ramp is out

@@ -96,6 +96,7 @@ ReplayStats replay_realtime(const ReplayOptions& options, const RealtimeOptions&
   onboard_options.assist = realtime.assist;
   onboard_options.door_signals = realtime.door_signals;
   onboard_options.state_file = realtime.state_file;
+  onboard_options.event_store = realtime.event_store;
   if (!realtime.audio_sink.empty()) {
     media::EngineConfig config;
     config.interior.sink = realtime.audio_sink;

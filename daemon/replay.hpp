@@ -46,6 +46,7 @@ struct RealtimeOptions {
   AssistConfig assist;
   bool door_signals = false;  // exterior route announcement on door open only
   std::string state_file;     // save the trip's progress here at each stop event
+  std::string event_store;    // the event log also into this SQLite store
 };
 ReplayStats replay_realtime(const ReplayOptions& options, const RealtimeOptions& realtime,
                             std::ostream& events, std::ostream& log);

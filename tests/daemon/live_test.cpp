@@ -8,6 +8,7 @@
 #include <regex>
 #include <thread>
 
+#include "daemon/log/event_store.hpp"
 #include "routes/importer.hpp"
 #include "tests/daemon/gps/gpsfake.hpp"
 #include "tests/hmi/test_client.hpp"
@@ -130,7 +131,8 @@ TEST(Live, ServesTheScreensAndTheControlSocketFromItsConfiguration) {
           "exterior = \"fakesink sync=true\"\n[screens]\nlisten = "
           "\"127.0.0.1:" +
           std::to_string(http) + "\"\nweb_root = \"" + STOPCALL_SOURCE_DIR +
-          "/hmi/web\"\n[vehicle]\ncontrol_socket = \"" + socket +
+          "/hmi/web\"\n[vehicle]\ncontrol_socket = \"" + socket + "\"\n[events]\nstore = \"" +
+          (dir / "events.db") +
           "\"\n[gps]\nport = " + std::to_string(stopcall::testing::test_port(79)) + "\n");
   FILE* daemon = ::popen((bin + "/daemon/stopcalld --config " + (dir / "stopcall.toml") +
                           " run --events " + (dir / "events.jsonl") + " --exit-after 6 2>&1")
@@ -162,6 +164,11 @@ TEST(Live, ServesTheScreensAndTheControlSocketFromItsConfiguration) {
   EXPECT_THAT(log, ::testing::HasSubstr("\"kind\":\"ramp_assist\""));
   EXPECT_THAT(log, ::testing::HasSubstr("\"outputs\":[\"interior\",\"exterior\"]"));
   EXPECT_FALSE(std::filesystem::exists(socket)) << "the socket file is removed on exit";
+  // The same lines in the SQLite event store, for the depot's report.
+  auto stored = log::read_lines(dir / "events.db");
+  EXPECT_TRUE(std::any_of(stored.begin(), stored.end(), [](const std::string& line) {
+    return line.find("\"kind\":\"ramp_assist\"") != std::string::npos;
+  }));
 }
 
 }  // namespace
