@@ -1,0 +1,159 @@
+// The pages against the real daemon: `stopcalld replay --realtime --http` on the demo route with a
+// generated trace, voice on a clocked null sink, vehicle signals through its control socket.
+// Debian's chromium through playwright-core. What a rider and a driver would notice: the next
+// stop changes as the bus leaves each stop, the spoken words appear as subtitles while they are
+// said, and the console's ramp-assist button warns and puts the ramp prompt on the displays.
+//
+// Environment (CTest sets them): STOPCALL_DAEMON, STOPCALL_ROUTES, STOPCALL_SCENARIO,
+// STOPCALL_CTL (the binaries), STOPCALL_ARTIFACTS (screenshots), STOPCALL_CHROMIUM.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../../..');
+const bin = (name, fallback) => process.env[name] || path.join(root, 'build-test', fallback);
+const DAEMON = bin('STOPCALL_DAEMON', 'daemon/stopcalld');
+const ROUTES = bin('STOPCALL_ROUTES', 'routes/stopcall-routes');
+const SCENARIO = bin('STOPCALL_SCENARIO', 'daemon/scenario/stopcall-scenario');
+const CTL = bin('STOPCALL_CTL', 'daemon/stopcallctl');
+const ARTIFACTS = process.env.STOPCALL_ARTIFACTS || path.join(root, 'build-test/artifacts');
+const CHROMIUM = process.env.STOPCALL_CHROMIUM || '/usr/bin/chromium';
+const TOKEN = 'daemon-browser-token';
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+let work;
+let daemon;
+let daemonExit;
+let stderr = '';
+let base;
+let browser;
+const pageErrors = [];
+
+before(async () => {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'stopcall-browser-'));
+  execFileSync(ROUTES, ['import', path.join(root, 'routes/demo/shenzhen-101'), '--extra',
+    path.join(root, 'routes/demo/shenzhen-101-extra'), '-o', path.join(work, 'demo.db')], { stdio: 'ignore' });
+  execFileSync(SCENARIO, ['generate', '--routes', path.join(work, 'demo.db'), '--trip', '101-WD-E-0630',
+    '--noise', 'clean', '--seed', '2', '--out-trace', path.join(work, 'trace.jsonl')], { stdio: 'ignore' });
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  // Ten times faster than recorded: a stop every ten seconds or so, each next-stop said in full.
+  daemon = spawn(DAEMON, ['replay', '--routes', path.join(work, 'demo.db'), '--gps', path.join(work, 'trace.jsonl'),
+    '--trip', '101-WD-E-0630', '--no-block', '--realtime', '--speed', '10', '--http', `127.0.0.1:${port}`,
+    '--audio', 'fakesink sync=true', '--driver-token', TOKEN, '--control', path.join(work, 'control.sock'),
+    '--events', path.join(work, 'events.jsonl'), '--linger', '30', '--web', path.join(root, 'hmi/web')],
+  { stdio: ['ignore', 'ignore', 'pipe'] });
+  daemonExit = new Promise((resolve) => daemon.on('exit', (code, signal) => resolve({ code, signal })));
+  daemon.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  for (let i = 0; i < 200 && !fs.existsSync(path.join(work, 'control.sock')); ++i) await sleep(50);
+  assert.ok(fs.existsSync(path.join(work, 'control.sock')), `the daemon did not start: ${stderr}`);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (daemon && daemon.exitCode === null) {
+    daemon.kill('SIGTERM');
+    await Promise.race([daemonExit, sleep(10000)]);
+  }
+  if (work) fs.rmSync(work, { recursive: true, force: true });
+});
+
+async function openPage(url, viewport = { width: 1920, height: 1080 }) {
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(`${url}: ${error.message}`));
+  await page.goto(url);
+  return page;
+}
+
+const nextStop = (page) =>
+  page.evaluate(() => document.querySelector('#next-names .next-name[data-lang="en"]')?.lastChild.textContent);
+
+test('the next stop follows the bus and the spoken words are subtitled as they are said', async () => {
+  const page = await openPage(`${base}/`);
+  await page.waitForSelector('#next-names .next-name', { timeout: 20000 });
+  // The trip's first stops, in order, as the replay leaves each one.
+  const seen = [];
+  const deadline = Date.now() + 60000;
+  let subtitle = '';
+  while (Date.now() < deadline && !(seen.includes('Qiaocheng East') && subtitle)) {
+    const now = await nextStop(page);
+    if (now && seen[seen.length - 1] !== now) seen.push(now);
+    const shown = await page.$('#subtitle.showing .subtitle-text');
+    if (shown && !subtitle) subtitle = await shown.textContent();
+    await sleep(100);
+  }
+  assert.deepEqual(seen.slice(0, 2), ['OCT', 'Qiaocheng East'], `next stops seen: ${seen}`);
+  assert.match(subtitle, /下一站|下一站|Next stop|即将到达|即將到達|Arriving/, `subtitle seen: ${subtitle}`);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'daemon-display-1920x1080.png') });
+  await page.context().close();
+});
+
+test('ramp assist on the console warns and puts the ramp prompt on the passenger display', async () => {
+  const display = await openPage(`${base}/`);
+  await display.waitForSelector('#next-names .next-name', { timeout: 20000 });
+  const console_ = await openPage(`${base}/driver.html#token=${TOKEN}`);
+  await console_.waitForSelector('body[data-authenticated="true"]', { timeout: 10000 });
+  // The vehicle says it stands (its own speed signal outranks GPS for 3 s).
+  execFileSync(CTL, ['--socket', path.join(work, 'control.sock'), 'signal', 'speed', '0']);
+  await console_.click('#ramp');
+  await console_.waitForSelector('#reply[data-ok="true"]', { timeout: 3000 });
+  await display.waitForSelector('.prompt-ramp_deploying', { timeout: 3000 });
+  // Said inside (and outside): its subtitle on the display while it plays.
+  await display.waitForFunction(
+    () => /坡板正在放下|斜板正在放下|Ramp deploying/.test(document.querySelector('#subtitle')?.textContent || ''),
+    null,
+    { timeout: 10000 },
+  );
+  await display.screenshot({ path: path.join(ARTIFACTS, 'daemon-display-ramp-1920x1080.png') });
+  await console_.screenshot({ path: path.join(ARTIFACTS, 'daemon-console-1920x1080.png') });
+  const log = fs.readFileSync(path.join(work, 'events.jsonl'), 'utf8');
+  assert.match(log, /"kind":"ramp_assist","priority":"accessibility","outputs":\["interior","exterior"\]/);
+  // A passenger display cannot do the same.
+  const refused = await display.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const ws = new WebSocket(`ws://${location.host}/ws?role=passenger`);
+        ws.onopen = () => ws.send(JSON.stringify({ type: 'ramp_assist', id: 'p1' }));
+        ws.onmessage = (event) => {
+          const message = JSON.parse(event.data);
+          if (message.type === 'reply') resolve(message);
+        };
+      }),
+  );
+  assert.equal(refused.ok, false);
+  assert.equal(refused.error, 'not_authorized');
+  await display.context().close();
+  await console_.context().close();
+});
+
+test('no script errors on the pages served by the daemon', () => {
+  assert.deepEqual(pageErrors, []);
+});
