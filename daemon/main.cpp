@@ -50,8 +50,8 @@ int main(int argc, char** argv) {
   cmd->add_option("--control", realtime_options.control_socket,
                   "with --realtime: take vehicle signals and requests on this Unix socket "
                   "(stopcallctl --socket PATH)");
-  cmd->add_option("--store", realtime_options.event_store,
-                  "with --realtime: also write the event log into this SQLite store");
+  cmd->add_option("--store", replay.event_store,
+                  "also write the event log into this SQLite store (as run's [events] store)");
   cmd->add_option("--state", realtime_options.state_file,
                   "with --realtime: save the trip's progress here and resume from it");
   cmd->add_flag("--door-signals", realtime_options.door_signals,
@@ -117,6 +117,7 @@ int main(int argc, char** argv) {
           (!realtime_options.control_socket.empty() || !realtime_options.audio_sink.empty())) {
         throw std::runtime_error("--control and --audio need --realtime");
       }
+      realtime_options.event_store = replay.event_store;
       if (!realtime_options.state_file.empty()) {
         replay.pipeline.resume =
             stopcall::daemon::load_saved_state(realtime_options.state_file, std::cerr);

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "daemon/gps/trace.hpp"
+#include "daemon/log/event_store.hpp"
 #include "daemon/onboard.hpp"
 #include "daemon/pipeline.hpp"
 #include "media/engine.hpp"
@@ -53,11 +54,16 @@ ReplayStats replay(const ReplayOptions& options, std::ostream& events) {
   Pipeline pipeline(bundle, options.pipeline);
   gps::TraceReader trace(options.trace);
 
+  std::unique_ptr<log::EventStore> store;
+  if (!options.event_store.empty()) store = std::make_unique<log::EventStore>(options.event_store);
   std::vector<tracking::StopEvent> out;
   out.reserve(16);
   auto flush = [&] {
-    for (const auto& e : out)
-      events << tracking::to_json_line(e) << '\n';
+    for (const auto& e : out) {
+      auto line = tracking::to_json_line(e);
+      if (store) store->append(line);
+      events << line << '\n';
+    }
     stats.events += static_cast<long>(out.size());
     out.clear();
   };
@@ -68,6 +74,7 @@ ReplayStats replay(const ReplayOptions& options, std::ostream& events) {
     feed(pipeline, *fix, last, out, flush);
   }
   events.flush();
+  if (store) store->flush();
   finish(stats, started, pipeline, trace);
   return stats;
 }

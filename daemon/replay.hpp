@@ -16,6 +16,7 @@ struct ReplayOptions {
   std::string bundle;        // route bundle
   std::string trace;         // gpsd JSON lines or NMEA
   PipelineOptions pipeline;  // pipeline.trip_id empty: auto-detect the trip
+  std::string event_store;   // also append every event line to this SQLite store (as run does)
 };
 
 struct ReplayStats {
