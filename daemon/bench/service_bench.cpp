@@ -8,7 +8,7 @@
 //     control socket configured, gpsd absent (READY comes once gpsd is being retried);
 //  2. steady-state RSS: the same daemon 10 s after READY (VmRSS, VmHWM), GStreamer included;
 //  3. with --trace: peak RSS (VmHWM) of `stopcalld replay --realtime` speaking and serving the
-//     screens on that trip at 20x.
+//     screens on that trip at 20x, over its first minute.
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -156,8 +156,13 @@ int main(int argc, char** argv) {
                        "--http", "127.0.0.1:0", "--events", dir / "events.jsonl"},
                       {}, log);
     int status = 0;
+    const auto until = Clock::now() + 60s;  // a minute of speaking and serving is enough
     while (::waitpid(pid, &status, WNOHANG) == 0) {
       replay_hwm = std::max(replay_hwm, status_kb(pid, "VmHWM:"));
+      if (Clock::now() > until) {
+        stop(pid);
+        break;
+      }
       std::this_thread::sleep_for(500ms);
     }
     std::printf("peak RSS speaking and serving a trip (replay --realtime --speed 20): %.1f MB\n",
