@@ -338,16 +338,23 @@ void Onboard::announce(std::string_view kind, media::Announcement a) {
   json segments = json::array();
   for (const auto& s : a.segments)
     segments.push_back(media::to_string(s.kind));
-  write(json{{"type", "announcement"},
-             {"time", tracking::format_time(clock_())},
-             {"id", a.id},
-             {"kind", kind},
-             {"priority", media::to_string(a.priority)},
-             {"outputs", outputs},
-             {"languages", languages},
-             {"segments", segments},
-             {"text", text}}
-            .dump());
+  json line{{"type", "announcement"},
+            {"time", tracking::format_time(clock_())},
+            {"id", a.id},
+            {"kind", kind},
+            {"priority", media::to_string(a.priority)},
+            {"outputs", outputs},
+            {"languages", languages},
+            {"segments", segments},
+            {"text", text}};
+  // Where: the trip and how far along it the bus was when it was decided.
+  if (const routes::Trip* trip = pipeline_.trip()) {
+    line["trip_id"] = trip->id;
+    if (const auto* tracker = pipeline_.tracker()) {
+      line["distance_m"] = std::round(tracker->progress_m() * 10) / 10;
+    }
+  }
+  write(line.dump());
   if (voice_) {
     if (submitted_.size() > 256) submitted_.clear();  // (a result never came: don't grow)
     submitted_[a.id] = {std::chrono::steady_clock::now(),

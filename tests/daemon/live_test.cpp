@@ -40,7 +40,10 @@ std::vector<std::string> stop_events(const std::string& path) {
   while (std::getline(in, line)) {
     std::smatch t, s;
     if (!std::regex_search(line, t, type)) continue;
-    if (line.find("\"trip_id\"") == std::string::npos) continue;
+    if (line.find("\"trip_id\"") == std::string::npos ||
+        line.find("\"type\":\"announcement\"") != std::string::npos) {
+      continue;
+    }
     std::string e = t[1];
     if (std::regex_search(line, s, stop)) e += " " + std::string(s[1]);
     out.push_back(e);
