@@ -53,8 +53,7 @@ std::string_view fate_name(int fate) {
 
 }  // namespace
 
-Assist::Assist(AssistConfig config, AssistPort& port, std::string)
-    : config_(std::move(config)), port_(port) {}
+Assist::Assist(AssistConfig config, AssistPort& port) : config_(std::move(config)), port_(port) {}
 
 std::vector<media::SpeechItem> Assist::phrases() const {
   std::vector<media::SpeechItem> out;

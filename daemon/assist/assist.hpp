@@ -100,7 +100,7 @@ class AssistPort {
 
 class Assist {
  public:
-  Assist(AssistConfig config, AssistPort& port, std::string timezone_label = {});
+  Assist(AssistConfig config, AssistPort& port);
 
   // Inputs. Each returns what the sender is told (stopcallctl prints it).
   vehicle::Reply on_signal(const vehicle::Signal& signal, Time now);
