@@ -62,6 +62,53 @@ std::vector<media::SpeechItem> Assist::phrases() const {
   return out;
 }
 
+void Assist::record_request(const Request& r, std::string_view fate, Time now) {
+  record_request(r, fate, now, json::object());
+}
+
+void Assist::record_request(const Request& r, std::string_view fate, Time now, const json& extra) {
+  json line{{"type", "request"},    {"time", tracking::format_time(now)},
+            {"id", r.id},           {"kind", r.kind},
+            {"stop_id", r.stop_id}, {"fate", fate}};
+  line.update(extra);
+  port_.record(line.dump());
+}
+
+void Assist::tone(std::string_view kind, std::string_view id_prefix, media::Priority priority,
+                  media::Output output, Time now) {
+  media::Announcement a;
+  a.id = std::string(id_prefix) + tracking::format_time(now);
+  a.priority = priority;
+  a.outputs = media::Outputs::only(output);
+  a.segments.push_back(media::Segment::chime());
+  port_.announce(kind, std::move(a));
+}
+
+void Assist::take_down(std::string_view to, std::string_view kind, const std::string& stop_id,
+                       std::string id, hmi::PromptKind prompt_kind) {
+  hmi::Prompt off;
+  off.id = std::move(id);
+  off.kind = prompt_kind;
+  off.active = false;
+  port_.prompt(to, kind, stop_id, off);
+}
+
+// The rider on board asking for the ramp at the request's stop: told on the displays, the driver
+// on the console.
+void Assist::show_ramp_request(const Request& r) {
+  hmi::Prompt prompt;
+  prompt.id = "ramp-request";
+  prompt.kind = hmi::PromptKind::ramp_requested;
+  for (const auto& lang : config_.languages)
+    prompt.text[lang] = ramp_requested_text(lang, stop_name(*r.stop_index, lang));
+  port_.prompt("passenger", "wheelchair_request", r.stop_id, prompt);
+  hmi::Prompt driver;
+  driver.id = r.id;
+  driver.kind = hmi::PromptKind::notice;
+  driver.text["en"] = "Ramp needed at " + stop_name(*r.stop_index, "en");
+  port_.prompt("driver", "wheelchair_request", r.stop_id, driver);
+}
+
 double Assist::speed_kmh(Time now) const {
   if (vehicle_speed_kmh_ && now - vehicle_speed_at_ <= config_.vehicle_speed_valid) {
     return *vehicle_speed_kmh_;
@@ -187,15 +234,11 @@ void Assist::on_door(const vehicle::Signal& s, Time now) {
   if (!open) return;
   if (stop_requested_) {
     stop_requested_ = false;
-    hmi::Prompt off;
-    off.id = "stop";
-    off.kind = hmi::PromptKind::stop_requested;
-    off.active = false;
-    port_.prompt("passenger", "stop_request", stop_id, off);
+    take_down("passenger", "stop_request", stop_id, "stop", hmi::PromptKind::stop_requested);
   }
   if (!stop) return;  // doors open away from a stop (a depot, a breakdown): nothing to announce
   for (auto& r : requests_) {
-    if (r.stop_index == stop && (r.fate == Fate::pending || r.fate == Fate::shown)) {
+    if (r.stop_index == stop && r.open()) {
       r.doors_opened_at_stop = true;
     }
   }
@@ -203,8 +246,7 @@ void Assist::on_door(const vehicle::Signal& s, Time now) {
   if (exterior_done_at_ == stop) return;
   exterior_done_at_ = stop;
   const bool blind_here = std::any_of(requests_.begin(), requests_.end(), [&](const Request& r) {
-    return r.kind == "blind" && r.stop_index == stop &&
-           (r.fate == Fate::pending || r.fate == Fate::shown);
+    return r.kind == "blind" && r.stop_index == stop && r.open();
   });
   exterior_route("doors open", now, std::max(config_.exterior_times, blind_here ? 1 : 0));
 }
@@ -272,7 +314,7 @@ void Assist::on_ramp(bool deployed, Time now) {
       announce_ramp(now);
     }
     for (auto& r : requests_) {
-      if (stop && r.stop_index == stop && (r.fate == Fate::pending || r.fate == Fate::shown)) {
+      if (stop && r.stop_index == stop && r.open()) {
         r.ramp_out_at_stop = true;
       }
     }
@@ -282,24 +324,17 @@ void Assist::on_ramp(bool deployed, Time now) {
   // Stowed: the cycle is over.
   ramp_progress_m_.reset();
   if (ramp_prompt_) {
-    hmi::Prompt off;
-    off.id = "ramp";
-    off.kind = hmi::PromptKind::ramp_deploying;
-    off.active = false;
-    port_.prompt("passenger", "ramp_assist", "", off);
+    take_down("passenger", "ramp_assist", "", "ramp", hmi::PromptKind::ramp_deploying);
     ramp_prompt_ = false;
   }
   if (moving_alarm_) {
     moving_alarm_ = false;
-    hmi::Prompt off;
-    off.id = "ramp-alarm";
-    off.active = false;
-    port_.prompt("driver", "ramp_moving_alarm", "", off);
+    take_down("driver", "ramp_moving_alarm", "", "ramp-alarm", hmi::PromptKind::notice);
     port_.driver_status({"ramp", hmi::Level::ok, "stowed"});
   }
   bool changed = false;
   for (auto& r : requests_) {
-    if (r.ramp_out_at_stop && (r.fate == Fate::pending || r.fate == Fate::shown)) {
+    if (r.ramp_out_at_stop && r.open()) {
       settle(r, Fate::served, now, "ramp cycle at the stop");
       changed = true;
     }
@@ -372,12 +407,8 @@ Reply Assist::on_button(const vehicle::ButtonPress& press, Time now) {
     case vehicle::Button::stop_request: {
       if (stop_requested_) return Reply::success("stop already requested");
       stop_requested_ = true;
-      media::Announcement tone;
-      tone.id = "stop-request:" + tracking::format_time(now);
-      tone.priority = media::Priority::information;
-      tone.outputs = media::Outputs::only(media::Output::interior);
-      tone.segments.push_back(media::Segment::chime());
-      port_.announce("stop_request", std::move(tone));
+      tone("stop_request", "stop-request:", media::Priority::information, media::Output::interior,
+           now);
       hmi::Prompt prompt;
       prompt.id = "stop";
       prompt.kind = hmi::PromptKind::stop_requested;
@@ -398,8 +429,7 @@ Reply Assist::on_button(const vehicle::ButtonPress& press, Time now) {
                               "driver directly");
       }
       for (const auto& r : requests_) {
-        if (r.kind == "wheelchair_alighting" &&
-            (r.fate == Fate::pending || r.fate == Fate::shown)) {
+        if (r.kind == "wheelchair_alighting" && r.open()) {
           return Reply::success("ramp already requested at " + stop_name(*r.stop_index, "en"));
         }
       }
@@ -413,31 +443,10 @@ Reply Assist::on_button(const vehicle::ButtonPress& press, Time now) {
       r.source = press.source;
       r.fate = Fate::shown;
       requests_.push_back(r);
-      media::Announcement tone;
-      tone.id = "wheelchair-request:" + tracking::format_time(now);
-      tone.priority = media::Priority::stop;
-      tone.outputs = media::Outputs::only(media::Output::interior);
-      tone.segments.push_back(media::Segment::chime());
-      port_.announce("wheelchair_request", std::move(tone));
-      hmi::Prompt prompt;
-      prompt.id = "ramp-request";
-      prompt.kind = hmi::PromptKind::ramp_requested;
-      for (const auto& lang : config_.languages)
-        prompt.text[lang] = ramp_requested_text(lang, stop_name(*r.stop_index, lang));
-      port_.prompt("passenger", "wheelchair_request", r.stop_id, prompt);
-      hmi::Prompt driver;
-      driver.id = r.id;
-      driver.kind = hmi::PromptKind::notice;
-      driver.text["en"] = "Ramp needed at " + stop_name(*r.stop_index, "en");
-      port_.prompt("driver", "wheelchair_request", r.stop_id, driver);
-      port_.record(json{
-          {"type", "request"},
-          {"time", tracking::format_time(now)},
-          {"id", r.id},
-          {"kind", r.kind},
-          {"stop_id", r.stop_id},
-          {"fate",
-           "shown"}}.dump());
+      tone("wheelchair_request", "wheelchair-request:", media::Priority::stop,
+           media::Output::interior, now);
+      show_ramp_request(r);
+      record_request(r, "shown", now);
       publish_requests();
       return Reply::success("ramp requested at " + stop_name(*r.stop_index, "en") +
                             "; the driver has been told");
@@ -469,16 +478,8 @@ Reply Assist::on_request(const vehicle::BoardingRequestIn& in, Time now,
   r.expires = in.expires ? *in.expires : now + config_.request_lifetime;
   r.source = in.source;
   requests_.push_back(r);
-  port_.record(json{
-      {"type", "request"},
-      {"time", tracking::format_time(now)},
-      {"id", r.id},
-      {"kind", r.kind},
-      {"stop_id", r.stop_id},
-      {"route_id", r.route_id},
-      {"expires", tracking::format_time(*r.expires)},
-      {"fate",
-       "pending"}}.dump());
+  record_request(r, "pending", now,
+                 {{"route_id", r.route_id}, {"expires", tracking::format_time(*r.expires)}});
   place_requests();
   publish_requests();
   const Request& placed = requests_.back();
@@ -496,7 +497,7 @@ Reply Assist::on_request(const vehicle::BoardingRequestIn& in, Time now,
 
 Reply Assist::dismiss(const std::string& id, Time now) {
   for (auto& r : requests_) {
-    if (r.id == id && (r.fate == Fate::pending || r.fate == Fate::shown)) {
+    if (r.id == id && r.open()) {
       settle(r, Fate::dismissed, now, "the driver dismissed it");
       publish_requests();
       return Reply::success("dismissed");
@@ -507,24 +508,11 @@ Reply Assist::dismiss(const std::string& id, Time now) {
 
 void Assist::settle(Request& r, Fate fate, Time now, std::string_view why) {
   r.fate = fate;
-  port_.record(json{
-      {"type", "request"},
-      {"time", tracking::format_time(now)},
-      {"id", r.id},
-      {"kind", r.kind},
-      {"stop_id", r.stop_id},
-      {"fate", fate_name(static_cast<int>(fate))},
-      {"why", why}}.dump());
+  record_request(r, fate_name(static_cast<int>(fate)), now, {{"why", why}});
   if (r.kind == "wheelchair_alighting") {
-    hmi::Prompt off;
-    off.id = "ramp-request";
-    off.kind = hmi::PromptKind::ramp_requested;
-    off.active = false;
-    port_.prompt("passenger", "wheelchair_request", r.stop_id, off);
-    hmi::Prompt driver_off;
-    driver_off.id = r.id;
-    driver_off.active = false;
-    port_.prompt("driver", "wheelchair_request", r.stop_id, driver_off);
+    take_down("passenger", "wheelchair_request", r.stop_id, "ramp-request",
+              hmi::PromptKind::ramp_requested);
+    take_down("driver", "wheelchair_request", r.stop_id, r.id, hmi::PromptKind::notice);
   }
 }
 
@@ -532,7 +520,7 @@ void Assist::place_requests() {
   const routes::Trip* trip = position_.trip;
   const int from = position_.next_stop.value_or(0);
   for (auto& r : requests_) {
-    if (r.fate != Fate::pending && r.fate != Fate::shown) continue;
+    if (!r.open()) continue;
     if (r.kind == "wheelchair_alighting") continue;  // placed when pressed, carried forward
     // Placed once per trip, on the first pass ahead of the bus: standing at the stop (the tracker
     // then names the following one as next) must not lose it.
@@ -548,14 +536,7 @@ void Assist::place_requests() {
     if (r.stop_index && r.fate == Fate::pending && position_.next_stop &&
         *r.stop_index - *position_.next_stop < config_.show_within_stops) {
       r.fate = Fate::shown;
-      port_.record(json{{"type", "request"},
-                        {"time", tracking::format_time(now_)},
-                        {"id", r.id},
-                        {"kind", r.kind},
-                        {"stop_id", r.stop_id},
-                        {"fate", "shown"},
-                        {"stops_to_go", *r.stop_index - *position_.next_stop}}
-                       .dump());
+      record_request(r, "shown", now_, {{"stops_to_go", *r.stop_index - *position_.next_stop}});
       hmi::Prompt driver;
       driver.id = r.id;
       driver.kind = hmi::PromptKind::notice;
@@ -601,7 +582,7 @@ void Assist::on_step(const std::vector<StopEvent>& events, const BusPosition& po
     }
     // The on-board request belonged to the trip that ended.
     for (auto& r : requests_) {
-      if (r.kind == "wheelchair_alighting" && (r.fate == Fate::pending || r.fate == Fate::shown)) {
+      if (r.kind == "wheelchair_alighting" && r.open()) {
         settle(r, Fate::missed, now, "the trip ended before the stop");
       }
     }
@@ -619,7 +600,7 @@ void Assist::on_step(const std::vector<StopEvent>& events, const BusPosition& po
     }
     if (e.type == StopEvent::Type::departed || e.type == StopEvent::Type::passed) {
       for (auto& r : requests_) {
-        if (r.stop_index != index || (r.fate != Fate::pending && r.fate != Fate::shown)) continue;
+        if (r.stop_index != index || !r.open()) continue;
         changed = true;
         if (r.kind == "wheelchair_alighting") {
           if (r.ramp_out_at_stop) continue;  // settled when the ramp is stowed
@@ -628,25 +609,9 @@ void Assist::on_step(const std::vector<StopEvent>& events, const BusPosition& po
             r.stop_index = index + 1;
             r.stop_id = position_.trip->stops[static_cast<std::size_t>(index + 1)].stop.id;
             r.doors_opened_at_stop = false;
-            port_.record(json{{"type", "request"},
-                              {"time", tracking::format_time(now)},
-                              {"id", r.id},
-                              {"kind", r.kind},
-                              {"stop_id", r.stop_id},
-                              {"fate", "carried"},
-                              {"why", "the bus left the stop without a ramp cycle"}}
-                             .dump());
-            hmi::Prompt prompt;
-            prompt.id = "ramp-request";
-            prompt.kind = hmi::PromptKind::ramp_requested;
-            for (const auto& lang : config_.languages)
-              prompt.text[lang] = ramp_requested_text(lang, stop_name(index + 1, lang));
-            port_.prompt("passenger", "wheelchair_request", r.stop_id, prompt);
-            hmi::Prompt driver;
-            driver.id = r.id;
-            driver.kind = hmi::PromptKind::notice;
-            driver.text["en"] = "Ramp needed at " + stop_name(index + 1, "en");
-            port_.prompt("driver", "wheelchair_request", r.stop_id, driver);
+            record_request(r, "carried", now,
+                           {{"why", "the bus left the stop without a ramp cycle"}});
+            show_ramp_request(r);
           } else {
             settle(r, Fate::missed, now, "the last stop was left without a ramp cycle");
           }
@@ -663,8 +628,7 @@ void Assist::on_step(const std::vector<StopEvent>& events, const BusPosition& po
     }
     if (e.type == StopEvent::Type::approaching) {
       for (auto& r : requests_) {
-        if (r.kind == "blind" && r.stop_index == index &&
-            (r.fate == Fate::pending || r.fate == Fate::shown) && !r.last_exterior) {
+        if (r.kind == "blind" && r.stop_index == index && r.open() && !r.last_exterior) {
           r.last_exterior = now;
           exterior_route("approaching a blind rider's stop", now, 1);
         }
@@ -680,15 +644,14 @@ void Assist::on_tick(Time now) {
   now_ = std::max(now_, now);
   bool changed = false;
   for (auto& r : requests_) {
-    if ((r.fate == Fate::pending || r.fate == Fate::shown) && r.expires && *r.expires <= now) {
+    if (r.open() && r.expires && *r.expires <= now) {
       settle(r, Fate::expired, now, "its time ran out");
       changed = true;
     }
   }
   // A blind rider's stop: the route outside again while the bus approaches and stands there.
   for (auto& r : requests_) {
-    if (r.kind != "blind" || !r.last_exterior || r.doors_opened_at_stop ||
-        (r.fate != Fate::pending && r.fate != Fate::shown)) {
+    if (r.kind != "blind" || !r.last_exterior || r.doors_opened_at_stop || !r.open()) {
       continue;
     }
     if (now - *r.last_exterior >= config_.blind_repeat_every) {
@@ -699,22 +662,14 @@ void Assist::on_tick(Time now) {
   if (ramp_deployed_ && last_ramp_warning_ &&
       now - *last_ramp_warning_ >= config_.ramp_warning_every) {
     last_ramp_warning_ = now;
-    media::Announcement tone;
-    tone.id = "ramp-warning:" + tracking::format_time(now);
-    tone.priority = media::Priority::accessibility;
-    tone.outputs = media::Outputs::only(media::Output::exterior);
-    tone.segments.push_back(media::Segment::chime());
-    port_.announce("ramp_warning", std::move(tone));
+    tone("ramp_warning", "ramp-warning:", media::Priority::accessibility, media::Output::exterior,
+         now);
   }
   if (ramp_prompt_ && !ramp_deployed_ && ramp_prompt_since_ &&
       now - *ramp_prompt_since_ > config_.ramp_prompt_timeout) {
     // Ramp assist was pressed but the ramp never came out: don't leave the warning up forever.
     ramp_prompt_ = false;
-    hmi::Prompt off;
-    off.id = "ramp";
-    off.kind = hmi::PromptKind::ramp_deploying;
-    off.active = false;
-    port_.prompt("passenger", "ramp_assist", "", off);
+    take_down("passenger", "ramp_assist", "", "ramp", hmi::PromptKind::ramp_deploying);
   }
   check_moving_ramp(now);
   if (changed) publish_requests();
@@ -723,8 +678,7 @@ void Assist::on_tick(Time now) {
 
 void Assist::prune() {
   // Settled requests have been logged; keep the list short.
-  std::erase_if(requests_,
-                [](const Request& r) { return r.fate != Fate::pending && r.fate != Fate::shown; });
+  std::erase_if(requests_, [](const Request& r) { return !r.open(); });
 }
 
 std::string Assist::state_json(Time now) const {

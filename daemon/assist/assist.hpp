@@ -30,6 +30,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "daemon/announcer/announcer.hpp"
 #include "daemon/tracking/events.hpp"
 #include "daemon/vehicle/control.hpp"
@@ -142,6 +144,7 @@ class Assist {
     bool ramp_out_at_stop = false;
     std::optional<Time> last_exterior;  // blind: the last repetition
     std::string source;
+    bool open() const { return fate == Fate::pending || fate == Fate::shown; }
   };
 
   bool moving(Time now) const;
@@ -158,6 +161,16 @@ class Assist {
   std::string stop_name(int index, const std::string& lang) const;
   hmi::Names stop_names(int index) const;
   void log_signal(const vehicle::Signal& signal, Time now, std::string_view note);
+  // One "request" line of the event log: the request, its fate, and `extra` fields.
+  void record_request(const Request& r, std::string_view fate, Time now);
+  void record_request(const Request& r, std::string_view fate, Time now,
+                      const nlohmann::ordered_json& extra);
+  // A chime on one output ("stop requested", "ramp requested", the ramp's warning outside).
+  void tone(std::string_view kind, std::string_view id_prefix, media::Priority priority,
+            media::Output output, Time now);
+  void take_down(std::string_view to, std::string_view kind, const std::string& stop_id,
+                 std::string id, hmi::PromptKind prompt_kind);
+  void show_ramp_request(const Request& r);
   void prune();
 
   AssistConfig config_;
