@@ -87,19 +87,6 @@ std::optional<Time> parse_time(std::string_view s, int utc_offset_min) {
          chr::milliseconds(ms) - chr::minutes(offset);
 }
 
-std::string format_time(Time time) {
-  const auto day = chr::floor<chr::days>(time);
-  const chr::year_month_day ymd{day};
-  const chr::hh_mm_ss<chr::milliseconds> hms{time - day};
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
-                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
-                static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()),
-                static_cast<int>(hms.subseconds().count()));
-  return buf;
-}
-
 std::string service_day(Time time, int utc_offset_min) {
   const chr::year_month_day ymd{chr::floor<chr::days>(time + chr::minutes(utc_offset_min))};
   char buf[16];

@@ -14,16 +14,18 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/tracking/events.hpp"
+
 namespace stopcall::report {
 
-using Time = std::chrono::sys_time<std::chrono::milliseconds>;
+using Time = tracking::Time;  // milliseconds, UTC
 
 // ISO 8601: "2026-03-01", "2026-03-01T22:30", "2026-03-01T22:30:26", "2026-03-01T22:30:26.028"
 // (a space for the 'T' is fine), then "Z", "+08:00", "+0800", "+08" or nothing. Without a zone
 // the time is local time at `utc_offset_min` east of UTC. nullopt when it is not such a time.
 std::optional<Time> parse_time(std::string_view text, int utc_offset_min = 0);
 // "2026-03-01T22:30:26.028Z", as the daemon writes times.
-std::string format_time(Time time);
+using tracking::format_time;
 // The local date "2026-03-02" of `time` at `utc_offset_min`.
 std::string service_day(Time time, int utc_offset_min);
 
