@@ -6,24 +6,22 @@
 
 #include "routes/bundle.hpp"
 #include "routes/importer.hpp"
-#include "tests/routes/test_feed.hpp"
+#include "tests/daemon/scenario/demo_route.hpp"
 
 namespace stopcall::daemon {
 namespace {
 
 using Type = tracking::StopEvent::Type;
 
-class DemoAnnouncer : public ::testing::Test {
+class DemoAnnouncer : public scenario::testing::DemoRoute {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new routes::testing::TempDir;
-    const std::string demo_bundle = *dir_ / "demo.db";
-    ASSERT_TRUE(routes::testing::import_demo(demo_bundle));
-    trip_ = new routes::Trip(routes::Bundle::open(demo_bundle).load_trip("101-WD-E-0630"));
+    DemoRoute::SetUpTestSuite();
+    trip_ = new routes::Trip(trip());
   }
   static void TearDownTestSuite() {
     delete trip_;
-    delete dir_;
+    DemoRoute::TearDownTestSuite();
   }
   static tracking::StopEvent event(Type type, int index) {
     tracking::StopEvent e;
@@ -41,11 +39,8 @@ class DemoAnnouncer : public ::testing::Test {
     }
     return out;
   }
-  static routes::testing::TempDir* dir_;
-  static routes::Trip* trip_;
+  static inline routes::Trip* trip_ = nullptr;
 };
-routes::testing::TempDir* DemoAnnouncer::dir_ = nullptr;
-routes::Trip* DemoAnnouncer::trip_ = nullptr;
 
 TEST_F(DemoAnnouncer, NextStopInThreeLanguagesWithTheTransferHintInside) {
   Announcer announcer;

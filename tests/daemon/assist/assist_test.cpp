@@ -10,7 +10,7 @@
 #include <random>
 
 #include "routes/bundle.hpp"
-#include "tests/routes/test_feed.hpp"
+#include "tests/daemon/scenario/demo_route.hpp"
 
 namespace stopcall::daemon {
 namespace {
@@ -74,17 +74,15 @@ struct Recorder final : AssistPort {
   }
 };
 
-class AssistTest : public ::testing::Test {
+class AssistTest : public scenario::testing::DemoRoute {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new routes::testing::TempDir;
-    const std::string bundle = *dir_ / "demo.db";
-    ASSERT_TRUE(routes::testing::import_demo(bundle));
-    trip_ = new routes::Trip(routes::Bundle::open(bundle).load_trip("101-WD-E-0630"));
+    DemoRoute::SetUpTestSuite();
+    trip_ = new routes::Trip(trip());
   }
   static void TearDownTestSuite() {
     delete trip_;
-    delete dir_;
+    DemoRoute::TearDownTestSuite();
   }
 
   // The bus standing at stop `index` (the tracker then names the following stop as next).
@@ -141,7 +139,6 @@ class AssistTest : public ::testing::Test {
     assist_.on_tick(now_);
   }
 
-  static inline routes::testing::TempDir* dir_ = nullptr;
   static inline routes::Trip* trip_ = nullptr;
   Recorder port_;
   Assist assist_{AssistConfig{}, port_};
