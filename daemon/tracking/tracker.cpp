@@ -239,6 +239,20 @@ Tracker::Tracker(const routes::Trip& trip, TrackerConfig config)
     d = std::clamp(d, floor, line.length());
     floor = d;
   }
+  halt_end_ = halt_ends(stop_d_, cfg_.same_halt_m);
+}
+
+std::vector<int> halt_ends(const std::vector<double>& stop_d, double same_halt_m) {
+  const int n = static_cast<int>(stop_d.size());
+  std::vector<int> end(n, -1);
+  for (int i = 0; i < n;) {
+    int last = i;
+    while (last + 1 < n && stop_d[last + 1] - stop_d[last] < same_halt_m)
+      ++last;
+    end[i] = last;
+    i = last + 1;
+  }
+  return end;
 }
 
 Tracker::~Tracker() = default;
@@ -252,7 +266,7 @@ double Tracker::length_m() const {
 std::optional<int> Tracker::next_stop_index() const {
   const int n = static_cast<int>(stop_d_.size());
   if (state_ == TrackerState::ended || state_ == TrackerState::waiting) return std::nullopt;
-  int next = phase_ == Phase::at_stop ? target_ + 1 : target_;
+  int next = phase_ == Phase::at_stop ? halt_end_[target_] + 1 : target_;
   return next < n ? std::optional<int>(next) : std::nullopt;
 }
 
@@ -264,7 +278,7 @@ std::optional<int> Tracker::at_stop_index() const {
 
 double Tracker::dead_reckoned(Time now) const {
   double dt = std::clamp(seconds(now, t_accepted_), 0.0, cfg_.dead_reckoning_max_s);
-  int next = phase_ == Phase::at_stop ? target_ + 1 : target_;
+  int next = phase_ == Phase::at_stop ? halt_end_[target_] + 1 : halt_end_[target_];
   double cap = next < static_cast<int>(stop_d_.size())
                    ? stop_d_[next] + cfg_.dead_reckoning_stop_margin_m
                    : length_m();
@@ -546,10 +560,11 @@ void Tracker::count_off_route(Time t, std::vector<StopEvent>& out) {
     lost_said_ = uncertain_said_ = false;
   }
   const int last = static_cast<int>(stop_d_.size()) - 1;
-  if (target_ == last && phase_ == Phase::en_route &&
-      progress_ >= stop_d_[last] - cfg_.arrival_radius_m) {
+  if (halt_end_[target_] == last && phase_ == Phase::en_route &&
+      progress_ >= stop_d_[target_] - cfg_.arrival_radius_m) {
     // Leaving the shape at the terminus without having been seen stopping there.
-    emit(out, StopEvent::Type::passed, t, last);
+    for (int j = target_; j <= last; ++j)
+      emit(out, StopEvent::Type::passed, t, j);
     state_ = TrackerState::ended;
     emit(out, StopEvent::Type::trip_ended, t, last);
     return;
@@ -741,42 +756,44 @@ void Tracker::run_stops(Time t, std::vector<StopEvent>& out) {
   const bool dwelled =
       stopped && stopped_since_ &&
       (seconds(t, *stopped_since_) >= cfg_.arrival_dwell_s || last_dt_ > 2 * cfg_.arrival_dwell_s);
-  // Resolves a stop without the bus having stopped there; false when that ended the trip.
-  auto pass = [&](int k) {
-    emit(out, T::passed, t, k);
-    if (k == n - 1) {
+  // The bus has left the halt of stop k (`departed` or `passed` it): the stops sharing that halt
+  // are passed with it; false when that ended the trip.
+  auto leave_halt = [&](int k) {
+    const int last = halt_end_[k];
+    for (int j = k + 1; j <= last; ++j)
+      emit(out, T::passed, t, j);
+    if (last == n - 1) {
       state_ = TrackerState::ended;
-      emit(out, T::trip_ended, t, k);
+      emit(out, T::trip_ended, t, last);
       return false;
     }
-    target_ = k + 1;
+    target_ = last + 1;
     phase_ = Phase::en_route;
     next_said_ = approach_said_ = false;
     return true;
   };
+  // Resolves a halt without the bus having stopped there.
+  auto pass = [&](int k) {
+    emit(out, T::passed, t, k);
+    return leave_halt(k);
+  };
   while (state_ != TrackerState::ended) {
     const int k = target_;
     const double d = stop_d_[k];
+    const double d_last = stop_d_[halt_end_[k]];  // the halt's last stop (d itself, mostly)
     if (phase_ == Phase::at_stop) {
-      if (s < d + cfg_.departure_distance_m) return;
+      if (s < d_last + cfg_.departure_distance_m) return;
       emit(out, T::departed, t, k);
-      if (k == n - 1) {
-        state_ = TrackerState::ended;
-        emit(out, T::trip_ended, t, k);
-        return;
-      }
-      target_ = k + 1;
-      phase_ = Phase::en_route;
-      next_said_ = approach_said_ = false;
+      if (!leave_halt(k)) return;
       continue;
     }
-    if (s > d + cfg_.arrival_radius_m) {
+    if (s > d_last + cfg_.arrival_radius_m) {
       if (!pass(k)) return;
       continue;
     }
     if (!next_said_) {
-      if (s >= d && !stopped) {
-        // Already beyond the stop and moving on (stops closer than the departure distance).
+      if (s >= d_last && !stopped) {
+        // Already beyond the halt and moving on (the halt before was left late, or is close).
         if (!pass(k)) return;
         continue;
       }
@@ -791,9 +808,12 @@ void Tracker::run_stops(Time t, std::vector<StopEvent>& out) {
         emit(out, T::approaching, t, k);
       }
       emit(out, T::arrived, t, k);
-      if (k == n - 1) {
+      if (halt_end_[k] == n - 1) {
+        // The terminus (or a halt the terminus shares): the trip ends here.
+        for (int j = k + 1; j < n; ++j)
+          emit(out, T::passed, t, j);
         state_ = TrackerState::ended;
-        emit(out, T::trip_ended, t, k);
+        emit(out, T::trip_ended, t, n - 1);
         return;
       }
       phase_ = Phase::at_stop;

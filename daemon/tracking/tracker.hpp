@@ -13,9 +13,14 @@
 //      passed                                      it was already behind the bus when the
 //                                                  position was re-established (after an outage,
 //                                                  a detour, a mid-trip join), or the bus was past
-//                                                  it and moving when its turn came (stops closer
-//                                                  than departure_distance_m).
-//    `next_stop` comes when stop i-1 is departed or passed (however close stop i is).
+//                                                  it and moving when its turn came.
+//    A stop closer than same_halt_m to the stop before it shares that stop's halt (berths of one
+//    station; a stop the shape puts on top of another): the bus halts once for both, so it is
+//    not announced on its own (a rider would hear the same place twice within seconds, and the
+//    second time too late to act on). It gets `passed` as the bus leaves the halt (just after
+//    the `departed` or `passed` of the stop it shares it with). Such a halt is arrived at from
+//    its first stop and left beyond its last one. See halt_ends().
+//    `next_stop` comes when the halt before stop i is departed or passed.
 //    `approaching` comes after `next_stop`, within approach_max_distance_m: once the bus brakes
 //    to halt at the stop (taken to brake at least halting_decel_mps2) and the time to it is <=
 //    approach_lead_s, or when the next fix would come with less than approach_lead_min_s left
@@ -74,6 +79,7 @@ struct TrackerConfig {
   double stopped_speed_mps = 0.7;  // at or below this speed the bus stands still
   double arrival_dwell_s = 1.0;    // stand this long (one fix if fixes are > 2x this apart)
   double departure_distance_m = 20.0;  // departed once this far past the stop
+  double same_halt_m = 30.0;           // a stop closer than this to the one before shares its halt
   // --- Finding the trip ---
   double start_zone_m = 100.0;     // a first fix within this past stop 0 starts the trip at once
   double acquire_radius_m = 40.0;  // a fix must be this close to the shape to start the trip
@@ -118,6 +124,11 @@ enum class TrackerState {
 };
 
 std::string_view state_name(TrackerState state);
+
+// For each stop, the last stop of the halt it starts: stop i itself unless the stops after it are
+// each closer than same_halt_m to the one before (see the contract above); -1 for a stop that
+// shares the halt of the stop before it. `stop_distances_m` must be non-decreasing.
+std::vector<int> halt_ends(const std::vector<double>& stop_distances_m, double same_halt_m);
 
 class Tracker {
  public:
@@ -193,6 +204,7 @@ class Tracker {
   std::vector<std::string> stop_ids_;
   std::vector<int> stop_seq_;
   std::vector<double> stop_d_;
+  std::vector<int> halt_end_;  // halt_ends(stop_d_)
 
   TrackerState state_ = TrackerState::waiting;
   // Filter: distance s_ (m along) and speed v_ along the shape with their covariance, and a

@@ -265,6 +265,39 @@ TEST_P(TrackerAtRate, StopsSixtyMetresApartAreEachAnnounced) {
     expect_announced(log, i, bus.halts()[i], bus.halts()[i - 1], i == 3);
 }
 
+// Two berths of one station 25 m apart: the bus halts once. The rider hears the station once,
+// at the first berth; the second is `passed` as the bus leaves, never announced on its own.
+TEST_P(TrackerAtRate, BerthsOfOneStationAreOneHalt) {
+  Path road({{0, 0}, {900, 0}});
+  auto trip = sim::make_trip(road, {0, 400, 425, 800});
+  Bus bus(0, 10, {{410, 20}, {800, 20}});
+  auto log = run(trip, road, bus);
+
+  expect_invariants(log, 4);
+  expect_announced(log, 1, bus.halt_at(410), bus.halts()[0], false);
+  EXPECT_EQ(count(log, T::next_stop, 2), 0) << describe(log);
+  EXPECT_EQ(count(log, T::approaching, 2), 0) << describe(log);
+  EXPECT_EQ(count(log, T::arrived, 2), 0) << describe(log);
+  ASSERT_EQ(count(log, T::passed, 2), 1) << describe(log);
+  EXPECT_GE(*when(log, T::passed, 2), *when(log, T::departed, 1));
+  EXPECT_LE(*when(log, T::passed, 2), *when(log, T::next_stop, 3));
+  expect_announced(log, 3, bus.halt_at(800), bus.halt_at(410), true);
+}
+
+// A trip that ends at a station of two berths ends when the bus halts there.
+TEST_P(TrackerAtRate, TripEndsAtAStationOfTwoBerths) {
+  Path road({{0, 0}, {700, 0}});
+  auto trip = sim::make_trip(road, {0, 400, 600, 612});
+  Bus bus(0, 10, {{400, 20}, {606, 30}});
+  auto log = run(trip, road, bus);
+
+  expect_invariants(log, 4);
+  EXPECT_EQ(count(log, T::arrived, 2), 1) << describe(log);
+  EXPECT_EQ(count(log, T::passed, 3), 1) << describe(log);
+  EXPECT_EQ(count(log, T::next_stop, 3), 0) << describe(log);
+  EXPECT_EQ(count(log, T::trip_ended), 1) << describe(log);
+}
+
 // 60 s without any fix while the bus reaches a stop, dwells and leaves: that stop is `passed`
 // (recorded, not announced as arrived), nothing is announced for it after the bus got there, and
 // the next stop is announced normally.
