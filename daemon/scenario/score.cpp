@@ -50,6 +50,11 @@ std::string_view timing_name(Timing timing) {
 }
 
 std::string StopScore::describe() const {
+  if (shares_halt_of >= 0) {
+    return "stop " + std::to_string(index) + " (" + stop_id + "): shares the halt of stop " +
+           std::to_string(shares_halt_of) + ", announced on its own " + std::to_string(duplicates) +
+           " time(s)";
+  }
   std::string s = "stop " + std::to_string(index) + " (" + stop_id + "): next_stop " +
                   std::string(timing_name(next_stop));
   if (next_stop_time) s += " (" + signed_seconds(next_stop_after_leaving_s) + " after leaving)";
@@ -85,8 +90,11 @@ Score score(const routes::Trip& trip, const Truth& truth, const std::vector<Stop
   Score result;
   result.stops.resize(n > 0 ? n - 1 : 0);
   for (int i = 1; i < n; ++i) {
-    result.stops[i - 1].index = i;
-    result.stops[i - 1].stop_id = trip.stops[i].stop.id;
+    StopScore& s = result.stops[i - 1];
+    s.index = i;
+    s.stop_id = trip.stops[i].stop.id;
+    s.shares_halt_of = truth.stops[i].shares_halt_of;
+    if (s.shares_halt_of >= 0) s.next_stop = s.approaching = Timing::correct;  // until said
   }
   std::vector<int> next_count(n, 0), approach_count(n, 0);
 
@@ -103,6 +111,10 @@ Score score(const routes::Trip& trip, const Truth& truth, const std::vector<Stop
       continue;
     }
     StopScore& s = result.stops[*stop - 1];
+    if (s.shares_halt_of >= 0) {
+      ++s.duplicates;  // the halt was announced with the stop before
+      continue;
+    }
     const int key = 2 * *stop + (next ? 0 : 1);
     if (key < max_key || (last_time && e.time < *last_time)) ++s.out_of_order;
     max_key = std::max(max_key, key);

@@ -8,6 +8,11 @@
 //    bus reached stop i (halted there, or drove past it);
 //  - neither of them is out of order: announcements must come stop by stop, `next_stop` before
 //    `approaching`, with times that never go back.
+// A stop that shares the halt of the stop before it (StopTruth::shares_halt_of: berths of one
+// station, closer than SimOptions::same_halt_m) is right when it is not announced on its own: the
+// bus halts once there, and the halt was announced with the stop before; an announcement of it
+// counts as a duplicate. (Under the rules above it could not be right: the bus reaches it as it
+// leaves the stop before, so no `approaching` can come 4 s before.)
 // Announcements of the first stop or of a stop not on the trip are extra: they count against the
 // run as a whole. Other event types are not scored.
 #pragma once
@@ -35,6 +40,7 @@ std::string_view timing_name(Timing timing);
 struct StopScore {
   int index = 0;
   std::string stop_id;
+  int shares_halt_of = -1;  // see above: then right when never announced
   Timing next_stop = Timing::missing;
   Timing approaching = Timing::missing;
   std::optional<tracking::Time> next_stop_time;    // the first one

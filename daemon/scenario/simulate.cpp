@@ -5,6 +5,8 @@
 #include <random>
 #include <stdexcept>
 
+#include "daemon/tracking/tracker.hpp"
+
 namespace stopcall::scenario {
 
 namespace {
@@ -173,14 +175,27 @@ Simulation simulate(const routes::Trip& trip, const SimOptions& o, std::uint64_t
   const double decel = o.decel_mps2 * draw.uniform(1 - o.driver_variation, 1 + o.driver_variation);
 
   // --- Which stops the bus serves, where it halts, how long it waits ---
+  // A stop sharing the halt of the stop before it (leader[i] != i) is served with that one.
+  const std::vector<int> halt_end = tracking::halt_ends(d, o.same_halt_m);
+  std::vector<int> leader(n);
+  for (int i = 0; i < n; ++i)
+    leader[i] = halt_end[i] >= 0 ? i : leader[i - 1];
   std::vector<bool> stopped(n, true);
   std::vector<double> halt_at(n);
   std::vector<double> wait(n, 0);
   double floor = 0;
   for (int i = 0; i < n; ++i) {
-    if (i > 0 && i < n - 1) stopped[i] = !draw.chance(o.pass_probability);
+    if (leader[i] != i) {
+      stopped[i] = stopped[leader[i]];
+      halt_at[i] = stopped[i] ? halt_at[leader[i]] : std::max(d[i], floor);
+      floor = halt_at[i];
+      continue;
+    }
+    const int last = halt_end[i];
+    if (i > 0 && last < n - 1) stopped[i] = !draw.chance(o.pass_probability);
     double jitter = draw.uniform(-o.halt_jitter_m, o.halt_jitter_m);
-    halt_at[i] = stopped[i] ? std::clamp(d[i] + jitter, floor, length) : d[i];
+    double place = draw.uniform(d[i], d[last]);  // (d[i] itself for a halt of one stop)
+    halt_at[i] = stopped[i] ? std::clamp(place + jitter, floor, length) : d[i];
     halt_at[i] = std::max(halt_at[i], floor);
     floor = halt_at[i];
     wait[i] = draw.uniform(o.dwell_min_s, o.dwell_max_s);
@@ -193,6 +208,7 @@ Simulation simulate(const routes::Trip& trip, const SimOptions& o, std::uint64_t
 
   std::vector<Halt> halts;
   for (int i = 0; i < n; ++i) {
+    if (leader[i] != i) continue;  // served in the halt of the stop before
     if (i > 0) {
       // The stretch from the previous stop to this one: a junction light, a red light short of
       // this stop, a traffic slowdown.
@@ -372,6 +388,15 @@ Simulation simulate(const routes::Trip& trip, const SimOptions& o, std::uint64_t
       RedLight& light = truth.red_lights[halts[h].red_light];
       light.start = add_seconds(start, halt_arrival[h]);
       light.end = add_seconds(start, halt_leave[h]);
+    }
+  }
+  for (int i = 0; i < n; ++i) {
+    if (leader[i] == i) continue;
+    StopTruth& st = truth.stops[i];
+    st.shares_halt_of = leader[i];
+    if (stopped[i]) {
+      st.arrival = truth.stops[leader[i]].arrival;
+      st.departure = truth.stops[leader[i]].departure;
     }
   }
   truth.stops.front().arrival = start;

@@ -33,6 +33,9 @@ struct SimOptions {
   double dwell_max_s = 40.0;
   double pass_probability = 0.15;  // nobody waits: driven through (never the first or last stop)
   double halt_jitter_m = 4.0;      // the bus halts within +-this of the stop's place on the shape
+  // Stops closer than this to the stop before them (berths of one station, a stop the shape
+  // puts on top of another) are one halt: the bus halts once, anywhere along them.
+  double same_halt_m = 30.0;
   // Red lights short of a stop (the bus halts there, then drives on to the stop).
   double red_light_probability = 0.25;
   double red_light_min_m = 20.0;
@@ -65,8 +68,11 @@ struct StopTruth {
   int stop_sequence = 0;
   double distance_m = 0;  // along the shape: where the bus halted, or the stop when driven through
   bool stopped = true;    // halted there (always true for the first and last stop)
-  Time arrival{};    // halted there; when driven through, the moment it passed. First stop: start
-  Time departure{};  // started moving again; equal to arrival when driven through. Last stop: end
+  int shares_halt_of = -1;  // the stop whose halt this one shares (SimOptions::same_halt_m), or -1
+  // Halted there (a shared halt: the halt's times); when driven through, the moment it passed.
+  // First stop: arrival is the start; last stop: departure is the end.
+  Time arrival{};
+  Time departure{};  // started moving again; equal to arrival when driven through
 };
 
 struct RedLight {

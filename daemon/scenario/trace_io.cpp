@@ -194,6 +194,7 @@ void write_truth(const Truth& truth, std::ostream& out) {
               {"stopped", s.stopped},
               {"arrival", time_text(s.arrival)},
               {"departure", time_text(s.departure)}};
+    if (s.shares_halt_of >= 0) j["shares_halt_of"] = s.shares_halt_of;
     out << j.dump() << '\n';
   }
   for (const auto& l : truth.red_lights) {
@@ -241,6 +242,7 @@ Truth read_truth(std::istream& in) {
         s.stopped = j.at("stopped").get<bool>();
         s.arrival = required_time(j, "arrival");
         s.departure = required_time(j, "departure");
+        s.shares_halt_of = j.value("shares_halt_of", -1);
         if (s.index != static_cast<int>(truth.stops.size()))
           throw std::runtime_error("stops out of order");
         truth.stops.push_back(s);

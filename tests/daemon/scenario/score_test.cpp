@@ -93,6 +93,33 @@ TEST_F(Scorer, APerfectEventListScoresEveryStopAfterTheFirst) {
   EXPECT_DOUBLE_EQ(s.stops[0].approaching_before_reaching_s, 10);
 }
 
+// S2 as a second berth of S1's station: the bus halts once, for both. S2 is right when it is
+// never announced on its own; "next stop: S2" as the bus pulls out of the station is a duplicate.
+TEST_F(Scorer, ASecondBerthOfOneHaltIsRightWhenNotAnnouncedOnItsOwn) {
+  truth_.stops[2].shares_halt_of = 1;
+  truth_.stops[2].stopped = true;
+  truth_.stops[2].arrival = truth_.stops[1].arrival;
+  truth_.stops[2].departure = truth_.stops[1].departure;
+  std::vector<tracking::StopEvent> silent = {
+      event(T::trip_started, 0, 0), event(T::departed, 25, 0),   event(T::next_stop, 25, 1),
+      event(T::approaching, 70, 1), event(T::arrived, 81, 1),    event(T::departed, 115, 1),
+      event(T::passed, 115, 2),     event(T::next_stop, 115, 3), event(T::approaching, 200, 3),
+      event(T::arrived, 211, 3),    event(T::trip_ended, 211, 3)};
+  Score s = run(silent);
+  EXPECT_EQ(s.scored, 3);
+  EXPECT_EQ(s.correct, 3);
+  EXPECT_TRUE(s.perfect());
+
+  auto said = silent;
+  said.insert(said.begin() + 6, event(T::next_stop, 115, 2));
+  s = run(said);
+  EXPECT_FALSE(s.stops[1].correct());
+  EXPECT_EQ(s.stops[1].duplicates, 1);
+  EXPECT_EQ(s.correct, 2);
+  EXPECT_EQ(s.stops[1].describe(),
+            "stop 2 (S2): shares the halt of stop 1, announced on its own 1 time(s)");
+}
+
 TEST_F(Scorer, ADoubledApproachingIsADuplicate) {
   auto events = perfect();
   events.insert(events.begin() + 4, event(T::approaching, 72, 1));

@@ -156,6 +156,36 @@ TEST_F(Generator, WithoutPassingNoStopIsDrivenThrough) {
       EXPECT_TRUE(s.stopped);
 }
 
+// Two berths 12 m apart on one trip (like Porto Alegre's corridor stations): the bus halts once,
+// somewhere along them, and the second berth's truth is that halt.
+TEST_F(Generator, BerthsOfOneStationAreServedInOneHalt) {
+  routes::Trip trip = DemoRoute::trip();
+  ASSERT_GE(trip.stops.size(), 4u);
+  trip.stops[2].distance_m = trip.stops[1].distance_m + 12;
+  const SimOptions options;
+  for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+    const Truth truth = simulate(trip, options, seed).truth;
+    const StopTruth& first = truth.stops[1];
+    const StopTruth& second = truth.stops[2];
+    EXPECT_EQ(first.shares_halt_of, -1);
+    EXPECT_EQ(second.shares_halt_of, 1);
+    EXPECT_EQ(second.stopped, first.stopped);
+    if (first.stopped) {
+      EXPECT_EQ(second.arrival, first.arrival);
+      EXPECT_EQ(second.departure, first.departure);
+      EXPECT_GE(first.distance_m, trip.stops[1].distance_m - options.halt_jitter_m);
+      EXPECT_LE(first.distance_m, trip.stops[2].distance_m + options.halt_jitter_m);
+    } else {
+      EXPECT_GE(second.arrival, first.departure);
+    }
+    for (std::size_t i = 3; i < truth.stops.size(); ++i)
+      EXPECT_EQ(truth.stops[i].shares_halt_of, -1);
+    std::stringstream file;
+    write_truth(truth, file);
+    EXPECT_EQ(read_truth(file).stops[2].shares_halt_of, 1);
+  }
+}
+
 TEST_F(Generator, NoiseModelsHaveTheirRateAccuracyAndFaults) {
   const auto trip = DemoRoute::trip();
   const Simulation sim = simulate(trip, {}, 5);
