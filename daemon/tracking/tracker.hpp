@@ -95,7 +95,7 @@ struct TrackerConfig {
   double default_eph_m = 10.0;           // error estimate to assume when the fix has none
   double speed_error_mps = 0.3;          // Doppler speed error (1 sigma)
   double accel_noise_mps2 = 0.7;         // filter process noise: unmodelled acceleration
-  double accel_time_constant_s = 1.5;    // smoothing of the acceleration estimate
+  double accel_time_constant_s = 1.0;    // smoothing of the acceleration estimate
   double backward_tolerance_m = 5.0;     // the estimate may go back this much, progress never
   double heading_check_speed_mps = 3.0;  // use the course over ground above this speed
   double heading_max_diff_deg = 60.0;    // course vs shape direction to count as "along"
