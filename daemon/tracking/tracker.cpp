@@ -721,7 +721,16 @@ void Tracker::rejoin(const Fix& fix, double eph, std::vector<StopEvent>& out) {
 bool Tracker::approach_due(int stop, double s, bool overdue) const {
   const double r = stop_d_[stop] - s;
   if (r <= cfg_.approach_min_distance_m) return true;
-  if (r > cfg_.approach_max_distance_m || v_ < cfg_.approach_slow_speed_mps) return false;
+  if (r > cfg_.approach_max_distance_m || v_ <= cfg_.stopped_speed_mps) return false;
+  if (v_ < cfg_.approach_slow_speed_mps) {
+    // Pulling away from rest close to the stop (a red light short of it, a queue): such a bus
+    // gets there within seconds, sooner than its lagging acceleration estimate says. Last chance,
+    // taking it to speed up briskly. Creeping or coming to a halt: only the minimum distance.
+    if (overdue || a_ <= cfg_.braking_decel_min_mps2) return false;
+    const double a = std::max(a_, cfg_.pull_away_accel_mps2);
+    const double eta = (std::sqrt(v_ * v_ + 2 * a * r) - v_) / a;
+    return eta - fix_interval_s_ < cfg_.approach_lead_min_s;
+  }
   // When would the bus be there driving on (accelerating, e.g. away from a red light, sooner)?
   const double accel = overdue ? 0.0 : std::max(0.0, a_);
   const double eta_through =
@@ -742,7 +751,12 @@ bool Tracker::approach_due(int stop, double s, bool overdue) const {
   // so the bus is taken to brake at least as hard as a bus halting normally does.
   const double b = std::max(decel, cfg_.halting_decel_mps2);
   const double halt = v_ * v_ / (2 * b);
-  if (halt < r - cfg_.approach_min_distance_m) return false;
+  // Held only while the next fix would still come in time should the bus drive on and halt at
+  // the stop after all, braking as late as a bus does.
+  const double late_braking = v_ * v_ / (2 * cfg_.halting_decel_mps2);
+  const double to_stop_s = std::max(0.0, r - late_braking) / v_ + v_ / cfg_.halting_decel_mps2;
+  if (halt < r - cfg_.halt_short_m && to_stop_s - fix_interval_s_ >= cfg_.approach_lead_min_s)
+    return false;
   const double disc = v_ * v_ - 2 * b * r;
   const double eta = disc > 0 ? (v_ - std::sqrt(disc)) / b : v_ / b;
   return eta <= cfg_.approach_lead_s || last_chance;

@@ -25,8 +25,10 @@
 //    to halt at the stop (taken to brake at least halting_decel_mps2) and the time to it is <=
 //    approach_lead_s, or when the next fix would come with less than approach_lead_min_s left
 //    for a bus driving on (not braking, a bus cannot be told from one about to halt at a red
-//    light short of the stop); below approach_slow_speed_mps, or while braking to a halt short
-//    of the stop (red light, queue), only approach_min_distance_m counts. When fixes are overdue
+//    light short of the stop); below approach_slow_speed_mps, or while braking to a halt more
+//    than halt_short_m short of the stop (red light, queue), only approach_min_distance_m counts,
+//    except for a bus pulling away from rest (last chance, taking it to speed up at
+//    pull_away_accel_mps2). When fixes are overdue
 //    (an outage, dropped or implausible fixes) it comes on the dead-reckoned time to the stop,
 //    only while the bus certainly has not reached it. If the bus reaches the stop without it
 //    having been said (a fix gap), it is said at arrival, just before `arrived`. `arrived`:
@@ -71,9 +73,11 @@ struct TrackerConfig {
   double approach_lead_min_s = 4.6;        // ...or when the next fix would come with ETA < this
   double approach_min_distance_m = 15.0;   // always `approaching` within this (slow or stopped)
   double approach_max_distance_m = 250.0;  // never `approaching` farther than this
-  double approach_slow_speed_mps = 1.5;    // below this speed only the minimum distance counts
+  double approach_slow_speed_mps = 1.5;    // below this speed only the minimum distance counts,
+  double pull_away_accel_mps2 = 1.2;       // ...or pulling away, taken to speed up this hard
   double braking_decel_min_mps2 = 0.3;     // above this deceleration, predict where the bus halts
   double halting_decel_mps2 = 1.2;         // a bus halting at a stop brakes at least this hard
+  double halt_short_m = 11.0;              // braking to halt this far short: not at the stop
   // --- Stopping at a stop ---
   double arrival_radius_m = 25.0;  // stopped within +-this of the stop = arrived; beyond = passed
   double stopped_speed_mps = 0.7;  // at or below this speed the bus stands still
