@@ -1,14 +1,18 @@
 // media_bench: figures for the media engine, printed, never gated.
 //
-//   media_bench [--quick] [--keep DIR] [--figures FILE] [latency|accuracy|idle|memory ...]
+//   media_bench [--quick] [--keep DIR] [--figures FILE] [--announcements N]
+//               [latency|accuracy|idle|memory ...]
 //
 //   1. trigger -> first sample rendered (submit() to the start cue's rendered moment), p50/p95,
 //      for pre-rendered speech, clips (cold decode and cached) and uncached speech;
 //   2. |cue start - measured onset| and inter-segment gap error, from WAV files the engine wrote;
 //   3. idle CPU of an engine with two outputs (getrusage over 5 s), without and with a cabin
 //      microphone (audiotestsrc standing in) for the automatic gain;
-//   4. RSS after 10, half-way and after 1,000 announcements (memory should stay flat).
-// Headless: fakesink sync=true and wavenc ! filesink outputs. --quick: 1/10 of the counts.
+//   4. RSS after 10, half-way and after 10,000 announcements (memory should stay flat). Each one
+//      is heard for real on a clocked output (about 100 ms: it is cancelled once it is heard), so
+//      this takes about 17 minutes; --announcements N runs N instead.
+// Headless: fakesink sync=true and wavenc ! filesink outputs. --quick: 1/10 of the latency and
+// accuracy counts, 100 announcements.
 // --figures FILE also writes every figure as a `name<TAB>value` line (for tools/bench).
 #include <sys/resource.h>
 #include <unistd.h>
@@ -357,7 +361,7 @@ void section_memory(int total) {
       half = rss_kib();
       cache_half = engine.cache_stats().bytes;
     }
-    if ((i + 1) % 250 == 0 && i + 1 < total) {
+    if ((i + 1) % std::max(1, total / 10) == 0 && i + 1 < total) {
       std::printf("  RSS after %d: %ld KiB\n", i + 1, rss_kib());
     }
   }
@@ -386,6 +390,7 @@ void section_memory(int total) {
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   bool quick = false;
+  int announcements = 10000;
   std::optional<std::filesystem::path> keep;
   std::optional<std::filesystem::path> figures_file;
   std::vector<std::string> sections;
@@ -396,12 +401,14 @@ int main(int argc, char** argv) {
       keep = argv[++i];
     } else if (std::strcmp(argv[i], "--figures") == 0 && i + 1 < argc) {
       figures_file = argv[++i];
+    } else if (std::strcmp(argv[i], "--announcements") == 0 && i + 1 < argc) {
+      announcements = std::max(20, std::atoi(argv[++i]));
     } else if (argv[i][0] != '-') {
       sections.emplace_back(argv[i]);
     } else {
       std::fprintf(stderr,
                    "usage: media_bench [--quick] [--keep DIR] [--figures FILE] "
-                   "[latency|accuracy|idle|memory ...]\n");
+                   "[--announcements N] [latency|accuracy|idle|memory ...]\n");
       return 2;
     }
   }
@@ -418,7 +425,7 @@ int main(int argc, char** argv) {
     if (wanted("latency")) section_latency(dir, quick ? 5 : 30);
     if (wanted("accuracy")) section_accuracy(dir, quick ? 4 : 16);
     if (wanted("idle")) section_idle_cpu();
-    if (wanted("memory")) section_memory(quick ? 100 : 1000);
+    if (wanted("memory")) section_memory(quick ? 100 : announcements);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
