@@ -1,5 +1,7 @@
 #include "media/gst_util.hpp"
 
+#include <gst/base/gstbasesink.h>
+
 #include <stdexcept>
 
 namespace stopcall::media::detail {
@@ -70,6 +72,18 @@ void on_deep_element_added(GstBin*, GstBin*, GstElement* element, gpointer data)
   tune(element, *static_cast<const AudioTuning*>(data));
 }
 
+void set_deadline(GstElement* element, GstClockTime deadline) {
+  if (GST_IS_BASE_SINK(element)) g_object_set(element, "processing-deadline", deadline, nullptr);
+}
+
+void on_deep_sink_added(GstBin*, GstBin*, GstElement* element, gpointer data) {
+  set_deadline(element, *static_cast<const GstClockTime*>(data));
+}
+
+void delete_deadline(gpointer p, GClosure*) {
+  delete static_cast<GstClockTime*>(p);
+}
+
 }  // namespace
 
 void tune_audio_buffers(GstElement* pipeline, const char* base, gint64 buffer_us,
@@ -86,6 +100,19 @@ void tune_audio_buffers(GstElement* pipeline, const char* base, gint64 buffer_us
   gst_iterator_free(it);
   g_signal_connect_data(pipeline, "deep-element-added", G_CALLBACK(on_deep_element_added),
                         new AudioTuning(tuning), delete_tuning, GConnectFlags{});
+}
+
+void set_processing_deadline(GstElement* pipeline, GstClockTime deadline) {
+  GstIterator* it = gst_bin_iterate_recurse(GST_BIN(pipeline));
+  GValue item = G_VALUE_INIT;
+  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+    set_deadline(GST_ELEMENT(g_value_get_object(&item)), deadline);
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  gst_iterator_free(it);
+  g_signal_connect_data(pipeline, "deep-element-added", G_CALLBACK(on_deep_sink_added),
+                        new GstClockTime(deadline), delete_deadline, GConnectFlags{});
 }
 
 }  // namespace stopcall::media::detail

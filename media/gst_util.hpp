@@ -37,4 +37,7 @@ std::string launch_quote(const std::string& value);
 // added later (autoaudiosink/autoaudiosrc create theirs when they start).
 void tune_audio_buffers(GstElement* pipeline, const char* base, gint64 buffer_us, gint64 period_us);
 
+// Sets processing-deadline on every sink (GstBaseSink) of `pipeline`, now and on any added later.
+void set_processing_deadline(GstElement* pipeline, GstClockTime deadline);
+
 }  // namespace stopcall::media::detail

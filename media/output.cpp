@@ -4,6 +4,8 @@
 #include <gst/gst.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/types.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -20,11 +22,19 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::int64_t kChunk = kRate / 50;  // 20 ms: the feeder's chunks and the mixer's blocks
-// The live mixer outputs the block [t, t + 20 ms) when the clock reaches t + 20 ms (its latency),
+constexpr std::int64_t kChunk = kRate / 50;  // 20 ms: the feeder's chunks
+// The live mixer outputs the block [t, t + 40 ms) when the clock reaches t + 40 ms (its latency),
 // with whatever the appsrc has delivered for it by then. Audio that arrives later for a block
-// already out is dropped by the mixer, never played late; a chunk a whole block behind the
-// running time is certainly lost, so the feeder skips ahead instead (and reports `late`).
+// already out is dropped by the mixer, never played late; a chunk a whole chunk behind the
+// running time may already be lost, so the feeder skips ahead instead (and reports `late`).
+//
+// Idle, the mixer's streaming thread wakes once per block to put out silence: that is nearly all
+// an idle output costs, so the block is 40 ms rather than 20. The sinks' processing deadline is 0
+// instead of GStreamer's 20 ms: the mixer's latency already holds each block until it has passed,
+// and with a deadline a clock-synchronised sink (fakesink) sleeps once more per block after the
+// mixer pushed it. So the latency from a sample's position to its rendering stays 40 ms + the
+// sink's own (an audio device's buffer), as with 20 ms blocks and the 20 ms deadline.
+constexpr std::int64_t kBlock = kRate / 25;  // 40 ms
 constexpr std::int64_t kLateSlack = kChunk;
 constexpr auto kStartupTimeout = 3s;
 constexpr auto kEosTimeout = 2s;
@@ -36,11 +46,54 @@ const std::string& raw_caps() {
   return caps;
 }
 
+}  // namespace
+
+// The streaming threads of one pipeline (the appsrc's, the mixer's, an audio sink's ring buffer
+// thread), registered by each as it starts and removed as it leaves, so the feeder can change
+// their scheduling: SCHED_FIFO while the output sounds, normal while it is idle. An idle output's
+// mixer only puts out silence, and a SCHED_FIFO wake-up costs more: it preempts whatever runs,
+// and has no timer slack, so the clock wait takes a second short sleep.
+struct StreamThreads {
+  std::mutex mu;
+  std::vector<pid_t> tids;
+  int priority = 0;  // 0: never touched
+  bool realtime = false;
+
+  static void apply(pid_t tid, bool realtime, int priority) {
+    sched_param param{};
+    param.sched_priority = realtime ? priority : 0;
+    sched_setscheduler(tid, realtime ? SCHED_FIFO : SCHED_OTHER, &param);  // refused: as it is
+  }
+  void enter() {
+    if (priority <= 0) return;
+    std::lock_guard lock(mu);
+    tids.push_back(gettid());
+    apply(tids.back(), realtime, priority);
+  }
+  void leave() {
+    if (priority <= 0) return;
+    std::lock_guard lock(mu);
+    std::erase(tids, gettid());
+    // Back to its pool (GLib's, shared with other pipelines) at normal priority.
+    if (realtime) apply(gettid(), false, priority);
+  }
+  void set_realtime(bool on) {
+    if (priority <= 0) return;
+    std::lock_guard lock(mu);
+    if (realtime == on) return;
+    realtime = on;
+    for (const pid_t tid : tids)
+      apply(tid, on, priority);
+  }
+};
+
+namespace {
+
 struct HookContext {
   OutputPlayer* player;
   int gen;
   GstElement* pipeline;  // not a reference: compared only
-  int realtime_priority;
+  std::shared_ptr<StreamThreads> threads;
 };
 
 void delete_context(gpointer p) {
@@ -62,16 +115,14 @@ GstBusSyncReply on_bus(GstBus*, GstMessage* msg, gpointer data) {
       break;
     case GST_MESSAGE_STREAM_STATUS: {
       // Posted by each streaming thread of the pipeline (the appsrc's, the mixer's, an audio
-      // sink's ring buffer thread) from that thread as it starts: like the feeder, ask for
-      // SCHED_FIFO, so a busy neighbour cannot starve the audio path. Refused: normal priority.
+      // sink's ring buffer thread) from that thread as it starts and as it leaves. While the
+      // output sounds they ask for SCHED_FIFO like the feeder, so a busy neighbour cannot starve
+      // the audio path (refused: normal priority); see StreamThreads.
       GstStreamStatusType type = GST_STREAM_STATUS_TYPE_CREATE;
       GstElement* owner = nullptr;
       gst_message_parse_stream_status(msg, &type, &owner);
-      if (type == GST_STREAM_STATUS_TYPE_ENTER && ctx->realtime_priority > 0) {
-        sched_param param{};
-        param.sched_priority = ctx->realtime_priority;
-        pthread_setschedparam(pthread_self(), SCHED_FIFO, &param);
-      }
+      if (type == GST_STREAM_STATUS_TYPE_ENTER) ctx->threads->enter();
+      if (type == GST_STREAM_STATUS_TYPE_LEAVE) ctx->threads->leave();
       break;
     }
     case GST_MESSAGE_STATE_CHANGED:
@@ -130,6 +181,7 @@ struct OutputPlayer::Pipe {
   std::int64_t offset = 0;       // timeline sample at first_rt
   std::int64_t pushed_end = -1;  // timeline sample after the last pushed buffer
   steady_clock::time_point created;
+  std::shared_ptr<StreamThreads> threads = std::make_shared<StreamThreads>();
 };
 
 bool PreparedPlay::valid() const {
@@ -255,6 +307,11 @@ void OutputPlayer::run() {
       last_sounded_ = steady_clock::now().time_since_epoch().count();  // before sounding_ clears
     }
     sounding_ = sounding;
+    if (sounding != streaming_realtime_) {
+      streaming_realtime_ = sounding;
+      if (pipe_) pipe_->threads->set_realtime(sounding);
+      if (candidate_) candidate_->threads->set_realtime(sounding);
+    }
     deadline = next_deadline();
   }
   finish_stream();
@@ -642,12 +699,12 @@ std::unique_ptr<OutputPlayer::Pipe> OutputPlayer::build(const std::string& sink,
   p->fallback = fallback;
   p->created = steady_clock::now();
   if (sink.empty()) throw std::runtime_error("no sink configured");
-  // The live appsrc makes the mixer live: it outputs a block every 20 ms on the clock, silence
+  // The live appsrc makes the mixer live: it outputs a block every 40 ms on the clock, silence
   // where the appsrc has nothing, so the timeline runs continuously without a source of its own.
   const std::string desc =
       "appsrc name=prog format=time is-live=true min-latency=0 max-latency=-1 ! audiomixer "
       "name=mix discont-wait=0 output-buffer-duration=" +
-      std::to_string(samples_to_ns(kChunk).count()) + " ! " + raw_caps() +
+      std::to_string(samples_to_ns(kBlock).count()) + " ! " + raw_caps() +
       " ! volume name=gain ! audioconvert ! audioresample ! " + sink;
   GError* err = nullptr;
   p->pipeline = gst_parse_launch_full(desc.c_str(), nullptr, GST_PARSE_FLAG_FATAL_ERRORS, &err);
@@ -674,14 +731,20 @@ std::unique_ptr<OutputPlayer::Pipe> OutputPlayer::build(const std::string& sink,
                      sink.find("latency-time") == std::string::npos
                          ? std::chrono::microseconds(settings_.sink_period).count()
                          : 0);
+  // See kBlock: no processing deadline on top of the mixer's block, unless the description sets
+  // one.
+  if (sink.find("processing-deadline") == std::string::npos) {
+    set_processing_deadline(p->pipeline, 0);
+  }
 
-  const int rt = settings_.realtime_priority;
+  p->threads->priority = settings_.realtime_priority;
+  p->threads->realtime = streaming_realtime_;
   GstPtr<GstBus> bus(gst_element_get_bus(p->pipeline));
-  gst_bus_set_sync_handler(bus.get(), on_bus, new HookContext{this, p->gen, p->pipeline, rt},
-                           delete_context);
+  gst_bus_set_sync_handler(bus.get(), on_bus,
+                           new HookContext{this, p->gen, p->pipeline, p->threads}, delete_context);
   GstPtr<GstPad> mix_src(gst_element_get_static_pad(mix.get(), "src"));
   gst_pad_add_probe(mix_src.get(), GST_PAD_PROBE_TYPE_BUFFER, on_first_buffer,
-                    new HookContext{this, p->gen, p->pipeline, rt}, delete_context);
+                    new HookContext{this, p->gen, p->pipeline, p->threads}, delete_context);
 
   if (gst_element_set_state(p->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     std::string why = "could not start";

@@ -3,7 +3,7 @@
 //
 //   appsrc (announcement audio, timestamped) ─▶ audiomixer ─▶ volume ─▶ audioconvert ─▶ <sink>
 //
-// The live mixer produces a continuous 20 ms block stream on the pipeline clock (silence where
+// The live mixer produces a continuous 40 ms block stream on the pipeline clock (silence where
 // the appsrc has nothing). The feeder mixes announcements itself (priorities, fades,
 // sample-exact pauses) and pushes 20 ms chunks with explicit timestamps: an announcement on an
 // idle output starts `start_lead` ahead of the pipeline's running time, and the feeder then keeps
@@ -182,6 +182,7 @@ class OutputPlayer {
   std::chrono::milliseconds backoff_{0};
   std::optional<std::chrono::steady_clock::time_point> retry_at_;
   bool stopping_ = false;
+  bool streaming_realtime_ = false;  // the pipelines' streaming threads SCHED_FIFO (when sounding)
   bool reported_ok_ = false;
   std::string last_error_;
   std::int64_t start_lead_ = 0;

@@ -209,12 +209,12 @@ struct EngineConfig {
   std::filesystem::path chime_clip;     // empty: the built-in two-tone chime
 
   // Trigger to first sample. An announcement on an idle output starts `start_lead` ahead of the
-  // output's clock, and its first `lead` of audio is written at once. The mixer takes a 20 ms
+  // output's clock, and its first `lead` of audio is written at once. The mixer takes a 40 ms
   // block's input until the block has passed, so the first chunk has start_lead (up to
-  // start_lead + 20 ms) to reach it: only the hand-over to GStreamer's threads. The first sample
-  // is rendered start_lead + 20 ms (the mixer's block) + the sink's latency (fakesink, alsasink:
-  // a 20 ms processing deadline, plus `sink_buffer` for an audio device) after the announcement
-  // is ready. Clamped to 0..lead.
+  // start_lead + 40 ms) to reach it: only the hand-over to GStreamer's threads. The first sample
+  // is rendered start_lead + 40 ms (the mixer's block) + the sink's latency (none for fakesink,
+  // whose processing deadline media sets to 0; `sink_buffer` for an audio device) after the
+  // announcement is ready. Clamped to 0..lead.
   std::chrono::milliseconds start_lead{10};
   // How far ahead of the mixer media keeps writing while it plays (the margin against the feeder
   // waking late); bounds how late a preemption or cancel takes hold (lead + 20 ms).
@@ -229,8 +229,9 @@ struct EngineConfig {
   // it to whole periods. 0: the sink's default.
   std::chrono::milliseconds sink_buffer{40};
   std::chrono::milliseconds sink_period{10};
-  // SCHED_FIFO priority asked for the feeder threads and the output pipelines' streaming threads
-  // (appsrc, mixer, an audio sink's ring buffer) (0: don't). Granted with CAP_SYS_NICE or
+  // SCHED_FIFO priority asked for the feeder threads and, while the output sounds, the output
+  // pipelines' streaming threads (appsrc, mixer, an audio sink's ring buffer) (0: don't). Idle,
+  // those put out silence at normal priority, which costs less. Granted with CAP_SYS_NICE or
   // systemd's LimitRTPRIO=; silently normal priority otherwise.
   int realtime_priority = 10;
 
