@@ -6,7 +6,7 @@
 //   1. trigger -> first sample rendered (submit() to the start cue's rendered moment), p50/p95,
 //      for pre-rendered speech, clips (cold decode and cached) and uncached speech;
 //   2. |cue start - measured onset| and inter-segment gap error, from WAV files the engine wrote;
-//   3. idle CPU of an engine with two outputs (getrusage over 5 s), without and with a cabin
+//   3. idle CPU of an engine with two outputs (getrusage over 20 s), without and with a cabin
 //      microphone (audiotestsrc standing in) for the automatic gain;
 //   4. RSS after 10, half-way and after 10,000 announcements (memory should stay flat). Each one
 //      is heard for real on a clocked output (about 100 ms: it is cancelled once it is heard), so
@@ -275,7 +275,8 @@ void section_accuracy(const std::filesystem::path& dir, int n) {
   stats_figures("accuracy.gap", gap_error);
 }
 
-// CPU of an idle engine with two outputs over 5 s, in % of one core; also its wake-ups per second
+// CPU of an idle engine with two outputs over 20 s, in % of one core (a few tens of milliseconds
+// over 5 s swung by a third from run to run on this shared machine); also its wake-ups per second
 // (voluntary context switches: less sensitive to a busy machine than CPU time).
 double idle_cpu(const std::optional<std::string>& microphone, double* wakeups_per_s) {
   Sink sink;
@@ -290,7 +291,7 @@ double idle_cpu(const std::optional<std::string>& microphone, double* wakeups_pe
   const double c0 = cpu_seconds();
   const long w0 = voluntary_switches();
   const auto t0 = Clock::now();
-  std::this_thread::sleep_for(5s);
+  std::this_thread::sleep_for(20s);
   const double used = cpu_seconds() - c0;
   const double wall = ms_of(Clock::now() - t0) / 1000.0;
   *wakeups_per_s = static_cast<double>(voluntary_switches() - w0) / wall;
