@@ -2,6 +2,7 @@
 
 #include <gst/base/gstbasesink.h>
 
+#include <functional>
 #include <stdexcept>
 
 namespace stopcall::media::detail {
@@ -56,10 +57,6 @@ struct AudioTuning {
   gint64 period_us = 0;
 };
 
-void delete_tuning(gpointer p, GClosure*) {
-  delete static_cast<AudioTuning*>(p);
-}
-
 void tune(GstElement* element, const AudioTuning& t) {
   // Looked up each time: the type exists once an audio plugin has been loaded.
   const GType base = g_type_from_name(t.base.c_str());
@@ -68,20 +65,29 @@ void tune(GstElement* element, const AudioTuning& t) {
   if (t.period_us > 0) g_object_set(element, "latency-time", t.period_us, nullptr);
 }
 
+using ElementHook = std::function<void(GstElement*)>;
+
 void on_deep_element_added(GstBin*, GstBin*, GstElement* element, gpointer data) {
-  tune(element, *static_cast<const AudioTuning*>(data));
+  (*static_cast<const ElementHook*>(data))(element);
 }
 
-void set_deadline(GstElement* element, GstClockTime deadline) {
-  if (GST_IS_BASE_SINK(element)) g_object_set(element, "processing-deadline", deadline, nullptr);
+void delete_hook(gpointer p, GClosure*) {
+  delete static_cast<ElementHook*>(p);
 }
 
-void on_deep_sink_added(GstBin*, GstBin*, GstElement* element, gpointer data) {
-  set_deadline(element, *static_cast<const GstClockTime*>(data));
-}
-
-void delete_deadline(gpointer p, GClosure*) {
-  delete static_cast<GstClockTime*>(p);
+// Calls `hook` on every element of `pipeline`, nested bins included, now and on any element added
+// later (autoaudiosink/autoaudiosrc create theirs when they start).
+void on_every_element(GstElement* pipeline, ElementHook hook) {
+  GstIterator* it = gst_bin_iterate_recurse(GST_BIN(pipeline));
+  GValue item = G_VALUE_INIT;
+  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+    hook(GST_ELEMENT(g_value_get_object(&item)));
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  gst_iterator_free(it);
+  g_signal_connect_data(pipeline, "deep-element-added", G_CALLBACK(on_deep_element_added),
+                        new ElementHook(std::move(hook)), delete_hook, GConnectFlags{});
 }
 
 }  // namespace
@@ -89,30 +95,15 @@ void delete_deadline(gpointer p, GClosure*) {
 void tune_audio_buffers(GstElement* pipeline, const char* base, gint64 buffer_us,
                         gint64 period_us) {
   if (buffer_us <= 0 && period_us <= 0) return;
-  const AudioTuning tuning{base, buffer_us, period_us};
-  GstIterator* it = gst_bin_iterate_recurse(GST_BIN(pipeline));
-  GValue item = G_VALUE_INIT;
-  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
-    tune(GST_ELEMENT(g_value_get_object(&item)), tuning);
-    g_value_reset(&item);
-  }
-  g_value_unset(&item);
-  gst_iterator_free(it);
-  g_signal_connect_data(pipeline, "deep-element-added", G_CALLBACK(on_deep_element_added),
-                        new AudioTuning(tuning), delete_tuning, GConnectFlags{});
+  on_every_element(pipeline, [tuning = AudioTuning{base, buffer_us, period_us}](GstElement* e) {
+    tune(e, tuning);
+  });
 }
 
 void set_processing_deadline(GstElement* pipeline, GstClockTime deadline) {
-  GstIterator* it = gst_bin_iterate_recurse(GST_BIN(pipeline));
-  GValue item = G_VALUE_INIT;
-  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
-    set_deadline(GST_ELEMENT(g_value_get_object(&item)), deadline);
-    g_value_reset(&item);
-  }
-  g_value_unset(&item);
-  gst_iterator_free(it);
-  g_signal_connect_data(pipeline, "deep-element-added", G_CALLBACK(on_deep_sink_added),
-                        new GstClockTime(deadline), delete_deadline, GConnectFlags{});
+  on_every_element(pipeline, [deadline](GstElement* e) {
+    if (GST_IS_BASE_SINK(e)) g_object_set(e, "processing-deadline", deadline, nullptr);
+  });
 }
 
 }  // namespace stopcall::media::detail
