@@ -722,17 +722,16 @@ bool Tracker::approach_due(int stop, double s, bool overdue) const {
   const double r = stop_d_[stop] - s;
   if (r <= cfg_.approach_min_distance_m) return true;
   if (r > cfg_.approach_max_distance_m || v_ <= cfg_.stopped_speed_mps) return false;
-  if (v_ < cfg_.approach_slow_speed_mps) {
-    // Pulling away from rest close to the stop (a red light short of it, a queue): such a bus
-    // gets there within seconds, sooner than its lagging acceleration estimate says. Last chance,
-    // taking it to speed up briskly. Creeping or coming to a halt: only the minimum distance.
-    if (overdue || a_ <= cfg_.braking_decel_min_mps2) return false;
-    const double a = std::max(a_, cfg_.pull_away_accel_mps2);
-    const double eta = (std::sqrt(v_ * v_ + 2 * a * r) - v_) / a;
-    return eta - fix_interval_s_ < cfg_.approach_lead_min_s;
-  }
+  // Pulling away from rest close to the stop (a red light short of it, a queue): such a bus
+  // gets there within seconds, sooner than its lagging acceleration estimate says, so it is taken
+  // to speed up briskly and only the last chance counts. Creeping or coming to a halt (or
+  // dead-reckoned): only the minimum distance.
+  const bool pulling_away = v_ < cfg_.approach_slow_speed_mps;
+  if (pulling_away && (overdue || a_ <= cfg_.braking_decel_min_mps2)) return false;
   // When would the bus be there driving on (accelerating, e.g. away from a red light, sooner)?
-  const double accel = overdue ? 0.0 : std::max(0.0, a_);
+  const double accel = overdue        ? 0.0
+                       : pulling_away ? std::max(a_, cfg_.pull_away_accel_mps2)
+                                      : std::max(0.0, a_);
   const double eta_through =
       accel > 1e-3 ? (std::sqrt(v_ * v_ + 2 * accel * r) - v_) / accel : r / v_;
   // Dead-reckoned, the braking cannot be seen and the position grows uncertain: say it on time
@@ -740,6 +739,7 @@ bool Tracker::approach_due(int stop, double s, bool overdue) const {
   if (overdue) return eta_through <= cfg_.approach_lead_s;
   // The last chance for a bus driving through the stop: the next fix would come too late.
   const bool last_chance = eta_through - fix_interval_s_ < cfg_.approach_lead_min_s;
+  if (pulling_away) return last_chance;
   const double decel = -a_;
   if (decel <= cfg_.braking_decel_min_mps2) {
     // Not braking yet. A bus halting at the stop will brake first, and until it does a red light
