@@ -90,42 +90,6 @@ Time add_seconds(Time a, double s) {
   return a + std::chrono::milliseconds(std::llround(s * 1000));
 }
 
-TripGeometry::TripGeometry(const routes::Trip& trip) {
-  if (trip.stops.empty()) throw std::invalid_argument("trip " + trip.id + " has no stops");
-  std::vector<routes::LatLon> points;
-  const bool from_stops = trip.shape.size() < 2;
-  if (from_stops) {
-    for (const auto& s : trip.stops)
-      points.push_back(s.stop.position);
-  } else {
-    for (const auto& p : trip.shape)
-      points.push_back(p.position);
-  }
-  line = routes::geo::Polyline::from_latlon(points);
-  if (line.points.size() < 2 || !(line.length() > 0))
-    throw std::invalid_argument("trip " + trip.id + " has neither a shape nor two stops apart");
-  bool all_zero = true;
-  for (const auto& ts : trip.stops)
-    all_zero = all_zero && ts.distance_m == 0;
-  if (from_stops) {
-    stop_distances_m = line.along;
-  } else if (all_zero && trip.stops.size() > 1) {
-    std::vector<routes::LatLon> positions;
-    for (const auto& ts : trip.stops)
-      positions.push_back(ts.stop.position);
-    for (const auto& placed : routes::geo::place_stops_in_order(line, positions))
-      stop_distances_m.push_back(placed.along_m);
-  } else {
-    for (const auto& ts : trip.stops)
-      stop_distances_m.push_back(std::isfinite(ts.distance_m) ? ts.distance_m : 0);
-  }
-  double floor = 0;
-  for (double& d : stop_distances_m) {
-    d = std::clamp(d, floor, line.length());
-    floor = d;
-  }
-}
-
 XY TripGeometry::point_at(double d) const {
   auto it = std::upper_bound(line.along.begin(), line.along.end(), d);
   std::size_t i =

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "daemon/tracking/fix.hpp"
+#include "daemon/tracking/trip_line.hpp"
 #include "routes/geo.hpp"
 #include "routes/model.hpp"
 
@@ -118,11 +119,8 @@ struct Simulation {
 // The trip's shape as a polyline in local metres (from the stops when it has no shape) and each
 // stop's distance along it (non-decreasing). Throws std::invalid_argument for a trip that cannot
 // be driven (no stops, no length).
-struct TripGeometry {
-  routes::geo::Polyline line;
-  std::vector<double> stop_distances_m;
-
-  explicit TripGeometry(const routes::Trip& trip);
+struct TripGeometry : tracking::TripLine {
+  using TripLine::TripLine;  // the same line and stop places as the tracker's
   routes::geo::XY point_at(double distance_m) const;
   double heading_deg_at(double distance_m) const;
 };

@@ -12,6 +12,7 @@
 #include <boost/geometry/strategies/index/cartesian.hpp>
 #include <boost/geometry/strategies/relate/cartesian.hpp>
 
+#include "daemon/tracking/trip_line.hpp"
 #include "routes/geo.hpp"
 
 namespace stopcall::tracking {
@@ -178,20 +179,9 @@ std::string_view state_name(TrackerState state) {
 
 Tracker::Tracker(const routes::Trip& trip, TrackerConfig config)
     : cfg_(config), geo_(std::make_unique<Geometry>()), trip_id_(trip.id) {
-  if (trip.stops.empty()) throw std::invalid_argument("trip " + trip.id + " has no stops");
-  std::vector<routes::LatLon> points;
-  bool from_stops = trip.shape.size() < 2;
-  if (from_stops) {
-    for (const auto& s : trip.stops)
-      points.push_back(s.stop.position);
-  } else {
-    points.reserve(trip.shape.size());
-    for (const auto& p : trip.shape)
-      points.push_back(p.position);
-  }
-  geo_->line = routes::geo::Polyline::from_latlon(points);
-  if (geo_->line.points.size() < 2 || !(geo_->line.length() > 0))
-    throw std::invalid_argument("trip " + trip.id + " has neither a shape nor two stops apart");
+  TripLine trip_line(trip);  // throws for a trip that cannot be followed
+  geo_->line = std::move(trip_line.line);
+  stop_d_ = std::move(trip_line.stop_distances_m);
 
   const auto& line = geo_->line;
   std::vector<RValue> values;
@@ -211,33 +201,11 @@ Tracker::Tracker(const routes::Trip& trip, TrackerConfig config)
   geo_->rtree = RTree(values.begin(), values.end());  // bulk-loaded
   geo_->scratch.reserve(64);
 
-  const std::size_t n = trip.stops.size();
-  stop_ids_.reserve(n);
-  stop_seq_.reserve(n);
-  stop_d_.reserve(n);
-  bool all_zero = true;
+  stop_ids_.reserve(trip.stops.size());
+  stop_seq_.reserve(trip.stops.size());
   for (const auto& ts : trip.stops) {
     stop_ids_.push_back(ts.stop.id);
     stop_seq_.push_back(ts.stop_sequence);
-    all_zero = all_zero && ts.distance_m == 0;
-  }
-  if (from_stops) {
-    // The shape is the stops themselves: each stop is its own vertex.
-    stop_d_ = line.along;
-  } else if (all_zero && n > 1) {
-    std::vector<routes::LatLon> positions;
-    for (const auto& ts : trip.stops)
-      positions.push_back(ts.stop.position);
-    for (const auto& placed : routes::geo::place_stops_in_order(line, positions))
-      stop_d_.push_back(placed.along_m);
-  } else {
-    for (const auto& ts : trip.stops)
-      stop_d_.push_back(std::isfinite(ts.distance_m) ? ts.distance_m : 0);
-  }
-  double floor = 0;
-  for (double& d : stop_d_) {
-    d = std::clamp(d, floor, line.length());
-    floor = d;
   }
   halt_end_ = halt_ends(stop_d_, cfg_.same_halt_m);
 }
