@@ -498,6 +498,7 @@ void Tracker::relock(const Fix& fix, double eph, double along) {
   }
   p11_ = speed ? cfg_.speed_error_mps * cfg_.speed_error_mps : 4.0;
   a_ = 0;
+  accel_active_ = false;
   t_accepted_ = t_usable_ = fix.time;
   last_dt_ = 0;
   if (v_ <= cfg_.stopped_speed_mps)
@@ -575,10 +576,11 @@ void Tracker::track(const Fix& fix, double eph, std::vector<StopEvent>& out) {
   double p00 = p00_ + dt * (2 * p01_ + dt * p11_) + q * dt * dt * dt / 3;
   double p01 = p01_ + dt * p11_ + q * dt * dt / 2;
   double p11 = p11_ + q * dt;
+  double along_speed = 0;
   if (speed) {
     // Doppler speed along the shape: the component along the matched segment when the course is
     // known.
-    double along_speed = *speed;
+    along_speed = *speed;
     if (heading)
       along_speed *=
           std::clamp(geo_->ux[m.segment] * heading->x + geo_->uy[m.segment] * heading->y, 0.0, 1.0);
@@ -618,7 +620,10 @@ void Tracker::track(const Fix& fix, double eph, std::vector<StopEvent>& out) {
     s = s_;  // no Doppler: a dead band while the estimated speed is ~0
   s = std::clamp(s, std::max(0.0, progress_ - cfg_.backward_tolerance_m), length_m());
 
-  if (dt > 0) a_ += dt / (cfg_.accel_time_constant_s + dt) * ((v - v_) / dt - a_);
+  if (speed)
+    update_acceleration(along_speed, dt);
+  else if (dt > 0)
+    a_ += dt / (cfg_.accel_time_constant_s + dt) * ((v - v_) / dt - a_);
   s_ = s;
   v_ = v;
   p00_ = p00;
@@ -633,6 +638,31 @@ void Tracker::track(const Fix& fix, double eph, std::vector<StopEvent>& out) {
     stopped_since_.reset();
   }
   run_stops(t, out);
+}
+
+void Tracker::update_acceleration(double doppler, double dt) {
+  // Constant acceleration driven by white jerk noise; the Doppler speed is the measurement.
+  const double r = cfg_.speed_error_mps * cfg_.speed_error_mps;
+  if (!accel_active_) {
+    accel_active_ = true;
+    dv_ = doppler;
+    a_ = 0;
+    q00_ = r;
+    q01_ = 0;
+    q11_ = 1.0;
+    return;
+  }
+  const double q = cfg_.accel_jerk_noise;
+  dv_ += a_ * dt;
+  q00_ += dt * (2 * q01_ + dt * q11_) + q * dt * dt * dt / 3;
+  q01_ += dt * q11_ + q * dt * dt / 2;
+  q11_ += q * dt;
+  const double sv = q00_ + r, k0 = q00_ / sv, k1 = q01_ / sv, y = doppler - dv_;
+  dv_ += k0 * y;
+  a_ += k1 * y;
+  q11_ -= k1 * q01_;
+  q01_ -= k0 * q01_;
+  q00_ -= k0 * q00_;
 }
 
 void Tracker::restore(const Fix& fix, double eph, std::vector<StopEvent>& out) {
@@ -700,13 +730,18 @@ bool Tracker::approach_due(int stop, double s, bool overdue) const {
   const double accel = overdue        ? 0.0
                        : pulling_away ? std::max(a_, cfg_.pull_away_accel_mps2)
                                       : std::max(0.0, a_);
-  const double eta_through =
-      accel > 1e-3 ? (std::sqrt(v_ * v_ + 2 * accel * r) - v_) / accel : r / v_;
+  auto time_to_stop = [&](double accel_mps2) {
+    return accel_mps2 > 1e-3 ? (std::sqrt(v_ * v_ + 2 * accel_mps2 * r) - v_) / accel_mps2 : r / v_;
+  };
+  const double eta_through = time_to_stop(accel);
   // Dead-reckoned, the braking cannot be seen and the position grows uncertain: say it on time
   // for a bus driving on.
   if (overdue) return eta_through <= cfg_.approach_lead_s;
-  // The last chance for a bus driving through the stop: the next fix would come too late.
-  const bool last_chance = eta_through - fix_interval_s_ < cfg_.approach_lead_min_s;
+  // The last chance for a bus driving through the stop: the next fix would come too late. A bus
+  // crawling (a slow stretch, a curve) may speed up at any moment before that fix comes.
+  const double chance_accel =
+      v_ < cfg_.crawl_speed_mps ? std::max(accel, cfg_.crawl_accel_mps2) : accel;
+  const bool last_chance = time_to_stop(chance_accel) - fix_interval_s_ < cfg_.approach_lead_min_s;
   if (pulling_away) return last_chance;
   const double decel = -a_;
   if (decel <= cfg_.braking_decel_min_mps2) {

@@ -25,10 +25,11 @@
 //    to halt at the stop (taken to brake at least halting_decel_mps2) and the time to it is <=
 //    approach_lead_s, or when the next fix would come with less than approach_lead_min_s left
 //    for a bus driving on (not braking, a bus cannot be told from one about to halt at a red
-//    light short of the stop); below approach_slow_speed_mps, or while braking to a halt more
-//    than halt_short_m short of the stop (red light, queue), only approach_min_distance_m counts,
-//    except for a bus pulling away from rest (last chance, taking it to speed up at
-//    pull_away_accel_mps2). When fixes are overdue
+//    light short of the stop; below crawl_speed_mps it may also speed up at crawl_accel_mps2
+//    before that fix; the acceleration is estimated from the Doppler speeds). Below
+//    approach_slow_speed_mps, or while braking to a halt more than halt_short_m short of the stop
+//    (red light, queue), only approach_min_distance_m counts, except for a bus pulling away from
+//    rest (last chance, taking it to speed up at pull_away_accel_mps2). When fixes are overdue
 //    (an outage, dropped or implausible fixes) it comes on the dead-reckoned time to the stop,
 //    only while the bus certainly has not reached it. If the bus reaches the stop without it
 //    having been said (a fix gap), it is said at arrival, just before `arrived`. `arrived`:
@@ -70,11 +71,13 @@ namespace stopcall::tracking {
 struct TrackerConfig {
   // --- Announcing the next stop ---
   double approach_lead_s = 10.0;           // say `approaching` when the ETA is <= this
-  double approach_lead_min_s = 4.6;        // ...or when the next fix would come with ETA < this
+  double approach_lead_min_s = 4.3;        // ...or when the next fix would come with ETA < this
   double approach_min_distance_m = 15.0;   // always `approaching` within this (slow or stopped)
   double approach_max_distance_m = 250.0;  // never `approaching` farther than this
   double approach_slow_speed_mps = 1.5;    // below this speed only the minimum distance counts,
   double pull_away_accel_mps2 = 1.2;       // ...or pulling away, taken to speed up this hard
+  double crawl_speed_mps = 6.0;            // below this speed a bus may speed up any moment,
+  double crawl_accel_mps2 = 0.5;           // ...at least this hard (for the last chance)
   double braking_decel_min_mps2 = 0.3;     // above this deceleration, predict where the bus halts
   double halting_decel_mps2 = 1.2;         // a bus halting at a stop brakes at least this hard
   double halt_short_m = 11.0;              // braking to halt this far short: not at the stop
@@ -99,7 +102,8 @@ struct TrackerConfig {
   double default_eph_m = 10.0;           // error estimate to assume when the fix has none
   double speed_error_mps = 0.3;          // Doppler speed error (1 sigma)
   double accel_noise_mps2 = 0.7;         // filter process noise: unmodelled acceleration
-  double accel_time_constant_s = 1.0;    // smoothing of the acceleration estimate
+  double accel_jerk_noise = 1.0;         // acceleration from Doppler: white jerk, m^2/s^5
+  double accel_time_constant_s = 1.0;    // acceleration smoothing for fixes without Doppler
   double backward_tolerance_m = 5.0;     // the estimate may go back this much, progress never
   double heading_check_speed_mps = 3.0;  // use the course over ground above this speed
   double heading_max_diff_deg = 60.0;    // course vs shape direction to count as "along"
@@ -199,6 +203,7 @@ class Tracker {
   // `overdue`: s is dead-reckoned over missing fixes (an outage), not measured.
   bool approach_due(int stop, double s, bool overdue = false) const;
   double dead_reckoned(Time now) const;
+  void update_acceleration(double doppler_along_mps, double dt);
   double lost_timeout_s() const;
   void emit(std::vector<StopEvent>& out, StopEvent::Type type, Time t, std::optional<int> stop);
 
@@ -211,9 +216,14 @@ class Tracker {
   std::vector<int> halt_end_;  // halt_ends(stop_d_)
 
   TrackerState state_ = TrackerState::waiting;
-  // Filter: distance s_ (m along) and speed v_ along the shape with their covariance, and a
-  // smoothed acceleration a_.
-  double s_ = 0, v_ = 0, p00_ = 0, p01_ = 0, p11_ = 0, a_ = 0;
+  // Filter: distance s_ (m along) and speed v_ along the shape with their covariance.
+  double s_ = 0, v_ = 0, p00_ = 0, p01_ = 0, p11_ = 0;
+  // Acceleration a_: from a second filter on the Doppler speeds alone (speed dv_, acceleration a_,
+  // covariance q..), active from the first Doppler speed after a (re)lock; for fixes without
+  // Doppler, smoothed from v_.
+  double a_ = 0;
+  bool accel_active_ = false;
+  double dv_ = 0, q00_ = 0, q01_ = 0, q11_ = 0;
   double progress_ = 0;  // monotone progress the stop logic runs on
   double lateral_ = 0;
   Time t_accepted_{};  // last fix that moved the estimate

@@ -68,13 +68,13 @@ TEST_F(SmallSuite, OnTheDemoRoute) {
   // The target is at least 99.5 % over all noise models together (the disabled test below). Not
   // met yet: at 0.2 Hz the tracker must say `approaching` for a bus driving through before the
   // next fix, which is before a bus that will halt at a red light short of the stop has begun to
-  // brake (sparse: 89.4 % here; the other models 99-100 %). Until then these floors guard
+  // brake (sparse: 92.3 % here; the other models 99-100 %). Until then these floors guard
   // against regressions.
   {
     SCOPED_TRACE("no worse than today");
-    EXPECT_GE(share(result.total.tracker), 0.975);
+    EXPECT_GE(share(result.total.tracker), 0.98);
     for (const auto& m : result.models)
-      EXPECT_GE(share(m.tracker), m.model == NoiseModel::sparse ? 0.88 : 0.98)
+      EXPECT_GE(share(m.tracker), m.model == NoiseModel::sparse ? 0.9 : 0.98)
           << noise_model_name(m.model);
   }
 }
