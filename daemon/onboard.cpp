@@ -193,6 +193,7 @@ BusPosition Onboard::position(const Pipeline& pipeline) const {
     p.at_stop = tracker->at_stop_index();
     p.progress_m = tracker->progress_m();
     p.gps_speed_mps = tracker->speed_mps();
+    p.halt_stops = tracker->halt_stops();
   }
   return p;
 }

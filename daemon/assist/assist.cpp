@@ -142,6 +142,20 @@ std::string Assist::stop_name(int index, const std::string& lang) const {
   return name_in(position_.trip->stops[static_cast<std::size_t>(index)].stop.names, lang);
 }
 
+int Assist::halt_stop(int index) const {
+  const auto& halts = position_.halt_stops;
+  if (index < 0 || static_cast<std::size_t>(index) >= halts.size()) return index;
+  return halts[static_cast<std::size_t>(index)];
+}
+
+int Assist::next_halt_after(int index) const {
+  const int n = position_.trip ? static_cast<int>(position_.trip->stops.size()) : 0;
+  int i = index + 1;
+  while (i < n && halt_stop(i) != i)
+    ++i;
+  return i;
+}
+
 hmi::Names Assist::stop_names(int index) const {
   hmi::Names names;
   for (const auto& lang : config_.languages)
@@ -528,7 +542,9 @@ void Assist::place_requests() {
       for (int i = from; i < static_cast<int>(trip->stops.size()); ++i) {
         const auto& stop = trip->stops[static_cast<std::size_t>(i)].stop;
         if (stop.id == r.stop_id || stop.parent_station == r.stop_id) {
-          r.stop_index = i;
+          // A berth sharing the halt of the stop before it is served at that halt: the bus
+          // halts, announces and opens its doors there once for both.
+          r.stop_index = halt_stop(i);
           break;
         }
       }
@@ -604,10 +620,11 @@ void Assist::on_step(const std::vector<StopEvent>& events, const BusPosition& po
         changed = true;
         if (r.kind == "wheelchair_alighting") {
           if (r.ramp_out_at_stop) continue;  // settled when the ramp is stowed
-          // The rider could not get off here: the next stop, and the driver is told again.
-          if (static_cast<std::size_t>(index + 1) < position_.trip->stops.size()) {
-            r.stop_index = index + 1;
-            r.stop_id = position_.trip->stops[static_cast<std::size_t>(index + 1)].stop.id;
+          // The rider could not get off here: the next halt, and the driver is told again.
+          const int next = next_halt_after(index);
+          if (static_cast<std::size_t>(next) < position_.trip->stops.size()) {
+            r.stop_index = next;
+            r.stop_id = position_.trip->stops[static_cast<std::size_t>(next)].stop.id;
             r.doors_opened_at_stop = false;
             record_request(r, "carried", now,
                            {{"why", "the bus left the stop without a ramp cycle"}});

@@ -77,6 +77,9 @@ struct BusPosition {
   std::optional<int> at_stop;          // standing at this stop
   double progress_m = 0;               // along the trip
   double gps_speed_mps = 0;
+  // For each stop, the stop whose halt serves it (Tracker::halt_stops(): berths of one station
+  // are served at the first); empty when every stop is its own halt.
+  std::vector<int> halt_stops;
 };
 
 // What the workflows ask the daemon to do. Every call is also a record for the event log: the
@@ -160,6 +163,10 @@ class Assist {
   std::optional<int> current_stop() const;
   std::string stop_name(int index, const std::string& lang) const;
   hmi::Names stop_names(int index) const;
+  // The stop whose halt serves stop `index` (BusPosition::halt_stops), and the first stop of the
+  // next halt after it (the trip's stop count when there is none).
+  int halt_stop(int index) const;
+  int next_halt_after(int index) const;
   void log_signal(const vehicle::Signal& signal, Time now, std::string_view note);
   // One "request" line of the event log: the request, its fate, and `extra` fields.
   void record_request(const Request& r, std::string_view fate, Time now);

@@ -208,6 +208,9 @@ Tracker::Tracker(const routes::Trip& trip, TrackerConfig config)
     stop_seq_.push_back(ts.stop_sequence);
   }
   halt_end_ = halt_ends(stop_d_, cfg_.same_halt_m);
+  halt_stop_.resize(halt_end_.size());
+  for (std::size_t i = 0; i < halt_end_.size(); ++i)
+    halt_stop_[i] = halt_end_[i] >= 0 ? static_cast<int>(i) : halt_stop_[i - 1];
 }
 
 std::vector<int> halt_ends(const std::vector<double>& stop_d, double same_halt_m) {

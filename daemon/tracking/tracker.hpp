@@ -174,6 +174,9 @@ class Tracker {
   double length_m() const;
   // Each stop's distance along the shape as the tracker uses it (clamped, non-decreasing).
   const std::vector<double>& stop_distances_m() const { return stop_d_; }
+  // For each stop, the stop whose halt serves it: itself, or for a stop sharing the halt of the
+  // stop before it (same_halt_m), the first stop of that halt, which is the one announced.
+  const std::vector<int>& halt_stops() const { return halt_stop_; }
   const TrackerConfig& config() const { return cfg_; }
 
  private:
@@ -213,7 +216,8 @@ class Tracker {
   std::vector<std::string> stop_ids_;
   std::vector<int> stop_seq_;
   std::vector<double> stop_d_;
-  std::vector<int> halt_end_;  // halt_ends(stop_d_)
+  std::vector<int> halt_end_;   // halt_ends(stop_d_)
+  std::vector<int> halt_stop_;  // halt_stops()
 
   TrackerState state_ = TrackerState::waiting;
   // Filter: distance s_ (m along) and speed v_ along the shape with their covariance.

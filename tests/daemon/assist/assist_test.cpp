@@ -338,6 +338,43 @@ TEST_F(AssistTest, ABlindRidersStopHearsTheRouteWhileTheBusApproachesAndStands) 
   EXPECT_THAT(port_.requests_now, IsEmpty());
 }
 
+// Stops `first` and `first + 1` as two berths of one station: the tracker serves the second at
+// the halt of the first (Tracker::halt_stops()).
+std::vector<int> one_station(std::size_t stops, int first) {
+  std::vector<int> halts(stops);
+  for (std::size_t i = 0; i < stops; ++i)
+    halts[i] = static_cast<int>(i);
+  halts[static_cast<std::size_t>(first) + 1] = first;
+  return halts;
+}
+
+TEST_F(AssistTest, ABlindRiderAtTheSecondBerthOfAStationIsServedWhereTheBusHalts) {
+  pos_.halt_stops = one_station(trip_->stops.size(), 3);
+  drive_to(2, 300, 30);
+  ASSERT_TRUE(request(vehicle::RequestKind::blind, stop_id(4)).ok);
+  drive_to(3, 150, 25, {event(Type::next_stop, 3)});
+  drive_to(3, 120, 25, {event(Type::approaching, 3)});
+  EXPECT_THAT(port_.kinds(), ElementsAre("boarding_request"))
+      << "the route is called outside as the bus nears the station";
+  stand_at(3, {event(Type::arrived, 3)});
+  signal(vehicle::SignalName::door, true);
+  EXPECT_EQ(port_.kinds().back(), "exterior_route");
+  signal(vehicle::SignalName::door, false);
+  drive_to(5, 300, 20,
+           {event(Type::departed, 3), event(Type::passed, 4), event(Type::next_stop, 5)});
+  EXPECT_THAT(port_.fates("req-1"), ElementsAre("pending", "shown", "served"));
+}
+
+TEST_F(AssistTest, AWheelchairRequestCarriedOnSkipsTheBerthsOfTheStationJustLeft) {
+  pos_.halt_stops = one_station(trip_->stops.size(), 5);
+  drive_to(5, 600, 30);
+  press(vehicle::Button::wheelchair_request);
+  drive_to(7, 500, 30, {event(Type::passed, 5), event(Type::passed, 6), event(Type::next_stop, 7)});
+  ASSERT_THAT(port_.requests_now, SizeIs(1));
+  EXPECT_EQ(port_.requests_now[0].stop_id, stop_id(7));
+  EXPECT_THAT(port_.fates("onboard-1"), ElementsAre("shown", "carried"));
+}
+
 TEST_F(AssistTest, RequestsForOtherRoutesOrPassedStopsAreNotShown) {
   drive_to(6, 300, 30);
   EXPECT_TRUE(request(vehicle::RequestKind::wheelchair, stop_id(2)).ok);  // already passed

@@ -3,6 +3,7 @@
 // its trace and events to <build>/tracking-failures/.
 #include "daemon/tracking/tracker.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -282,6 +283,8 @@ TEST_P(TrackerAtRate, BerthsOfOneStationAreOneHalt) {
   EXPECT_GE(*when(log, T::passed, 2), *when(log, T::departed, 1));
   EXPECT_LE(*when(log, T::passed, 2), *when(log, T::next_stop, 3));
   expect_announced(log, 3, bus.halt_at(800), bus.halt_at(410), true);
+  // What the workflows learn: a rider waiting at the second berth is served at the first.
+  EXPECT_THAT(Tracker(trip).halt_stops(), ::testing::ElementsAre(0, 1, 1, 3));
 }
 
 // A trip that ends at a station of two berths ends when the bus halts there.
