@@ -411,8 +411,18 @@ void Tracker::approach_by_prediction(Time now, double uncertainty, std::vector<S
   // reached yet (tunnels). Never for a stop it may already have passed.
   if (phase_ != Phase::en_route || !next_said_ || approach_said_) return;
   double s = dead_reckoned(now);
+  double v = v_;
+  // Fixes that come but are not believed (a multipath burst, a relock not yet confirmed) leave
+  // the bus's last speed and braking as the best guess: it goes on braking as it did, and is
+  // judged as on a fix. With no usable fix at all (a tunnel) the braking cannot be seen.
+  const bool outage = t_usable_ <= t_accepted_;
+  if (!outage && a_ < 0 && v_ > 0) {
+    const double dt = std::min(std::max(0.0, seconds(now, t_accepted_)), v_ / -a_);
+    v = v_ + a_ * dt;
+    s = std::max(progress_, std::min(s, s_ + v_ * dt + 0.5 * a_ * dt * dt));
+  }
   if (s + uncertainty < stop_d_[target_] - cfg_.arrival_radius_m &&
-      approach_due(target_, s, true)) {
+      approach_due(target_, s, v, outage)) {
     approach_said_ = true;
     emit(out, StopEvent::Type::approaching, now, target_);
   }
@@ -719,31 +729,31 @@ void Tracker::rejoin(const Fix& fix, double eph, std::vector<StopEvent>& out) {
   run_stops(t, out);
 }
 
-bool Tracker::approach_due(int stop, double s, bool overdue) const {
+bool Tracker::approach_due(int stop, double s, double v, bool outage) const {
   const double r = stop_d_[stop] - s;
   if (r <= cfg_.approach_min_distance_m) return true;
-  if (r > cfg_.approach_max_distance_m || v_ <= cfg_.stopped_speed_mps) return false;
+  if (r > cfg_.approach_max_distance_m || v <= cfg_.stopped_speed_mps) return false;
   // Pulling away from rest close to the stop (a red light short of it, a queue): such a bus
   // gets there within seconds, sooner than its lagging acceleration estimate says, so it is taken
   // to speed up briskly and only the last chance counts. Creeping or coming to a halt (or
-  // dead-reckoned): only the minimum distance.
-  const bool pulling_away = v_ < cfg_.approach_slow_speed_mps;
-  if (pulling_away && (overdue || a_ <= cfg_.braking_decel_min_mps2)) return false;
+  // in an outage): only the minimum distance.
+  const bool pulling_away = v < cfg_.approach_slow_speed_mps;
+  if (pulling_away && (outage || a_ <= cfg_.braking_decel_min_mps2)) return false;
   // When would the bus be there driving on (accelerating, e.g. away from a red light, sooner)?
-  const double accel = overdue        ? 0.0
+  const double accel = outage         ? 0.0
                        : pulling_away ? std::max(a_, cfg_.pull_away_accel_mps2)
                                       : std::max(0.0, a_);
   auto time_to_stop = [&](double accel_mps2) {
-    return accel_mps2 > 1e-3 ? (std::sqrt(v_ * v_ + 2 * accel_mps2 * r) - v_) / accel_mps2 : r / v_;
+    return accel_mps2 > 1e-3 ? (std::sqrt(v * v + 2 * accel_mps2 * r) - v) / accel_mps2 : r / v;
   };
   const double eta_through = time_to_stop(accel);
   // Dead-reckoned, the braking cannot be seen and the position grows uncertain: say it on time
   // for a bus driving on.
-  if (overdue) return eta_through <= cfg_.approach_lead_s;
+  if (outage) return eta_through <= cfg_.approach_lead_s;
   // The last chance for a bus driving through the stop: the next fix would come too late. A bus
   // crawling (a slow stretch, a curve) may speed up at any moment before that fix comes.
   const double chance_accel =
-      v_ < cfg_.crawl_speed_mps ? std::max(accel, cfg_.crawl_accel_mps2) : accel;
+      v < cfg_.crawl_speed_mps ? std::max(accel, cfg_.crawl_accel_mps2) : accel;
   const bool last_chance = time_to_stop(chance_accel) - fix_interval_s_ < cfg_.approach_lead_min_s;
   if (pulling_away) return last_chance;
   const double decel = -a_;
@@ -756,15 +766,15 @@ bool Tracker::approach_due(int stop, double s, bool overdue) const {
   // "arriving". The deceleration estimate is smoothed and lags for the first seconds of braking,
   // so the bus is taken to brake at least as hard as a bus halting normally does.
   const double b = std::max(decel, cfg_.halting_decel_mps2);
-  const double halt = v_ * v_ / (2 * b);
+  const double halt = v * v / (2 * b);
   // Held only while the next fix would still come in time should the bus drive on and halt at
   // the stop after all, braking as late as a bus does.
-  const double late_braking = v_ * v_ / (2 * cfg_.halting_decel_mps2);
-  const double to_stop_s = std::max(0.0, r - late_braking) / v_ + v_ / cfg_.halting_decel_mps2;
+  const double late_braking = v * v / (2 * cfg_.halting_decel_mps2);
+  const double to_stop_s = std::max(0.0, r - late_braking) / v + v / cfg_.halting_decel_mps2;
   if (halt < r - cfg_.halt_short_m && to_stop_s - fix_interval_s_ >= cfg_.approach_lead_min_s)
     return false;
-  const double disc = v_ * v_ - 2 * b * r;
-  const double eta = disc > 0 ? (v_ - std::sqrt(disc)) / b : v_ / b;
+  const double disc = v * v - 2 * b * r;
+  const double eta = disc > 0 ? (v - std::sqrt(disc)) / b : v / b;
   return eta <= cfg_.approach_lead_s || last_chance;
 }
 
@@ -839,7 +849,7 @@ void Tracker::run_stops(Time t, std::vector<StopEvent>& out) {
       phase_ = Phase::at_stop;
       return;
     }
-    if (!approach_said_ && approach_due(k, s)) {
+    if (!approach_said_ && approach_due(k, s, v_)) {
       approach_said_ = true;
       emit(out, T::approaching, t, k);
     }

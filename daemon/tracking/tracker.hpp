@@ -30,12 +30,14 @@
 //    approach_slow_speed_mps, or while braking to a halt more than halt_short_m short of the stop
 //    (red light, queue), only approach_min_distance_m counts, except for a bus pulling away from
 //    rest (last chance, taking it to speed up at pull_away_accel_mps2). When fixes are overdue
-//    (an outage, dropped or implausible fixes) it comes on the dead-reckoned time to the stop,
-//    only while the bus certainly has not reached it. If the bus reaches the stop without it
-//    having been said (a fix gap), it is said at arrival, just before `arrived`. `arrived`:
-//    standing (arrival_dwell_s) from approach_min_distance_m short of the stop (at most
-//    arrival_radius_m) to arrival_radius_m past it. `passed`: beyond stop + arrival_radius_m
-//    without having stood there. `departed`: beyond stop + departure_distance_m after `arrived`.
+//    it is judged on the dead-reckoned position, only while the bus certainly has not reached
+//    the stop: as on a fix while fixes come but are not believed (a multipath burst), and on the
+//    time to the stop for a bus driving on when no usable fix comes (an outage). If the bus reaches
+//    the stop without it having been said (a fix gap), it is said at arrival, just before
+//    `arrived`. `arrived`: standing (arrival_dwell_s) from approach_min_distance_m short of the
+//    stop (at most arrival_radius_m) to arrival_radius_m past it. `passed`: beyond stop +
+//    arrival_radius_m without having stood there. `departed`: beyond stop + departure_distance_m
+//    after `arrived`.
 //  - The last stop: `arrived` (or `passed`), then `trip_ended`; nothing after that.
 //  - GPS outage: no usable fix for gps_lost_timeout_s (at least 2.2 fix intervals) -> `gps_lost`.
 //    Progress is dead-reckoned at the last speed (at most dead_reckoning_max_s, never beyond the
@@ -203,8 +205,9 @@ class Tracker {
   void relock(const Fix& fix, double eph, double along);
   bool confirm(Pending& p, Time t, double along, int needed, double min_span_s) const;
   void run_stops(Time t, std::vector<StopEvent>& out);
-  // `overdue`: s is dead-reckoned over missing fixes (an outage), not measured.
-  bool approach_due(int stop, double s, bool overdue = false) const;
+  // Whether `approaching` is due for `stop` with the bus at s, speed v. `outage`: s is
+  // dead-reckoned over an outage (no usable fix), the braking unseen.
+  bool approach_due(int stop, double s, double v, bool outage = false) const;
   double dead_reckoned(Time now) const;
   void update_acceleration(double doppler_along_mps, double dt);
   double lost_timeout_s() const;

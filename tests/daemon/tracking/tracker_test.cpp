@@ -524,6 +524,26 @@ TEST_P(TrackerAtRate, MultipathBurstsDoNotDisturbTheAnnouncements) {
   EXPECT_EQ(count(log, T::off_route), 0) << describe(log);
 }
 
+// A burst of fixes thrown 80 m sideways while the bus brakes for a red light 60 m short of the
+// stop: the fixes are not believed, but the braking seen before them still holds the announcement
+// until the bus has waited at the light and pulls away.
+TEST_P(TrackerAtRate, MultipathWhileBrakingForARedLightDoesNotAnnounceEarly) {
+  Path road({{0, 0}, {1000, 0}});
+  auto trip = sim::make_trip(road, {0, 400, 800, 1000});
+  Bus bus(0, 10, {{400, 20}, {740, 40}, {800, 20}, {1000, 20}});
+  const double burst = bus.time_at(705);
+  TraceOptions options;
+  options.disturb = [&](std::size_t, double t, XY p, XY dir) {
+    if (t >= burst && t < burst + 6) return XY{p.x - 80 * dir.y, p.y + 80 * dir.x};
+    return p;
+  };
+  auto log = run(trip, road, bus, options);
+
+  expect_invariants(log, 4);
+  expect_announced(log, 2, bus.halt_at(800), bus.halt_at(400), false);
+  expect_announced(log, 3, bus.halt_at(1000), bus.halt_at(800), true);
+}
+
 // Two minutes at a stop with 5 m noise: progress neither goes back nor creeps forward, and the
 // stop is arrived at and departed from once.
 TEST_P(TrackerAtRate, StandstillWanderNeitherCreepsNorRepeats) {
