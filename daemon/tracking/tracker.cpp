@@ -412,10 +412,11 @@ void Tracker::approach_by_prediction(Time now, double uncertainty, std::vector<S
   if (phase_ != Phase::en_route || !next_said_ || approach_said_) return;
   double s = dead_reckoned(now);
   double v = v_;
-  // Fixes that come but are not believed (a multipath burst, a relock not yet confirmed) leave
-  // the bus's last speed and braking as the best guess: it goes on braking as it did, and is
-  // judged as on a fix. With no usable fix at all (a tunnel) the braking cannot be seen.
-  const bool outage = t_usable_ <= t_accepted_;
+  // A fix or two missing, or fixes that come but are not believed (a multipath burst), leave the
+  // bus's last speed and braking as the best guess: it goes on braking as it did, and is judged
+  // as on a fix. Once the GPS is taken to be lost (a tunnel: `gps_lost`, `position_uncertain`)
+  // the braking can no longer be assumed.
+  const bool outage = state_ == TrackerState::degraded;
   if (!outage && a_ < 0 && v_ > 0) {
     const double dt = std::min(std::max(0.0, seconds(now, t_accepted_)), v_ / -a_);
     v = v_ + a_ * dt;

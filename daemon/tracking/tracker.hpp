@@ -31,8 +31,9 @@
 //    (red light, queue), only approach_min_distance_m counts, except for a bus pulling away from
 //    rest (last chance, taking it to speed up at pull_away_accel_mps2). When fixes are overdue
 //    it is judged on the dead-reckoned position, only while the bus certainly has not reached
-//    the stop: as on a fix while fixes come but are not believed (a multipath burst), and on the
-//    time to the stop for a bus driving on when no usable fix comes (an outage). If the bus reaches
+//    the stop: as on a fix, the bus going on as it did, while a fix or two is missing or fixes
+//    come but are not believed (a multipath burst); on the time to the stop for a bus driving on
+//    once the GPS is taken to be lost (an outage, see below). If the bus reaches
 //    the stop without it having been said (a fix gap), it is said at arrival, just before
 //    `arrived`. `arrived`: standing (arrival_dwell_s) from approach_min_distance_m short of the
 //    stop (at most arrival_radius_m) to arrival_radius_m past it. `passed`: beyond stop +
@@ -206,7 +207,7 @@ class Tracker {
   bool confirm(Pending& p, Time t, double along, int needed, double min_span_s) const;
   void run_stops(Time t, std::vector<StopEvent>& out);
   // Whether `approaching` is due for `stop` with the bus at s, speed v. `outage`: s is
-  // dead-reckoned over an outage (no usable fix), the braking unseen.
+  // dead-reckoned over an outage (the GPS taken to be lost), the braking unseen.
   bool approach_due(int stop, double s, double v, bool outage = false) const;
   double dead_reckoned(Time now) const;
   void update_acceleration(double doppler_along_mps, double dt);

@@ -544,6 +544,21 @@ TEST_P(TrackerAtRate, MultipathWhileBrakingForARedLightDoesNotAnnounceEarly) {
   expect_announced(log, 3, bus.halt_at(1000), bus.halt_at(800), true);
 }
 
+// Two fixes missing while the bus brakes for a red light 60 m short of the stop: not an outage
+// yet, so the braking seen before the gap still holds the announcement.
+TEST_P(TrackerAtRate, AMissingFixWhileBrakingForARedLightDoesNotAnnounceEarly) {
+  Path road({{0, 0}, {1000, 0}});
+  auto trip = sim::make_trip(road, {0, 400, 800, 1000});
+  Bus bus(0, 10, {{400, 20}, {740, 40}, {800, 20}, {1000, 20}});
+  TraceOptions options;
+  options.outages = {{bus.time_at(705), bus.time_at(705) + 2.2}};
+  auto log = run(trip, road, bus, options);
+
+  expect_invariants(log, 4);
+  expect_announced(log, 2, bus.halt_at(800), bus.halt_at(400), false);
+  expect_announced(log, 3, bus.halt_at(1000), bus.halt_at(800), true);
+}
+
 // Two minutes at a stop with 5 m noise: progress neither goes back nor creeps forward, and the
 // stop is arrived at and departed from once.
 TEST_P(TrackerAtRate, StandstillWanderNeitherCreepsNorRepeats) {
