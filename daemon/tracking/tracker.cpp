@@ -654,16 +654,16 @@ void Tracker::track(const Fix& fix, double eph, std::vector<StopEvent>& out) {
   run_stops(t, out);
 }
 
-void Tracker::update_acceleration(double doppler, double dt) {
+void Tracker::update_acceleration(double doppler_along_mps, double dt) {
   // Constant acceleration driven by white jerk noise; the Doppler speed is the measurement.
   const double r = cfg_.speed_error_mps * cfg_.speed_error_mps;
   if (!accel_active_) {
     accel_active_ = true;
-    dv_ = doppler;
+    dv_ = doppler_along_mps;
     a_ = 0;
     q00_ = r;
     q01_ = 0;
-    q11_ = 1.0;
+    q11_ = 1.0;  // a bus's acceleration: within about +-1 m/s^2
     return;
   }
   const double q = cfg_.accel_jerk_noise;
@@ -671,7 +671,7 @@ void Tracker::update_acceleration(double doppler, double dt) {
   q00_ += dt * (2 * q01_ + dt * q11_) + q * dt * dt * dt / 3;
   q01_ += dt * q11_ + q * dt * dt / 2;
   q11_ += q * dt;
-  const double sv = q00_ + r, k0 = q00_ / sv, k1 = q01_ / sv, y = doppler - dv_;
+  const double sv = q00_ + r, k0 = q00_ / sv, k1 = q01_ / sv, y = doppler_along_mps - dv_;
   dv_ += k0 * y;
   a_ += k1 * y;
   q11_ -= k1 * q01_;
