@@ -635,7 +635,7 @@ void Tracker::track(const Fix& fix, double eph, std::vector<StopEvent>& out) {
   s = std::clamp(s, std::max(0.0, progress_ - cfg_.backward_tolerance_m), length_m());
 
   if (speed)
-    update_acceleration(along_speed, dt);
+    update_acceleration(along_speed, t);
   else if (dt > 0)
     a_ += dt / (cfg_.accel_time_constant_s + dt) * ((v - v_) / dt - a_);
   s_ = s;
@@ -654,10 +654,12 @@ void Tracker::track(const Fix& fix, double eph, std::vector<StopEvent>& out) {
   run_stops(t, out);
 }
 
-void Tracker::update_acceleration(double doppler_along_mps, double dt) {
+void Tracker::update_acceleration(double doppler_along_mps, Time t) {
   // Constant acceleration driven by white jerk noise; the Doppler speed is the measurement.
   const double r = cfg_.speed_error_mps * cfg_.speed_error_mps;
-  if (!accel_active_) {
+  const double dt = seconds(t, t_accel_);  // since its last Doppler speed, fixes without between
+  t_accel_ = t;
+  if (!accel_active_ || dt > lost_timeout_s()) {  // (re)started: nothing known of it
     accel_active_ = true;
     dv_ = doppler_along_mps;
     a_ = 0;

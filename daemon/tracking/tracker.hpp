@@ -210,7 +210,7 @@ class Tracker {
   // dead-reckoned over an outage (the GPS taken to be lost), the braking unseen.
   bool approach_due(int stop, double s, double v, bool outage = false) const;
   double dead_reckoned(Time now) const;
-  void update_acceleration(double doppler_along_mps, double dt);
+  void update_acceleration(double doppler_along_mps, Time t);
   double lost_timeout_s() const;
   void emit(std::vector<StopEvent>& out, StopEvent::Type type, Time t, std::optional<int> stop);
 
@@ -231,6 +231,7 @@ class Tracker {
   // Doppler, smoothed from v_.
   double a_ = 0;
   bool accel_active_ = false;
+  Time t_accel_{};  // its last update
   double dv_ = 0, q00_ = 0, q01_ = 0, q11_ = 0;
   double progress_ = 0;  // monotone progress the stop logic runs on
   double lateral_ = 0;
