@@ -49,6 +49,37 @@ enum class Policy {
   closest,  // (second step of `first`) least offset within the radius, heading along the shape
 };
 
+// The covariance (p00, p01, p11) of a two-state Kalman filter: a value and its rate of change,
+// the rate driven by white noise of spectral density q. Both of the tracker's filters are of this
+// kind: (distance, speed) and (speed, acceleration).
+void predict_covariance(double& p00, double& p01, double& p11, double dt, double q) {
+  p00 += dt * (2 * p01 + dt * p11) + q * dt * dt * dt / 3;
+  p01 += dt * p11 + q * dt * dt / 2;
+  p11 += q * dt;
+}
+
+struct Gains {
+  double k0, k1;
+};
+
+// A measurement of the first state with variance r: the gains, and the covariance updated.
+Gains measure_value(double& p00, double& p01, double& p11, double r) {
+  const double sv = p00 + r, k0 = p00 / sv, k1 = p01 / sv;
+  p11 -= k1 * p01;
+  p01 -= k0 * p01;
+  p00 -= k0 * p00;
+  return {k0, k1};
+}
+
+// A measurement of the second state (the rate) with variance r.
+Gains measure_rate(double& p00, double& p01, double& p11, double r) {
+  const double sv = p11 + r, k0 = p01 / sv, k1 = p11 / sv;
+  p00 -= k0 * p01;
+  p01 -= k0 * p11;
+  p11 -= k1 * p11;
+  return {k0, k1};
+}
+
 }  // namespace
 
 struct Tracker::Match {
@@ -587,9 +618,8 @@ void Tracker::track(const Fix& fix, double eph, std::vector<StopEvent>& out) {
   // distance inflates the distance measurement's noise.
   const double q = cfg_.accel_noise_mps2 * cfg_.accel_noise_mps2;
   double s = s_ + v_ * dt, v = v_;
-  double p00 = p00_ + dt * (2 * p01_ + dt * p11_) + q * dt * dt * dt / 3;
-  double p01 = p01_ + dt * p11_ + q * dt * dt / 2;
-  double p11 = p11_ + q * dt;
+  double p00 = p00_, p01 = p01_, p11 = p11_;
+  predict_covariance(p00, p01, p11, dt, q);
   double along_speed = 0;
   if (speed) {
     // Doppler speed along the shape: the component along the matched segment when the course is
@@ -598,13 +628,10 @@ void Tracker::track(const Fix& fix, double eph, std::vector<StopEvent>& out) {
     if (heading)
       along_speed *=
           std::clamp(geo_->ux[m.segment] * heading->x + geo_->uy[m.segment] * heading->y, 0.0, 1.0);
-    const double r_v = cfg_.speed_error_mps * cfg_.speed_error_mps;
-    const double sv = p11 + r_v, k0 = p01 / sv, k1 = p11 / sv, y = along_speed - v;
-    s += k0 * y;
-    v += k1 * y;
-    p00 -= k0 * p01;
-    p01 -= k0 * p11;
-    p11 -= k1 * p11;
+    const double y = along_speed - v;
+    const Gains k = measure_rate(p00, p01, p11, cfg_.speed_error_mps * cfg_.speed_error_mps);
+    s += k.k0 * y;
+    v += k.k1 * y;
   }
   const double sigma = std::max(eph / 2, kMinSigmaM);
   const double lat = m.offset / std::max(cfg_.lateral_soft_m, eph);
@@ -622,12 +649,9 @@ void Tracker::track(const Fix& fix, double eph, std::vector<StopEvent>& out) {
     p01 = 0;
   } else {
     const double y = std::clamp(innovation, -3 * spread, 3 * spread);
-    const double ss = p00 + r_s, k0 = p00 / ss, k1 = p01 / ss;
-    s += k0 * y;
-    v += k1 * y;
-    p11 -= k1 * p01;
-    p01 -= k0 * p01;
-    p00 -= k0 * p00;
+    const Gains k = measure_value(p00, p01, p11, r_s);
+    s += k.k0 * y;
+    v += k.k1 * y;
   }
   v = std::clamp(v, 0.0, cfg_.max_speed_mps);
   if (!speed && v <= cfg_.stopped_speed_mps && std::abs(innovation) < std::max(10.0, eph))
@@ -668,17 +692,12 @@ void Tracker::update_acceleration(double doppler_along_mps, Time t) {
     q11_ = 1.0;  // a bus's acceleration: within about +-1 m/s^2
     return;
   }
-  const double q = cfg_.accel_jerk_noise;
   dv_ += a_ * dt;
-  q00_ += dt * (2 * q01_ + dt * q11_) + q * dt * dt * dt / 3;
-  q01_ += dt * q11_ + q * dt * dt / 2;
-  q11_ += q * dt;
-  const double sv = q00_ + r, k0 = q00_ / sv, k1 = q01_ / sv, y = doppler_along_mps - dv_;
-  dv_ += k0 * y;
-  a_ += k1 * y;
-  q11_ -= k1 * q01_;
-  q01_ -= k0 * q01_;
-  q00_ -= k0 * q00_;
+  predict_covariance(q00_, q01_, q11_, dt, cfg_.accel_jerk_noise);
+  const double y = doppler_along_mps - dv_;
+  const Gains k = measure_value(q00_, q01_, q11_, r);
+  dv_ += k.k0 * y;
+  a_ += k.k1 * y;
 }
 
 void Tracker::restore(const Fix& fix, double eph, std::vector<StopEvent>& out) {
