@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <sstream>
 
@@ -141,10 +142,18 @@ TEST_F(Scorer, ANextStop25SecondsAfterLeavingIsLate) {
 
 TEST_F(Scorer, ANextStopUpTo3SecondsBeforeLeavingIsFineButNotEarlier) {
   auto events = perfect();
-  events[2] = event(T::next_stop, 20 - 3, 1);
+  events[6] = event(T::next_stop, 110 - 3, 2);
+  EXPECT_EQ(run(events).stops[1].next_stop, Timing::correct);
+  events[6] = event(T::next_stop, 110 - 5, 2);
+  EXPECT_EQ(run(events).stops[1].next_stop, Timing::early);
+}
+
+// The second stop's "next stop" may come any time from the start of the trip (the bus stands at
+// its first stop, where riders board).
+TEST_F(Scorer, TheSecondStopMayBeAnnouncedFromTheStartOfTheTrip) {
+  auto events = perfect();
+  events[2] = event(T::next_stop, 0, 1);
   EXPECT_EQ(run(events).stops[0].next_stop, Timing::correct);
-  events[2] = event(T::next_stop, 20 - 5, 1);
-  EXPECT_EQ(run(events).stops[0].next_stop, Timing::early);
 }
 
 TEST_F(Scorer, ANextStopAfterTheBusReachedTheStopIsLate) {
@@ -168,14 +177,63 @@ TEST_F(Scorer, AnApproaching2SecondsBeforeArrivalIsLate) {
   EXPECT_NEAR(s.stops[0].approaching_before_reaching_s, 2, 1e-9);
 }
 
-TEST_F(Scorer, AnApproachingAtARedLightAMinuteOutIsEarly) {
-  // Waiting at a red light 60 m short of S1 from 30 s to 70 s: "arriving" said at 31 s is not
-  // "soon".
+TEST_F(Scorer, AnApproachingFortySecondsOfDrivingOutIsEarly) {
   auto events = perfect();
-  events[3] = event(T::approaching, 31, 1);
+  events[3] = event(T::approaching, 40, 1);  // S1 reached at 80 s, the bus driving all along
   Score s = run(events);
   EXPECT_EQ(s.stops[0].approaching, Timing::early);
   EXPECT_EQ(s.approaching_early, 1);
+}
+
+TEST_F(Scorer, WaitingAtARedLightAfterArrivingWasSaidIsNotEarly) {
+  // "Arriving at S1" at 31 s, then a wait at a red light short of S1 from 35 s to 70 s: the
+  // rider who stood up waits at the door, but only 10 s of driving were left.
+  RedLight light;
+  light.before_stop = 1;
+  light.start = at(35);
+  light.end = at(70);
+  truth_.red_lights.push_back(light);
+  auto events = perfect();
+  events[3] = event(T::approaching, 31, 1);
+  EXPECT_EQ(run(events).stops[0].approaching, Timing::correct);
+}
+
+// S2 put 40 m after S1 (another stop, not a berth): "next stop S2" may come with S1's, and
+// "arriving at S2" any time before the bus gets there.
+TEST_F(Scorer, AStopCloseAfterTheOneBeforeMayBeSaidWithIt) {
+  trip_.stops[2].distance_m = trip_.stops[1].distance_m + 40;
+  auto events = perfect();
+  events[6] = event(T::next_stop, 25, 2);
+  events[7] = event(T::approaching, 149, 2);
+  std::sort(events.begin(), events.end(),
+            [](const auto& a, const auto& b) { return a.time < b.time; });
+  Score s = run(events);
+  EXPECT_EQ(s.stops[1].next_stop, Timing::correct);
+  EXPECT_EQ(s.stops[1].approaching, Timing::correct);
+  EXPECT_EQ(s.out_of_order, 0);
+}
+
+// An outage from 100 s to 130 s hid the bus leaving S1 (110 s): "next stop S2" is right until
+// 5 s after the fixes came back.
+TEST_F(Scorer, AfterAnOutageThatHidTheDepartureNextStopMayComeLate) {
+  truth_.outages.push_back({at(100), at(130), -1});
+  auto events = perfect();
+  events[6] = event(T::next_stop, 134, 2);
+  EXPECT_EQ(run(events).stops[1].next_stop, Timing::correct);
+  events[6] = event(T::next_stop, 136, 2);
+  EXPECT_EQ(run(events).stops[1].next_stop, Timing::late);
+}
+
+// An outage from 100 s to 160 s hid both the bus leaving S1 and it reaching S2: S2 is not scored.
+TEST_F(Scorer, AStopHiddenByOneOutageFromDepartureToArrivalIsNotScored) {
+  truth_.outages.push_back({at(100), at(160), -1});
+  auto events = perfect();
+  events.erase(events.begin() + 6, events.begin() + 8);  // nothing said of S2
+  Score s = run(events);
+  EXPECT_TRUE(s.stops[1].blind);
+  EXPECT_EQ(s.blind, 1);
+  EXPECT_EQ(s.scored, 2);
+  EXPECT_EQ(s.correct, 2);
 }
 
 TEST_F(Scorer, ApproachingBeforeItsNextStopIsOutOfOrder) {
