@@ -140,7 +140,7 @@ Simulation simulate(const routes::Trip& trip, const SimOptions& o, std::uint64_t
 
   // --- Which stops the bus serves, where it halts, how long it waits ---
   // A stop sharing the halt of the stop before it (leader[i] != i) is served with that one.
-  const std::vector<int> halt_end = tracking::halt_ends(d, o.same_halt_m);
+  const std::vector<int> halt_end = geo.halt_ends(o.same_halt_m);
   std::vector<int> leader(n);
   for (int i = 0; i < n; ++i)
     leader[i] = halt_end[i] >= 0 ? i : leader[i - 1];

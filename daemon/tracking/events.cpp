@@ -128,6 +128,14 @@ std::string to_json_line(const StopEvent& e) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f", std::isfinite(e.distance_m) ? e.distance_m : 0.0);
   out += buf;
+  if (e.with_previous) {
+    append_key(out, "with_previous");
+    out += "true";
+  }
+  if (e.uncertain) {
+    append_key(out, "uncertain");
+    out += "true";
+  }
   out += '}';
   return out;
 }

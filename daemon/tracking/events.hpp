@@ -35,6 +35,11 @@ struct StopEvent {
   std::optional<int> stop_sequence;    // the GTFS stop_sequence of that stop
   std::optional<int> stop_index;       // 0-based index into Trip::stops
   double distance_m = 0;               // progress along the trip when emitted, metres
+  // next_stop / approaching of a stop close after the one before it, said right after that one's
+  // ("next stop: A, then B"): the rider hears both before the bus reaches the first.
+  bool with_previous = false;
+  // Decided on a dead-reckoned position (a GPS outage): the bus may be a little off.
+  bool uncertain = false;
 
   friend bool operator==(const StopEvent&, const StopEvent&) = default;
 };

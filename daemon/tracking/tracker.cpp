@@ -1,6 +1,7 @@
 #include "daemon/tracking/tracker.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -24,12 +25,13 @@ using routes::geo::XY;
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr int kScanLimit = 64;                 // windows with more segments use the R-tree
-constexpr double kAlongWeight = 0.25;          // candidate cost per metre from the prediction
-constexpr double kHeadingPenaltyM = 40.0;      // candidate cost when driving against the shape
-constexpr double kMinSigmaM = 2.0;             // smallest measurement sigma we believe
-constexpr double kConfirmSlackM = 20.0;        // consistency slack between confirming fixes
-constexpr double kMaxIntervalS = 10.0;         // fix interval estimate is capped at this
+constexpr int kScanLimit = 64;              // windows with more segments use the R-tree
+constexpr double kAlongWeight = 0.25;       // candidate cost per metre from the prediction
+constexpr double kHeadingPenaltyM = 40.0;   // candidate cost when driving against the shape
+constexpr double kMotionLookAheadM = 15.0;  // the route's direction here and 15 and 30 m ahead
+constexpr double kStandMinVarM2 = 1.0;   // a standing bus's place keeps following its fixes slowly
+constexpr double kConfirmSlackM = 20.0;  // consistency slack between confirming fixes
+constexpr double kMaxIntervalS = 10.0;   // fix interval estimate is capped at this
 constexpr double kLostTimeoutIntervals = 2.2;  // the lost timeout is at least this many intervals
 constexpr double kOverdueIntervals = 1.5;  // a fix is overdue this many intervals after the last
 
@@ -209,8 +211,13 @@ std::string_view state_name(TrackerState state) {
 }
 
 Tracker::Tracker(const routes::Trip& trip, TrackerConfig config)
-    : cfg_(config), geo_(std::make_unique<Geometry>()), trip_id_(trip.id) {
+    : cfg_(config),
+      geo_(std::make_unique<Geometry>()),
+      trip_id_(trip.id),
+      motion_(config.motion),
+      noise_(config.default_eph_m / 2) {
   TripLine trip_line(trip);  // throws for a trip that cannot be followed
+  halt_end_ = trip_line.halt_ends(cfg_.same_halt_m);
   geo_->line = std::move(trip_line.line);
   stop_d_ = std::move(trip_line.stop_distances_m);
 
@@ -238,23 +245,10 @@ Tracker::Tracker(const routes::Trip& trip, TrackerConfig config)
     stop_ids_.push_back(ts.stop.id);
     stop_seq_.push_back(ts.stop_sequence);
   }
-  halt_end_ = halt_ends(stop_d_, cfg_.same_halt_m);
+  said_with_previous_.assign(halt_end_.size(), false);
   halt_stop_.resize(halt_end_.size());
   for (std::size_t i = 0; i < halt_end_.size(); ++i)
     halt_stop_[i] = halt_end_[i] >= 0 ? static_cast<int>(i) : halt_stop_[i - 1];
-}
-
-std::vector<int> halt_ends(const std::vector<double>& stop_d, double same_halt_m) {
-  const int n = static_cast<int>(stop_d.size());
-  std::vector<int> end(n, -1);
-  for (int i = 0; i < n;) {
-    int last = i;
-    while (last + 1 < n && stop_d[last + 1] - stop_d[last] < same_halt_m)
-      ++last;
-    end[i] = last;
-    i = last + 1;
-  }
-  return end;
 }
 
 Tracker::~Tracker() = default;
@@ -363,6 +357,7 @@ void Tracker::on_fix(const Fix& fix, std::vector<StopEvent>& out) {
   }
   if (state_ == TrackerState::ended) return;
   double eph = fix.horizontal_error_m().value_or(cfg_.default_eph_m);
+  if (state_ != TrackerState::waiting) update_motion(fix);
   switch (state_) {
     case TrackerState::waiting:
       acquire(fix, eph, out);
@@ -454,10 +449,8 @@ void Tracker::approach_by_prediction(Time now, double uncertainty, std::vector<S
     s = std::max(progress_, std::min(s, s_ + v_ * dt + 0.5 * a_ * dt * dt));
   }
   if (s + uncertainty < stop_d_[target_] - cfg_.arrival_radius_m &&
-      approach_due(target_, s, v, outage)) {
-    approach_said_ = true;
-    emit(out, StopEvent::Type::approaching, now, target_);
-  }
+      approach_due(target_, s, v, outage))
+    announce(out, StopEvent::Type::approaching, now, outage);
 }
 
 namespace {
@@ -478,6 +471,20 @@ std::optional<double> speed_of(const Fix& fix) {
 
 }  // namespace
 
+void Tracker::update_motion(const Fix& fix) {
+  // The route's direction where the bus is and just ahead of it (it may pull away into a turn).
+  std::array<MotionDetector::Direction, 3> route;
+  for (std::size_t i = 0; i < route.size(); ++i) {
+    const std::size_t seg = geo_->segment_at(s_ + kMotionLookAheadM * static_cast<double>(i));
+    route[i] = {geo_->ux[seg], geo_->uy[seg]};
+  }
+  motion_.on_fix(fix.time, speed_of(fix), fix.track_deg, route, fix_interval_s_);
+}
+
+bool Tracker::standing(Time now) const {
+  return motion_.known(now) ? !motion_.moving(now) : v_ <= cfg_.stopped_speed_mps;
+}
+
 void Tracker::acquire(const Fix& fix, double eph, std::vector<StopEvent>& out) {
   XY p = geo_->line.projection.to_xy(*fix.position);
   auto heading = heading_of(fix, 0, cfg_.heading_check_speed_mps);
@@ -492,7 +499,7 @@ void Tracker::acquire(const Fix& fix, double eph, std::vector<StopEvent>& out) {
   }
   const bool near_start = m.along <= stop_d_[0] + cfg_.start_zone_m;
   if (!near_start && !confirm(pending_, fix.time, m.along, cfg_.join_confirm_fixes, 0)) return;
-  relock(fix, eph, m.along);
+  relock(fix, m.along);
   progress_ = s_ = m.along;
   emit(out, StopEvent::Type::trip_started, fix.time, 0);
   target_ = 0;
@@ -526,8 +533,8 @@ bool Tracker::confirm(Pending& p, Time t, double along, int needed, double min_s
   return p.count >= needed && seconds(t, p.first) >= min_span_s;
 }
 
-void Tracker::relock(const Fix& fix, double eph, double along) {
-  double sigma = std::max(eph / 2, kMinSigmaM);
+void Tracker::relock(const Fix& fix, double along) {
+  double sigma = noise_.sigma_m(fix.horizontal_error_m());
   s_ = std::max(along, progress_ - cfg_.backward_tolerance_m);
   progress_ = std::max(progress_, along);
   p00_ = sigma * sigma;
@@ -546,6 +553,7 @@ void Tracker::relock(const Fix& fix, double eph, double along) {
   accel_active_ = false;
   t_accepted_ = t_usable_ = fix.time;
   last_dt_ = 0;
+  motion_.reset(v_ > cfg_.stopped_speed_mps);
   if (v_ <= cfg_.stopped_speed_mps)
     stopped_since_ = fix.time;
   else
@@ -617,11 +625,24 @@ void Tracker::track(const Fix& fix, double eph, std::vector<StopEvent>& out) {
   // noise; the Doppler speed and the matched distance are its two measurements. The lateral
   // distance inflates the distance measurement's noise.
   const double q = cfg_.accel_noise_mps2 * cfg_.accel_noise_mps2;
-  double s = s_ + v_ * dt, v = v_;
+  // Standing (Doppler or the vehicle say so): the bus does not move, whatever the positions say.
+  const bool stand = motion_.known(t) && !motion_.moving(t);
+  double s = stand ? s_ : s_ + v_ * dt, v = stand ? 0 : v_;
   double p00 = p00_, p01 = p01_, p11 = p11_;
-  predict_covariance(p00, p01, p11, dt, q);
+  if (!stand) predict_covariance(p00, p01, p11, dt, q);
+  if (!stand && stopped_since_ && motion_.known(t)) {
+    // Pulling away, seen only once the speed along the route has grown: the bus has been
+    // speeding up from rest for some seconds, and covered about v^2 / 2a meanwhile.
+    const double va = std::max(0.0, motion_.along_speed_mps());
+    const double covered = va * va / (2 * cfg_.typical_accel_mps2);
+    s = s_ + covered;
+    v = va;
+    p00 += covered * covered / 4;
+    p01 = 0;
+    p11 = cfg_.speed_error_mps * cfg_.speed_error_mps;
+  }
   double along_speed = 0;
-  if (speed) {
+  if (speed && !stand) {
     // Doppler speed along the shape: the component along the matched segment when the course is
     // known.
     along_speed = *speed;
@@ -633,20 +654,24 @@ void Tracker::track(const Fix& fix, double eph, std::vector<StopEvent>& out) {
     s += k.k0 * y;
     v += k.k1 * y;
   }
-  const double sigma = std::max(eph / 2, kMinSigmaM);
-  const double lat = m.offset / std::max(cfg_.lateral_soft_m, eph);
+  // The receiver's scatter, learnt from the fixes; eph only says how much worse this one is.
+  const auto fix_eph = fix.horizontal_error_m();
+  const double sigma = noise_.sigma_m(fix_eph);
+  const double lat = m.offset / std::max(cfg_.lateral_soft_m, 2 * noise_.sigma_m());
   const double r_s = sigma * sigma * (1 + lat * lat);
   const double innovation = m.along - s;
   const double spread = std::sqrt(p00 + r_s);
   if (std::abs(innovation) > cfg_.along_gate_m + 3 * spread) return;  // a jump no bus makes
+  noise_.on_fix(m.offset, fix_eph);
 
-  const bool standing = speed && *speed <= cfg_.stopped_speed_mps && v_ <= cfg_.stopped_speed_mps;
-  if (standing) {
-    // Standing still (Doppler says so, now and before): position noise must not creep the bus
-    // forward. (The first fix after stopping still takes the distance covered since the last.)
-    s = s_;
-    p00 = p00_;
+  if (stand) {
+    // The fixes only tell where it stands: their mean, which wander does not creep forward.
+    const double p = std::max(p00, kStandMinVarM2);
+    const double k = p / (p + r_s);
+    s += k * std::clamp(innovation, -3 * spread, 3 * spread);
+    p00 = p - k * p;
     p01 = 0;
+    p11 = cfg_.speed_error_mps * cfg_.speed_error_mps;
   } else {
     const double y = std::clamp(innovation, -3 * spread, 3 * spread);
     const Gains k = measure_value(p00, p01, p11, r_s);
@@ -654,7 +679,7 @@ void Tracker::track(const Fix& fix, double eph, std::vector<StopEvent>& out) {
     v += k.k1 * y;
   }
   v = std::clamp(v, 0.0, cfg_.max_speed_mps);
-  if (!speed && v <= cfg_.stopped_speed_mps && std::abs(innovation) < std::max(10.0, eph))
+  if (!speed && v <= cfg_.stopped_speed_mps && std::abs(innovation) < std::max(10.0, 2 * sigma))
     s = s_;  // no Doppler: a dead band while the estimated speed is ~0
   s = std::clamp(s, std::max(0.0, progress_ - cfg_.backward_tolerance_m), length_m());
 
@@ -670,7 +695,7 @@ void Tracker::track(const Fix& fix, double eph, std::vector<StopEvent>& out) {
   progress_ = std::max(progress_, s_);
   t_accepted_ = t;
   last_dt_ = dt;
-  if (v_ <= cfg_.stopped_speed_mps) {
+  if (standing(t)) {
     if (!stopped_since_) stopped_since_ = t;
   } else {
     stopped_since_.reset();
@@ -724,7 +749,7 @@ void Tracker::restore(const Fix& fix, double eph, std::vector<StopEvent>& out) {
   }
   if (!confirm(pending_, t, m.along, cfg_.restore_confirm_fixes, 0)) return;
   bool said = lost_said_ || uncertain_said_;
-  relock(fix, eph, m.along);
+  relock(fix, m.along);
   if (said) emit(out, StopEvent::Type::gps_restored, t, std::nullopt);
   run_stops(t, out);
 }
@@ -746,15 +771,19 @@ void Tracker::rejoin(const Fix& fix, double eph, std::vector<StopEvent>& out) {
     return;
   }
   if (!confirm(pending_, t, m.along, cfg_.rejoin_min_fixes, cfg_.rejoin_time_s)) return;
-  relock(fix, eph, m.along);
+  relock(fix, m.along);
   emit(out, StopEvent::Type::on_route, t, std::nullopt);
   run_stops(t, out);
 }
 
-bool Tracker::approach_due(int stop, double s, double v, bool outage) const {
+bool Tracker::approach_due(int stop, double s, double v, bool outage, bool stood) const {
   const double r = stop_d_[stop] - s;
   if (r <= cfg_.approach_min_distance_m) return true;
-  if (r > cfg_.approach_max_distance_m || v <= cfg_.stopped_speed_mps) return false;
+  if (r > cfg_.approach_max_distance_m) return false;
+  // Standing close short of the stop (a red light, a queue): the bus is there within seconds of
+  // moving on, however long it waits (and waiting is not early).
+  if (stood) return r <= cfg_.approach_standing_m;
+  if (v <= cfg_.stopped_speed_mps) return false;
   // Pulling away from rest close to the stop (a red light short of it, a queue): such a bus
   // gets there within seconds, sooner than its lagging acceleration estimate says, so it is taken
   // to speed up briskly and only the last chance counts. Creeping or coming to a halt (or
@@ -784,16 +813,18 @@ bool Tracker::approach_due(int stop, double s, double v, bool outage) const {
     // short of the stop cannot be told from the stop itself: only the last chance counts.
     return last_chance;
   }
-  // Braking: where will the bus halt? Well short of the stop (a red light, a queue) is not
-  // "arriving". The deceleration estimate is smoothed and lags for the first seconds of braking,
-  // so the bus is taken to brake at least as hard as a bus halting normally does.
+  // Braking: where will the bus halt? Well short of the stop (a red light, a queue, farther than
+  // approach_standing_m) is not "arriving". The deceleration estimate is smoothed and lags for the
+  // first seconds of braking, so the bus is taken to brake at least as hard as a bus halting
+  // normally does.
   const double b = std::max(decel, cfg_.halting_decel_mps2);
   const double halt = v * v / (2 * b);
   // Held only while the next fix would still come in time should the bus drive on and halt at
   // the stop after all, braking as late as a bus does.
   const double late_braking = v * v / (2 * cfg_.halting_decel_mps2);
   const double to_stop_s = std::max(0.0, r - late_braking) / v + v / cfg_.halting_decel_mps2;
-  if (halt < r - cfg_.halt_short_m && to_stop_s - fix_interval_s_ >= cfg_.approach_lead_min_s)
+  if (halt < r - std::max(cfg_.halt_short_m, cfg_.approach_standing_m) &&
+      to_stop_s - fix_interval_s_ >= cfg_.approach_lead_min_s)
     return false;
   const double disc = v * v - 2 * b * r;
   const double eta = disc > 0 ? (v - std::sqrt(disc)) / b : v / b;
@@ -804,7 +835,8 @@ void Tracker::run_stops(Time t, std::vector<StopEvent>& out) {
   using T = StopEvent::Type;
   const int n = static_cast<int>(stop_d_.size());
   const double s = progress_;
-  const bool stopped = v_ <= cfg_.stopped_speed_mps;
+  const bool stopped = standing(t);
+  const bool motion_known = motion_.known(t);
   const bool dwelled =
       stopped && stopped_since_ &&
       (seconds(t, *stopped_since_) >= cfg_.arrival_dwell_s || last_dt_ > 2 * cfg_.arrival_dwell_s);
@@ -821,7 +853,8 @@ void Tracker::run_stops(Time t, std::vector<StopEvent>& out) {
     }
     target_ = last + 1;
     phase_ = Phase::en_route;
-    next_said_ = approach_said_ = false;
+    next_said_ = said_with_previous_[target_];
+    approach_said_ = false;
     return true;
   };
   // Resolves a halt without the bus having stopped there.
@@ -834,7 +867,10 @@ void Tracker::run_stops(Time t, std::vector<StopEvent>& out) {
     const double d = stop_d_[k];
     const double d_last = stop_d_[halt_end_[k]];  // the halt's last stop (d itself, mostly)
     if (phase_ == Phase::at_stop) {
-      if (s < d_last + cfg_.departure_distance_m) return;
+      // Departed: moving along the route (never by position wander alone) and clear of the halt.
+      if (motion_known ? stopped || s < d_last + cfg_.departure_moving_m
+                       : s < d_last + cfg_.departure_distance_m)
+        return;
       emit(out, T::departed, t, k);
       if (!leave_halt(k)) return;
       continue;
@@ -849,16 +885,12 @@ void Tracker::run_stops(Time t, std::vector<StopEvent>& out) {
         if (!pass(k)) return;
         continue;
       }
-      next_said_ = true;
-      emit(out, T::next_stop, t, k);
+      announce(out, T::next_stop, t);
     }
     // Standing short of the stop counts as arriving only as close as `approaching` is always due:
     // farther out the bus may be waiting at a red light short of the stop.
     if (s >= d - std::min(cfg_.arrival_radius_m, cfg_.approach_min_distance_m) && dwelled) {
-      if (!approach_said_) {
-        approach_said_ = true;  // late, but the rider must hear it
-        emit(out, T::approaching, t, k);
-      }
+      if (!approach_said_) announce(out, T::approaching, t);  // late, but the rider must hear it
       emit(out, T::arrived, t, k);
       if (halt_end_[k] == n - 1) {
         // The terminus (or a halt the terminus shares): the trip ends here.
@@ -871,12 +903,31 @@ void Tracker::run_stops(Time t, std::vector<StopEvent>& out) {
       phase_ = Phase::at_stop;
       return;
     }
-    if (!approach_said_ && approach_due(k, s, v_)) {
-      approach_said_ = true;
-      emit(out, T::approaching, t, k);
-    }
+    // A stop close after the one just left: "arriving" as the bus leaves that one.
+    if (!approach_said_ && (close_to_previous(k) || approach_due(k, s, v_, false, dwelled)))
+      announce(out, T::approaching, t);
     return;
   }
+}
+
+void Tracker::announce(std::vector<StopEvent>& out, StopEvent::Type type, Time t, bool uncertain) {
+  const bool next = type == StopEvent::Type::next_stop;
+  (next ? next_said_ : approach_said_) = true;
+  emit(out, type, t, target_);
+  out.back().uncertain = uncertain;
+  // "Next stop" for a stop close after this halt is said with it: the bus reaches it seconds
+  // after leaving this one. ("Arriving" for it comes as the bus leaves this one.)
+  const int j = halt_end_[target_] + 1;
+  if (!next || !close_to_previous(j)) return;
+  said_with_previous_[j] = true;
+  emit(out, type, t, j);
+  out.back().with_previous = true;
+  out.back().uncertain = uncertain;
+}
+
+bool Tracker::close_to_previous(int stop) const {
+  return stop > 0 && stop < static_cast<int>(stop_d_.size()) &&
+         stop_d_[stop] - stop_d_[stop - 1] < cfg_.close_stop_m;
 }
 
 }  // namespace stopcall::tracking

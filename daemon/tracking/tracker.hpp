@@ -65,6 +65,8 @@
 
 #include "daemon/tracking/events.hpp"
 #include "daemon/tracking/fix.hpp"
+#include "daemon/tracking/motion.hpp"
+#include "daemon/tracking/position_noise.hpp"
 #include "routes/model.hpp"
 
 namespace stopcall::tracking {
@@ -84,12 +86,17 @@ struct TrackerConfig {
   double braking_decel_min_mps2 = 0.3;     // above this deceleration, predict where the bus halts
   double halting_decel_mps2 = 1.2;         // a bus halting at a stop brakes at least this hard
   double halt_short_m = 11.0;              // braking to halt this far short: not at the stop
+  double approach_standing_m = 60.0;       // ...unless standing within this of it
+  double typical_accel_mps2 = 1.0;         // a bus pulling away speeds up about this hard
   // --- Stopping at a stop ---
   double arrival_radius_m = 25.0;  // stopped within +-this of the stop = arrived; beyond = passed
   double stopped_speed_mps = 0.7;  // at or below this speed the bus stands still
   double arrival_dwell_s = 1.0;    // stand this long (one fix if fixes are > 2x this apart)
-  double departure_distance_m = 20.0;  // departed once this far past the stop
-  double same_halt_m = 30.0;           // a stop closer than this to the one before shares its halt
+  double departure_distance_m = 20.0;  // departed once this far past the stop...
+  double departure_moving_m = 8.0;     // ...or this far, moving by Doppler or the vehicle's signals
+  MotionConfig motion;                 // standing or moving (motion.hpp)
+  double same_halt_m = 30.0;   // a berth of the station before, closer than this: shares its halt
+  double close_stop_m = 50.0;  // another stop closer than this to the one before: said with it
   // --- Finding the trip ---
   double start_zone_m = 100.0;     // a first fix within this past stop 0 starts the trip at once
   double acquire_radius_m = 40.0;  // a fix must be this close to the shape to start the trip
@@ -136,11 +143,6 @@ enum class TrackerState {
 
 std::string_view state_name(TrackerState state);
 
-// For each stop, the last stop of the halt it starts: stop i itself unless the stops after it are
-// each closer than same_halt_m to the one before (see the contract above); -1 for a stop that
-// shares the halt of the stop before it. `stop_distances_m` must be non-decreasing.
-std::vector<int> halt_ends(const std::vector<double>& stop_distances_m, double same_halt_m);
-
 class Tracker {
  public:
   // Throws std::invalid_argument when the trip has no stops, or neither a shape nor two stops.
@@ -159,6 +161,9 @@ class Tracker {
   // time base (e.g. the last fix's GPS time plus the steady-clock time elapsed since it came).
   std::vector<StopEvent> on_tick(Time now);
   void on_tick(Time now, std::vector<StopEvent>& out);
+
+  // What the vehicle says of its motion (speed signal, doors); used from the next fix or tick.
+  void on_vehicle(const VehicleMotion& vehicle) { motion_.on_vehicle(vehicle); }
 
   TrackerState state() const { return state_; }
   // Best estimate of the distance along the trip, metres (dead-reckoned while degraded).
@@ -203,16 +208,25 @@ class Tracker {
   void restore(const Fix& fix, double eph, std::vector<StopEvent>& out);
   void rejoin(const Fix& fix, double eph, std::vector<StopEvent>& out);
   void count_off_route(Time t, std::vector<StopEvent>& out);
-  void relock(const Fix& fix, double eph, double along);
+  void relock(const Fix& fix, double along);
   bool confirm(Pending& p, Time t, double along, int needed, double min_span_s) const;
   void run_stops(Time t, std::vector<StopEvent>& out);
   // Whether `approaching` is due for `stop` with the bus at s, speed v. `outage`: s is
   // dead-reckoned over an outage (the GPS taken to be lost), the braking unseen.
-  bool approach_due(int stop, double s, double v, bool outage = false) const;
+  // `stood`: the bus has stood for arrival_dwell_s.
+  bool approach_due(int stop, double s, double v, bool outage = false, bool stood = false) const;
   double dead_reckoned(Time now) const;
+  // Standing (not moving), by the motion detector when it knows, else by the filter's speed.
+  bool standing(Time now) const;
+  void update_motion(const Fix& fix);
   void update_acceleration(double doppler_along_mps, Time t);
   double lost_timeout_s() const;
   void emit(std::vector<StopEvent>& out, StopEvent::Type type, Time t, std::optional<int> stop);
+  // `next_stop` or `approaching` for the target stop (`next_stop` also for a stop close after its
+  // halt).
+  void announce(std::vector<StopEvent>& out, StopEvent::Type type, Time t, bool uncertain = false);
+  // Whether `stop` is closer than close_stop_m to the stop before it.
+  bool close_to_previous(int stop) const;
 
   TrackerConfig cfg_;
   std::unique_ptr<Geometry> geo_;
@@ -243,11 +257,14 @@ class Tracker {
   double fix_interval_s_ = 1.0;
   std::optional<Time> stopped_since_;
   double last_dt_ = 0;
+  MotionDetector motion_;
+  PositionNoise noise_;
   // Stop state machine.
   int target_ = 0;
   Phase phase_ = Phase::at_stop;
   bool next_said_ = false;
   bool approach_said_ = false;
+  std::vector<bool> said_with_previous_;  // per stop: its next_stop was said with the one before
   // Degraded / off route bookkeeping.
   bool lost_said_ = false;
   bool uncertain_said_ = false;

@@ -1,8 +1,10 @@
 #include "daemon/tracking/trip_line.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <stdexcept>
+#include <string_view>
 
 namespace stopcall::tracking {
 
@@ -44,6 +46,54 @@ TripLine::TripLine(const routes::Trip& trip) {
     d = std::clamp(d, floor, line.length());
     floor = d;
   }
+  same_station_as_before.assign(trip.stops.size(), false);
+  for (std::size_t i = 1; i < trip.stops.size(); ++i)
+    same_station_as_before[i] = same_station(trip.stops[i - 1].stop, trip.stops[i].stop);
+}
+
+std::vector<int> TripLine::halt_ends(double same_halt_m) const {
+  const auto& d = stop_distances_m;
+  const int n = static_cast<int>(d.size());
+  std::vector<int> end(n, -1);
+  for (int i = 0; i < n;) {
+    int last = i;
+    while (last + 1 < n && same_station_as_before[last + 1] && d[last + 1] - d[last] < same_halt_m)
+      ++last;
+    end[i] = last;
+    i = last + 1;
+  }
+  return end;
+}
+
+namespace {
+
+std::string_view trimmed(std::string_view s) {
+  const auto blank = [](char c) { return c == ' ' || c == '\t'; };
+  while (!s.empty() && blank(s.front()))
+    s.remove_prefix(1);
+  while (!s.empty() && blank(s.back()))
+    s.remove_suffix(1);
+  return s;
+}
+
+bool equal_ignoring_case(std::string_view a, std::string_view b) {
+  a = trimmed(a);
+  b = trimmed(b);
+  return !a.empty() && std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) ==
+           std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
+}  // namespace
+
+bool same_station(const routes::Stop& a, const routes::Stop& b) {
+  if (!a.parent_station.empty() && a.parent_station == b.parent_station) return true;
+  for (const auto& [language, name] : a.names) {
+    auto other = b.names.find(language);
+    if (other != b.names.end() && equal_ignoring_case(name, other->second)) return true;
+  }
+  return false;
 }
 
 }  // namespace stopcall::tracking

@@ -162,6 +162,7 @@ TEST_F(Generator, BerthsOfOneStationAreServedInOneHalt) {
   routes::Trip trip = DemoRoute::trip();
   ASSERT_GE(trip.stops.size(), 4u);
   trip.stops[2].distance_m = trip.stops[1].distance_m + 12;
+  trip.stops[2].stop.names = trip.stops[1].stop.names;
   const SimOptions options;
   for (std::uint64_t seed = 1; seed <= 10; ++seed) {
     const Truth truth = simulate(trip, options, seed).truth;

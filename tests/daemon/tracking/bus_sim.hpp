@@ -88,11 +88,17 @@ inline routes::Trip make_trip(const Path& shape, const std::vector<double>& stop
     routes::TripStop ts;
     ts.stop_sequence = static_cast<int>(i + 1) * 10;  // GTFS values need not be contiguous
     ts.stop.id = "S" + std::to_string(i);
+    ts.stop.names = {{"en", "Stop " + std::to_string(i)}};
     ts.stop.position = proj.to_latlon(shape.at(stop_distances[i]));
     ts.distance_m = stop_distances[i];
     trip.stops.push_back(ts);
   }
   return trip;
+}
+
+// Makes stop i a berth of the same station as the stop before it (the same name).
+inline void make_berth_of_previous(routes::Trip& trip, std::size_t i) {
+  trip.stops.at(i).stop.names = trip.stops.at(i - 1).stop.names;
 }
 
 struct Halt {
@@ -150,6 +156,13 @@ class Bus {
 
   double end_s() const { return end_; }
   const std::vector<HaltTimes>& halts() const { return times_; }
+  // The time from `from` to `to` during which the bus moves (halts do not count).
+  double moving_time(double from, double to) const {
+    double standing = 0;
+    for (const auto& h : times_)
+      standing += std::max(0.0, std::min(to, h.leave_s) - std::max(from, h.arrive_s));
+    return to - from - standing;
+  }
   // Arrival/leave times of the halt at `at` (along the driven path).
   const HaltTimes& halt_at(double at) const {
     for (const auto& h : times_)
