@@ -215,7 +215,8 @@ Tracker::Tracker(const routes::Trip& trip, TrackerConfig config)
       geo_(std::make_unique<Geometry>()),
       trip_id_(trip.id),
       motion_(config.motion),
-      noise_(config.default_eph_m / 2) {
+      noise_(config.default_eph_m / 2),
+      dr_(config.typical_accel_mps2, config.typical_cruise_mps) {
   TripLine trip_line(trip);  // throws for a trip that cannot be followed
   halt_end_ = trip_line.halt_ends(cfg_.same_halt_m);
   geo_->line = std::move(trip_line.line);
@@ -278,7 +279,8 @@ double Tracker::dead_reckoned(Time now) const {
   double cap = next < static_cast<int>(stop_d_.size())
                    ? stop_d_[next] + cfg_.dead_reckoning_stop_margin_m
                    : length_m();
-  double s = std::min(s_ + v_ * dt, std::max(cap, s_));
+  const bool odometer = motion_.vehicle_speed(now).has_value();
+  double s = std::min(odometer ? odometer_m_ : s_ + v_ * dt, std::max(cap, s_));
   return std::max(progress_, std::min(s, length_m()));
 }
 
@@ -319,6 +321,7 @@ void Tracker::emit(std::vector<StopEvent>& out, StopEvent::Type type, Time t,
     e.stop_index = *stop;
   }
   e.distance_m = state_ == TrackerState::degraded ? dead_reckoned(t) : progress_;
+  e.uncertain = state_ == TrackerState::degraded;
   out.push_back(std::move(e));
 }
 
@@ -344,9 +347,14 @@ void Tracker::on_fix(const Fix& fix, std::vector<StopEvent>& out) {
   if (state_ == TrackerState::ended) return;
   if (have_fix_ && fix.time <= t_fix_) return;  // duplicate or out of order
   if (have_fix_) {
-    // Fast attack, slow decay: a sparse receiver is known from its first gap.
-    double dt = std::min(seconds(fix.time, t_fix_), kMaxIntervalS);
-    fix_interval_s_ = dt > fix_interval_s_ ? dt : fix_interval_s_ + 0.1 * (dt - fix_interval_s_);
+    // The receiver's interval: the median of the last few, so a sparse receiver is known from
+    // its first gap and a missing fix or two do not make it look sparser than it is.
+    intervals_[n_intervals_++ % intervals_.size()] =
+        std::min(seconds(fix.time, t_fix_), kMaxIntervalS);
+    std::array<double, kIntervals> recent = intervals_;
+    const auto n = std::min<std::size_t>(static_cast<std::size_t>(n_intervals_), recent.size());
+    std::nth_element(recent.begin(), recent.begin() + n / 2, recent.begin() + n);
+    fix_interval_s_ = recent[n / 2];
   }
   have_fix_ = true;
   t_fix_ = fix.time;
@@ -404,6 +412,8 @@ void Tracker::step_time(Time now, std::vector<StopEvent>& out) {
     if (state_ == TrackerState::degraded) {
       pending_ = {};
       stopped_since_.reset();
+      odometer_m_ = s_;  // the vehicle's speed signal, if it gives one, goes on from here
+      t_odometer_ = t_accepted_;
     }
   }
   if (state_ != TrackerState::degraded) return;
@@ -417,7 +427,43 @@ void Tracker::step_time(Time now, std::vector<StopEvent>& out) {
     uncertain_said_ = true;
     emit(out, StopEvent::Type::position_uncertain, now, std::nullopt);
   }
-  if (!uncertain_said_) approach_by_prediction(now, unc, out);
+  dead_reckon(now, out);
+}
+
+void Tracker::dead_reckon(Time now, std::vector<StopEvent>& out) {
+  const double since = seconds(now, t_accepted_);
+  if (since > cfg_.dead_reckoning_max_s) return;
+  if (auto v = motion_.vehicle_speed(now)) {
+    // The vehicle's own speed: an odometer, and the stops as on fixes (the events marked
+    // uncertain). The doors and the speed tell standing from moving.
+    odometer_m_ = std::min(length_m(), odometer_m_ + *v * std::max(0.0, seconds(now, t_odometer_)));
+    t_odometer_ = now;
+    progress_ = std::max(progress_, odometer_m_);
+    if (standing(now)) {
+      if (!stopped_since_) stopped_since_ = now;
+    } else {
+      stopped_since_.reset();
+    }
+    last_dt_ = 0;
+    run_stops(now, out);
+    return;
+  }
+  // Without it: as a bus of this trip drives on from its last speed (dead_reckoning.hpp).
+  const double s_now = s_ + dr_.distance_m(v_, since);
+  if (phase_ == Phase::at_stop) {
+    // Pulling away when the fixes stopped: departed once the bus would be clear of the halt.
+    const int k = target_;
+    if (standing(t_accepted_) || v_ < cfg_.motion.go_speed_mps ||
+        s_now < stop_d_[halt_end_[k]] + cfg_.departure_moving_m)
+      return;
+    emit(out, StopEvent::Type::departed, now, k);
+    if (leave_halt(k, now, out)) announce(out, StopEvent::Type::next_stop, now);
+    return;
+  }
+  if (!next_said_ || approach_said_) return;
+  const double d = stop_d_[target_];
+  if (s_now < d && s_ + dr_.distance_m(v_, since + cfg_.approach_lead_s) >= d)
+    announce(out, StopEvent::Type::approaching, now);
 }
 
 void Tracker::approach_if_fix_overdue(Time now, std::vector<StopEvent>& out) {
@@ -433,24 +479,21 @@ void Tracker::approach_if_fix_overdue(Time now, std::vector<StopEvent>& out) {
 }
 
 void Tracker::approach_by_prediction(Time now, double uncertainty, std::vector<StopEvent>& out) {
-  // While the estimate is still good, an `approaching` for a stop the bus certainly has not
-  // reached yet (tunnels). Never for a stop it may already have passed.
+  // An `approaching` for a stop the bus certainly has not reached yet. Never for a stop it may
+  // already have passed.
   if (phase_ != Phase::en_route || !next_said_ || approach_said_) return;
   double s = dead_reckoned(now);
   double v = v_;
   // A fix or two missing, or fixes that come but are not believed (a multipath burst), leave the
   // bus's last speed and braking as the best guess: it goes on braking as it did, and is judged
-  // as on a fix. Once the GPS is taken to be lost (a tunnel: `gps_lost`, `position_uncertain`)
-  // the braking can no longer be assumed.
-  const bool outage = state_ == TrackerState::degraded;
-  if (!outage && a_ < 0 && v_ > 0) {
+  // as on a fix. (Once the GPS is taken to be lost, dead_reckon() judges instead.)
+  if (a_ < 0 && v_ > 0) {
     const double dt = std::min(std::max(0.0, seconds(now, t_accepted_)), v_ / -a_);
     v = v_ + a_ * dt;
     s = std::max(progress_, std::min(s, s_ + v_ * dt + 0.5 * a_ * dt * dt));
   }
-  if (s + uncertainty < stop_d_[target_] - cfg_.arrival_radius_m &&
-      approach_due(target_, s, v, outage))
-    announce(out, StopEvent::Type::approaching, now, outage);
+  if (s + uncertainty < stop_d_[target_] - cfg_.arrival_radius_m && approach_due(target_, s, v))
+    announce(out, StopEvent::Type::approaching, now);
 }
 
 namespace {
@@ -695,6 +738,7 @@ void Tracker::track(const Fix& fix, double eph, std::vector<StopEvent>& out) {
   progress_ = std::max(progress_, s_);
   t_accepted_ = t;
   last_dt_ = dt;
+  if (!stand) dr_.learn_speed(v_);
   if (standing(t)) {
     if (!stopped_since_) stopped_since_ = t;
   } else {
@@ -776,7 +820,7 @@ void Tracker::rejoin(const Fix& fix, double eph, std::vector<StopEvent>& out) {
   run_stops(t, out);
 }
 
-bool Tracker::approach_due(int stop, double s, double v, bool outage, bool stood) const {
+bool Tracker::approach_due(int stop, double s, double v, bool stood) const {
   const double r = stop_d_[stop] - s;
   if (r <= cfg_.approach_min_distance_m) return true;
   if (r > cfg_.approach_max_distance_m) return false;
@@ -786,21 +830,15 @@ bool Tracker::approach_due(int stop, double s, double v, bool outage, bool stood
   if (v <= cfg_.stopped_speed_mps) return false;
   // Pulling away from rest close to the stop (a red light short of it, a queue): such a bus
   // gets there within seconds, sooner than its lagging acceleration estimate says, so it is taken
-  // to speed up briskly and only the last chance counts. Creeping or coming to a halt (or
-  // in an outage): only the minimum distance.
+  // to speed up briskly and only the last chance counts. Creeping or coming to a halt: only the
+  // minimum distance.
   const bool pulling_away = v < cfg_.approach_slow_speed_mps;
-  if (pulling_away && (outage || a_ <= cfg_.braking_decel_min_mps2)) return false;
+  if (pulling_away && a_ <= cfg_.braking_decel_min_mps2) return false;
   // When would the bus be there driving on (accelerating, e.g. away from a red light, sooner)?
-  const double accel = outage         ? 0.0
-                       : pulling_away ? std::max(a_, cfg_.pull_away_accel_mps2)
-                                      : std::max(0.0, a_);
+  const double accel = pulling_away ? std::max(a_, cfg_.pull_away_accel_mps2) : std::max(0.0, a_);
   auto time_to_stop = [&](double accel_mps2) {
     return accel_mps2 > 1e-3 ? (std::sqrt(v * v + 2 * accel_mps2 * r) - v) / accel_mps2 : r / v;
   };
-  const double eta_through = time_to_stop(accel);
-  // Dead-reckoned, the braking cannot be seen and the position grows uncertain: say it on time
-  // for a bus driving on.
-  if (outage) return eta_through <= cfg_.approach_lead_s;
   // The last chance for a bus driving through the stop: the next fix would come too late. A bus
   // crawling (a slow stretch, a curve) may speed up at any moment before that fix comes.
   const double chance_accel =
@@ -840,28 +878,6 @@ void Tracker::run_stops(Time t, std::vector<StopEvent>& out) {
   const bool dwelled =
       stopped && stopped_since_ &&
       (seconds(t, *stopped_since_) >= cfg_.arrival_dwell_s || last_dt_ > 2 * cfg_.arrival_dwell_s);
-  // The bus has left the halt of stop k (`departed` or `passed` it): the stops sharing that halt
-  // are passed with it; false when that ended the trip.
-  auto leave_halt = [&](int k) {
-    const int last = halt_end_[k];
-    for (int j = k + 1; j <= last; ++j)
-      emit(out, T::passed, t, j);
-    if (last == n - 1) {
-      state_ = TrackerState::ended;
-      emit(out, T::trip_ended, t, last);
-      return false;
-    }
-    target_ = last + 1;
-    phase_ = Phase::en_route;
-    next_said_ = said_with_previous_[target_];
-    approach_said_ = false;
-    return true;
-  };
-  // Resolves a halt without the bus having stopped there.
-  auto pass = [&](int k) {
-    emit(out, T::passed, t, k);
-    return leave_halt(k);
-  };
   while (state_ != TrackerState::ended) {
     const int k = target_;
     const double d = stop_d_[k];
@@ -872,17 +888,17 @@ void Tracker::run_stops(Time t, std::vector<StopEvent>& out) {
                        : s < d_last + cfg_.departure_distance_m)
         return;
       emit(out, T::departed, t, k);
-      if (!leave_halt(k)) return;
+      if (!leave_halt(k, t, out)) return;
       continue;
     }
     if (s > d_last + cfg_.arrival_radius_m) {
-      if (!pass(k)) return;
+      if (!pass(k, t, out)) return;
       continue;
     }
     if (!next_said_) {
       if (s >= d_last && !stopped) {
         // Already beyond the halt and moving on (the halt before was left late, or is close).
-        if (!pass(k)) return;
+        if (!pass(k, t, out)) return;
         continue;
       }
       announce(out, T::next_stop, t);
@@ -904,17 +920,38 @@ void Tracker::run_stops(Time t, std::vector<StopEvent>& out) {
       return;
     }
     // A stop close after the one just left: "arriving" as the bus leaves that one.
-    if (!approach_said_ && (close_to_previous(k) || approach_due(k, s, v_, false, dwelled)))
+    if (!approach_said_ && (close_to_previous(k) || approach_due(k, s, v_, dwelled)))
       announce(out, T::approaching, t);
     return;
   }
 }
 
-void Tracker::announce(std::vector<StopEvent>& out, StopEvent::Type type, Time t, bool uncertain) {
+bool Tracker::leave_halt(int k, Time t, std::vector<StopEvent>& out) {
+  const int n = static_cast<int>(stop_d_.size());
+  const int last = halt_end_[k];
+  for (int j = k + 1; j <= last; ++j)
+    emit(out, StopEvent::Type::passed, t, j);
+  if (last == n - 1) {
+    state_ = TrackerState::ended;
+    emit(out, StopEvent::Type::trip_ended, t, last);
+    return false;
+  }
+  target_ = last + 1;
+  phase_ = Phase::en_route;
+  next_said_ = said_with_previous_[target_];
+  approach_said_ = false;
+  return true;
+}
+
+bool Tracker::pass(int k, Time t, std::vector<StopEvent>& out) {
+  emit(out, StopEvent::Type::passed, t, k);
+  return leave_halt(k, t, out);
+}
+
+void Tracker::announce(std::vector<StopEvent>& out, StopEvent::Type type, Time t) {
   const bool next = type == StopEvent::Type::next_stop;
   (next ? next_said_ : approach_said_) = true;
   emit(out, type, t, target_);
-  out.back().uncertain = uncertain;
   // "Next stop" for a stop close after this halt is said with it: the bus reaches it seconds
   // after leaving this one. ("Arriving" for it comes as the bus leaves this one.)
   const int j = halt_end_[target_] + 1;
@@ -922,7 +959,6 @@ void Tracker::announce(std::vector<StopEvent>& out, StopEvent::Type type, Time t
   said_with_previous_[j] = true;
   emit(out, type, t, j);
   out.back().with_previous = true;
-  out.back().uncertain = uncertain;
 }
 
 bool Tracker::close_to_previous(int stop) const {

@@ -57,12 +57,14 @@
 //    backwards (only the dead-reckoned display value may be corrected down after an outage).
 #pragma once
 
+#include <array>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "daemon/tracking/dead_reckoning.hpp"
 #include "daemon/tracking/events.hpp"
 #include "daemon/tracking/fix.hpp"
 #include "daemon/tracking/motion.hpp"
@@ -88,6 +90,7 @@ struct TrackerConfig {
   double halt_short_m = 11.0;              // braking to halt this far short: not at the stop
   double approach_standing_m = 60.0;       // ...unless standing within this of it
   double typical_accel_mps2 = 1.0;         // a bus pulling away speeds up about this hard
+  double typical_cruise_mps = 9.0;         // ...to about this speed, until the trip shows its own
   // --- Stopping at a stop ---
   double arrival_radius_m = 25.0;  // stopped within +-this of the stop = arrived; beyond = passed
   double stopped_speed_mps = 0.7;  // at or below this speed the bus stands still
@@ -169,6 +172,8 @@ class Tracker {
   // Best estimate of the distance along the trip, metres (dead-reckoned while degraded).
   double progress_m() const;
   double speed_mps() const { return v_; }
+  // Acceleration along the trip, m/s^2 (from the Doppler speeds when there are any).
+  double acceleration_mps2() const { return a_; }
   // Along-track uncertainty (about one standard deviation), metres.
   double uncertainty_m() const;
   // 1 = sure, 0 = no idea (waiting, off route, or lost for long).
@@ -211,10 +216,9 @@ class Tracker {
   void relock(const Fix& fix, double along);
   bool confirm(Pending& p, Time t, double along, int needed, double min_span_s) const;
   void run_stops(Time t, std::vector<StopEvent>& out);
-  // Whether `approaching` is due for `stop` with the bus at s, speed v. `outage`: s is
-  // dead-reckoned over an outage (the GPS taken to be lost), the braking unseen.
-  // `stood`: the bus has stood for arrival_dwell_s.
-  bool approach_due(int stop, double s, double v, bool outage = false, bool stood = false) const;
+  // Whether `approaching` is due for `stop` with the bus at s, speed v. `stood`: the bus has stood
+  // for arrival_dwell_s.
+  bool approach_due(int stop, double s, double v, bool stood = false) const;
   double dead_reckoned(Time now) const;
   // Standing (not moving), by the motion detector when it knows, else by the filter's speed.
   bool standing(Time now) const;
@@ -224,7 +228,14 @@ class Tracker {
   void emit(std::vector<StopEvent>& out, StopEvent::Type type, Time t, std::optional<int> stop);
   // `next_stop` or `approaching` for the target stop (`next_stop` also for a stop close after its
   // halt).
-  void announce(std::vector<StopEvent>& out, StopEvent::Type type, Time t, bool uncertain = false);
+  void announce(std::vector<StopEvent>& out, StopEvent::Type type, Time t);
+  // The bus has left the halt of stop k (`departed` or `passed` it): the stops sharing that halt
+  // are passed with it, the next halt is the target; false when that ended the trip.
+  bool leave_halt(int k, Time t, std::vector<StopEvent>& out);
+  // Resolves halt k without the bus having stopped there.
+  bool pass(int k, Time t, std::vector<StopEvent>& out);
+  // While degraded: the stops on the dead-reckoned position (dead_reckoning.hpp).
+  void dead_reckon(Time now, std::vector<StopEvent>& out);
   // Whether `stop` is closer than close_stop_m to the stop before it.
   bool close_to_previous(int stop) const;
 
@@ -254,11 +265,17 @@ class Tracker {
   Time t_seen_{};      // newest fix or tick
   Time t_fix_{};       // newest fix (usable or not)
   bool have_fix_ = false;
-  double fix_interval_s_ = 1.0;
+  double fix_interval_s_ = 1.0;  // the receiver's usual interval between fixes
+  static constexpr std::size_t kIntervals = 5;
+  std::array<double, kIntervals> intervals_{};  // the last ones, a ring
+  long n_intervals_ = 0;
   std::optional<Time> stopped_since_;
   double last_dt_ = 0;
   MotionDetector motion_;
   PositionNoise noise_;
+  DeadReckoning dr_;
+  double odometer_m_ = 0;  // while degraded with the vehicle's speed signal
+  Time t_odometer_{};
   // Stop state machine.
   int target_ = 0;
   Phase phase_ = Phase::at_stop;
