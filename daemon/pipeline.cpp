@@ -27,6 +27,16 @@ Pipeline::Pipeline(const routes::Bundle& bundle, PipelineOptions options)
   }
 }
 
+const routes::Trip* Pipeline::trip() const {
+  if (tracker_) return &trip_;
+  return detector_ ? detector_->provisional_trip() : nullptr;
+}
+
+const tracking::Tracker* Pipeline::tracker() const {
+  if (tracker_) return tracker_.get();
+  return detector_ ? detector_->provisional_tracker() : nullptr;
+}
+
 void Pipeline::start_trip(const std::string& trip_id) {
   trip_ = bundle_.load_trip(trip_id);
   tracker_ = std::make_unique<tracking::Tracker>(trip_, options_.tracker);
@@ -42,17 +52,26 @@ void Pipeline::login(const std::string& trip_id) {
   detection_fixes_.clear();
 }
 
-void Pipeline::start_detection(const tracking::Fix& fix) {
+void Pipeline::start_detection(const tracking::Fix& fix, std::vector<StopEvent>& out) {
   // Candidates: trips running now (on today's timetable, or yesterday's past midnight) that
   // serve a stop near the bus. One hypothesis per pattern.
   auto today = clock_.at(fix.time);
   auto yesterday = clock_.day_before(fix.time);
   routes::Bundle::NearPoint near{*fix.position, options_.candidates_radius_m};
-  auto trips = bundle_.candidate_trips(today.date, today.seconds, 1800, near);
-  for (auto& t : bundle_.candidate_trips(yesterday.date, yesterday.seconds, 1800, near)) {
-    t.first_departure_s -= 24 * 3600;  // on today's clock
-    t.last_arrival_s -= 24 * 3600;
-    trips.push_back(std::move(t));
+  std::vector<routes::TripCandidate> trips;
+  if (bundle_.has_service_on(today.date) || bundle_.has_service_on(yesterday.date)) {
+    trips = bundle_.candidate_trips(today.date, today.seconds, 1800, near);
+    for (auto& t : bundle_.candidate_trips(yesterday.date, yesterday.seconds, 1800, near)) {
+      t.first_departure_s -= 24 * 3600;  // on today's clock
+      t.last_arrival_s -= 24 * 3600;
+      trips.push_back(std::move(t));
+    }
+  } else {
+    // No service today at all: the route data is out of date (or not yet valid). The bus must
+    // still announce: every pattern near is a candidate whatever its dates, the timetable only
+    // ranks them. Said once per start.
+    trips = bundle_.trips_near(near);
+    report_not_valid_today(fix.time, today.date, out);
   }
   std::map<long, tracking::PatternCandidate> by_pattern;
   for (auto& t : trips) {
@@ -63,9 +82,28 @@ void Pipeline::start_detection(const tracking::Fix& fix) {
   std::vector<tracking::PatternCandidate> candidates;
   for (auto& [id, c] : by_pattern)
     candidates.push_back(std::move(c));
-  detector_ = std::make_unique<tracking::AutoDetector>(std::move(candidates), options_.auto_detect);
+  detector_ = std::make_unique<tracking::AutoDetector>(std::move(candidates), options_.auto_detect,
+                                                       options_.tracker);
   detection_fixes_.clear();
   fixes_since_detection_start_ = 0;
+}
+
+void Pipeline::report_not_valid_today(tracking::Time t, const std::string& date,
+                                      std::vector<StopEvent>& out) {
+  if (validity_reported_) return;
+  validity_reported_ = true;
+  StopEvent e;
+  e.type = StopEvent::Type::route_data_not_valid;
+  e.time = t;
+  e.note = "route data not valid today (" + date.substr(0, 4) + "-" + date.substr(4, 2) + "-" +
+           date.substr(6, 2) + ")";
+  if (auto period = bundle_.service_period()) {
+    const auto& d = date < period->first_date ? period->first_date : period->last_date;
+    e.note = std::string("route data not valid today (service ") +
+             (date < period->first_date ? "starts " : "ends ") + d.substr(0, 4) + "-" +
+             d.substr(4, 2) + "-" + d.substr(6, 2) + ")";
+  }
+  out.push_back(std::move(e));
 }
 
 void Pipeline::on_fix(const tracking::Fix& fix, std::vector<StopEvent>& out) {
@@ -80,55 +118,15 @@ void Pipeline::on_fix(const tracking::Fix& fix, std::vector<StopEvent>& out) {
     }
   }
   if (!tracker_) {
-    if (!fix.usable()) return;
-    if (!detector_ || (detector_->alive() == 0 &&
-                       ++fixes_since_detection_start_ > options_.retry_detection_after_fixes)) {
-      start_detection(fix);
+    if (!detector_ && !fix.usable()) return;
+    if (fix.usable() &&
+        (!detector_ || (detector_->alive() == 0 &&
+                        ++fixes_since_detection_start_ > options_.retry_detection_after_fixes))) {
+      start_detection(fix, out);
     }
     detection_fixes_.push_back(fix);
-    detector_->on_fix(fix, clock_.at(fix.time).seconds);
-    auto found = detector_->detection();
-    if (!found) return;
-    start_trip(found->trip_id);
-    detector_.reset();
-    // Catch up silently: what happened before the trip was known was not announced, and must not
-    // be now, late. The tracker learns where the bus is and which stops are behind it.
-    std::vector<StopEvent> silent;
-    for (const auto& f : detection_fixes_)
-      tracker_->on_fix(f, silent);
-    detection_fixes_.clear();
-    StopEvent detected;
-    detected.type = StopEvent::Type::trip_detected;
-    detected.time = fix.time;
-    detected.trip_id = trip_.id;
-    detected.distance_m = tracker_->progress_m();
-    out.push_back(std::move(detected));
-    // The stop the bus is heading for is still ahead: say it now rather than not at all. Only
-    // that stop, only if the bus has not reached it, each event at most once, in the usual order.
-    int heading_for = -1;  // stop index; -1: none (a plain int: GCC 12 misjudges optional here)
-    bool approached = false;
-    for (const auto& e : silent) {
-      if (!e.stop_index) continue;
-      if (e.type == StopEvent::Type::next_stop) {
-        heading_for = *e.stop_index;
-        approached = false;
-      } else if (e.type == StopEvent::Type::approaching && e.stop_index == heading_for) {
-        approached = true;
-      } else if ((e.type == StopEvent::Type::arrived || e.type == StopEvent::Type::passed) &&
-                 e.stop_index == heading_for) {
-        heading_for = -1;
-      }
-    }
-    for (const auto& e : silent) {
-      bool repeat = heading_for >= 0 && e.stop_index == heading_for &&
-                    (e.type == StopEvent::Type::next_stop ||
-                     (approached && e.type == StopEvent::Type::approaching));
-      if (!repeat) continue;
-      StopEvent now = e;
-      now.time = fix.time;
-      now.distance_m = tracker_->progress_m();
-      out.push_back(std::move(now));
-    }
+    detector_->on_fix(fix, clock_.at(fix.time).seconds, out);
+    if (auto found = detector_->detection()) detected(*found, fix, out);
     return;
   }
   std::size_t first = out.size();
@@ -137,8 +135,51 @@ void Pipeline::on_fix(const tracking::Fix& fix, std::vector<StopEvent>& out) {
   after_events(out, first);
 }
 
+void Pipeline::detected(const tracking::Detection& found, const tracking::Fix& fix,
+                        std::vector<StopEvent>& out) {
+  const std::string said_next = detector_->said_next_stop();
+  const std::string said_approaching = detector_->said_approaching();
+  start_trip(found.trip_id);
+  detector_.reset();
+  // Catch up silently: the tracker learns where the bus is and which stops are behind it. What
+  // the candidates agreed on was said already; nothing else is said now, late.
+  std::vector<StopEvent> silent;
+  for (const auto& f : detection_fixes_)
+    tracker_->on_fix(f, silent);
+  detection_fixes_.clear();
+  StopEvent detected;
+  detected.type = StopEvent::Type::trip_detected;
+  detected.time = fix.time;
+  detected.trip_id = trip_.id;
+  detected.distance_m = tracker_->progress_m();
+  out.push_back(std::move(detected));
+  // The stop the bus is heading for is still ahead: what the trip would have said of it and was
+  // not said yet is said now rather than not at all -- only that stop, each event at most once,
+  // in the usual order.
+  const auto a = tracker_->announced();
+  if (a.stop < 0) return;
+  const std::string& id = trip_.stops[static_cast<std::size_t>(a.stop)].stop.id;
+  auto say = [&](StopEvent::Type type) {
+    StopEvent e;
+    e.type = type;
+    e.time = fix.time;
+    e.trip_id = trip_.id;
+    e.stop_id = id;
+    e.stop_sequence = trip_.stops[static_cast<std::size_t>(a.stop)].stop_sequence;
+    e.stop_index = a.stop;
+    e.distance_m = tracker_->progress_m();
+    out.push_back(std::move(e));
+  };
+  const bool next_said = said_next == id;
+  if (a.next && !next_said) say(StopEvent::Type::next_stop);
+  if (a.approaching && !(next_said && said_approaching == id)) say(StopEvent::Type::approaching);
+}
+
 void Pipeline::on_tick(tracking::Time now, std::vector<StopEvent>& out) {
-  if (!tracker_) return;
+  if (!tracker_) {
+    if (detector_) detector_->on_tick(now, out);
+    return;
+  }
   std::size_t first = out.size();
   tracker_->on_tick(now, out);
   if (resuming_) filter_resumed(out, first);

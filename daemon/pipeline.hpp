@@ -40,14 +40,20 @@ class Pipeline {
   // routes::RouteError when the bundle has no such trip; nothing changes then.
   void login(const std::string& trip_id);
 
-  const routes::Trip* trip() const { return tracker_ ? &trip_ : nullptr; }
-  const tracking::Tracker* tracker() const { return tracker_.get(); }
+  // The trip being tracked; while several candidates are left (auto-detection), the one that what
+  // they agree on is announced as.
+  const routes::Trip* trip() const;
+  const tracking::Tracker* tracker() const;
   long trips_started() const { return trips_started_; }
   long time_glitches() const { return time_filter_.dropped(); }
 
  private:
   void start_trip(const std::string& trip_id);
-  void start_detection(const tracking::Fix& fix);
+  void start_detection(const tracking::Fix& fix, std::vector<tracking::StopEvent>& out);
+  void detected(const tracking::Detection& found, const tracking::Fix& fix,
+                std::vector<tracking::StopEvent>& out);
+  void report_not_valid_today(tracking::Time t, const std::string& date,
+                              std::vector<tracking::StopEvent>& out);
   void after_events(std::vector<tracking::StopEvent>& out, std::size_t first);
   void filter_resumed(std::vector<tracking::StopEvent>& out, std::size_t first);
 
@@ -61,8 +67,9 @@ class Pipeline {
   std::vector<tracking::Fix> detection_fixes_;  // fixes seen while detecting, for the catch-up
   int fixes_since_detection_start_ = 0;
   long trips_started_ = 0;
-  bool resuming_ = false;        // dropping what was already said before the restart
-  bool resume_checked_ = false;  // the first usable fix decided whether the state is fresh
+  bool resuming_ = false;           // dropping what was already said before the restart
+  bool resume_checked_ = false;     // the first usable fix decided whether the state is fresh
+  bool validity_reported_ = false;  // route_data_not_valid said (once per start)
 };
 
 }  // namespace stopcall::daemon

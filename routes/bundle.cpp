@@ -271,22 +271,31 @@ Trip Bundle::load_trip(const std::string& trip_id) const {
   return trip;
 }
 
-std::vector<TripCandidate> Bundle::candidate_trips(const std::string& date, int seconds,
-                                                   int slack_s,
-                                                   std::optional<NearPoint> near) const {
-  // Day of week of the service date; calendar.days has bit 0 = Monday.
+namespace {
+
+// The SQL for "the services active on ?1 (YYYYMMDD), ?2 the weekday (0 = Monday)".
+constexpr std::string_view kActiveServices =
+    "WITH active(service_id) AS ("
+    " SELECT service_id FROM calendar WHERE ?1 BETWEEN start_date AND end_date"
+    "  AND (days >> ?2) & 1"
+    " UNION SELECT service_id FROM calendar_dates WHERE date=?1 AND exception_type=1"
+    " EXCEPT SELECT service_id FROM calendar_dates WHERE date=?1 AND exception_type=2) ";
+
+// Monday = 0 .. Sunday = 6 of a YYYYMMDD date.
+int weekday_of(const std::string& date) {
   int y = std::stoi(date.substr(0, 4)), m = std::stoi(date.substr(4, 2)),
       d = std::stoi(date.substr(6, 2));
   std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(m), std::chrono::day(d)};
-  unsigned weekday = std::chrono::weekday(std::chrono::sys_days(ymd)).iso_encoding() - 1;
+  return static_cast<int>(std::chrono::weekday(std::chrono::sys_days(ymd)).iso_encoding()) - 1;
+}
+
+}  // namespace
+
+std::vector<TripCandidate> Bundle::candidate_trips(const std::string& date, int seconds,
+                                                   int slack_s,
+                                                   std::optional<NearPoint> near) const {
   auto q = impl_->db.prepare(
-      std::string(
-          "WITH active(service_id) AS ("
-          " SELECT service_id FROM calendar WHERE ?1 BETWEEN start_date AND end_date"
-          "  AND (days >> ?2) & 1"
-          " UNION SELECT service_id FROM calendar_dates WHERE date=?1 AND exception_type=1"
-          " EXCEPT SELECT service_id FROM calendar_dates WHERE date=?1 AND exception_type=2) ") +
-      std::string(kCandidateColumns) +
+      std::string(kActiveServices) + std::string(kCandidateColumns) +
       "WHERE t.service_id IN active AND (?5 IS NULL OR t.pattern_id IN ("
       " SELECT ps.pattern_id FROM pattern_stops ps JOIN stops s USING(stop_id)"
       " JOIN stops_rtree r ON r.id=s.rowid"
@@ -296,7 +305,7 @@ std::vector<TripCandidate> Bundle::candidate_trips(const std::string& date, int 
       " f.trip_id=t.trip_id AND f.start_s <= ?3 + ?4"
       " AND f.end_s + (t.last_arrival_s - t.first_departure_s) >= ?3 - ?4))"
       " ORDER BY t.first_departure_s, t.trip_id");
-  q.bind(1, date).bind(2, static_cast<int>(weekday)).bind(3, seconds).bind(4, slack_s);
+  q.bind(1, date).bind(2, weekday_of(date)).bind(3, seconds).bind(4, slack_s);
   if (near) {
     double dlat = near->radius_m / (geo::kEarthRadiusM * geo::kDegToRad);
     double dlon = dlat / std::max(0.01, std::cos(near->point.lat * geo::kDegToRad));
@@ -307,6 +316,40 @@ std::vector<TripCandidate> Bundle::candidate_trips(const std::string& date, int 
   while (q.step())
     out.push_back(candidate_from(q));
   return out;
+}
+
+std::vector<TripCandidate> Bundle::trips_near(NearPoint near) const {
+  auto q = impl_->db.prepare(
+      std::string(kCandidateColumns) +
+      "WHERE t.pattern_id IN ("
+      " SELECT ps.pattern_id FROM pattern_stops ps JOIN stops s USING(stop_id)"
+      " JOIN stops_rtree r ON r.id=s.rowid"
+      " WHERE r.min_lat<=?2 AND r.max_lat>=?1 AND r.min_lon<=?4 AND r.max_lon>=?3)"
+      " ORDER BY t.first_departure_s, t.trip_id");
+  double dlat = near.radius_m / (geo::kEarthRadiusM * geo::kDegToRad);
+  double dlon = dlat / std::max(0.01, std::cos(near.point.lat * geo::kDegToRad));
+  q.bind(1, near.point.lat - dlat).bind(2, near.point.lat + dlat);
+  q.bind(3, near.point.lon - dlon).bind(4, near.point.lon + dlon);
+  std::vector<TripCandidate> out;
+  while (q.step())
+    out.push_back(candidate_from(q));
+  return out;
+}
+
+std::optional<Bundle::ServicePeriod> Bundle::service_period() const {
+  auto q = impl_->db.prepare(
+      "SELECT min(d), max(d) FROM (SELECT start_date AS d FROM calendar"
+      " UNION ALL SELECT end_date FROM calendar"
+      " UNION ALL SELECT date FROM calendar_dates WHERE exception_type=1)");
+  if (!q.step() || q.is_null(0)) return std::nullopt;
+  return ServicePeriod{q.text(0), q.text(1)};
+}
+
+bool Bundle::has_service_on(const std::string& date) const {
+  auto q = impl_->db.prepare(std::string(kActiveServices) +
+                             "SELECT 1 FROM trips WHERE service_id IN active LIMIT 1");
+  q.bind(1, date).bind(2, weekday_of(date));
+  return q.step();
 }
 
 std::vector<TripCandidate> Bundle::trips_of_route(const std::string& route_id) const {

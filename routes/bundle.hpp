@@ -60,6 +60,18 @@ class Bundle {
                                              int slack_s = 1800,
                                              std::optional<NearPoint> near = {}) const;
 
+  // Every trip that serves a stop within radius_m of the point, whatever its service dates
+  // (for route data that has no service on the day: the timetable then only ranks them).
+  std::vector<TripCandidate> trips_near(NearPoint near) const;
+
+  // The first and last service dates (YYYYMMDD) of the whole bundle; nullopt without any.
+  struct ServicePeriod {
+    std::string first_date, last_date;
+  };
+  std::optional<ServicePeriod> service_period() const;
+  // Whether any trip runs on `date` (YYYYMMDD, a service day).
+  bool has_service_on(const std::string& date) const;
+
   // Trips of one route (all service days), ordered by first departure.
   std::vector<TripCandidate> trips_of_route(const std::string& route_id) const;
 

@@ -2,90 +2,236 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <limits>
+
+#include "daemon/tracking/trip_line.hpp"
 
 namespace stopcall::tracking {
 
 namespace geo = routes::geo;
 
-AutoDetector::AutoDetector(std::vector<PatternCandidate> candidates, AutoDetectConfig config)
+struct AutoDetector::Hypothesis {
+  PatternCandidate pattern;
+  geo::Polyline line;
+  std::vector<std::string> stop_ids;
+  std::unique_ptr<Tracker> tracker;
+  bool alive = true;
+  int fixes = 0, misses = 0;
+  int against = 0;          // moving fixes in a row against the pattern's direction
+  double first_along = -1;  // progress when its tracker first found the bus
+  std::deque<std::pair<Time, double>> laterals;  // distance from its shape, the last window_s
+  double median_lateral = 0;                     // of those, once they span the window
+  bool judged = false;                           // median_lateral is meaningful
+};
+
+AutoDetector::AutoDetector(std::vector<PatternCandidate> candidates, AutoDetectConfig config,
+                           TrackerConfig tracker)
     : config_(config) {
   for (auto& c : candidates) {
-    Hypothesis h;
-    std::vector<routes::LatLon> points;
-    for (const auto& p : c.representative.shape)
-      points.push_back(p.position);
-    if (points.size() < 2) {
-      for (const auto& s : c.representative.stops)
-        points.push_back(s.stop.position);
+    auto h = std::make_unique<Hypothesis>();
+    try {
+      h->tracker = std::make_unique<Tracker>(c.representative, tracker);
+    } catch (const std::invalid_argument&) {
+      continue;  // a trip that cannot be followed (no stops, no length) is no candidate
     }
-    h.line = geo::Polyline::from_latlon(points);
-    h.pattern = std::move(c);
+    h->line = TripLine(c.representative).line;
+    for (const auto& s : c.representative.stops)
+      h->stop_ids.push_back(s.stop.id);
+    h->pattern = std::move(c);
     hypotheses_.push_back(std::move(h));
   }
 }
 
+AutoDetector::~AutoDetector() = default;
+AutoDetector::AutoDetector(AutoDetector&&) noexcept = default;
+AutoDetector& AutoDetector::operator=(AutoDetector&&) noexcept = default;
+
 int AutoDetector::alive() const {
-  return static_cast<int>(
-      std::count_if(hypotheses_.begin(), hypotheses_.end(), [](auto& h) { return h.alive; }));
+  return static_cast<int>(std::count_if(hypotheses_.begin(), hypotheses_.end(),
+                                        [](const auto& h) { return h->alive; }));
 }
 
-void AutoDetector::on_fix(const Fix& fix, int service_seconds) {
-  if (detection_ || !fix.usable()) return;
+AutoDetector::Hypothesis* AutoDetector::provisional() {
+  for (auto& h : hypotheses_)
+    if (h->alive) return h.get();
+  return nullptr;
+}
+
+const AutoDetector::Hypothesis* AutoDetector::provisional() const {
+  for (const auto& h : hypotheses_)
+    if (h->alive) return h.get();
+  return nullptr;
+}
+
+const routes::Trip* AutoDetector::provisional_trip() const {
+  const auto* h = provisional();
+  return h ? &h->pattern.representative : nullptr;
+}
+
+const Tracker* AutoDetector::provisional_tracker() const {
+  const auto* h = provisional();
+  return h ? h->tracker.get() : nullptr;
+}
+
+void AutoDetector::on_fix(const Fix& fix, int service_seconds, std::vector<StopEvent>& out) {
+  if (detection_) return;
+  bool any_found = false;
   for (auto& h : hypotheses_) {
-    if (!h.alive || h.line.points.size() < 2) continue;
-    geo::XY p = h.line.projection.to_xy(*fix.position);
-    // Search the whole shape for the first fix, then a window around the last progress, so a
-    // shape that passes a street twice does not flip between passes.
-    double lo = -std::numeric_limits<double>::infinity(), hi = -lo;
-    if (h.started) {
-      double dt = std::max(1.0, std::chrono::duration<double>(fix.time - h.last_time).count());
-      lo = h.last_along - config_.backward_tolerance_m - 50;
-      hi = h.last_along + config_.max_speed_mps * dt + 100;
-    }
-    geo::SegmentProjection best{0, std::numeric_limits<double>::infinity(), 0};
-    for (std::size_t i = 0; i + 1 < h.line.points.size(); ++i) {
-      if (h.line.along[i + 1] < lo || h.line.along[i] > hi) continue;
-      auto proj =
-          geo::project_on_segment(p, h.line.points[i], h.line.points[i + 1], h.line.along[i], i);
-      if (proj.offset_m < best.offset_m) best = proj;
-    }
-    ++h.fixes;
-    h.last_time = fix.time;
-    if (best.offset_m > config_.max_lateral_m) {
-      ++h.misses;
-    } else if (!h.started) {
-      h.started = true;
-      h.first_along = h.last_along = h.max_along = best.along_m;
-    } else {
-      if (best.along_m < h.max_along - config_.backward_tolerance_m) {
-        h.alive = false;  // driving against this pattern's direction
-        continue;
-      }
-      h.last_along = best.along_m;
-      h.max_along = std::max(h.max_along, best.along_m);
-    }
-    if (h.fixes >= config_.min_fixes &&
-        h.misses > config_.max_miss_share * static_cast<double>(h.fixes)) {
-      h.alive = false;
+    if (!h->alive) continue;
+    scratch_.clear();
+    h->tracker->on_fix(fix, scratch_);  // silent: only what all agree on is said
+    if (fix.usable()) judge(*h, fix);
+    any_found = any_found || (h->alive && h->first_along >= 0);
+  }
+  // A pattern whose shape the bus was never found on while another's it was: not this one.
+  // Nor one the bus keeps well away from while it keeps close to another's (a parallel street,
+  // a side street where the other route has its stop): judged on the median over a window, so
+  // that a multipath burst or wander at a standstill decides nothing.
+  double best = std::numeric_limits<double>::infinity();
+  for (auto& h : hypotheses_) {
+    if (h->alive && any_found && h->first_along < 0 && h->fixes >= config_.acquire_fixes)
+      h->alive = false;
+    if (h->alive && h->judged) best = std::min(best, h->median_lateral);
+  }
+  for (auto& h : hypotheses_) {
+    if (h->alive && h->judged &&
+        h->median_lateral > std::max(config_.far_lateral_m, config_.far_ratio * best + 5))
+      h->alive = false;
+  }
+  agree(fix.time, out);
+  if (fix.usable()) decide(service_seconds);
+}
+
+void AutoDetector::on_tick(Time now, std::vector<StopEvent>& out) {
+  if (detection_) return;
+  for (auto& h : hypotheses_) {
+    if (!h->alive) continue;
+    scratch_.clear();
+    h->tracker->on_tick(now, scratch_);
+  }
+  agree(now, out);
+}
+
+void AutoDetector::judge(Hypothesis& h, const Fix& fix) {
+  const Tracker& tr = *h.tracker;
+  ++h.fixes;
+  if (tr.state() == TrackerState::off_route || tr.state() == TrackerState::ended) {
+    h.alive = false;  // off its route, or at its end while the bus goes on
+    return;
+  }
+  if (tr.state() != TrackerState::waiting && h.first_along < 0) h.first_along = tr.progress_m();
+  if (tr.lateral_m() > config_.max_lateral_m) ++h.misses;
+  if (h.first_along >= 0 && std::isfinite(tr.lateral_m())) {
+    h.laterals.emplace_back(fix.time, tr.lateral_m());
+    while (std::chrono::duration<double>(fix.time - h.laterals.front().first).count() >
+           config_.window_s)
+      h.laterals.pop_front();
+    const double span =
+        std::chrono::duration<double>(h.laterals.back().first - h.laterals.front().first).count();
+    h.judged = span >= config_.window_s * 2 / 3 && h.laterals.size() >= 5;
+    if (h.judged) {
+      std::vector<double> v;
+      for (const auto& [t, d] : h.laterals)
+        v.push_back(d);
+      std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
+      h.median_lateral = v[v.size() / 2];
     }
   }
-  decide(service_seconds);
+  if (h.fixes >= config_.min_fixes &&
+      h.misses > config_.max_miss_share * static_cast<double>(h.fixes)) {
+    h.alive = false;
+    return;
+  }
+  // Driving against the pattern's direction (the other direction on the same street): the
+  // course over ground says so within seconds, where positions alone take a long stretch.
+  if (h.first_along < 0 || !fix.track_deg || !fix.speed_mps ||
+      *fix.speed_mps < config_.against_min_speed_mps || h.line.points.size() < 2) {
+    return;
+  }
+  const double d = tr.progress_m();
+  auto it = std::upper_bound(h.line.along.begin(), h.line.along.end(), d);
+  std::size_t i =
+      it == h.line.along.begin() ? 0 : static_cast<std::size_t>(it - h.line.along.begin() - 1);
+  i = std::min(i, h.line.points.size() - 2);
+  const geo::XY& a = h.line.points[i];
+  const geo::XY& b = h.line.points[i + 1];
+  const double len = std::hypot(b.x - a.x, b.y - a.y);
+  if (len <= 0) return;
+  const double rad = *fix.track_deg * geo::kDegToRad;
+  const double cos_diff = (std::sin(rad) * (b.x - a.x) + std::cos(rad) * (b.y - a.y)) / len;
+  if (cos_diff < std::cos(config_.against_course_deg * geo::kDegToRad)) {
+    if (++h.against >= config_.against_fixes) h.alive = false;
+  } else {
+    h.against = 0;
+  }
+}
+
+void AutoDetector::agree(Time t, std::vector<StopEvent>& out) {
+  Hypothesis* lead = provisional();
+  if (!lead) return;
+  // Every hypothesis left must have found the bus and be heading for the same stop.
+  std::string stop_id;
+  bool next = true, approaching = true;
+  for (const auto& h : hypotheses_) {
+    if (!h->alive) continue;
+    const auto a = h->tracker->announced();
+    if (a.stop < 0 || !on_it(*h)) return;
+    const std::string& id = h->stop_ids[static_cast<std::size_t>(a.stop)];
+    if (stop_id.empty()) stop_id = id;
+    if (id != stop_id) return;
+    next = next && a.next;
+    approaching = approaching && a.approaching;
+  }
+  const int index = lead->tracker->announced().stop;
+  const auto& trip = lead->pattern.representative;
+  auto say = [&](StopEvent::Type type) {
+    StopEvent e;
+    e.type = type;
+    e.time = t;
+    e.trip_id = trip.id;
+    e.stop_id = stop_id;
+    e.stop_sequence = trip.stops[static_cast<std::size_t>(index)].stop_sequence;
+    e.stop_index = index;
+    e.distance_m = lead->tracker->progress_m();
+    e.uncertain = lead->tracker->state() == TrackerState::degraded;
+    out.push_back(std::move(e));
+  };
+  if (next && said_next_ != stop_id) {
+    said_next_ = stop_id;
+    said_approaching_.clear();
+    say(StopEvent::Type::next_stop);
+  }
+  if (approaching && said_next_ == stop_id && said_approaching_ != stop_id) {
+    said_approaching_ = stop_id;
+    say(StopEvent::Type::approaching);
+  }
+}
+
+bool AutoDetector::on_it(const Hypothesis& h) const {
+  // Found at its first stop, or seen driving along it: a pattern the bus merely stands on (the
+  // end of another route at this terminus) or was placed on by a few fixes is no evidence yet.
+  if (h.first_along < 0) return false;
+  const Tracker& tr = *h.tracker;
+  return h.first_along <= tr.stop_distances_m().front() + tr.config().start_zone_m ||
+         tr.progress_m() - h.first_along >= config_.agree_travel_m;
 }
 
 void AutoDetector::decide(int service_seconds) {
-  const Hypothesis* only = nullptr;
+  const Hypothesis* only = provisional();
+  if (!only) return;
   for (const auto& h : hypotheses_) {
-    if (!h.alive) continue;
-    if (only) return;  // still more than one: wait
-    only = &h;
+    // Several left: decided only when they all serve the same stops in the same order.
+    if (h->alive && h->stop_ids != only->stop_ids) return;
   }
-  if (!only || only->fixes < config_.min_fixes ||
-      only->max_along - only->first_along < config_.min_travel_m) {
+  const double along = only->tracker->progress_m();
+  if (only->fixes < config_.min_fixes || only->first_along < 0 ||
+      along - only->first_along < config_.min_travel_m) {
     return;
   }
   // Which of the pattern's trips: the one whose timetable puts it here now.
-  double share = only->line.length() > 0 ? only->last_along / only->line.length() : 0;
+  const double length = only->line.length();
+  const double share = length > 0 ? std::clamp(along / length, 0.0, 1.0) : 0;
   const routes::TripCandidate* best = nullptr;
   double best_gap = std::numeric_limits<double>::infinity();
   for (const auto& t : only->pattern.trips) {
@@ -98,7 +244,7 @@ void AutoDetector::decide(int service_seconds) {
     }
   }
   if (!best) return;
-  detection_ = Detection{best->trip_id, best->pattern_id, only->last_along};
+  detection_ = Detection{best->trip_id, best->pattern_id, along};
 }
 
 }  // namespace stopcall::tracking

@@ -36,6 +36,8 @@ std::string_view type_name(StopEvent::Type type) {
       return "trip_detected";
     case T::trip_resumed:
       return "trip_resumed";
+    case T::route_data_not_valid:
+      return "route_data_not_valid";
   }
   return "unknown";
 }
@@ -135,6 +137,10 @@ std::string to_json_line(const StopEvent& e) {
   if (e.uncertain) {
     append_key(out, "uncertain");
     out += "true";
+  }
+  if (!e.note.empty()) {
+    append_key(out, "note");
+    append_string(out, e.note);
   }
   out += '}';
   return out;

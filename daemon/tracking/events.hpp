@@ -12,20 +12,21 @@ namespace stopcall::tracking {
 
 struct StopEvent {
   enum class Type {
-    trip_started,        // the bus was found on the trip near its first stop
-    next_stop,           // the bus left the previous stop; this is the next one ("next stop: X")
-    approaching,         // the bus will reach this stop within the lead time ("arriving at X")
-    arrived,             // the bus stopped at this stop
-    passed,              // the bus is beyond this stop without having been seen stopping there
-    departed,            // the bus left this stop after having arrived there
-    trip_ended,          // the last stop was reached (or passed)
-    off_route,           // the bus left the trip's shape; no stop events until on_route
-    on_route,            // the bus is back on the shape
-    gps_lost,            // no usable fix for the gps-lost timeout; dead reckoning
-    gps_restored,        // the position is trustworthy again after gps_lost / position_uncertain
-    position_uncertain,  // the position estimate is too uncertain to announce stops
-    trip_detected,       // auto-detection settled on trip_id; nothing was announced before it
-    trip_resumed,        // after a restart: back on the saved trip; what was said is not repeated
+    trip_started,          // the bus was found on the trip near its first stop
+    next_stop,             // the bus left the previous stop; this is the next one ("next stop: X")
+    approaching,           // the bus will reach this stop within the lead time ("arriving at X")
+    arrived,               // the bus stopped at this stop
+    passed,                // the bus is beyond this stop without having been seen stopping there
+    departed,              // the bus left this stop after having arrived there
+    trip_ended,            // the last stop was reached (or passed)
+    off_route,             // the bus left the trip's shape; no stop events until on_route
+    on_route,              // the bus is back on the shape
+    gps_lost,              // no usable fix for the gps-lost timeout; dead reckoning
+    gps_restored,          // the position is trustworthy again after gps_lost / position_uncertain
+    position_uncertain,    // the position estimate is too uncertain to announce stops
+    trip_detected,         // auto-detection settled on trip_id; nothing was announced before it
+    trip_resumed,          // after a restart: back on the saved trip; what was said is not repeated
+    route_data_not_valid,  // the route bundle has no service today (note says why): a fault
   };
 
   Type type = Type::trip_started;
@@ -40,6 +41,7 @@ struct StopEvent {
   bool with_previous = false;
   // Decided on a dead-reckoned position (a GPS outage): the bus may be a little off.
   bool uncertain = false;
+  std::string note;  // for a person: what a fault means ("service ends 2019-04-18")
 
   friend bool operator==(const StopEvent&, const StopEvent&) = default;
 };

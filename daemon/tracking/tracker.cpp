@@ -273,6 +273,13 @@ std::optional<int> Tracker::at_stop_index() const {
   return target_;
 }
 
+Tracker::Announced Tracker::announced() const {
+  if (state_ == TrackerState::ended || state_ == TrackerState::waiting ||
+      state_ == TrackerState::off_route || phase_ != Phase::en_route)
+    return {};
+  return {target_, next_said_, approach_said_};
+}
+
 double Tracker::dead_reckoned(Time now) const {
   double dt = std::clamp(seconds(now, t_accepted_), 0.0, cfg_.dead_reckoning_max_s);
   int next = phase_ == Phase::at_stop ? halt_end_[target_] + 1 : halt_end_[target_];

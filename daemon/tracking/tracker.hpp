@@ -184,6 +184,14 @@ class Tracker {
   std::optional<int> next_stop_index() const;
   // The stop the bus stands at (arrived, not yet departed), if any.
   std::optional<int> at_stop_index() const;
+  // The stop the bus is heading for and what has been said of it (for auto-detection, which
+  // announces what every candidate trip agrees on); stop -1 unless en route to one.
+  struct Announced {
+    int stop = -1;
+    bool next = false;
+    bool approaching = false;
+  };
+  Announced announced() const;
   double length_m() const;
   // Each stop's distance along the shape as the tracker uses it (clamped, non-decreasing).
   const std::vector<double>& stop_distances_m() const { return stop_d_; }
