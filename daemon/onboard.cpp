@@ -217,6 +217,7 @@ void Onboard::step(const Pipeline& pipeline, const std::vector<StopEvent>& event
   for (const auto& e : events) {
     save_state(e);  // first: a crash after this line never repeats the event after a restart
     write(tracking::to_json_line(e));
+    if (e.type == StopEvent::Type::route_data_not_valid) log_ << "warning: " << e.note << "\n";
   }
   if (screens_) screens_->update(pipeline, events);
   const routes::Trip* trip = pipeline.trip();
@@ -431,6 +432,24 @@ void Onboard::first_sound(const media::Cue& cue) {
   if (sub.heard == sub.wanted) submitted_.erase(it);
 }
 
+void Onboard::vehicle_motion(const vehicle::Signal& signal, tracking::Time now) {
+  // The doors and the speed also tell the tracker when the bus stands and when it moves.
+  tracking::VehicleMotion m;
+  m.time = now;
+  if (signal.name == vehicle::SignalName::door) {
+    if (signal.active)
+      open_doors_.insert(signal.door);
+    else
+      open_doors_.erase(signal.door);
+    m.doors_open = !open_doors_.empty();
+  } else if (signal.name == vehicle::SignalName::speed) {
+    m.speed_mps = signal.speed_kmh / 3.6;
+  } else {
+    return;
+  }
+  pipeline_.on_vehicle(m);
+}
+
 void Onboard::record(std::string line) {
   write(line);
 }
@@ -442,6 +461,7 @@ vehicle::Reply Onboard::command(const vehicle::Command& command) {
         using T = std::decay_t<decltype(c)>;
         if constexpr (std::is_same_v<T, vehicle::Signal>) {
           if (c.name == vehicle::SignalName::door) doors_seen_ = true;
+          vehicle_motion(c, now);
           return assist_.on_signal(c, now);
         } else if constexpr (std::is_same_v<T, vehicle::ButtonPress>) {
           return assist_.on_button(c, now);

@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -93,6 +94,8 @@ class Onboard final : private AssistPort {
   void write(const std::string& line);
   void first_sound(const media::Cue& cue);
   void save_state(const tracking::StopEvent& event);
+  // A door or speed signal, passed on to the tracker (pipeline).
+  void vehicle_motion(const vehicle::Signal& signal, tracking::Time now);
 
   boost::asio::io_context& io_;
   const routes::Bundle& bundle_;
@@ -119,6 +122,7 @@ class Onboard final : private AssistPort {
   std::vector<media::Announcement> held_;  // "next stop" held while the ramp is out
   std::optional<media::Announcement> last_stop_announcement_;  // for "repeat last"
   bool doors_seen_ = false;
+  std::set<int> open_doors_;  // for the tracker: any open door means standing
   // Announcements submitted and not yet heard on all their outputs (for the "sound" log line).
   struct Submitted {
     std::chrono::steady_clock::time_point at;

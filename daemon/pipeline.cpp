@@ -40,6 +40,7 @@ const tracking::Tracker* Pipeline::tracker() const {
 void Pipeline::start_trip(const std::string& trip_id) {
   trip_ = bundle_.load_trip(trip_id);
   tracker_ = std::make_unique<tracking::Tracker>(trip_, options_.tracker);
+  tracker_->on_vehicle(vehicle_);  // the doors and speed as last said
   ++trips_started_;
 }
 
@@ -47,19 +48,20 @@ void Pipeline::login(const std::string& trip_id) {
   auto trip = bundle_.load_trip(trip_id);  // throws before anything changes
   trip_ = std::move(trip);
   tracker_ = std::make_unique<tracking::Tracker>(trip_, options_.tracker);
+  tracker_->on_vehicle(vehicle_);
   ++trips_started_;
   detector_.reset();
   detection_fixes_.clear();
 }
 
-void Pipeline::start_detection(const tracking::Fix& fix, std::vector<StopEvent>& out) {
+void Pipeline::start_detection(const tracking::Fix& fix) {
   // Candidates: trips running now (on today's timetable, or yesterday's past midnight) that
   // serve a stop near the bus. One hypothesis per pattern.
   auto today = clock_.at(fix.time);
   auto yesterday = clock_.day_before(fix.time);
   routes::Bundle::NearPoint near{*fix.position, options_.candidates_radius_m};
   std::vector<routes::TripCandidate> trips;
-  if (bundle_.has_service_on(today.date) || bundle_.has_service_on(yesterday.date)) {
+  if (valid_today_) {
     trips = bundle_.candidate_trips(today.date, today.seconds, 1800, near);
     for (auto& t : bundle_.candidate_trips(yesterday.date, yesterday.seconds, 1800, near)) {
       t.first_departure_s -= 24 * 3600;  // on today's clock
@@ -69,9 +71,8 @@ void Pipeline::start_detection(const tracking::Fix& fix, std::vector<StopEvent>&
   } else {
     // No service today at all: the route data is out of date (or not yet valid). The bus must
     // still announce: every pattern near is a candidate whatever its dates, the timetable only
-    // ranks them. Said once per start.
+    // ranks them.
     trips = bundle_.trips_near(near);
-    report_not_valid_today(fix.time, today.date, out);
   }
   std::map<long, tracking::PatternCandidate> by_pattern;
   for (auto& t : trips) {
@@ -84,30 +85,45 @@ void Pipeline::start_detection(const tracking::Fix& fix, std::vector<StopEvent>&
     candidates.push_back(std::move(c));
   detector_ = std::make_unique<tracking::AutoDetector>(std::move(candidates), options_.auto_detect,
                                                        options_.tracker);
+  detector_->on_vehicle(vehicle_);
   detection_fixes_.clear();
   fixes_since_detection_start_ = 0;
 }
 
-void Pipeline::report_not_valid_today(tracking::Time t, const std::string& date,
-                                      std::vector<StopEvent>& out) {
-  if (validity_reported_) return;
-  validity_reported_ = true;
+void Pipeline::check_validity(const tracking::Fix& fix, std::vector<StopEvent>& out) {
+  // Once per start, on the first fix with a time: does the route data run today (or yesterday,
+  // past midnight)? A given or logged-in trip is tracked either way; the fault is said.
+  validity_checked_ = true;
+  const std::string date = clock_.at(fix.time).date;
+  valid_today_ =
+      bundle_.has_service_on(date) || bundle_.has_service_on(clock_.day_before(fix.time).date);
+  if (valid_today_) return;
+  auto iso = [](const std::string& d) {
+    return d.substr(0, 4) + "-" + d.substr(4, 2) + "-" + d.substr(6, 2);
+  };
   StopEvent e;
   e.type = StopEvent::Type::route_data_not_valid;
-  e.time = t;
-  e.note = "route data not valid today (" + date.substr(0, 4) + "-" + date.substr(4, 2) + "-" +
-           date.substr(6, 2) + ")";
+  e.time = fix.time;
+  e.note = "route data has no service today (" + iso(date) + ")";
   if (auto period = bundle_.service_period()) {
-    const auto& d = date < period->first_date ? period->first_date : period->last_date;
-    e.note = std::string("route data not valid today (service ") +
-             (date < period->first_date ? "starts " : "ends ") + d.substr(0, 4) + "-" +
-             d.substr(4, 2) + "-" + d.substr(6, 2) + ")";
+    if (date > period->last_date)
+      e.note = "route data not valid today (service ends " + iso(period->last_date) + ")";
+    else if (date < period->first_date)
+      e.note = "route data not valid today (service starts " + iso(period->first_date) + ")";
   }
   out.push_back(std::move(e));
 }
 
+void Pipeline::on_vehicle(const tracking::VehicleMotion& vehicle) {
+  if (vehicle.speed_mps) vehicle_.speed_mps = vehicle.speed_mps, vehicle_.time = vehicle.time;
+  if (vehicle.doors_open) vehicle_.doors_open = vehicle.doors_open;
+  if (tracker_) tracker_->on_vehicle(vehicle);
+  if (detector_) detector_->on_vehicle(vehicle);
+}
+
 void Pipeline::on_fix(const tracking::Fix& fix, std::vector<StopEvent>& out) {
   if (!time_filter_.accept(fix)) return;
+  if (!validity_checked_ && fix.usable()) check_validity(fix, out);
   if (resuming_ && !resume_checked_ && fix.usable()) {
     resume_checked_ = true;
     const double age_s = std::chrono::duration<double>(fix.time - options_.resume->time).count();
@@ -122,7 +138,7 @@ void Pipeline::on_fix(const tracking::Fix& fix, std::vector<StopEvent>& out) {
     if (fix.usable() &&
         (!detector_ || (detector_->alive() == 0 &&
                         ++fixes_since_detection_start_ > options_.retry_detection_after_fixes))) {
-      start_detection(fix, out);
+      start_detection(fix);
     }
     detection_fixes_.push_back(fix);
     detector_->on_fix(fix, clock_.at(fix.time).seconds, out);

@@ -36,6 +36,9 @@ class Pipeline {
 
   void on_fix(const tracking::Fix& fix, std::vector<tracking::StopEvent>& out);
   void on_tick(tracking::Time now, std::vector<tracking::StopEvent>& out);
+  // What the vehicle says of its motion (doors, speed signal): the tracker stands still honestly
+  // and dead-reckons through outages by it.
+  void on_vehicle(const tracking::VehicleMotion& vehicle);
   // The driver logged in to this trip: track it from now on (detection stops). Throws
   // routes::RouteError when the bundle has no such trip; nothing changes then.
   void login(const std::string& trip_id);
@@ -49,11 +52,10 @@ class Pipeline {
 
  private:
   void start_trip(const std::string& trip_id);
-  void start_detection(const tracking::Fix& fix, std::vector<tracking::StopEvent>& out);
+  void start_detection(const tracking::Fix& fix);
   void detected(const tracking::Detection& found, const tracking::Fix& fix,
                 std::vector<tracking::StopEvent>& out);
-  void report_not_valid_today(tracking::Time t, const std::string& date,
-                              std::vector<tracking::StopEvent>& out);
+  void check_validity(const tracking::Fix& fix, std::vector<tracking::StopEvent>& out);
   void after_events(std::vector<tracking::StopEvent>& out, std::size_t first);
   void filter_resumed(std::vector<tracking::StopEvent>& out, std::size_t first);
 
@@ -67,9 +69,11 @@ class Pipeline {
   std::vector<tracking::Fix> detection_fixes_;  // fixes seen while detecting, for the catch-up
   int fixes_since_detection_start_ = 0;
   long trips_started_ = 0;
-  bool resuming_ = false;           // dropping what was already said before the restart
-  bool resume_checked_ = false;     // the first usable fix decided whether the state is fresh
-  bool validity_reported_ = false;  // route_data_not_valid said (once per start)
+  bool resuming_ = false;            // dropping what was already said before the restart
+  bool resume_checked_ = false;      // the first usable fix decided whether the state is fresh
+  bool validity_checked_ = false;    // the first usable fix checked the route data's dates
+  bool valid_today_ = true;          // ...and found service today (else route_data_not_valid)
+  tracking::VehicleMotion vehicle_;  // the last the vehicle said
 };
 
 }  // namespace stopcall::daemon

@@ -118,6 +118,9 @@ void Screens::update(const Pipeline& pipeline, const std::vector<StopEvent>& eve
       case StopEvent::Type::on_route:
         server_->publish(hmi::Status{"trip", hmi::Level::ok, trip_id_});
         break;
+      case StopEvent::Type::route_data_not_valid:
+        server_->publish(hmi::Status{"bundle", hmi::Level::warning, e.note});
+        break;
       default:
         break;
     }

@@ -16,12 +16,18 @@ struct Receiver {
   double correlation_s = 20;      // its time constant
   double speed_sigma_mps = 0.1;   // Doppler speed error while moving
   double standing_speed_sigma_mps = 0.03;
+  // Standing in a street canyon the Doppler speed is mostly standing_speed_min..max, now and then
+  // up to standing_speed_peak, in any direction (the course is then reported at random).
+  double standing_speed_min_mps = 0, standing_speed_max_mps = 0, standing_speed_peak_mps = 0;
   double track_sigma_deg = 1;
-  double eph_m = 5;
-  // Multipath bursts: fixes shifted sideways for a few seconds.
+  double eph_m = 5;  // what gpsd makes of the receiver's HDOP (19 m x HDOP)
+  // Multipath bursts: fixes thrown sideways, up to burst_angle_deg off the perpendicular (so
+  // partly along the road), the Doppler speed up to burst_speed_mps too high.
   double burst_every_s = 0;
   double burst_min_s = 3, burst_max_s = 10;
   double burst_min_m = 15, burst_max_m = 80;
+  double burst_angle_deg = 0;
+  double burst_speed_mps = 0;
   // Single outliers far off.
   double outlier_share = 0;
   double outlier_min_m = 100, outlier_max_m = 500;
@@ -37,48 +43,56 @@ Receiver receiver_of(NoiseModel model) {
   Receiver r;
   switch (model) {
     case NoiseModel::clean:
-      r.sigma_m = 1.5;
+      r.sigma_m = 2;
       r.eph_m = 4;
       break;
     case NoiseModel::urban_multipath:
-      r.sigma_m = 4;
+      r.sigma_m = 5;
       r.correlation_s = 15;
       r.speed_sigma_mps = 0.2;
       r.standing_speed_sigma_mps = 0.05;
       r.track_sigma_deg = 2;
-      r.eph_m = 9;
-      r.burst_every_s = 120;
+      r.eph_m = 25;  // HDOP about 1.3
+      r.burst_every_s = 60;
+      r.burst_min_s = 5;
+      r.burst_max_s = 15;
+      r.burst_max_m = 50;
+      r.burst_angle_deg = 25;
+      r.burst_speed_mps = 1.5;
+      r.missing_share = 0.03;
       break;
     case NoiseModel::urban_canyon:
-      r.sigma_m = 6;
+      r.sigma_m = 8;
       r.correlation_s = 10;
       r.speed_sigma_mps = 0.3;
       r.standing_speed_sigma_mps = 0.2;
+      r.standing_speed_min_mps = 0.3;
+      r.standing_speed_max_mps = 1.3;
+      r.standing_speed_peak_mps = 3.0;
       r.track_sigma_deg = 4;
-      r.eph_m = 14;
+      r.eph_m = 45;  // HDOP about 2.4
+      r.burst_every_s = 60;
+      r.burst_min_s = 5;
+      r.burst_max_s = 15;
+      r.burst_min_m = 30;
+      r.burst_max_m = 80;
+      r.burst_angle_deg = 25;
+      r.burst_speed_mps = 1.5;
       r.outlier_share = 1.0 / 80;
-      r.wander_sigma_m = 5;
+      r.wander_sigma_m = 7;  // up to some 15 m
       r.missing_share = 0.03;
       break;
     case NoiseModel::tunnel:
-      r.sigma_m = 2.5;
-      r.speed_sigma_mps = 0.15;
-      r.standing_speed_sigma_mps = 0.05;
-      r.track_sigma_deg = 1.5;
-      r.eph_m = 6;
+      r = receiver_of(NoiseModel::urban_multipath);  // a city receiver, and tunnels
       r.tunnels = true;
       break;
     case NoiseModel::sparse:
+      r = receiver_of(NoiseModel::urban_multipath);  // a city receiver reporting every 5 s
       r.rate_hz = 0.2;
-      r.sigma_m = 3;
-      r.speed_sigma_mps = 0.15;
-      r.standing_speed_sigma_mps = 0.05;
-      r.track_sigma_deg = 1.5;
-      r.eph_m = 7;
       break;
     case NoiseModel::hz10:
       r.rate_hz = 10;
-      r.sigma_m = 2;
+      r.sigma_m = 3;
       r.correlated_share = 0.85;
       r.correlation_s = 10;
       r.eph_m = 5;
@@ -157,7 +171,9 @@ std::vector<Outage> tunnels(const Simulation& sim, Draw& draw) {
   std::vector<int> served;
   for (int i = 1; i + 1 < n; ++i)
     if (truth.stops[i].stopped) served.push_back(i);
-  for (int attempt = 0; attempt < 50 && !served.empty(); ++attempt) {
+  const int over_stops = draw.chance(0.5) ? 2 : 1;
+  for (int made = 0, attempt = 0; made < over_stops && attempt < 100 && !served.empty();
+       ++attempt) {
     const auto& st = truth.stops[served[static_cast<std::size_t>(
         draw.uniform(0, static_cast<double>(served.size()) - 1e-9))]];
     double from = st.distance_m - draw.uniform(60, 250);
@@ -168,9 +184,9 @@ std::vector<Outage> tunnels(const Simulation& sim, Draw& draw) {
     Time b = add_seconds(path[point_leaving_distance(path, to)].time,
                          draw.uniform(kReacquireMinS, kReacquireMaxS));
     double len = seconds_between(a, b);
-    if (len < kOutageMinS || len > kOutageMaxS) continue;
+    if (len < kOutageMinS || len > kOutageMaxS || overlaps(a, b)) continue;
     out.push_back({a, b, st.index});
-    break;
+    ++made;
   }
   const int others = 1 + static_cast<int>(seconds_between(truth.start, truth.end) / kOutageEveryS);
   const double first = truth.stops.front().distance_m, last = truth.stops.back().distance_m;
@@ -208,6 +224,8 @@ routes::LatLon offset(routes::LatLon p, double east, double north) {
 struct Burst {
   Time start, end;
   double sideways_m;
+  double angle_rad;  // off the perpendicular, towards the course
+  double speed_mps;  // added to the Doppler speed
 };
 
 }  // namespace
@@ -250,7 +268,8 @@ NoisyTrace add_noise(const Simulation& sim, NoiseModel model, std::uint64_t seed
          t < sim.truth.end; t = add_seconds(t, draw.exponential(r.burst_every_s))) {
       double len = draw.uniform(r.burst_min_s, r.burst_max_s);
       double side = draw.uniform(r.burst_min_m, r.burst_max_m) * (draw.chance(0.5) ? 1 : -1);
-      bursts.push_back({t, add_seconds(t, len), side});
+      double angle = draw.uniform(-r.burst_angle_deg, r.burst_angle_deg) * routes::geo::kDegToRad;
+      bursts.push_back({t, add_seconds(t, len), side, angle, draw.uniform(0, r.burst_speed_mps)});
       t = add_seconds(t, len);
     }
   }
@@ -275,7 +294,13 @@ NoisyTrace add_noise(const Simulation& sim, NoiseModel model, std::uint64_t seed
     cn = rho * cn + std::sqrt(1 - rho * rho) * draw.normal(sigma_c);
     const double white_e = draw.normal(sigma_w), white_n = draw.normal(sigma_w);
     const double speed_error = draw.normal(r.speed_sigma_mps);
-    const double standing_speed = std::abs(draw.normal(r.standing_speed_sigma_mps));
+    double standing_speed = std::abs(draw.normal(r.standing_speed_sigma_mps));
+    if (r.standing_speed_max_mps > 0) {
+      standing_speed = draw.chance(0.1)
+                           ? draw.uniform(r.standing_speed_min_mps, r.standing_speed_peak_mps)
+                           : draw.uniform(r.standing_speed_min_mps, r.standing_speed_max_mps);
+    }
+    const double standing_course = draw.uniform(0, 360);
     const double track_error = draw.normal(r.track_sigma_deg);
     const double eph_factor = draw.uniform(0.8, 1.25);
     const double wander_e = draw.normal(r.wander_sigma_m), wander_n = draw.normal(r.wander_sigma_m);
@@ -322,10 +347,13 @@ NoisyTrace add_noise(const Simulation& sim, NoiseModel model, std::uint64_t seed
     double eph = r.eph_m * eph_factor * factor;
     while (burst < bursts.size() && bursts[burst].end <= p.time)
       ++burst;
+    double burst_speed = 0;
     if (burst < bursts.size() && bursts[burst].start <= p.time) {
-      const double h = p.heading_deg * routes::geo::kDegToRad;
-      east += bursts[burst].sideways_m * std::cos(h);  // perpendicular to the course
+      // Perpendicular to the course, turned by the burst's angle (partly along the road).
+      const double h = p.heading_deg * routes::geo::kDegToRad + bursts[burst].angle_rad;
+      east += bursts[burst].sideways_m * std::cos(h);
       north -= bursts[burst].sideways_m * std::sin(h);
+      burst_speed = bursts[burst].speed_mps;
       eph *= 1.5;
     }
     if (outlier) {
@@ -336,10 +364,13 @@ NoisyTrace add_noise(const Simulation& sim, NoiseModel model, std::uint64_t seed
     fix.status = tracking::Fix::Status::normal;
     fix.position = offset(p.position, east, north);
     fix.eph_m = eph;
-    fix.speed_mps = standing ? standing_speed : std::max(0.0, p.speed_mps + speed_error);
+    fix.speed_mps =
+        standing ? standing_speed : std::max(0.0, p.speed_mps + speed_error + burst_speed);
     if (p.speed_mps > 1.0) {
       double track = std::fmod(p.heading_deg + track_error + 360.0, 360.0);
       fix.track_deg = track;
+    } else if (standing && r.standing_speed_max_mps > 0) {
+      fix.track_deg = standing_course;  // what a receiver says of a wandering standstill
     }
     trace.fixes.push_back(fix);
   }

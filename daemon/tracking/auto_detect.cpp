@@ -113,6 +113,11 @@ void AutoDetector::on_tick(Time now, std::vector<StopEvent>& out) {
   agree(now, out);
 }
 
+void AutoDetector::on_vehicle(const VehicleMotion& vehicle) {
+  for (auto& h : hypotheses_)
+    h->tracker->on_vehicle(vehicle);
+}
+
 void AutoDetector::judge(Hypothesis& h, const Fix& fix) {
   const Tracker& tr = *h.tracker;
   ++h.fixes;

@@ -71,6 +71,8 @@ class AutoDetector {
   // approaching events of provisional_trip().
   void on_fix(const Fix& fix, int service_seconds, std::vector<StopEvent>& out);
   void on_tick(Time now, std::vector<StopEvent>& out);
+  // What the vehicle says of its motion, for every candidate's tracker.
+  void on_vehicle(const VehicleMotion& vehicle);
 
   std::optional<Detection> detection() const { return detection_; }
   int alive() const;

@@ -890,9 +890,12 @@ void Tracker::run_stops(Time t, std::vector<StopEvent>& out) {
     const double d = stop_d_[k];
     const double d_last = stop_d_[halt_end_[k]];  // the halt's last stop (d itself, mostly)
     if (phase_ == Phase::at_stop) {
-      // Departed: moving along the route (never by position wander alone) and clear of the halt.
-      if (motion_known ? stopped || s < d_last + cfg_.departure_moving_m
-                       : s < d_last + cfg_.departure_distance_m)
+      // Departed: moving along the route (never by position wander alone) and clear of the halt;
+      // by the vehicle's own speed signal (the doors closed) at once.
+      const bool vehicle_moving =
+          motion_.source(t) == MotionDetector::Source::vehicle && motion_.moving(t);
+      if (!vehicle_moving && (motion_known ? stopped || s < d_last + cfg_.departure_moving_m
+                                           : s < d_last + cfg_.departure_distance_m))
         return;
       emit(out, T::departed, t, k);
       if (!leave_halt(k, t, out)) return;

@@ -224,10 +224,26 @@ TEST_F(Generator, NoiseModelsHaveTheirRateAccuracyAndFaults) {
         EXPECT_LT(median, 8.0);
         EXPECT_GT(worst, 15.0) << "bursts shift fixes sideways";
         break;
-      case NoiseModel::urban_canyon:
+      case NoiseModel::urban_canyon: {
         EXPECT_GT(worst, 100.0) << "single outliers far off";
         EXPECT_GT(without_position, 0) << "reports without a fix";
+        // What the road showed: gpsd's eph from the canyon's HDOP, far above the scatter; and a
+        // standing bus reported crawling in any direction, up to 3 m/s.
+        std::vector<double> ephs;
+        double fastest_standing = 0;
+        for (const auto& f : trace.fixes) {
+          if (!f.position) continue;
+          ephs.push_back(*f.eph_m);
+          if (true_at(f.time).speed_mps == 0 && f.track_deg)
+            fastest_standing = std::max(fastest_standing, *f.speed_mps);
+        }
+        std::sort(ephs.begin(), ephs.end());
+        EXPECT_GT(ephs[ephs.size() / 2], 35.0);
+        EXPECT_GT(ephs[ephs.size() / 2], 3 * median) << "eph far above the real scatter";
+        EXPECT_GT(fastest_standing, 1.5);
+        EXPECT_LE(fastest_standing, 3.0);
         break;
+      }
       case NoiseModel::tunnel: {
         ASSERT_FALSE(trace.outages.empty());
         bool covers_stop = false;
@@ -254,7 +270,7 @@ TEST_F(Generator, NoiseModelsHaveTheirRateAccuracyAndFaults) {
       }
       case NoiseModel::sparse:
         EXPECT_EQ(trace.fixes[1].time - trace.fixes[0].time, std::chrono::seconds(5));
-        EXPECT_LT(median, 6.0);
+        EXPECT_LT(median, 8.0);  // the urban receiver
         break;
       case NoiseModel::hz10:
         EXPECT_EQ(trace.fixes[1].time - trace.fixes[0].time, std::chrono::milliseconds(100));
@@ -335,7 +351,9 @@ TEST_F(Generator, TheNmeaTraceHasValidChecksumsAndGpsdDecodesIt) {
     EXPECT_NEAR(*fix->speed_mps, *want.speed_mps, 0.01);
     ++matched;
   }
-  EXPECT_GT(matched, 0.9 * static_cast<double>(n));
+  const auto with_position = std::count_if(trace.fixes.begin(), trace.fixes.end(),
+                                           [](const auto& f) { return f.position.has_value(); });
+  EXPECT_GT(matched, 0.9 * static_cast<double>(with_position));
 }
 
 TEST_F(Generator, TheGeofenceBaselineAnnouncesACleanRunInOrder) {
@@ -378,7 +396,8 @@ TEST_F(Generator, TheGeojsonPictureHoldsShapeStopsTraceAndEvents) {
   EXPECT_EQ(kinds["shape"], 1);
   EXPECT_EQ(kinds["trace"], 1);
   EXPECT_EQ(kinds["stop"], static_cast<int>(trip.stops.size()));
-  EXPECT_EQ(kinds["fix"], static_cast<int>(trace.fixes.size()));
+  EXPECT_EQ(kinds["fix"], std::count_if(trace.fixes.begin(), trace.fixes.end(),
+                                        [](const auto& f) { return f.usable(); }));
   EXPECT_EQ(kinds["event"], static_cast<int>(run.events.size()));
 }
 

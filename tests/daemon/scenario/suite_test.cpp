@@ -65,10 +65,11 @@ TEST_F(SmallSuite, OnTheDemoRoute) {
     SCOPED_TRACE("the tracker beats the geofence: " + std::string(noise_model_name(m.model)));
     EXPECT_GE(share(m.tracker), share(m.geofence));
   }
-  // The target is at least 99.5 % over all noise models together (the disabled test below). Not
-  // met yet: at 0.2 Hz the tracker must say `approaching` for a bus driving through before the
-  // next fix, which is before a bus that will halt at a red light short of the stop has begun to
-  // brake (sparse: 92.3 % here; the other models 99-100 %). Until then these floors guard
+  // The targets (per fix rate, decided on the tracking issue): receivers of 1 Hz and more at
+  // least 99.5 % together, clean and 10 Hz 100 %, 0.2 Hz at least 98 % (the disabled test
+  // below). This suite's receivers are modelled on what the road test showed (canyon eph from
+  // HDOP, standing wander, oblique bursts, outages over stops), and are harsher than the road
+  // test itself: clean and 10 Hz are at 100 %, the others at 97-99 % here. These floors guard
   // against regressions.
   {
     SCOPED_TRACE("no worse than today");
@@ -79,8 +80,20 @@ TEST_F(SmallSuite, OnTheDemoRoute) {
   }
 }
 
-TEST_F(SmallSuite, DISABLED_AtLeast99_5PercentOfStopsRightOverAllNoiseModels) {
-  EXPECT_GE(share(run().total.tracker), 0.995);
+TEST_F(SmallSuite, DISABLED_TheTargetsPerFixRate) {
+  const SuiteResult result = run();
+  Score one_hz;
+  for (const auto& m : result.models) {
+    if (m.model == NoiseModel::sparse) {
+      EXPECT_GE(share(m.tracker), 0.98) << "0.2 Hz";
+      continue;
+    }
+    one_hz += m.tracker;
+    if (m.model == NoiseModel::clean || m.model == NoiseModel::hz10) {
+      EXPECT_EQ(m.tracker.correct, m.tracker.scored) << noise_model_name(m.model);
+    }
+  }
+  EXPECT_GE(share(one_hz), 0.995) << "1 Hz and more, together";
 }
 
 }  // namespace
