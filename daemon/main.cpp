@@ -126,16 +126,12 @@ int main(int argc, char** argv) {
       auto stats = realtime
                        ? stopcall::daemon::replay_realtime(replay, realtime_options, out, std::cerr)
                        : stopcall::daemon::replay(replay, out);
-      std::cerr << "replayed " << stats.fixes << " fixes on " << stats.trips
-                << " trip(s): " << stats.events << " events in " << stats.seconds << " s ("
-                << (stats.seconds > 0 ? static_cast<long>(stats.fixes / stats.seconds) : 0)
-                << " fixes/s)";
-      if (stats.rejected) std::cerr << "; " << stats.rejected << " unreadable line(s) skipped";
-      if (stats.time_glitches) {
-        std::cerr << "; " << stats.time_glitches << " fix(es) with a glitched time dropped";
+      std::cerr << stopcall::daemon::describe(stats) << "\n";
+      if (!stopcall::daemon::usable(stats)) {
+        std::cerr << "stopcalld: error: " << replay.trace
+                  << ": no usable fix (a position report gpsd would give) in the trace\n";
+        return 1;
       }
-      if (stats.undated) std::cerr << "; " << stats.undated << " fix(es) without a time";
-      std::cerr << "\n";
       return 0;
     }
     if (*run) {

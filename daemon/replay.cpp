@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 #include <ostream>
+#include <sstream>
 #include <stdexcept>
 
 #include "daemon/gps/trace.hpp"
@@ -41,11 +42,34 @@ void finish(ReplayStats& stats, std::chrono::steady_clock::time_point started,
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   stats.trips = pipeline.trips_started();
   stats.rejected = trace.stats().rejected;
+  stats.rejected_examples = trace.stats().rejected_examples;
+  stats.fixes_with_position = trace.stats().fixes_with_position;
   stats.undated = trace.stats().undated;
   stats.time_glitches = pipeline.time_glitches();
 }
 
 }  // namespace
+
+std::string describe(const ReplayStats& stats) {
+  std::ostringstream s;
+  s << "replayed " << stats.fixes << " fixes on " << stats.trips << " trip(s): " << stats.events
+    << " events in " << stats.seconds << " s ("
+    << (stats.seconds > 0 ? static_cast<long>(static_cast<double>(stats.fixes) / stats.seconds) : 0)
+    << " fixes/s)";
+  if (stats.rejected) {
+    s << "; " << stats.rejected << " unreadable line(s) skipped (";
+    for (std::size_t i = 0; i < stats.rejected_examples.size(); ++i) {
+      const auto& [line, why] = stats.rejected_examples[i];
+      s << (i ? ", " : "") << "line " << line << ": " << why;
+    }
+    if (stats.rejected > static_cast<long>(stats.rejected_examples.size())) s << ", ...";
+    s << ")";
+  }
+  if (stats.time_glitches)
+    s << "; " << stats.time_glitches << " fix(es) with a glitched time dropped";
+  if (stats.undated) s << "; " << stats.undated << " fix(es) without a time";
+  return s.str();
+}
 
 ReplayStats replay(const ReplayOptions& options, std::ostream& events) {
   using namespace std::chrono;

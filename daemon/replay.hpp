@@ -5,6 +5,8 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "daemon/assist/assist.hpp"
 #include "daemon/pipeline.hpp"
@@ -23,15 +25,25 @@ struct ReplayStats {
   long fixes = 0;  // TPV reports fed to the tracker
   long events = 0;
   long trips = 0;     // trips tracked (more than one when following a block)
-  long rejected = 0;  // trace lines libgps refused
+  long rejected = 0;  // trace lines that could not be decoded
+  std::vector<std::pair<long, std::string>> rejected_examples;  // the first few: line, why
+  long fixes_with_position = 0;                                 // of `fixes`
   long undated = 0;
   long time_glitches = 0;  // fixes dropped because their time went backwards or jumped alone
   double seconds = 0;      // wall time of the replay loop
 };
 
 // Writes events to `events`; throws std::runtime_error / routes::RouteError with a clear message
-// when the bundle, trip or trace cannot be used.
+// when the bundle, trip or trace cannot be used. A trace without a single usable fix is replayed
+// (nothing happens) and said in the stats: describe_trace() says what it held.
 ReplayStats replay(const ReplayOptions& options, std::ostream& events);
+
+// "replayed 1234 fixes on 1 trip(s): ...; 3 unreadable line(s) skipped (line 4: not valid JSON,
+// ...)": one line for a person. `usable()` is false when the trace had no fix with a position.
+std::string describe(const ReplayStats& stats);
+inline bool usable(const ReplayStats& stats) {
+  return stats.fixes_with_position > 0;
+}
 
 // The same at the trace's own pace (times `speed`), on an io_context, serving the passenger
 // display (/) and driver console (/driver) meanwhile when `screens` is given.

@@ -2,6 +2,8 @@
 
 #include <gps.h>
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 #include <cstring>
 
@@ -83,22 +85,40 @@ JsonDecoder::JsonDecoder() : data_(std::make_unique<gps_data_t>()) {
 
 JsonDecoder::~JsonDecoder() = default;
 
-std::optional<tracking::Fix> JsonDecoder::decode(std::string_view line) {
+bool JsonDecoder::unpack(std::string_view line) {
   // gps_unpack reads a NUL-terminated, writable buffer, and keeps fields from earlier reports:
   // start each report from a clean fix so nothing leaks from one TPV into the next.
+  buffer_.assign(line);
+  data_->set = 0;
+  gps_clear_fix(&data_->fix);
+  return gps_unpack(buffer_.data(), data_.get()) >= 0;
+}
+
+std::optional<tracking::Fix> JsonDecoder::decode(std::string_view line) {
+  last_error_.clear();
   // gpsd writes one complete object a line; a cut-off line would half-parse.
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r' || line.back() == ' ')) {
     line.remove_suffix(1);
   }
   if (line.size() < 2 || line.front() != '{' || line.back() != '}') {
     ++rejected_;
+    last_error_ = "not a JSON object";
     return std::nullopt;
   }
-  buffer_.assign(line);
-  data_->set = 0;
-  gps_clear_fix(&data_->fix);
-  if (gps_unpack(buffer_.data(), data_.get()) < 0) {
+  // gpsd writes every report as {"class":"...",...}: such a line goes to its parser as it is.
+  const bool compact = line.substr(0, 10) == R"({"class":")";
+  if (compact && unpack(line)) return fix_from_gpsd(*data_);
+  // Another layout (gpsd's parser would read nothing of it), or not JSON: the JSON library
+  // decides which, and writes the compact form gpsd's parser reads.
+  auto json = nlohmann::json::parse(line, nullptr, false);
+  if (json.is_discarded() || !json.is_object()) {
     ++rejected_;
+    last_error_ = "not valid JSON";
+    return std::nullopt;
+  }
+  if (!unpack(json.dump())) {
+    ++rejected_;
+    last_error_ = "JSON that gpsd's parser refuses";
     return std::nullopt;
   }
   return fix_from_gpsd(*data_);

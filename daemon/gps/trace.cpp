@@ -89,10 +89,15 @@ bool TraceReader::read_line(std::string& line) {
 
 std::optional<tracking::Fix> TraceReader::next() {
   while (read_line(line_)) {
+    ++line_number_;
     if (line_.empty() || line_[0] == '#' || line_[0] == '\n') continue;  // comments, blank lines
     ++stats_.lines;
     auto fix = decoder_.decode(line_);
-    stats_.rejected = decoder_.rejected();
+    if (decoder_.rejected() > stats_.rejected) {
+      stats_.rejected = decoder_.rejected();
+      if (stats_.rejected_examples.size() < TraceStats::kMaxExamples)
+        stats_.rejected_examples.emplace_back(line_number_, decoder_.last_error());
+    }
     if (!fix) continue;
     ++stats_.reports;
     if (fix->position) ++stats_.fixes_with_position;

@@ -7,6 +7,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "daemon/gps/gpsd_fix.hpp"
 
@@ -17,7 +19,11 @@ struct TraceStats {
   long reports = 0;  // TPV reports among them
   long fixes_with_position = 0;
   long undated = 0;   // TPVs without a time, given the time of the report before them
-  long rejected = 0;  // lines libgps could not parse
+  long rejected = 0;  // lines that could not be decoded
+  // The first few of them: line number in the file (after NMEA decoding: in gpsdecode's output)
+  // and why.
+  std::vector<std::pair<long, std::string>> rejected_examples;
+  static constexpr std::size_t kMaxExamples = 5;
 };
 
 class TraceReader {
@@ -44,6 +50,7 @@ class TraceReader {
   TraceStats stats_;
   tracking::Time last_time_{};
   std::string line_;
+  long line_number_ = 0;
 };
 
 }  // namespace stopcall::gps

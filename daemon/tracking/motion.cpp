@@ -74,7 +74,9 @@ void MotionDetector::on_fix(Time t, std::optional<double> speed_mps,
   }
   if (vehicle_.doors_open.value_or(false)) return;  // standing, whatever the receiver says
   if (moving_) {
-    if (speed <= cfg_.stop_speed_mps) reset(false);
+    // (Along the route: a bus does not move sideways; in a turn one of the directions ahead is
+    // the one it takes.)
+    if (along_ <= cfg_.stop_speed_mps) reset(false);
     return;
   }
   if (!aligned || along_ < cfg_.go_speed_mps) {

@@ -12,8 +12,8 @@
 //    directions the route takes just ahead: a bus may pull away into a turn) is at least
 //    go_speed_mps, with the course within go_course_deg of the route, for go_time_s (at least two
 //    fixes), or on one fix at least go_speed_sparse_mps when fixes are sparse_interval_s or more
-//    apart; a moving bus is standing once its speed is at most stop_speed_mps (in a turn the
-//    course leaves the route's direction, so the speed itself counts here);
+//    apart; a moving bus is standing once its speed along the route is at most stop_speed_mps
+//    (a canyon's standstill is reported crawling sideways as often as along);
 //  - none of these: unknown, and the caller judges from its position filter.
 #pragma once
 
@@ -33,11 +33,11 @@ struct VehicleMotion {
 
 struct MotionConfig {
   double go_speed_mps = 2.0;          // along-route Doppler speed that starts a standing bus
-  double go_time_s = 1.0;             // ...held this long, over two fixes at least
+  double go_time_s = 2.0;             // ...held this long, over two fixes at least
   double go_speed_sparse_mps = 3.0;   // ...or on one fix this fast when fixes are sparse
   double sparse_interval_s = 2.5;     // fixes this far apart are sparse
-  double go_course_deg = 45.0;        // course within this of the route's direction
-  double stop_speed_mps = 1.0;        // Doppler speed at or below which a moving bus stands
+  double go_course_deg = 30.0;        // course within this of the route's direction
+  double stop_speed_mps = 1.0;        // along-route speed at or below which a moving bus stands
   double course_min_speed_mps = 0.5;  // below this speed the course means nothing
   double vehicle_moving_mps = 0.5;    // the vehicle's speed signal above this: moving
   double vehicle_max_age_s = 3.0;     // the speed signal is trusted this long after it came

@@ -25,10 +25,11 @@ using routes::geo::XY;
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr int kScanLimit = 64;              // windows with more segments use the R-tree
-constexpr double kAlongWeight = 0.25;       // candidate cost per metre from the prediction
-constexpr double kHeadingPenaltyM = 40.0;   // candidate cost when driving against the shape
-constexpr double kMotionLookAheadM = 15.0;  // the route's direction here and 15 and 30 m ahead
+constexpr int kScanLimit = 64;                  // windows with more segments use the R-tree
+constexpr double kAlongWeight = 0.25;           // candidate cost per metre from the prediction
+constexpr double kHeadingPenaltyM = 40.0;       // candidate cost when driving against the shape
+constexpr double kMotionLookAheadM = 15.0;      // the route's directions from this far behind...
+constexpr std::size_t kMaxMotionSegments = 64;  // ...to 30 m ahead, at most this many segments
 constexpr double kStandMinVarM2 = 1.0;   // a standing bus's place keeps following its fixes slowly
 constexpr double kConfirmSlackM = 20.0;  // consistency slack between confirming fixes
 constexpr double kMaxIntervalS = 10.0;   // fix interval estimate is capped at this
@@ -522,12 +523,17 @@ std::optional<double> speed_of(const Fix& fix) {
 }  // namespace
 
 void Tracker::update_motion(const Fix& fix) {
-  // The route's direction where the bus is and just ahead of it (it may pull away into a turn).
-  std::array<MotionDetector::Direction, 3> route;
-  for (std::size_t i = 0; i < route.size(); ++i) {
-    const std::size_t seg = geo_->segment_at(s_ + kMotionLookAheadM * static_cast<double>(i));
-    route[i] = {geo_->ux[seg], geo_->uy[seg]};
-  }
+  // The route's directions from just behind the bus to just ahead of where it would be now
+  // driving on: it may pull away into a turn, and a sparse receiver's bus may have turned a
+  // corner since the last fix. Every segment there counts, short ones in a turn too.
+  const double ahead = v_ * std::max(0.0, seconds(fix.time, t_accepted_));
+  const std::size_t first = geo_->segment_at(s_ - kMotionLookAheadM);
+  const std::size_t last =
+      std::min(geo_->segment_at(s_ + ahead + 2 * kMotionLookAheadM), first + kMaxMotionSegments);
+  auto& route = route_scratch_;
+  route.clear();
+  for (std::size_t seg = first; seg <= last; ++seg)
+    if (geo_->ux[seg] != 0 || geo_->uy[seg] != 0) route.push_back({geo_->ux[seg], geo_->uy[seg]});
   motion_.on_fix(fix.time, speed_of(fix), fix.track_deg, route, fix_interval_s_);
 }
 
@@ -551,6 +557,7 @@ void Tracker::acquire(const Fix& fix, double eph, std::vector<StopEvent>& out) {
   if (!near_start && !confirm(pending_, fix.time, m.along, cfg_.join_confirm_fixes, 0)) return;
   relock(fix, m.along);
   progress_ = s_ = m.along;
+  update_motion(fix);  // standing or moving from this first fix's Doppler on
   emit(out, StopEvent::Type::trip_started, fix.time, 0);
   target_ = 0;
   if (near_start) {
@@ -603,7 +610,9 @@ void Tracker::relock(const Fix& fix, double along) {
   accel_active_ = false;
   t_accepted_ = t_usable_ = fix.time;
   last_dt_ = 0;
-  motion_.reset(v_ > cfg_.stopped_speed_mps);
+  // Moving only on a clear Doppler speed: one noisy report from a canyon says up to 3 m/s of a
+  // bus standing at its first stop.
+  motion_.reset(v_ >= cfg_.motion.go_speed_sparse_mps);
   if (v_ <= cfg_.stopped_speed_mps)
     stopped_since_ = fix.time;
   else
@@ -694,11 +703,14 @@ void Tracker::track(const Fix& fix, double eph, std::vector<StopEvent>& out) {
   double along_speed = 0;
   if (speed && !stand) {
     // Doppler speed along the shape: the component along the matched segment when the course is
-    // known.
+    // known; at a crawl (where the course is not checked against the shape) the motion
+    // detector's, against the route's directions here and just ahead.
     along_speed = *speed;
     if (heading)
       along_speed *=
           std::clamp(geo_->ux[m.segment] * heading->x + geo_->uy[m.segment] * heading->y, 0.0, 1.0);
+    else if (fix.track_deg)
+      along_speed = std::clamp(motion_.along_speed_mps(), 0.0, *speed);
     const double y = along_speed - v;
     const Gains k = measure_rate(p00, p01, p11, cfg_.speed_error_mps * cfg_.speed_error_mps);
     s += k.k0 * y;
@@ -716,7 +728,10 @@ void Tracker::track(const Fix& fix, double eph, std::vector<StopEvent>& out) {
 
   if (stand) {
     // The fixes only tell where it stands: their mean, which wander does not creep forward.
-    const double p = std::max(p00, kStandMinVarM2);
+    // Just halted: the braking since the last fix was not seen, so where it halted is as
+    // uncertain as the distance it covered meanwhile (0.2 Hz: the filter ran on past the halt).
+    double p = std::max(p00, kStandMinVarM2);
+    if (!stopped_since_) p += 0.25 * v_ * v_ * dt * dt;
     const double k = p / (p + r_s);
     s += k * std::clamp(innovation, -3 * spread, 3 * spread);
     p00 = p - k * p;
@@ -731,7 +746,11 @@ void Tracker::track(const Fix& fix, double eph, std::vector<StopEvent>& out) {
   v = std::clamp(v, 0.0, cfg_.max_speed_mps);
   if (!speed && v <= cfg_.stopped_speed_mps && std::abs(innovation) < std::max(10.0, 2 * sigma))
     s = s_;  // no Doppler: a dead band while the estimated speed is ~0
-  s = std::clamp(s, std::max(0.0, progress_ - cfg_.backward_tolerance_m), length_m());
+  // The estimate may go back a little (progress never); a bus found standing, as far as the
+  // filter may have run on past its unseen halt.
+  const double back =
+      stand ? std::max(cfg_.backward_tolerance_m, cfg_.standing_back_m) : cfg_.backward_tolerance_m;
+  s = std::clamp(s, std::max(0.0, progress_ - back), length_m());
 
   if (speed)
     update_acceleration(along_speed, t);
@@ -901,7 +920,9 @@ void Tracker::run_stops(Time t, std::vector<StopEvent>& out) {
       if (!leave_halt(k, t, out)) return;
       continue;
     }
-    if (s > d_last + cfg_.arrival_radius_m) {
+    // Passed: beyond the halt's reach; a standing bus where its fixes place it (the progress may
+    // have run on past its unseen halt).
+    if ((stopped && motion_known ? std::min(s, s_) : s) > d_last + cfg_.arrival_radius_m) {
       if (!pass(k, t, out)) return;
       continue;
     }

@@ -118,6 +118,7 @@ struct TrackerConfig {
   double accel_jerk_noise = 1.0;         // acceleration from Doppler: white jerk, m^2/s^5
   double accel_time_constant_s = 1.0;    // acceleration smoothing for fixes without Doppler
   double backward_tolerance_m = 5.0;     // the estimate may go back this much, progress never
+  double standing_back_m = 30.0;         // ...and a standing bus's this much (an unseen halt)
   double heading_check_speed_mps = 3.0;  // use the course over ground above this speed
   double heading_max_diff_deg = 60.0;    // course vs shape direction to count as "along"
   // --- Off route ---
@@ -280,6 +281,7 @@ class Tracker {
   std::optional<Time> stopped_since_;
   double last_dt_ = 0;
   MotionDetector motion_;
+  std::vector<MotionDetector::Direction> route_scratch_;  // update_motion(), reused
   PositionNoise noise_;
   DeadReckoning dr_;
   double odometer_m_ = 0;  // while degraded with the vehicle's speed signal

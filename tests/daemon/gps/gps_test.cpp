@@ -74,6 +74,29 @@ TEST(JsonDecoder, OtherReportsAndGarbageAreNotFixes) {
   EXPECT_GE(decoder.rejected(), 1);
 }
 
+// A trace written by another tool: the same reports with spaces after the colons, or spread
+// over a pretty-printed layout on one line. gpsd's own parser reads nothing of them; normalised
+// by the JSON library they are the same fix.
+TEST(JsonDecoder, AnyValidJsonLayoutIsTheSameFix) {
+  JsonDecoder decoder;
+  auto fix =
+      decoder.decode(R"({ "class": "TPV", "mode": 3, "time": "2026-03-02T00:00:01Z", "lat": 22.5, )"
+                     R"("lon": 114.05, "speed": 4.5, "track": 90.0, "eph": 12.0 })");
+  ASSERT_TRUE(fix);
+  EXPECT_TRUE(fix->usable());
+  EXPECT_DOUBLE_EQ(fix->position->lat, 22.5);
+  EXPECT_DOUBLE_EQ(*fix->speed_mps, 4.5);
+  EXPECT_DOUBLE_EQ(*fix->eph_m, 12.0);
+  auto reordered = decoder.decode(
+      R"({"lat":22.5,"lon":114.05,"mode":3,"class":"TPV","time":"2026-03-02T00:00:02Z"})");
+  ASSERT_TRUE(reordered);
+  EXPECT_TRUE(reordered->usable());
+  EXPECT_EQ(decoder.rejected(), 0);
+  EXPECT_FALSE(decoder.decode(R"({ "class": "TPV", "mode": 3, "lat": )"));
+  EXPECT_EQ(decoder.rejected(), 1);
+  EXPECT_EQ(decoder.last_error(), "not valid JSON");
+}
+
 // ---- replay input: every real receiver log, decoded by gpsd's own decoder ---------------------
 
 long count_tpv_lines_from_gpsdecode(const std::string& log) {
@@ -145,6 +168,11 @@ TEST(TraceReader, GpsdJsonTraceWithGarbledLinesKeepsTheGoodOnes) {
     fixes += fix->usable();
   EXPECT_EQ(fixes, 2);
   EXPECT_EQ(trace.stats().rejected, 2);  // the cut-off TPV and the line noise
+  // Said with their line numbers, for whoever made the trace.
+  ASSERT_EQ(trace.stats().rejected_examples.size(), 2u);
+  EXPECT_EQ(trace.stats().rejected_examples[0].first, 3);
+  EXPECT_EQ(trace.stats().rejected_examples[1].first, 4);
+  EXPECT_EQ(trace.stats().rejected_examples[1].second, "not a JSON object");
   fs::remove(path);
 }
 

@@ -216,6 +216,10 @@ struct TraceOptions {
   // Optional: moves a sample's position (index, time, true XY, direction) -> displaced XY.
   std::function<XY(std::size_t, double, XY, XY)> disturb;
   std::vector<std::pair<double, double>> outages;  // [from, to) seconds: no fix at all
+  // A receiver standing in a street canyon: the fix wanders (a slow random walk of this size)
+  // and the Doppler speed is reported up to this fast, in a random direction.
+  double standing_wander_m = 0;
+  double standing_speed_max_mps = 0;
 };
 
 struct Sample {
@@ -232,11 +236,15 @@ inline std::vector<Sample> make_trace(const Path& driven, const Bus& bus, const 
   routes::geo::LocalProjection proj(kOrigin);
   std::vector<Sample> out;
   const double step = 1 / o.rate_hz;
+  XY wander{0, 0};
   const double end = bus.end_s() + o.extra_s;
   for (std::size_t i = 0;; ++i) {
     double t = static_cast<double>(i) * step;
     if (t > end) break;
     double nx = noise(rng), ny = noise(rng), nv = speed_noise(rng), nt = track_noise(rng);
+    const double stand_speed = std::uniform_real_distribution<double>(0, 1)(rng);
+    const double stand_course = std::uniform_real_distribution<double>(0, 360)(rng);
+    const double wx = noise(rng), wy = noise(rng);
     bool out_of_service = false;
     for (auto [from, to] : o.outages)
       out_of_service = out_of_service || (t >= from && t < to);
@@ -246,6 +254,16 @@ inline std::vector<Sample> make_trace(const Path& driven, const Bus& bus, const 
     XY dir = driven.direction(s);
     p.x += nx;
     p.y += ny;
+    const bool standing = bus.v(t) <= 0;
+    if (standing && o.standing_wander_m > 0 && o.sigma_m > 0) {
+      // A random walk, pulled back within about standing_wander_m.
+      wander.x = 0.9 * wander.x + wx / o.sigma_m * o.standing_wander_m * 0.4;
+      wander.y = 0.9 * wander.y + wy / o.sigma_m * o.standing_wander_m * 0.4;
+    } else {
+      wander = {0, 0};
+    }
+    p.x += wander.x;
+    p.y += wander.y;
     if (o.disturb) p = o.disturb(i, t, p, dir);
     Sample smp;
     smp.t = t;
@@ -262,6 +280,9 @@ inline std::vector<Sample> make_trace(const Path& driven, const Bus& bus, const 
       if (v > 0.5) {
         double deg = std::atan2(dir.x, dir.y) / routes::geo::kDegToRad + nt;
         f.track_deg = std::fmod(deg + 360, 360);
+      } else if (standing && o.standing_speed_max_mps > 0) {
+        f.speed_mps = stand_speed * o.standing_speed_max_mps;
+        f.track_deg = stand_course;
       }
     }
     out.push_back(smp);
