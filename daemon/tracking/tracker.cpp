@@ -913,8 +913,11 @@ void Tracker::run_stops(Time t, std::vector<StopEvent>& out) {
       // by the vehicle's own speed signal (the doors closed) at once.
       const bool vehicle_moving =
           motion_.source(t) == MotionDetector::Source::vehicle && motion_.moving(t);
-      if (!vehicle_moving && (motion_known ? stopped || s < d_last + cfg_.departure_moving_m
-                                           : s < d_last + cfg_.departure_distance_m))
+      // A stop close ahead (another halt within close_stop_m): moving on is leaving this one,
+      // however short the hop.
+      const double clear = close_to_previous(halt_end_[k] + 1) ? 0.0 : cfg_.departure_moving_m;
+      if (!vehicle_moving &&
+          (motion_known ? stopped || s < d_last + clear : s < d_last + cfg_.departure_distance_m))
         return;
       emit(out, T::departed, t, k);
       if (!leave_halt(k, t, out)) return;

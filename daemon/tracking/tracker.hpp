@@ -78,7 +78,7 @@ namespace stopcall::tracking {
 struct TrackerConfig {
   // --- Announcing the next stop ---
   double approach_lead_s = 10.0;           // say `approaching` when the ETA is <= this
-  double approach_lead_min_s = 4.3;        // ...or when the next fix would come with ETA < this
+  double approach_lead_min_s = 5.0;        // ...or when the next fix would come with ETA < this
   double approach_min_distance_m = 15.0;   // always `approaching` within this (slow or stopped)
   double approach_max_distance_m = 250.0;  // never `approaching` farther than this
   double approach_slow_speed_mps = 1.5;    // below this speed only the minimum distance counts,
