@@ -1,6 +1,7 @@
 // stopcall-scenario: simulated bus runs for the tracker. `generate` writes one run's GPS trace and
 // ground truth, `score` judges the stop events stopcalld wrote for it, `suite` does both for many
-// trips x noise models x seeds with the real tracker and the geofence baseline side by side.
+// trips x noise models x seeds with the real tracker and the geofence baseline side by side;
+// `geofence` runs the baseline over any recorded trace (the road test's, for its tables).
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <fstream>
@@ -148,6 +149,24 @@ int score_run(const ScoreArgs& a) {
   return 0;
 }
 
+// The geofence baseline over a recorded trace (gpsd JSON or NMEA): the same event lines as
+// `stopcalld replay --events`, so any scorer judges both (the road test's too).
+int geofence_run(const std::string& bundle_path, const std::string& trip_id,
+                 const std::string& trace_path, const std::string& events_path) {
+  auto bundle = routes::Bundle::open(bundle_path);
+  GeofenceBaseline geofence(bundle.load_trip(trip_id));
+  gps::TraceReader trace(trace_path);
+  auto out = open_out(events_path);
+  std::vector<tracking::StopEvent> events;
+  while (auto fix = trace.next()) {
+    events.clear();
+    geofence.on_fix(*fix, events);
+    for (const auto& e : events)
+      out << tracking::to_json_line(e) << "\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -200,6 +219,14 @@ int main(int argc, char** argv) {
   suite_cmd->add_option("--counts", counts_path,
                         "also write the figures as tab-separated counts (for tools/bench)");
 
+  std::string fence_bundle, fence_trip, fence_trace, fence_events;
+  auto* geofence_cmd = app.add_subcommand(
+      "geofence", "the geofence baseline over a recorded trace: stop events as stopcalld writes");
+  geofence_cmd->add_option("--routes", fence_bundle, "route bundle")->required();
+  geofence_cmd->add_option("--trip", fence_trip, "the trip the bus drives")->required();
+  geofence_cmd->add_option("--gps", fence_trace, "gpsd JSON lines or NMEA")->required();
+  geofence_cmd->add_option("--events", fence_events, "event lines to write")->required();
+
   std::string trips_bundle;
   int trips_count = 10;
   auto* trips_cmd =
@@ -235,6 +262,7 @@ int main(int argc, char** argv) {
       }
       return 0;
     }
+    if (*geofence_cmd) return geofence_run(fence_bundle, fence_trip, fence_trace, fence_events);
     if (*trips_cmd) {
       for (const auto& id : pick_trips(trips_bundle, trips_count))
         std::cout << id << "\n";
