@@ -123,7 +123,7 @@ struct TrackerConfig {
   double heading_max_diff_deg = 60.0;    // course vs shape direction to count as "along"
   // --- Off route ---
   double off_route_distance_m = 60.0;  // lateral distance that counts as off the shape
-  double off_route_time_s = 10.0;      // ...for at least this long
+  double off_route_time_s = 20.0;      // ...for at least this long (a burst lasts 5-15 s)
   int off_route_min_fixes = 3;         // ...and this many fixes
   double rejoin_distance_m = 30.0;     // back on route: this close to the shape
   double rejoin_time_s = 3.0;          // ...for this long

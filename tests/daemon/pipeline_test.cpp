@@ -137,6 +137,41 @@ TEST_F(DemoPipeline, OffTimetableOrOffRouteNothingIsDetected) {
   EXPECT_TRUE(events.empty());
 }
 
+// The demo's timetable runs to the end of 2027. A bus still on it in 2029 announces as before,
+// the trip found from GPS alone (any date's patterns; the time of day ranks them), and says once
+// that its route data is out of date.
+TEST_F(DemoPipeline, RouteDataOutOfDateStillAnnouncesAndSaysSoOnce) {
+  Pipeline pipeline(*bundle_, {});
+  auto trip = bundle_->load_trip("101-WD-E-0630");
+  const auto in_2029 = local(6, 30) + duration_cast<milliseconds>(days(3 * 364));
+  auto events = run(pipeline, testing::drive(trip, in_2029));
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.front().type, Type::route_data_not_valid);
+  EXPECT_EQ(events.front().note, "route data not valid today (service ends 2027-12-31)");
+  EXPECT_EQ(std::count_if(events.begin(), events.end(),
+                          [](const auto& e) { return e.type == Type::route_data_not_valid; }),
+            1);
+  auto detected = std::find_if(events.begin(), events.end(),
+                               [](const auto& e) { return e.type == Type::trip_detected; });
+  ASSERT_NE(detected, events.end());
+  EXPECT_EQ(bundle_->load_trip(detected->trip_id).stops.front().stop.id, trip.stops[0].stop.id);
+  for (std::size_t i = 2; i < trip.stops.size(); ++i)
+    EXPECT_EQ(count(events, Type::next_stop, trip.stops[i].stop.id), 1) << i;
+}
+
+// A driver's trip on such data is tracked too; the fault is said the same way.
+TEST_F(DemoPipeline, AGivenTripOnOutOfDateDataIsTrackedAndTheFaultSaid) {
+  PipelineOptions options;
+  options.trip_id = "101-WD-E-0630";
+  Pipeline pipeline(*bundle_, options);
+  auto trip = bundle_->load_trip(options.trip_id);
+  auto events =
+      run(pipeline, testing::drive(trip, local(6, 30) + duration_cast<milliseconds>(days(1456))));
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.front().type, Type::route_data_not_valid);
+  EXPECT_EQ(count(events, Type::trip_ended), 1);
+}
+
 TEST_F(DemoPipeline, TheBlockGoesOnIntoItsNextTrip) {
   PipelineOptions options;
   options.trip_id = "101-WD-E-0630";
