@@ -98,7 +98,8 @@ void Screens::update(const Pipeline& pipeline, const std::vector<StopEvent>& eve
     if (e.trip_id != trip_id_) continue;  // an event of the trip just ended
     switch (e.type) {
       case StopEvent::Type::next_stop:
-        if (e.stop_index) {
+        // (A stop said with the one before it is the one after it on the display's list.)
+        if (e.stop_index && !e.with_previous) {
           server_->publish(hmi::next_stop_update(*trip, static_cast<std::size_t>(*e.stop_index)));
         }
         break;

@@ -24,8 +24,14 @@ std::string replace_all(std::string text, const std::string& from, const std::st
   return text;
 }
 
-// "下一站，车公庙" — the sentence around a stop name, per language.
-std::string stop_sentence(Type type, const std::string& lang, const std::string& stop) {
+// "下一站，车公庙" — the sentence around a stop name, per language. `then`: a stop close after the
+// one just announced, said right after it ("Next stop: A." "Then: B.").
+std::string stop_sentence(Type type, const std::string& lang, const std::string& stop, bool then) {
+  if (then && type == Type::next_stop) {
+    if (cantonese(lang)) return "之後，" + stop;
+    if (chinese(lang)) return "随后，" + stop;
+    return "Then: " + stop;
+  }
   if (type == Type::next_stop) {
     if (chinese(lang) || cantonese(lang)) return "下一站，" + stop;
     return "Next stop: " + stop;
@@ -93,16 +99,17 @@ std::vector<media::Announcement> Announcer::on_event(const routes::Trip& trip,
     a.id = id_prefix + std::string(tracking::type_name(event.type));
     a.priority = media::Priority::stop;
     a.outputs = media::Outputs::only(media::Output::interior);
-    if (config_.chime) a.segments.push_back(media::Segment::chime());
+    // (A stop said with the one before follows its announcement without a chime of its own.)
+    if (config_.chime && !event.with_previous) a.segments.push_back(media::Segment::chime());
     bool first = true;
     for (const auto& lang : config_.languages) {
       if (!first) a.segments.push_back(media::Segment::silence(config_.pause_between_languages));
       first = false;
       std::string name = name_in(stop.names, lang);
-      std::string text = stop_sentence(event.type, lang, name);
+      std::string text = stop_sentence(event.type, lang, name, event.with_previous);
       std::string spoken;
       if (auto tts = stop.tts_names.find(lang); tts != stop.tts_names.end()) {
-        spoken = stop_sentence(event.type, lang, tts->second);
+        spoken = stop_sentence(event.type, lang, tts->second, event.with_previous);
       }
       // The transfer hint belongs to "next stop", said once, not again on arrival.
       if (event.type == Type::next_stop) {

@@ -1,12 +1,17 @@
 // The tracker: places the bus along its trip from GPS fixes and says what happened at each stop.
 // Pure: no I/O, no clock; time comes in with each fix or tick (GPS time).
 //
+// Standing or moving is the motion detector's (motion.hpp: the vehicle's speed signal and doors,
+// else the Doppler speed along the route), never GPS wander: a standing bus's place is the mean of
+// its fixes. How far to believe a fix is learnt from the fixes' scatter across the route
+// (position_noise.hpp); the receiver's eph only says how much worse one fix is than usual.
+//
 // Contract (the order of events matters; the announcer relies on it):
 //  - `trip_started` at the first confident fix on the shape near stop 0 (within start_zone_m);
 //    the bus is then taken to be standing at stop 0. A bus first seen farther along (a restart)
 //    needs join_confirm_fixes consistent fixes; the stops behind it are `passed`.
-//  - Stop 0: `departed` once progress passes stop 0 + departure_distance_m, then at once
-//    `next_stop` for stop 1.
+//  - Stop 0: `departed` once the bus moves and is departure_moving_m past stop 0 (without Doppler
+//    or vehicle signals: departure_distance_m past it), then at once `next_stop` for stop 1.
 //  - Every stop i >= 1, in trip order, gets exactly one of these sequences, nothing twice:
 //      next_stop, approaching, arrived, departed   the bus stopped there;
 //      next_stop, [approaching], passed            it went through without stopping;
@@ -14,40 +19,44 @@
 //                                                  position was re-established (after an outage,
 //                                                  a detour, a mid-trip join), or the bus was past
 //                                                  it and moving when its turn came.
-//    A stop closer than same_halt_m to the stop before it shares that stop's halt (berths of one
-//    station; a stop the shape puts on top of another): the bus halts once for both, so it is
-//    not announced on its own (a rider would hear the same place twice within seconds, and the
-//    second time too late to act on). It gets `passed` as the bus leaves the halt (just after
-//    the `departed` or `passed` of the stop it shares it with). Such a halt is arrived at from
-//    its first stop and left beyond its last one. See halt_ends().
+//    A berth of the same station as the stop before it (same name or parent station), closer
+//    than same_halt_m, shares that stop's halt: the bus halts once for both, so it is not
+//    announced on its own (a rider would hear the same place twice within seconds). It gets
+//    `passed` as the bus leaves the halt. Such a halt is arrived at from its first stop and
+//    left beyond its last one (TripLine::halt_ends()). Another stop closer than close_stop_m to
+//    the one before (Porto Alegre: Tres Figueiras, then Petropolis 15 m on) is a halt of its
+//    own, said together with it: its `next_stop` right after that one's (with_previous), its
+//    `approaching` as the bus leaves that one (leaving it is departing, however short the hop).
 //    `next_stop` comes when the halt before stop i is departed or passed.
 //    `approaching` comes after `next_stop`, within approach_max_distance_m: once the bus brakes
 //    to halt at the stop (taken to brake at least halting_decel_mps2) and the time to it is <=
 //    approach_lead_s, or when the next fix would come with less than approach_lead_min_s left
 //    for a bus driving on (not braking, a bus cannot be told from one about to halt at a red
 //    light short of the stop; below crawl_speed_mps it may also speed up at crawl_accel_mps2
-//    before that fix; the acceleration is estimated from the Doppler speeds). Below
-//    approach_slow_speed_mps, or while braking to a halt more than halt_short_m short of the stop
-//    (red light, queue), only approach_min_distance_m counts, except for a bus pulling away from
-//    rest (last chance, taking it to speed up at pull_away_accel_mps2). When fixes are overdue
-//    it is judged on the dead-reckoned position, only while the bus certainly has not reached
-//    the stop: as on a fix, the bus going on as it did, while a fix or two is missing or fixes
-//    come but are not believed (a multipath burst); on the time to the stop for a bus driving on
-//    once the GPS is taken to be lost (an outage, see below). If the bus reaches
-//    the stop without it having been said (a fix gap), it is said at arrival, just before
-//    `arrived`. `arrived`: standing (arrival_dwell_s) from approach_min_distance_m short of the
-//    stop (at most arrival_radius_m) to arrival_radius_m past it. `passed`: beyond stop +
-//    arrival_radius_m without having stood there. `departed`: beyond stop + departure_distance_m
-//    after `arrived`.
+//    before that fix; the acceleration is estimated from the Doppler speeds). A bus standing (or
+//    braking to halt) within approach_standing_m short of the stop gets it at once: waiting at
+//    a red light after "arriving at" was said is not early. Braking to halt farther short
+//    (red light, queue) holds it, as long as the next fix would still come in time. When fixes
+//    are overdue it is judged on the dead-reckoned position, only while the bus certainly has
+//    not reached the stop, the bus going on (braking) as it did. If the bus reaches the stop
+//    without it having been said (a fix gap), it is said at arrival, just before `arrived`.
+//    `arrived`: standing (arrival_dwell_s) from approach_min_distance_m short of the stop (at
+//    most arrival_radius_m) to arrival_radius_m past it. `passed`: beyond stop +
+//    arrival_radius_m without having stood there (a bus found standing is placed where its
+//    fixes say, up to standing_back_m behind the progress: a sparse receiver's filter runs on
+//    past an unseen halt). `departed`: moving, and past the halt as for stop 0, after `arrived`;
+//    by the vehicle's speed signal within a second of moving off.
 //  - The last stop: `arrived` (or `passed`), then `trip_ended`; nothing after that.
-//  - GPS outage: no usable fix for gps_lost_timeout_s (at least 2.2 fix intervals) -> `gps_lost`.
-//    Progress is dead-reckoned at the last speed (at most dead_reckoning_max_s, never beyond the
-//    next stop + dead_reckoning_stop_margin_m) for display, and for an `approaching` only while
-//    the bus certainly has not reached that stop. `position_uncertain` once the dead-reckoning
-//    uncertainty exceeds position_uncertain_m, or when fixes come but none is plausible for the
-//    timeout; nothing is announced after it. When restore_confirm_fixes consistent fixes are
-//    back: `gps_restored`, `passed` for the stops now behind the bus, then normal events
-//    (`next_stop` for the true next stop if it was not said yet).
+//  - GPS outage: no usable fix for gps_lost_timeout_s (at least 2.2 of the receiver's usual fix
+//    intervals, the median of the last five) -> `gps_lost`. For up to dead_reckoning_max_s the
+//    stops go on, each event marked uncertain: with the vehicle's speed signal an odometer
+//    carries them as on fixes; without it (dead_reckoning.hpp) `approaching` comes 10 s before
+//    a bus of this trip driving on from its last speed would be there, and a bus already
+//    pulling away from its halt departs once it would be clear of it. `position_uncertain` once
+//    the dead-reckoning uncertainty exceeds position_uncertain_m, or when fixes come but none is
+//    plausible for the timeout. When restore_confirm_fixes consistent fixes are back:
+//    `gps_restored`, `passed` for the stops now behind the bus, then normal events (`next_stop`
+//    for the true next stop if it was not said yet).
 //  - Off route: fixes farther than off_route_distance_m from the shape for off_route_time_s and
 //    off_route_min_fixes -> `off_route` (at the last stop: `passed`, `trip_ended`); no stop
 //    events meanwhile. Back within rejoin_distance_m, heading along the shape, consistently for

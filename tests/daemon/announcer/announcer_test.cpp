@@ -58,6 +58,22 @@ TEST_F(DemoAnnouncer, NextStopInThreeLanguagesWithTheTransferHintInside) {
                              "en: Next stop: Chegongmiao. Transfer to Metro Lines 1, 7, 9 and 11"));
 }
 
+// A stop close after the one just announced (say 15 m on, another name) is said right after it,
+// as one sentence would: "Next stop: A." "Then: B." -- no chime between.
+TEST_F(DemoAnnouncer, AStopSaidWithTheOneBeforeFollowsIt) {
+  Announcer announcer;
+  auto e = event(Type::next_stop, 5);
+  e.with_previous = true;
+  auto out = announcer.on_event(*trip_, e);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_NE(out[0].segments.front().kind, media::SegmentKind::chime);
+  const auto said = captions(out[0]);
+  ASSERT_EQ(said.size(), 3u);
+  EXPECT_EQ(said[0].rfind("zh-Hans: 随后，", 0), 0u) << said[0];
+  EXPECT_EQ(said[1].rfind("yue: 之後，", 0), 0u) << said[1];
+  EXPECT_EQ(said[2].rfind("en: Then: ", 0), 0u) << said[2];
+}
+
 TEST_F(DemoAnnouncer, ArrivingIsShortAndSaysThePronunciationWhereTheFeedGivesOne) {
   Announcer announcer;
   auto out = announcer.on_event(*trip_, event(Type::approaching, 9));  // 岗厦
