@@ -7,27 +7,16 @@
 #include <limits>
 #include <stdexcept>
 
-#include <boost/geometry/geometries/box.hpp>
-#include <boost/geometry/geometries/point.hpp>
-#include <boost/geometry/index/rtree.hpp>
-#include <boost/geometry/strategies/index/cartesian.hpp>
-#include <boost/geometry/strategies/relate/cartesian.hpp>
-
 #include "daemon/tracking/trip_line.hpp"
 #include "routes/geo.hpp"
 
 namespace stopcall::tracking {
 
-namespace bg = boost::geometry;
-namespace bgi = boost::geometry::index;
 using routes::geo::XY;
 
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr int kScanLimit = 64;                  // windows with more segments use the R-tree
-constexpr double kAlongWeight = 0.25;           // candidate cost per metre from the prediction
-constexpr double kHeadingPenaltyM = 40.0;       // candidate cost when driving against the shape
 constexpr double kMotionLookAheadM = 15.0;      // the route's directions from this far behind...
 constexpr std::size_t kMaxMotionSegments = 64;  // ...to 30 m ahead, at most this many segments
 constexpr double kStandMinVarM2 = 1.0;   // a standing bus's place keeps following its fixes slowly
@@ -39,18 +28,6 @@ constexpr double kOverdueIntervals = 1.5;  // a fix is overdue this many interva
 double seconds(Time a, Time b) {
   return std::chrono::duration<double>(a - b).count();
 }
-
-using BPoint = bg::model::point<double, 2, bg::cs::cartesian>;
-using BBox = bg::model::box<BPoint>;
-using RValue = std::pair<BBox, std::uint32_t>;
-using RTree = bgi::rtree<RValue, bgi::quadratic<16>>;
-
-enum class Policy {
-  nearest,  // least cost: offset + distance from the prediction (+ heading penalty)
-  first,    // the closest point of the first pass (smallest along) within the radius, heading
-            // along the shape
-  closest,  // (second step of `first`) least offset within the radius, heading along the shape
-};
 
 // The covariance (p00, p01, p11) of a two-state Kalman filter: a value and its rate of change,
 // the rate driven by white noise of spectral density q. Both of the tracker's filters are of this
@@ -85,116 +62,6 @@ Gains measure_rate(double& p00, double& p01, double& p11, double r) {
 
 }  // namespace
 
-struct Tracker::Match {
-  bool found = false;
-  double along = 0;
-  double offset = kInf;      // of the chosen candidate
-  double min_offset = kInf;  // distance to the nearest part of the shape inside the window
-  bool heading_ok = true;
-  std::size_t segment = 0;
-};
-
-struct Tracker::Geometry {
-  routes::geo::Polyline line;
-  std::vector<double> ux, uy;  // unit direction of each segment (0, 0 when degenerate)
-  RTree rtree;
-  std::vector<RValue> scratch;  // query results, reused (no allocation per fix)
-
-  std::size_t segments() const { return line.points.size() - 1; }
-
-  // The segment index containing distance `d` (clamped to the valid range).
-  std::size_t segment_at(double d) const {
-    auto it = std::upper_bound(line.along.begin(), line.along.end(), d);
-    auto i = static_cast<std::size_t>(std::max<std::ptrdiff_t>(0, it - line.along.begin() - 1));
-    return std::min(i, segments() - 1);
-  }
-
-  XY point_at(double d) const {
-    std::size_t i = segment_at(d);
-    double len = line.along[i + 1] - line.along[i];
-    double t = len > 0 ? std::clamp((d - line.along[i]) / len, 0.0, 1.0) : 0;
-    const XY& a = line.points[i];
-    const XY& b = line.points[i + 1];
-    return {a.x + t * (b.x - a.x), a.y + t * (b.y - a.y)};
-  }
-
-  // Projects p onto the part of segment i that lies within [lo, hi] along the shape.
-  void consider(std::size_t i, XY p, double lo, double hi, double pred, const XY* heading,
-                double heading_cos, double radius, Policy policy, Match& best,
-                double& best_cost) const {
-    double a0 = line.along[i], a1 = line.along[i + 1];
-    if (a1 < lo || a0 > hi) return;
-    const XY& a = line.points[i];
-    const XY& b = line.points[i + 1];
-    auto proj = routes::geo::project_on_segment(p, a, b, a0, i);
-    if (proj.along_m < lo || proj.along_m > hi) {
-      double len = a1 - a0;
-      double d = std::clamp(proj.along_m, lo, hi);
-      double t = len > 0 ? std::clamp((d - a0) / len, 0.0, 1.0) : 0;
-      double cx = a.x + t * (b.x - a.x), cy = a.y + t * (b.y - a.y);
-      proj.along_m = a0 + t * len;
-      proj.offset_m = std::hypot(p.x - cx, p.y - cy);
-    }
-    best.min_offset = std::min(best.min_offset, proj.offset_m);
-    bool heading_ok = heading == nullptr || (ux[i] == 0 && uy[i] == 0) ||
-                      ux[i] * heading->x + uy[i] * heading->y >= heading_cos;
-    double cost;
-    if (policy == Policy::nearest) {
-      cost = proj.offset_m + kAlongWeight * std::abs(proj.along_m - pred) +
-             (heading_ok ? 0.0 : kHeadingPenaltyM);
-    } else {
-      if (proj.offset_m > radius || !heading_ok) return;
-      cost = policy == Policy::first ? proj.along_m : proj.offset_m;
-    }
-    if (cost < best_cost) {
-      best_cost = cost;
-      best.found = true;
-      best.along = proj.along_m;
-      best.offset = proj.offset_m;
-      best.heading_ok = heading_ok;
-      best.segment = i;
-    }
-  }
-
-  // Best candidate for p within [lo, hi] along the shape. Small windows are scanned segment by
-  // segment (exact); large ones (acquisition, after outages and detours) ask the R-tree for the
-  // segments within `radius` of p.
-  Match match(XY p, double lo, double hi, double pred, const XY* heading, double heading_cos,
-              double radius, Policy policy) {
-    Match best;
-    double best_cost = kInf;
-    std::size_t i0 = segment_at(lo), i1 = segment_at(hi);
-    if (i1 < i0) return best;
-    const bool scan = i1 - i0 < static_cast<std::size_t>(kScanLimit);
-    if (!scan) {
-      scratch.clear();
-      BBox box(BPoint(p.x - radius, p.y - radius), BPoint(p.x + radius, p.y + radius));
-      rtree.query(bgi::intersects(box), std::back_inserter(scratch));
-    }
-    auto each = [&](double from, double to, Policy pol) {
-      if (scan) {
-        for (std::size_t i = i0; i <= i1; ++i)
-          consider(i, p, from, to, pred, heading, heading_cos, radius, pol, best, best_cost);
-        return;
-      }
-      for (const auto& v : scratch) {
-        if (v.second >= i0 && v.second <= i1)
-          consider(v.second, p, from, to, pred, heading, heading_cos, radius, pol, best, best_cost);
-      }
-    };
-    each(lo, hi, policy);
-    if (policy == Policy::first && best.found) {
-      // The first pass starts at best.along; its closest point lies within 2 radii of that.
-      double from = best.along, min_offset = best.min_offset;
-      best = {};
-      best_cost = kInf;
-      each(from, std::min(hi, from + 2 * radius), Policy::closest);
-      best.min_offset = min_offset;
-    }
-    return best;
-  }
-};
-
 std::string_view state_name(TrackerState state) {
   switch (state) {
     case TrackerState::waiting:
@@ -213,33 +80,14 @@ std::string_view state_name(TrackerState state) {
 
 Tracker::Tracker(const routes::Trip& trip, TrackerConfig config)
     : cfg_(config),
-      geo_(std::make_unique<Geometry>()),
       trip_id_(trip.id),
       motion_(config.motion),
       noise_(config.default_eph_m / 2),
       dr_(config.typical_accel_mps2, config.typical_cruise_mps) {
   TripLine trip_line(trip);  // throws for a trip that cannot be followed
   halt_end_ = trip_line.halt_ends(cfg_.same_halt_m);
-  geo_->line = std::move(trip_line.line);
+  geo_ = std::make_unique<ShapeMatcher>(std::move(trip_line.line));
   stop_d_ = std::move(trip_line.stop_distances_m);
-
-  const auto& line = geo_->line;
-  std::vector<RValue> values;
-  values.reserve(geo_->segments());
-  geo_->ux.resize(geo_->segments());
-  geo_->uy.resize(geo_->segments());
-  for (std::size_t i = 0; i < geo_->segments(); ++i) {
-    const XY& a = line.points[i];
-    const XY& b = line.points[i + 1];
-    double len = line.along[i + 1] - line.along[i];
-    geo_->ux[i] = len > 0 ? (b.x - a.x) / len : 0;
-    geo_->uy[i] = len > 0 ? (b.y - a.y) / len : 0;
-    values.emplace_back(BBox(BPoint(std::min(a.x, b.x), std::min(a.y, b.y)),
-                             BPoint(std::max(a.x, b.x), std::max(a.y, b.y))),
-                        static_cast<std::uint32_t>(i));
-  }
-  geo_->rtree = RTree(values.begin(), values.end());  // bulk-loaded
-  geo_->scratch.reserve(64);
 
   stop_ids_.reserve(trip.stops.size());
   stop_seq_.reserve(trip.stops.size());
@@ -258,7 +106,7 @@ Tracker::Tracker(Tracker&&) noexcept = default;
 Tracker& Tracker::operator=(Tracker&&) noexcept = default;
 
 double Tracker::length_m() const {
-  return geo_->line.length();
+  return geo_->length();
 }
 
 std::optional<int> Tracker::next_stop_index() const {
@@ -533,7 +381,7 @@ void Tracker::update_motion(const Fix& fix) {
   auto& route = route_scratch_;
   route.clear();
   for (std::size_t seg = first; seg <= last; ++seg)
-    if (geo_->ux[seg] != 0 || geo_->uy[seg] != 0) route.push_back({geo_->ux[seg], geo_->uy[seg]});
+    if (const XY d = geo_->direction(seg); d.x != 0 || d.y != 0) route.push_back({d.x, d.y});
   motion_.on_fix(fix.time, speed_of(fix), fix.track_deg, route, fix_interval_s_);
 }
 
@@ -542,12 +390,12 @@ bool Tracker::standing(Time now) const {
 }
 
 void Tracker::acquire(const Fix& fix, double eph, std::vector<StopEvent>& out) {
-  XY p = geo_->line.projection.to_xy(*fix.position);
+  XY p = geo_->line().projection.to_xy(*fix.position);
   auto heading = heading_of(fix, 0, cfg_.heading_check_speed_mps);
   double radius = cfg_.acquire_radius_m + std::min(eph, cfg_.acquire_radius_m);
-  Match m = geo_->match(p, 0, length_m(), 0, heading ? &*heading : nullptr,
-                        std::cos(cfg_.heading_max_diff_deg * routes::geo::kDegToRad), radius,
-                        Policy::first);
+  ShapeMatcher::Match m = geo_->match(p, 0, length_m(), 0, heading ? &*heading : nullptr,
+                                      std::cos(cfg_.heading_max_diff_deg * routes::geo::kDegToRad),
+                                      radius, ShapeMatcher::Policy::first);
   lateral_ = m.found ? m.offset : m.min_offset;
   if (!m.found || eph > cfg_.max_eph_m) {
     pending_ = {};
@@ -660,7 +508,7 @@ void Tracker::count_off_route(Time t, std::vector<StopEvent>& out) {
 void Tracker::track(const Fix& fix, double eph, std::vector<StopEvent>& out) {
   const Time t = fix.time;
   const double dt = seconds(t, t_accepted_);
-  const XY p = geo_->line.projection.to_xy(*fix.position);
+  const XY p = geo_->line().projection.to_xy(*fix.position);
   const auto speed = speed_of(fix);
   const auto heading = heading_of(fix, v_, cfg_.heading_check_speed_mps);
   // Predict with the mean of the old and the new Doppler speed (exact for constant acceleration).
@@ -668,9 +516,10 @@ void Tracker::track(const Fix& fix, double eph, std::vector<StopEvent>& out) {
   const double pred = std::min(s_ + v_mean * dt, length_m());
   const double lo = std::max(0.0, progress_ - cfg_.back_window_m);
   const double hi = std::min(length_m(), s_ + cfg_.max_speed_mps * dt + cfg_.window_margin_m);
-  Match m = geo_->match(p, lo, hi, pred, heading ? &*heading : nullptr,
-                        std::cos(cfg_.heading_max_diff_deg * routes::geo::kDegToRad),
-                        1.5 * cfg_.off_route_distance_m, Policy::nearest);
+  ShapeMatcher::Match m =
+      geo_->match(p, lo, hi, pred, heading ? &*heading : nullptr,
+                  std::cos(cfg_.heading_max_diff_deg * routes::geo::kDegToRad),
+                  1.5 * cfg_.off_route_distance_m, ShapeMatcher::Policy::nearest);
   lateral_ = m.min_offset;
   if (m.min_offset > cfg_.off_route_distance_m) {
     count_off_route(t, out);
@@ -707,8 +556,9 @@ void Tracker::track(const Fix& fix, double eph, std::vector<StopEvent>& out) {
     // detector's, against the route's directions here and just ahead.
     along_speed = *speed;
     if (heading)
-      along_speed *=
-          std::clamp(geo_->ux[m.segment] * heading->x + geo_->uy[m.segment] * heading->y, 0.0, 1.0);
+      along_speed *= std::clamp(
+          geo_->direction(m.segment).x * heading->x + geo_->direction(m.segment).y * heading->y,
+          0.0, 1.0);
     else if (fix.track_deg)
       along_speed = std::clamp(motion_.along_speed_mps(), 0.0, *speed);
     const double y = along_speed - v;
@@ -798,14 +648,15 @@ void Tracker::update_acceleration(double doppler_along_mps, Time t) {
 void Tracker::restore(const Fix& fix, double eph, std::vector<StopEvent>& out) {
   const Time t = fix.time;
   const double dt = seconds(t, t_accepted_);
-  const XY p = geo_->line.projection.to_xy(*fix.position);
+  const XY p = geo_->line().projection.to_xy(*fix.position);
   const auto heading = heading_of(fix, v_, cfg_.heading_check_speed_mps);
   const double pred = std::min(s_ + v_ * std::min(dt, cfg_.dead_reckoning_max_s), length_m());
   const double lo = std::max(0.0, progress_ - cfg_.back_window_m);
   const double hi = std::min(length_m(), s_ + cfg_.max_speed_mps * dt + cfg_.window_margin_m);
-  Match m = geo_->match(p, lo, hi, pred, heading ? &*heading : nullptr,
-                        std::cos(cfg_.heading_max_diff_deg * routes::geo::kDegToRad),
-                        1.5 * cfg_.off_route_distance_m, Policy::nearest);
+  ShapeMatcher::Match m =
+      geo_->match(p, lo, hi, pred, heading ? &*heading : nullptr,
+                  std::cos(cfg_.heading_max_diff_deg * routes::geo::kDegToRad),
+                  1.5 * cfg_.off_route_distance_m, ShapeMatcher::Policy::nearest);
   lateral_ = m.min_offset;
   if (m.min_offset > cfg_.off_route_distance_m) {
     pending_ = {};
@@ -827,14 +678,14 @@ void Tracker::restore(const Fix& fix, double eph, std::vector<StopEvent>& out) {
 void Tracker::rejoin(const Fix& fix, double eph, std::vector<StopEvent>& out) {
   const Time t = fix.time;
   const double dt = seconds(t, t_accepted_);
-  const XY p = geo_->line.projection.to_xy(*fix.position);
+  const XY p = geo_->line().projection.to_xy(*fix.position);
   const auto heading = heading_of(fix, 0, cfg_.heading_check_speed_mps);
   const double lo = std::max(0.0, progress_ - cfg_.back_window_m);
   const double hi = std::min(length_m(), s_ + cfg_.max_speed_mps * dt + cfg_.window_margin_m);
   const double radius = cfg_.rejoin_distance_m + std::min(eph, cfg_.rejoin_distance_m);
-  Match m = geo_->match(p, lo, hi, 0, heading ? &*heading : nullptr,
-                        std::cos(cfg_.heading_max_diff_deg * routes::geo::kDegToRad), radius,
-                        Policy::first);
+  ShapeMatcher::Match m = geo_->match(p, lo, hi, 0, heading ? &*heading : nullptr,
+                                      std::cos(cfg_.heading_max_diff_deg * routes::geo::kDegToRad),
+                                      radius, ShapeMatcher::Policy::first);
   lateral_ = m.found ? m.offset : m.min_offset;
   if (!m.found || eph > cfg_.max_eph_m) {
     pending_ = {};

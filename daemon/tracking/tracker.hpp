@@ -78,6 +78,7 @@
 #include "daemon/tracking/fix.hpp"
 #include "daemon/tracking/motion.hpp"
 #include "daemon/tracking/position_noise.hpp"
+#include "daemon/tracking/shape_matcher.hpp"
 #include "routes/model.hpp"
 
 namespace stopcall::tracking {
@@ -211,8 +212,6 @@ class Tracker {
   const TrackerConfig& config() const { return cfg_; }
 
  private:
-  struct Geometry;  // the shape in local metres and its R-tree, in tracker.cpp
-  struct Match;
   struct Pending {  // a run of mutually consistent candidate positions
     bool active = false;
     int count = 0;
@@ -258,7 +257,7 @@ class Tracker {
   bool close_to_previous(int stop) const;
 
   TrackerConfig cfg_;
-  std::unique_ptr<Geometry> geo_;
+  std::unique_ptr<ShapeMatcher> geo_;  // the shape in local metres, matched against
   std::string trip_id_;
   std::vector<std::string> stop_ids_;
   std::vector<int> stop_seq_;
