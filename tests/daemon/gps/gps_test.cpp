@@ -92,7 +92,7 @@ TEST(JsonDecoder, AnyValidJsonLayoutIsTheSameFix) {
   ASSERT_TRUE(reordered);
   EXPECT_TRUE(reordered->usable());
   EXPECT_EQ(decoder.rejected(), 0);
-  EXPECT_FALSE(decoder.decode(R"({ "class": "TPV", "mode": 3, "lat": )"));
+  EXPECT_FALSE(decoder.decode(R"({ "class": "TPV", "mode": 3, "lat": })"));
   EXPECT_EQ(decoder.rejected(), 1);
   EXPECT_EQ(decoder.last_error(), "not valid JSON");
 }
