@@ -161,6 +161,14 @@ const std::map<std::string, Key>& keys() {
       {"screens.driver_token", text([](Config& c) -> std::string& { return c.driver_token; })},
       {"vehicle.control_socket", text([](Config& c) -> std::string& { return c.control_socket; })},
       {"vehicle.door_signals", boolean([](Config& c) -> bool& { return c.door_signals; })},
+      {"vehicle.control_max_connections", integer(1, 256,
+                                                  [](Config& c, long v) {
+                                                    c.control_limits.max_connections =
+                                                        static_cast<std::size_t>(v);
+                                                  })},
+      {"vehicle.control_idle_timeout_s",
+       integer(1, 86400,
+               [](Config& c, long v) { c.control_limits.idle_timeout = std::chrono::seconds(v); })},
       {"vehicle.moving_kmh", real(1, 30, [](Config& c) -> double& { return c.assist.moving_kmh; })},
       {"vehicle.door_fault_kmh",
        real(5, 80, [](Config& c) -> double& { return c.assist.door_fault_kmh; })},

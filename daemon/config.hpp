@@ -10,6 +10,7 @@
 #include "daemon/assist/assist.hpp"
 #include "daemon/gps/gpsd_client.hpp"
 #include "daemon/pipeline.hpp"
+#include "daemon/vehicle/control_socket.hpp"
 #include "daemon/vehicle/gpio.hpp"
 
 namespace stopcall::daemon {
@@ -44,6 +45,7 @@ struct Config {
 
   // [vehicle]
   std::string control_socket;
+  vehicle::ControlSocketLimits control_limits;  // control_max_connections, control_idle_timeout_s
   bool door_signals = false;
   AssistConfig assist;
   std::vector<vehicle::GpioLine> gpio;  // [[gpio]]: one table per line

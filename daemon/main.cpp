@@ -161,6 +161,7 @@ int main(int argc, char** argv) {
       onboard.door_signals = config.door_signals;
       onboard.gpio = config.gpio;
       onboard.control_socket = run_control.empty() ? config.control_socket : run_control;
+      onboard.control_limits = config.control_limits;
       stopcall::media::EngineConfig media;
       media.interior.sink = run_audio.empty() ? config.audio_interior : run_audio;
       media.exterior.sink = run_audio.empty() ? config.audio_exterior : run_audio;

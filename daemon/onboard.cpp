@@ -128,7 +128,11 @@ Onboard::Onboard(asio::io_context& io, const routes::Bundle& bundle, Pipeline& p
   }
   if (!options_.control_socket.empty()) {
     control_ = std::make_unique<vehicle::ControlSocket>(
-        io_, options_.control_socket, [this](const vehicle::Command& c) { return command(c); });
+        io_, options_.control_socket, [this](const vehicle::Command& c) { return command(c); },
+        0660, options_.control_limits,
+        [this](bool warning, std::string_view text) {
+          log_ << (warning ? "warning: " : "info: ") << text << "\n";
+        });
   }
 }
 

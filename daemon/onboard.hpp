@@ -24,6 +24,7 @@
 #include "daemon/pipeline.hpp"
 #include "daemon/screens.hpp"
 #include "daemon/service/state_store.hpp"
+#include "daemon/vehicle/control_socket.hpp"
 #include "daemon/vehicle/gpio.hpp"
 #include "media/types.hpp"
 #include "routes/bundle.hpp"
@@ -31,19 +32,17 @@
 namespace stopcall::media {
 class Engine;
 }
-namespace stopcall::daemon::vehicle {
-class ControlSocket;
-}
 
 namespace stopcall::daemon {
 
 struct OnboardOptions {
   AnnouncerConfig announcer;
   AssistConfig assist;
-  std::optional<ScreensOptions> screens;     // serve the pages
-  std::optional<media::EngineConfig> media;  // speak; unset: no voice (events are still logged)
-  std::string control_socket;                // empty: none
-  std::vector<vehicle::GpioLine> gpio;       // signals from GPIO lines ([[gpio]])
+  std::optional<ScreensOptions> screens;        // serve the pages
+  std::optional<media::EngineConfig> media;     // speak; unset: no voice (events are still logged)
+  std::string control_socket;                   // empty: none
+  vehicle::ControlSocketLimits control_limits;  // connections, idle timeout, unread answers
+  std::vector<vehicle::GpioLine> gpio;          // signals from GPIO lines ([[gpio]])
   std::string state_file;   // saved at each stop event, for resuming after a restart; empty: none
   std::string event_store;  // every event log line also into this SQLite store; empty: none
   // The bus reports its doors: the exterior route announcement is made when they open. Without

@@ -142,6 +142,7 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
     tcp::acceptor acceptor;
     asio::steady_timer retry;
     Roles roles;
+    bool failing = false;  // said once per run of failures, not every 100 ms
   };
 
   void accept(Acceptor& acceptor);
@@ -677,13 +678,19 @@ void ServerCore::accept(Acceptor& acceptor) {
         if (!self->running_) return;
         if (ec) {
           // Out of descriptors and the like: try again shortly rather than spin.
-          self->log(LogLevel::warning, "hmi: accept failed: " + ec.message());
+          if (!acceptor.failing && self->config_.log) {
+            self->log(LogLevel::warning,
+                      "hmi: accept failed: " + ec.message() + "; retrying every 100 ms");
+          }
+          acceptor.failing = true;
           acceptor.retry.expires_after(std::chrono::milliseconds(100));
           acceptor.retry.async_wait([self, &acceptor](beast::error_code wait_ec) {
             if (!wait_ec && self->running_) self->accept(acceptor);
           });
           return;
         }
+        if (acceptor.failing) self->log(LogLevel::info, "hmi: accepting connections again");
+        acceptor.failing = false;
         beast::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);  // subtitles are small and late is wrong
         if (self->config_.socket_send_buffer > 0) {

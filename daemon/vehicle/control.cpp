@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon/tracking/events.hpp"
+#include "routes/csv.hpp"
 
 namespace stopcall::daemon::vehicle {
 
@@ -171,6 +172,10 @@ std::optional<tracking::Time> parse_iso_time(std::string_view text) {
 
 Parsed parse_command(std::string_view line) {
   if (line.size() > kMaxLine) return bad({}, "too_large", "a command is at most 4096 bytes");
+  // The JSON reader would stop at a NUL and take what is before it for the whole line.
+  if (line.find('\0') != std::string_view::npos || routes::first_invalid_utf8(line)) {
+    return bad({}, "bad_request", "a command line is UTF-8 text without NUL bytes");
+  }
   json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {
     return bad({}, "bad_request", "not a JSON object (one command per line)");

@@ -104,6 +104,19 @@ TEST(ControlProtocol, RefusesAnythingElseWithAReason) {
   EXPECT_EQ(parse_command(std::string(5000, ' ')).error.error, "too_large");
 }
 
+TEST(ControlProtocol, ALineWithANulByteOrInvalidUtf8IsRefused) {
+  using namespace std::string_literals;
+  for (const std::string& line :
+       {"{\"cmd\":\"state\"}\0GARBAGE\xff"s, "{\"cmd\":\"state\"}\0"s,
+        "{\"cmd\":\"state\",\"id\":\"\xc0\xaf\"}"s, "{\"cmd\":\"state\"} \xff"s}) {
+    auto parsed = parse_command(line);
+    EXPECT_FALSE(parsed.command) << line;
+    EXPECT_EQ(parsed.error.error, "bad_request") << line;
+  }
+  // UTF-8 text is fine.
+  EXPECT_TRUE(parse_command(R"({"cmd":"state","id":"车公庙"})").command);
+}
+
 TEST(ControlProtocol, IsoTimes) {
   EXPECT_EQ(tracking::format_time(*parse_iso_time("2026-03-02T07:30:00.25Z")),
             "2026-03-02T07:30:00.250Z");
@@ -185,6 +198,15 @@ TEST_F(ControlSocketTest, MalformedLinesChangeNothing) {
   std::promise<std::pair<long, long>> counts;
   boost::asio::post(io_, [&] { counts.set_value({socket_->commands(), socket_->refused()}); });
   EXPECT_EQ(counts.get_future().get(), std::make_pair(3L, 2L));
+}
+
+TEST_F(ControlSocketTest, ANulByteDoesNotEndALine) {
+  using namespace std::string_literals;
+  auto reply = raw("{\"cmd\":\"state\"}\0GARBAGE\xff\n"s);
+  EXPECT_THAT(reply, HasSubstr("\"error\":\"bad_request\"")) << reply;
+  std::promise<std::size_t> handled;
+  boost::asio::post(io_, [&] { handled.set_value(received_.size()); });
+  EXPECT_EQ(handled.get_future().get(), 0u) << "the handler saw a command";
 }
 
 TEST_F(ControlSocketTest, AnEndlessLineIsRefusedAndTheConnectionClosed) {
