@@ -159,6 +159,21 @@ const std::map<std::string, Key>& keys() {
        text([](Config& c) -> std::string& { return c.screens_driver_listen; })},
       {"screens.web_root", text([](Config& c) -> std::string& { return c.web_root; }, false)},
       {"screens.driver_token", text([](Config& c) -> std::string& { return c.driver_token; })},
+      {"screens.allowed_hosts", {[](const toml::node& n, Config& c) -> std::string {
+         const auto* array = n.as_array();
+         if (!array) return "must be a list of host names, e.g. [\"bus-1234.local\"]";
+         std::vector<std::string> out;
+         for (const auto& item : *array) {
+           auto v = item.value<std::string>();
+           if (!v || !item.is_string() || v->empty() ||
+               v->find_first_of(" /") != std::string::npos) {
+             return "must be a list of host names or addresses, without scheme or path";
+           }
+           out.push_back(*v);
+         }
+         c.screens_allowed_hosts = out;
+         return "";
+       }}},
       {"vehicle.control_socket", text([](Config& c) -> std::string& { return c.control_socket; })},
       {"vehicle.door_signals", boolean([](Config& c) -> bool& { return c.door_signals; })},
       {"vehicle.control_max_connections", integer(1, 256,

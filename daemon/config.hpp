@@ -42,6 +42,7 @@ struct Config {
   std::string screens_driver_listen;
   std::string web_root = "/usr/share/stopcall/hmi/web";
   std::string driver_token;
+  std::vector<std::string> screens_allowed_hosts;  // [screens] allowed_hosts
 
   // [vehicle]
   std::string control_socket;

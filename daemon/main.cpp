@@ -188,6 +188,7 @@ int main(int argc, char** argv) {
                            : std::filesystem::exists(config.web_root) ? config.web_root
                                                                       : STOPCALL_WEB_ROOT;
         screens.driver_token = run_token.empty() ? config.driver_token : run_token;
+        screens.allowed_hosts = config.screens_allowed_hosts;
         onboard.screens = screens;
       }
       std::ofstream file;

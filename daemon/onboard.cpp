@@ -46,7 +46,14 @@ Onboard::Onboard(asio::io_context& io, const routes::Bundle& bundle, Pipeline& p
       reached_(std::make_shared<std::atomic<int>>(0)),
       departures_(std::make_shared<std::atomic<long>>(0)) {
   if (options_.screens) {
-    screens_ = std::make_unique<Screens>(io_, *options_.screens, bundle_.timezone());
+    screens_ = std::make_unique<Screens>(io_, *options_.screens, bundle_.timezone(),
+                                         [this](hmi::LogLevel level, std::string_view text) {
+                                           if (level == hmi::LogLevel::debug) return;
+                                           log_ << (level == hmi::LogLevel::info      ? "info: "
+                                                    : level == hmi::LogLevel::warning ? "warning: "
+                                                                                      : "error: ")
+                                                << text << "\n";
+                                         });
     screens_->on_driver_action([this](const hmi::DriverAction& a) { return driver_action(a); });
   }
   if (options_.media) {

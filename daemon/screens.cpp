@@ -10,8 +10,11 @@ namespace stopcall::daemon {
 
 using tracking::StopEvent;
 
-Screens::Screens(boost::asio::io_context& io, ScreensOptions options, const std::string& timezone) {
+Screens::Screens(boost::asio::io_context& io, ScreensOptions options, const std::string& timezone,
+                 std::function<void(hmi::LogLevel, std::string_view)> log) {
   hmi::HmiConfig config;
+  config.log = std::move(log);
+  config.allowed_hosts = options.allowed_hosts;
   hmi::Listener listener;
   listener.address = options.address;
   listener.port = options.port;

@@ -13,11 +13,8 @@
 
 #include "daemon/pipeline.hpp"
 #include "hmi/protocol.hpp"
+#include "hmi/server.hpp"
 #include "media/types.hpp"
-
-namespace stopcall::hmi {
-class HmiServer;
-}
 
 namespace stopcall::daemon {
 
@@ -28,6 +25,8 @@ struct ScreensOptions {
   std::string driver_token;  // empty: the console cannot act
   // Set: the console is served only here (the cab's interface), the displays only on address.
   std::optional<std::pair<std::string, unsigned short>> driver_listener;
+  // The names the screens are reached by (hmi::HmiConfig::allowed_hosts); empty: the defaults.
+  std::vector<std::string> allowed_hosts;
 };
 
 // "ADDRESS:PORT" -> (address, port); throws std::runtime_error with the text when it is not one.
@@ -35,7 +34,9 @@ std::pair<std::string, unsigned short> parse_listen(const std::string& text);
 
 class Screens {
  public:
-  Screens(boost::asio::io_context& io, ScreensOptions options, const std::string& timezone);
+  // `log`: the server's messages (refused screens, wrong console tokens) for people; may be unset.
+  Screens(boost::asio::io_context& io, ScreensOptions options, const std::string& timezone,
+          std::function<void(hmi::LogLevel, std::string_view)> log = {});
   ~Screens();
   Screens(const Screens&) = delete;
   Screens& operator=(const Screens&) = delete;

@@ -7,19 +7,25 @@
 // open screens. Everything runs on the one io_context thread; no locks.
 #include "hmi/server.hpp"
 
+#include <ifaddrs.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <cstring>
 #include <deque>
 #include <exception>
 #include <map>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <system_error>
 
+#include "hmi/auth_throttle.hpp"
 #include "hmi/static_files.hpp"
 
 namespace stopcall::hmi {
@@ -41,6 +47,8 @@ namespace {
 
 constexpr std::size_t kReadChunk = 4096;
 constexpr int kMaxFailedAuths = 5;
+// WebSocket close code (application range) for a console that did not sign in in time.
+constexpr std::uint16_t kSignInTimeoutCode = 4401;
 constexpr std::string_view kServerName = "stopcall-hmi";
 
 Payload make_payload(std::string text) {
@@ -63,6 +71,42 @@ std::string endpoint_text(const tcp::socket& socket) {
   auto endpoint = socket.remote_endpoint(ec);
   if (ec) return "?";
   return endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+}
+
+std::string address_text(const tcp::socket& socket) {
+  beast::error_code ec;
+  auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return "?";
+  return endpoint.address().to_string();
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The host of "host", "host:port", "[v6]" or "[v6]:port", lower case, without a trailing dot;
+// an IP address in its usual text form. nullopt when it is none of these.
+std::optional<std::string> host_part(std::string_view text) {
+  std::string_view host = text;
+  if (!host.empty() && host.front() == '[') {
+    const auto close = host.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    const std::string_view rest = host.substr(close + 1);
+    if (!rest.empty() && rest.front() != ':') return std::nullopt;
+    host = host.substr(1, close - 1);
+  } else if (host.find(':') != std::string_view::npos) {
+    if (host.find(':') != host.rfind(':')) return std::nullopt;  // a bare IPv6 address
+    host = host.substr(0, host.find(':'));
+  }
+  if (!host.empty() && host.back() == '.') host.remove_suffix(1);
+  if (host.empty()) return std::nullopt;
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(std::string(host), ec);
+  if (!ec) return address.to_string();
+  return lower(host);
 }
 
 // The value of `key` in a query string "a=1&b=2", percent-decoded; nullopt when absent.
@@ -90,7 +134,8 @@ std::optional<std::string> query_value(std::string_view query, std::string_view 
 
 class ServerCore : public std::enable_shared_from_this<ServerCore> {
  public:
-  ServerCore(asio::io_context& io, HmiConfig config) : io_(io), config_(std::move(config)) {
+  ServerCore(asio::io_context& io, HmiConfig config)
+      : io_(io), config_(std::move(config)), throttle_(config_.auth_throttle) {
     if (!config_.clock) config_.clock = [] { return std::chrono::system_clock::now(); };
   }
 
@@ -133,6 +178,23 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   std::size_t client_count() const { return clients_.size(); }
   void add_client(const std::shared_ptr<WsSession>& session);
   void remove_client(WsSession* session) { clients_.erase(session); }
+  // WebSocket connections by kind: passenger displays, signed-in consoles, consoles not yet
+  // signed in. Each kind has its own places, so displays can never take the console's.
+  struct Places {
+    std::size_t passengers = 0;
+    std::size_t drivers = 0;
+    std::size_t pending = 0;
+  };
+  Places places() const;
+  // Closes the oldest driver connection of that kind (signed in or not) except `keep`.
+  void close_oldest_driver(bool authenticated, const WsSession* keep, const std::string& why);
+
+  AuthThrottle& throttle() { return throttle_; }
+  // A wrong console token from `peer`: logged, and shown on the console.
+  void wrong_token(const std::string& peer, const std::string& source);
+  // The Host of a WebSocket handshake, and its Origin when it has one (see HmiConfig).
+  bool host_allowed(std::string_view host);
+  bool origin_allowed(std::string_view origin);
   void add_http(const std::shared_ptr<HttpSession>& session);
   void remove_http(HttpSession* session) { http_sessions_.erase(session); }
 
@@ -147,6 +209,7 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
 
   void accept(Acceptor& acceptor);
   void broadcast(const Payload& payload);
+  void collect_allowed_hosts();
 
   asio::io_context& io_;
   HmiConfig config_;
@@ -160,20 +223,36 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   bool running_ = false;
   bool stopped_ = false;  // pending accepts refer to acceptors_, so no second start()
   HmiStats stats_;
+  AuthThrottle throttle_;
+  std::set<std::string> allowed_hosts_;  // host_part() forms
+  bool any_address_ = false;             // a listener on 0.0.0.0 or ::
+  std::chrono::steady_clock::time_point hosts_collected_{};
+  std::chrono::steady_clock::time_point last_guess_status_{};
 };
 
 // One screen's WebSocket.
 class WsSession : public std::enable_shared_from_this<WsSession> {
  public:
   WsSession(std::shared_ptr<ServerCore> core, beast::tcp_stream stream, Role role,
-            bool authenticated, std::string peer)
+            bool authenticated, std::string peer, std::string source)
       : core_(std::move(core)),
         ws_(std::move(stream)),
         role_(role),
         authenticated_(authenticated),
-        peer_(std::move(peer)) {}
+        peer_(std::move(peer)),
+        source_(std::move(source)),
+        sign_in_timer_(core_->io()),
+        check_timer_(core_->io()),
+        since_(std::chrono::steady_clock::now()) {}
 
+  Role role() const { return role_; }
+  bool authenticated() const { return authenticated_; }
+  std::chrono::steady_clock::time_point since() const { return since_; }
+
+  // Takes its place among the screens (counted from the handshake on), then answers it.
   void start(http::request<http::string_body> request) {
+    registered_ = true;
+    core_->add_client(shared_from_this());
     request_ = std::move(request);
     const auto& config = core_->config();
     websocket::stream_base::timeout timeout{};
@@ -218,10 +297,30 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
     beast::get_lowest_layer(ws_).close();
   }
 
+  // Closes with a close frame saying why (or at once while a write is in flight, or before the
+  // handshake is done).
+  void close_with(websocket::close_reason reason, const std::string& why) {
+    if (!registered_) return;
+    core_->log(LogLevel::info,
+               "hmi: screen " + peer_ + " (" + std::string(to_string(role_)) + ") closed: " + why);
+    const bool was_open = open_;
+    unregister();
+    if (!was_open || in_flight_) {
+      beast::get_lowest_layer(ws_).close();
+      return;
+    }
+    ws_.async_close(reason, [self = shared_from_this()](beast::error_code) {});
+  }
+
   // Server stopping: says "going away" and closes. A screen still behind with a write is closed
   // at once instead: its close handshake could hold the shutdown for the handshake timeout.
   void close() {
-    if (!open_) return;
+    if (!registered_) return;
+    if (!open_) {
+      unregister();
+      beast::get_lowest_layer(ws_).close();
+      return;
+    }
     unregister();
     if (in_flight_) {
       beast::get_lowest_layer(ws_).close();
@@ -236,17 +335,37 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
     if (ec) {
       core_->log(LogLevel::debug,
                  "hmi: WebSocket handshake with " + peer_ + " failed: " + ec.message());
+      unregister();
       return;
     }
-    if (!core_->running()) return;
+    if (!core_->running() || !registered_) return;
     open_ = true;
-    core_->add_client(shared_from_this());
     core_->log(LogLevel::info, "hmi: screen " + peer_ + " connected as " +
                                    std::string(to_string(role_)) +
                                    (authenticated_ ? " (authenticated)" : ""));
     send(make_payload(encode_hello(role_, authenticated_, core_->now_ms())));
     send(core_->state_for_new_client());
+    if (role_ == Role::driver && !authenticated_)
+      arm_sign_in_timeout(core_->config().driver_auth_timeout);
     read();
+  }
+
+  // A console that has not signed in within the time is closed: anonymous sockets cannot hold
+  // the console's places. (A sign-in still being checked is let finish.)
+  void arm_sign_in_timeout(std::chrono::milliseconds after) {
+    sign_in_timer_.expires_after(after);
+    sign_in_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || !self->open_ || self->authenticated_) return;
+      if (self->checking_) {
+        self->arm_sign_in_timeout(std::chrono::milliseconds(500));
+        return;
+      }
+      self->close_with(websocket::close_reason(
+                           static_cast<websocket::close_code>(kSignInTimeoutCode), "sign in first"),
+                       "not signed in within " +
+                           std::to_string(self->core_->config().driver_auth_timeout.count()) +
+                           " ms");
+    });
   }
 
   void read() {
@@ -277,7 +396,9 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
       message_bytes_ = 0;
       oversized_ = false;
     }
-    if (open_) read();
+    // While a sign-in waits for the throttle, what the console sends after it waits too: each
+    // message is handled (and answered) in the order it came.
+    if (open_ && !checking_) read();
   }
 
   void on_message() {
@@ -351,14 +472,45 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
              Reply::failure(Errc::not_authorized, "too many wrong tokens; reconnect"));
       return;
     }
-    if (!token_matches(core_->config().driver_token, auth.token)) {
-      ++failed_auths_;
-      core_->log(LogLevel::warning, "hmi: wrong console token from " + peer_);
-      refuse(message.id, message.type, Reply::failure(Errc::not_authorized, "wrong token"));
+    if (checking_) {
+      refuse(message.id, message.type,
+             Reply::failure(Errc::not_authorized, "a sign-in is being checked; one at a time"));
       return;
     }
+    // Answered after the throttle's delay, the same for a right and a wrong token.
+    const auto at = core_->throttle().schedule(source_, std::chrono::steady_clock::now());
+    if (!at) {
+      refuse(message.id, message.type,
+             Reply::failure(Errc::not_authorized,
+                            "too many sign-in attempts from this address; wait a few seconds"));
+      return;
+    }
+    checking_ = true;
+    check_timer_.expires_at(*at);
+    check_timer_.async_wait([self = shared_from_this(), id = message.id, type = message.type,
+                             token = auth.token](beast::error_code ec) {
+      self->checking_ = false;
+      if (ec || !self->open_) return;
+      self->check_token(id, type, token);
+      if (self->open_) self->read();
+    });
+  }
+
+  void check_token(const std::string& id, const std::string& type, const std::string& token) {
+    if (!token_matches(core_->config().driver_token, token)) {
+      ++failed_auths_;
+      core_->wrong_token(peer_, source_);
+      refuse(id, type, Reply::failure(Errc::not_authorized, "wrong token"));
+      return;
+    }
+    core_->throttle().succeeded(source_);
     authenticated_ = true;
-    send(make_payload(encode_reply(message.id, message.type, Reply::success(), core_->now_ms())));
+    sign_in_timer_.cancel();
+    // One console more than there are places: the oldest one gives way (a stale tab).
+    if (core_->places().drivers > core_->config().max_drivers) {
+      core_->close_oldest_driver(true, this, "a newer console signed in");
+    }
+    send(make_payload(encode_reply(id, type, Reply::success(), core_->now_ms())));
   }
 
   void refuse(std::string_view id, std::string_view type, const Reply& reply) {
@@ -390,6 +542,9 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
 
   void unregister() {
     open_ = false;
+    registered_ = false;
+    sign_in_timer_.cancel();
+    check_timer_.cancel();
     core_->remove_client(this);
     queue_.clear();  // what is not in flight is freed now
     queued_bytes_ = in_flight_ ? in_flight_->size() : 0;
@@ -407,22 +562,33 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   std::deque<Payload> queue_;     // waiting, not including in_flight_
   Payload in_flight_;             // being written; kept alive until its write completes
   std::size_t queued_bytes_ = 0;  // queue_ and in_flight_
-  bool open_ = false;             // accepted and registered with the core
+  bool open_ = false;             // accepted: receives messages
+  bool registered_ = false;       // counted among the screens (from the handshake on)
   int failed_auths_ = 0;
+  std::string source_;                // for the sign-in throttle (AuthThrottle::source_of)
+  asio::steady_timer sign_in_timer_;  // a console not signed in within the time is closed
+  asio::steady_timer check_timer_;    // a sign-in is answered when the throttle says
+  bool checking_ = false;
+  std::chrono::steady_clock::time_point since_;
 };
 
 // One TCP connection before (or instead of) a WebSocket upgrade: static files, keep-alive.
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
   HttpSession(std::shared_ptr<ServerCore> core, tcp::socket socket, Roles roles)
-      : core_(std::move(core)), stream_(std::move(socket)), roles_(roles) {
+      : core_(std::move(core)),
+        stream_(std::move(socket)),
+        roles_(roles),
+        check_timer_(core_->io()) {
     peer_ = endpoint_text(stream_.socket());
+    source_ = AuthThrottle::source_of(address_text(stream_.socket()));
   }
 
   void start() { read(); }
 
   void close() {
     closed_ = true;
+    check_timer_.cancel();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.close();
@@ -563,12 +729,17 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       refuse_upgrade(request, http::status::not_found, "the WebSocket is at /ws");
       return;
     }
-    // A page from another origin must not drive the screens' socket from a passenger's phone.
+    // Only under the bus's own names and addresses, and only from its own pages: a page from
+    // elsewhere in a rider's browser must not drive the screens' socket, even when it makes its
+    // name point at the bus (DNS rebinding: then its Origin and the Host are both its name).
+    const std::string_view host = request[http::field::host];
+    if (!core_->host_allowed(host)) {
+      refuse_upgrade(request, http::status::forbidden,
+                     "not a name of this bus: " + std::string(host.substr(0, 100)));
+      return;
+    }
     if (auto origin = request.find(http::field::origin); origin != request.end()) {
-      const std::string_view host = request[http::field::host];
-      const std::string_view value = origin->value();
-      if (host.empty() ||
-          (value != "http://" + std::string(host) && value != "https://" + std::string(host))) {
+      if (!core_->origin_allowed(origin->value())) {
         refuse_upgrade(request, http::status::forbidden, "cross-origin WebSocket");
         return;
       }
@@ -589,22 +760,49 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                      "this address does not serve the " + std::string(to_string(role)) + " role");
       return;
     }
-    bool authenticated = false;
     if (auto token = query_value(query, "token"); token && role == Role::driver) {
-      if (!token_matches(core_->config().driver_token, *token)) {
-        refuse_upgrade(request, http::status::unauthorized, "wrong console token");
+      // Checked when the sign-in throttle says, like an `auth` message.
+      const auto at = core_->throttle().schedule(source_, std::chrono::steady_clock::now());
+      if (!at) {
+        refuse_upgrade(request, http::status::too_many_requests,
+                       "too many sign-in attempts from this address; wait a few seconds");
         return;
       }
-      authenticated = true;
+      check_timer_.expires_at(*at);
+      check_timer_.async_wait([self = shared_from_this(), request = std::move(request),
+                               token = std::move(*token)](beast::error_code ec) mutable {
+        if (ec || self->closed_) return;
+        if (!token_matches(self->core_->config().driver_token, token)) {
+          self->core_->wrong_token(self->peer_, self->source_);
+          self->refuse_upgrade(request, http::status::unauthorized, "wrong console token");
+          return;
+        }
+        self->core_->throttle().succeeded(self->source_);
+        self->finish_upgrade(std::move(request), Role::driver, true);
+      });
+      return;
     }
-    if (core_->client_count() >= core_->config().max_clients) {
+    finish_upgrade(std::move(request), role, false);
+  }
+
+  void finish_upgrade(http::request<http::string_body> request, Role role, bool authenticated) {
+    const auto& config = core_->config();
+    const auto places = core_->places();
+    if (role == Role::passenger && places.passengers >= config.max_clients) {
       refuse_upgrade(request, http::status::service_unavailable, "too many screens");
       return;
+    }
+    // The console always gets in: the oldest connection of its kind gives way.
+    if (role == Role::driver && authenticated && places.drivers >= config.max_drivers) {
+      core_->close_oldest_driver(true, nullptr, "a newer console signed in");
+    }
+    if (role == Role::driver && !authenticated && places.pending >= config.max_pending_drivers) {
+      core_->close_oldest_driver(false, nullptr, "more consoles connecting than places");
     }
     stream_.expires_never();  // the WebSocket keeps its own time
     core_->remove_http(this);
     auto session = std::make_shared<WsSession>(core_, std::move(stream_), role, authenticated,
-                                               std::move(peer_));
+                                               std::move(peer_), source_);
     session->start(std::move(request));
   }
 
@@ -612,6 +810,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   beast::tcp_stream stream_;
   Roles roles_;
   std::string peer_;
+  std::string source_;
+  asio::steady_timer check_timer_;  // a token in the query is checked when the throttle says
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   bool closed_ = false;
@@ -620,6 +820,133 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 void ServerCore::add_client(const std::shared_ptr<WsSession>& session) {
   clients_[session.get()] = session;
   ++stats_.connections;
+}
+
+ServerCore::Places ServerCore::places() const {
+  Places p;
+  for (const auto& [raw, weak] : clients_) {
+    if (raw->role() == Role::passenger) {
+      ++p.passengers;
+    } else if (raw->authenticated()) {
+      ++p.drivers;
+    } else {
+      ++p.pending;
+    }
+  }
+  return p;
+}
+
+void ServerCore::close_oldest_driver(bool authenticated, const WsSession* keep,
+                                     const std::string& why) {
+  std::shared_ptr<WsSession> oldest;
+  for (const auto& [raw, weak] : clients_) {
+    if (raw == keep || raw->role() != Role::driver || raw->authenticated() != authenticated) {
+      continue;
+    }
+    auto session = weak.lock();
+    if (session && (!oldest || session->since() < oldest->since())) oldest = std::move(session);
+  }
+  if (oldest) oldest->close_with(websocket::close_reason(websocket::close_code::policy_error), why);
+}
+
+void ServerCore::wrong_token(const std::string& peer, const std::string& source) {
+  const auto now = std::chrono::steady_clock::now();
+  throttle_.failed(source, now);
+  const std::size_t recent = throttle_.recent_failures(now);
+  log(LogLevel::warning,
+      "hmi: wrong console token from " + peer + " (" + std::to_string(recent) + " in the last " +
+          std::to_string(config_.auth_throttle.window.count() / 60) + " minutes)");
+  // The console shows that someone is guessing (at most every few seconds: a guesser must not
+  // make every screen busy with status lines).
+  if (recent == 1 || now - last_guess_status_ >= std::chrono::seconds(5)) {
+    last_guess_status_ = now;
+    publish(Status{"console_login", Level::warning,
+                   std::to_string(recent) + " wrong console token" + (recent == 1 ? "" : "s") +
+                       " in the last " + std::to_string(config_.auth_throttle.window.count() / 60) +
+                       " min, the last from " + source});
+  }
+}
+
+bool ServerCore::host_allowed(std::string_view host) {
+  auto h = host_part(host);
+  if (!h) return false;
+  if (allowed_hosts_.count(*h)) return true;
+  // Listening on every interface, an address the machine did not have at start (the saloon
+  // network came up later) is asked for: look at the interfaces again, at most every 5 s.
+  beast::error_code ec;
+  asio::ip::make_address(*h, ec);
+  const auto now = std::chrono::steady_clock::now();
+  if (ec || !any_address_ || now - hosts_collected_ < std::chrono::seconds(5)) return false;
+  collect_allowed_hosts();
+  return allowed_hosts_.count(*h) > 0;
+}
+
+bool ServerCore::origin_allowed(std::string_view origin) {
+  std::string_view rest;
+  if (origin.starts_with("http://")) {
+    rest = origin.substr(7);
+  } else if (origin.starts_with("https://")) {
+    rest = origin.substr(8);
+  } else {
+    return false;  // "null" (a file or a sandboxed frame) and anything else
+  }
+  return host_allowed(rest.substr(0, rest.find('/')));
+}
+
+void ServerCore::collect_allowed_hosts() {
+  hosts_collected_ = std::chrono::steady_clock::now();
+  allowed_hosts_.clear();
+  bool any_address = false;
+  for (const Listener& listener : config_.listeners) {
+    beast::error_code ec;
+    const auto address = asio::ip::make_address(listener.address, ec);
+    if (ec) continue;
+    if (address.is_unspecified()) {
+      any_address = true;
+    } else {
+      allowed_hosts_.insert(address.to_string());
+    }
+  }
+  any_address_ = any_address;
+  if (any_address) {
+    // Listening on every interface: each address the machine has now.
+    ifaddrs* list = nullptr;
+    if (::getifaddrs(&list) == 0) {
+      for (ifaddrs* i = list; i; i = i->ifa_next) {
+        if (!i->ifa_addr) continue;
+        if (i->ifa_addr->sa_family == AF_INET) {
+          const auto* in = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
+          asio::ip::address_v4::bytes_type bytes;
+          std::memcpy(bytes.data(), &in->sin_addr, bytes.size());
+          allowed_hosts_.insert(asio::ip::address_v4(bytes).to_string());
+        } else if (i->ifa_addr->sa_family == AF_INET6) {
+          const auto* in6 = reinterpret_cast<const sockaddr_in6*>(i->ifa_addr);
+          asio::ip::address_v6::bytes_type bytes;
+          std::memcpy(bytes.data(), &in6->sin6_addr, bytes.size());
+          allowed_hosts_.insert(asio::ip::address_v6(bytes).to_string());
+        }
+      }
+      ::freeifaddrs(list);
+    }
+  }
+  if (!config_.allowed_hosts.empty()) {
+    for (const auto& name : config_.allowed_hosts) {
+      beast::error_code ec;
+      const auto address = asio::ip::make_address(name, ec);  // "::1" has colons, not a port
+      if (!ec) {
+        allowed_hosts_.insert(address.to_string());
+      } else if (auto h = host_part(name)) {
+        allowed_hosts_.insert(*h);
+      }
+    }
+    return;
+  }
+  allowed_hosts_.insert("localhost");
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) == 0 && name[0] != '\0') {
+    allowed_hosts_.insert(lower(name));
+    allowed_hosts_.insert(lower(name) + ".local");
+  }
 }
 
 void ServerCore::add_http(const std::shared_ptr<HttpSession>& session) {
@@ -662,6 +989,7 @@ void ServerCore::start() {
   }
   acceptors_ = std::move(acceptors);
   ports_ = std::move(ports);
+  collect_allowed_hosts();
   running_ = true;
   for (std::size_t i = 0; i < acceptors_.size(); ++i) {
     const auto& listener = config_.listeners[i];

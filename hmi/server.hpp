@@ -28,6 +28,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hmi/auth_throttle.hpp"
 #include "hmi/protocol.hpp"
 
 namespace boost::asio {
@@ -67,7 +68,21 @@ struct HmiConfig {
   // refused (a bus without a console).
   std::string driver_token;
 
-  std::size_t max_clients = 64;               // WebSocket connections; more get 503
+  // Places for WebSocket connections, each kind its own, so that displays can never take the
+  // console's: passenger displays (one more gets 503), signed-in consoles (one more and the oldest
+  // gives way: a stale tab), and consoles not yet signed in (one more and the oldest goes).
+  std::size_t max_clients = 64;  // passenger displays
+  std::size_t max_drivers = 4;
+  std::size_t max_pending_drivers = 8;
+  // A console (role=driver) that has not signed in within this is closed (close code 4401).
+  std::chrono::milliseconds driver_auth_timeout{5000};
+  // How fast the console token may be guessed (auth_throttle.hpp).
+  AuthThrottleConfig auth_throttle;
+  // The names the screens are reached by: a WebSocket handshake whose Host, or Origin, names
+  // anything else is refused (a page elsewhere, or one that points its name at the bus). The
+  // listeners' own addresses (every interface's for 0.0.0.0 or ::) always count. Empty: also
+  // "localhost" and this machine's host name (with and without ".local").
+  std::vector<std::string> allowed_hosts;
   std::size_t queue_max_messages = 64;        // per screen; one more and the screen is dropped
   std::size_t queue_max_bytes = 1 << 20;      // per screen, likewise (a lone message may exceed it)
   std::size_t max_client_message = 16 << 10;  // larger client messages get a too_large reply

@@ -321,6 +321,10 @@
     if (s === 'open' || s === 'ok') {
       link.className = `link ${authed ? 'ok' : ''}`;
       link.textContent = authed ? '● 已连接 Connected' : '● 已连接，未登录 Connected, not signed in';
+    } else if (s === 'signin') {
+      link.className = 'link';
+      link.textContent = '● 未登录 Not signed in: enter the token';
+      $('signin').hidden = false;
     } else {
       link.className = 'link bad';
       link.textContent = '▲ 正在重新连接 Reconnecting…';
@@ -344,6 +348,11 @@
     sessionStorage.setItem('stopcall.token', value);
     connection.token = value;
     $('signin-error').textContent = '';
+    if (!connection.ws || connection.ws.readyState !== WebSocket.OPEN) {
+      // Closed while there was no token (or opening): it signs in as it opens.
+      if (!connection.ws) connection.connect();
+      return;
+    }
     connection.request('auth', { token: value }).then((reply) => onMessage({ ...reply, type: 'auth_result' }));
   });
 

@@ -29,7 +29,12 @@
     }
   }
 
-  // One screen's connection. Events: onmessage(msg), onstate('connecting'|'open'|'reconnecting').
+  // The server closes a console that has not signed in within a few seconds with this code.
+  const SIGN_IN_FIRST = 4401;
+
+  // One screen's connection. Events: onmessage(msg),
+  // onstate('connecting'|'open'|'reconnecting'|'signin'): 'signin' when the server closed a console
+  // that had no token to sign in with; it connects again once it has one (connect()).
   // Requests (driver actions, auth, ping) return a Promise of the reply message.
   class Connection {
     constructor({ role = 'passenger', token = null, onmessage = () => {}, onstate = () => {} } = {}) {
@@ -95,7 +100,7 @@
         }
         this.onmessage(msg);
       };
-      ws.onclose = () => {
+      ws.onclose = (event) => {
         if (this.ws !== ws) return;
         this.ws = null;
         this.hello = null;
@@ -105,6 +110,10 @@
           resolve({ type: 'reply', ok: false, error: 'disconnected', message: 'connection lost' });
         }
         this.pending.clear();
+        if (event.code === SIGN_IN_FIRST && !this.token) {
+          this.onstate('signin');
+          return;
+        }
         this.scheduleReconnect();
       };
       ws.onerror = () => {}; // onclose follows

@@ -135,5 +135,122 @@ TEST(Attack, OutOfFileDescriptorsTheDaemonWaitsInsteadOfSpinning) {
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
 
+// The HTTP status of a WebSocket handshake with these Host and Origin headers (101: accepted).
+int handshake(std::uint16_t port, const std::string& target, const std::string& host,
+              const std::string& origin = {}) {
+  auto s = RawSocket::tcp(port);
+  if (!s.ok()) return -1;
+  std::string request =
+      "GET " + target + " HTTP/1.1\r\nHost: " + host +
+      "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+  if (!origin.empty()) request += "Origin: " + origin + "\r\n";
+  request += "\r\n";
+  if (!s.send_all(request)) return -1;
+  const std::string response = s.read(15s);
+  std::smatch status;
+  if (!std::regex_search(response, status, std::regex(R"(^HTTP/1\.1 (\d+))"))) return -1;
+  return std::stoi(status[1]);
+}
+
+TEST(Attack, SixtyFourDisplaysAndAnonymousConsolesDoNotLockTheDriverOut) {
+  DaemonProcess daemon;
+  const auto port = daemon.http_port();
+  std::vector<std::unique_ptr<hmi::test::WsClient>> displays;
+  for (int i = 0; i < 64; ++i)
+    displays.push_back(std::make_unique<hmi::test::WsClient>(port, "/ws"));
+  EXPECT_EQ(hmi::test::WsClient::handshake_status(port, "/ws"), 503) << "displays are capped";
+  // Connections that say they are the console but never sign in.
+  std::vector<std::unique_ptr<hmi::test::WsClient>> squatters;
+  for (int i = 0; i < 12; ++i)
+    squatters.push_back(std::make_unique<hmi::test::WsClient>(port, "/ws?role=driver"));
+
+  // The real console still gets in, signs in and acts.
+  std::unique_ptr<hmi::test::WsClient> console;
+  ASSERT_NO_THROW(console = std::make_unique<hmi::test::WsClient>(port, "/ws?role=driver"));
+  auto signed_in = console->request({{"type", "auth"}, {"id", "a1"}, {"token", daemon.token()}});
+  ASSERT_TRUE(signed_in);
+  EXPECT_EQ((*signed_in)["ok"], true) << signed_in->dump();
+  auto volume = console->request(
+      {{"type", "set_volume"}, {"id", "v1"}, {"output", "interior"}, {"level", 60}});
+  ASSERT_TRUE(volume);
+  EXPECT_EQ((*volume)["ok"], true) << volume->dump();
+  // A console that does not sign in is closed after a few seconds: it holds no place.
+  std::size_t closed = 0;
+  for (auto& s : squatters) {
+    while (s->read(20s)) {
+    }
+    ++closed;
+  }
+  EXPECT_EQ(closed, squatters.size());
+  EXPECT_TRUE(console->request({{"type", "ping"}, {"id", "p1"}})) << "the console stays";
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
+TEST(Attack, GuessingTheConsoleTokenIsSlowedDownAndTheConsoleIsTold) {
+  DaemonProcess daemon;
+  const auto port = daemon.http_port();
+  hmi::test::WsClient console(port, "/ws?role=driver");
+  ASSERT_EQ((*console.request({{"type", "auth"}, {"id", "a"}, {"token", daemon.token()}}))["ok"],
+            true);
+  // Each guess on a new connection, as a guesser reconnects to get five tries again.
+  const auto started = Clock::now();
+  const int guesses = 8;
+  for (int i = 0; i < guesses; ++i) {
+    hmi::test::WsClient guesser(port, "/ws?role=driver");
+    auto reply = guesser.request({{"type", "auth"},
+                                  {"id", "g" + std::to_string(i)},
+                                  {"token", "guess-" + std::to_string(i)}},
+                                 15s);
+    ASSERT_TRUE(reply);
+    EXPECT_EQ((*reply)["ok"], false);
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  std::cout << "[          ] " << guesses << " wrong tokens took " << seconds << " s\n";
+  EXPECT_GT(seconds, 4.0) << "guessing is not slowed down";
+  // A token in the query is slowed down the same way.
+  const auto query_started = Clock::now();
+  EXPECT_EQ(hmi::test::WsClient::handshake_status(port, "/ws?role=driver&token=guess-q"), 401);
+  EXPECT_GT(std::chrono::duration<double>(Clock::now() - query_started).count(), 1.0);
+  // The right token is not locked out for more than a few seconds.
+  const auto right_started = Clock::now();
+  hmi::test::WsClient again(port, "/ws?role=driver");
+  auto right = again.request({{"type", "auth"}, {"id", "r"}, {"token", daemon.token()}}, 15s);
+  ASSERT_TRUE(right);
+  EXPECT_EQ((*right)["ok"], true);
+  EXPECT_LT(std::chrono::duration<double>(Clock::now() - right_started).count(), 10.0);
+  // The console shows that someone is guessing; the log says so for the depot.
+  bool told = false;
+  while (auto message = console.read(2s)) {
+    if ((*message)["type"] == "status" && (*message)["name"] == "console_login") {
+      told = (*message)["level"] == "warning" &&
+             (*message)["text"].get<std::string>().find("wrong console token") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(told) << "the console was not told";
+  EXPECT_THAT(daemon.log(), HasSubstr("wrong console token from 127.0.0.1"));
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
+TEST(Attack, APageElsewhereCannotOpenTheScreensSocket) {
+  DaemonProcess::Options options;
+  options.screens_extra = "allowed_hosts = [\"bus-1234.local\"]";
+  DaemonProcess daemon(options);
+  const auto port = daemon.http_port();
+  const std::string self = "127.0.0.1:" + std::to_string(port);
+  // DNS rebinding: a page on evil.example points its name at the bus; Origin and Host agree.
+  EXPECT_EQ(handshake(port, "/ws", "evil.example", "http://evil.example"), 403);
+  EXPECT_EQ(handshake(port, "/ws", "evil.example:" + std::to_string(port)), 403);
+  // A page elsewhere, whatever the Host.
+  EXPECT_EQ(handshake(port, "/ws", self, "http://evil.example"), 403);
+  EXPECT_EQ(handshake(port, "/ws", self, "null"), 403);
+  // The bus's own address and its configured name.
+  EXPECT_EQ(handshake(port, "/ws", self, "http://" + self), 101);
+  EXPECT_EQ(handshake(port, "/ws", self), 101);
+  EXPECT_EQ(handshake(port, "/ws", "bus-1234.local", "http://bus-1234.local"), 101);
+  EXPECT_EQ(handshake(port, "/ws", "BUS-1234.local.:8080", "https://bus-1234.local:8080"), 101);
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
 }  // namespace
 }  // namespace stopcall::testing

@@ -332,6 +332,19 @@ TEST_F(HmiServerTest, CrossOriginSocketsAreRefused) {
   EXPECT_EQ(WsClient::handshake_status(port(), "/ws", self), 101);
 }
 
+TEST_F(HmiServerTest, OnEveryInterfaceTheMachinesOwnAddressesAndNamesCount) {
+  HmiConfig config = local_config(web_dir());
+  config.listeners = {{"0.0.0.0", 0, Roles::both()}};
+  start(config);
+  // 127.0.0.1 is an address of this machine (lo), as the saloon network's would be.
+  const std::string self = "http://127.0.0.1:" + std::to_string(port());
+  EXPECT_EQ(WsClient::handshake_status(port(), "/ws", self), 101);
+  EXPECT_EQ(WsClient::handshake_status(port(), "/ws", "http://localhost:8080"), 101);
+  EXPECT_EQ(WsClient::handshake_status(port(), "/ws", "http://evil.example"), 403);
+  EXPECT_EQ(WsClient::handshake_status(port(), "/ws", "http://10.255.255.254"), 403)
+      << "an address that is not this machine's";
+}
+
 TEST_F(HmiServerTest, WithoutAHandlerActionsAreUnavailable) {
   start();
   server_->on_io([this] { server_->server().on_driver_action(nullptr); });

@@ -75,6 +75,7 @@ inline HmiConfig local_config(std::filesystem::path web_root, Roles roles = Role
   config.web_root = std::move(web_root);
   config.driver_token = "s3cret-console-token";
   config.http_timeout = 3s;
+  config.driver_auth_timeout = 30s;  // the tests that sign in late are not about that
   return config;
 }
 
@@ -173,9 +174,9 @@ class WsClient {
   void send(const json& message) { send_text(message.dump()); }
 
   // Sends a request and returns its reply.
-  std::optional<json> request(const json& message) {
+  std::optional<json> request(const json& message, std::chrono::milliseconds timeout = 5s) {
     send(message);
-    return read_type("reply");
+    return read_type("reply", timeout);
   }
 
  private:

@@ -470,6 +470,21 @@ test('screenshots at 1920x1080 and 1920x540', async (t) => {
   t.diagnostic(`screenshots: ${shots.join(', ')}`);
 });
 
+test('a console opened without its token is asked to sign in, and signs in', async () => {
+  const page = await openPage(`${demo.base}/driver.html`);
+  await page.waitForSelector('#signin:not([hidden])');
+  // The server closes a console that does not sign in within seconds (so that anonymous sockets
+  // hold no place): the page then says "not signed in", not "reconnecting".
+  await page.waitForFunction(() => /Not signed in/.test(document.getElementById('link').textContent), null, {
+    timeout: 20000,
+  });
+  await page.fill('#token', TOKEN);
+  await page.press('#token', 'Enter');
+  await page.waitForSelector('body[data-authenticated="true"]', { timeout: 10000 });
+  assert.match(await page.textContent('#link'), /Connected/);
+  await page.context().close();
+});
+
 test('cue to visible subtitle latency (p95)', async (t) => {
   const page = await openDisplay();
   await page.evaluate(() => (window.stopcallHmi.metrics.subtitleLatencyMs.length = 0));
