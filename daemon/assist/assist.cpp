@@ -480,11 +480,28 @@ Reply Assist::on_request(const vehicle::BoardingRequestIn& in, Time now,
     return Reply::failure("expired",
                           "the request expired at " + tracking::format_time(*in.expires));
   }
+  int open_here = 0, open_total = 0;
+  for (const auto& existing : requests_) {
+    if (!existing.open() || existing.kind == "wheelchair_alighting") continue;
+    ++open_total;
+    if (existing.stop_id == in.stop_id) ++open_here;
+  }
+  if (open_here >= config_.max_requests_per_stop) {
+    return Reply::failure("too_many", "already " + std::to_string(open_here) +
+                                          " open requests for " + in.stop_id +
+                                          "; the driver is told about those");
+  }
+  if (open_total >= config_.max_requests) {
+    return Reply::failure("too_many", "already " + std::to_string(open_total) +
+                                          " open boarding requests on this bus");
+  }
+  if (!in.id.empty()) {
+    for (const auto& existing : requests_) {
+      if (existing.id == in.id) return Reply::failure("duplicate", "request " + in.id + " exists");
+    }
+  }
   Request r;
   r.id = in.id.empty() ? "req-" + std::to_string(next_request_++) : in.id;
-  for (const auto& existing : requests_) {
-    if (existing.id == r.id) return Reply::failure("duplicate", "request " + r.id + " exists");
-  }
   r.kind = std::string(vehicle::to_string(in.kind));
   r.stop_id = in.stop_id;
   r.route_id = in.route_id;

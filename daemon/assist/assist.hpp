@@ -66,6 +66,10 @@ struct AssistConfig {
   int exterior_times = 1;     // the door-open exterior announcement is said this many times
   int show_within_stops = 5;  // boarding requests appear on the console this many stops ahead
   std::chrono::minutes request_lifetime{30};  // when a request names no expiry
+  // Open boarding requests (wheelchair, blind) for one stop, and on the bus in all: one more is
+  // refused with the reason, so that a sender in a loop cannot bury the console (or the state).
+  int max_requests_per_stop = 4;
+  int max_requests = 32;
   // A signal-derived speed is trusted this long; after that the GPS speed is used.
   std::chrono::seconds vehicle_speed_valid{3};
 };

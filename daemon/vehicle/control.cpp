@@ -183,6 +183,9 @@ Parsed parse_command(std::string_view line) {
   std::string id;
   if (auto it = j.find("id"); it != j.end()) {
     if (!it->is_string()) return bad({}, "bad_request", "\"id\" must be a string");
+    if (it->get_ref<const std::string&>().size() > kMaxId) {
+      return bad({}, "bad_request", "\"id\" is at most 64 bytes");
+    }
     id = it->get<std::string>();
   }
   std::string problem;
@@ -219,6 +222,9 @@ Parsed parse_command(std::string_view line) {
       return bad(id, "bad_request", route ? "empty \"route_id\"" : problem);
     }
     r.route_id = *route;
+    if (r.stop_id.size() > kMaxFeedId || r.route_id.size() > kMaxFeedId) {
+      return bad(id, "bad_request", "\"stop_id\" and \"route_id\" are at most 128 bytes");
+    }
     if (auto it = j.find("expires"); it != j.end() && !it->is_null()) {
       if (!it->is_string()) return bad(id, "bad_request", "\"expires\" must be an ISO 8601 time");
       r.expires = parse_iso_time(it->get<std::string>());
@@ -230,6 +236,7 @@ Parsed parse_command(std::string_view line) {
     if (auto it = j.find("request_id"); it != j.end()) {
       if (!it->is_string()) return bad(id, "bad_request", "\"request_id\" must be a string");
       r.id = it->get<std::string>();
+      if (r.id.size() > kMaxId) return bad(id, "bad_request", "\"request_id\" is at most 64 bytes");
     }
     p.command = std::move(r);
     return p;

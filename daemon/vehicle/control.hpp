@@ -91,5 +91,8 @@ std::optional<tracking::Time> parse_iso_time(std::string_view text);
 
 // The longest line the daemon reads; longer ones are refused and the connection closed.
 inline constexpr std::size_t kMaxLine = 4096;
+// The longest "id" and "request_id", and "stop_id" and "route_id" (GTFS ids), in bytes.
+inline constexpr std::size_t kMaxId = 64;
+inline constexpr std::size_t kMaxFeedId = 128;
 
 }  // namespace stopcall::daemon::vehicle

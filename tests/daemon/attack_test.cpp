@@ -252,5 +252,43 @@ TEST(Attack, APageElsewhereCannotOpenTheScreensSocket) {
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
 }
 
+TEST(Attack, BoardingRequestsAreCappedAndTheStateStaysSmall) {
+  DaemonProcess daemon;
+  auto request = [&](const std::string& stop) {
+    return daemon.command(R"({"cmd":"request","kind":"blind","route_id":"101","stop_id":")" + stop +
+                          "\"}");
+  };
+  int accepted = 0;
+  std::string refusal;
+  for (int i = 0; i < 200; ++i) {
+    auto reply = request("CGM-E");
+    if (reply.ok) {
+      ++accepted;
+    } else {
+      refusal = reply.error + ": " + reply.message;
+    }
+  }
+  EXPECT_EQ(accepted, 4) << "open requests for one stop";
+  EXPECT_THAT(refusal, HasSubstr("too_many: already 4 open requests for CGM-E"));
+  // Over every stop of the demo route: the bus takes a bounded number in all.
+  std::ifstream stops(std::string(STOPCALL_SOURCE_DIR) + "/routes/demo/shenzhen-101/stops.txt");
+  std::string line;
+  std::getline(stops, line);
+  while (std::getline(stops, line)) {
+    for (int i = 0; i < 4; ++i)
+      accepted += request(line.substr(0, line.find(','))).ok ? 1 : 0;
+  }
+  EXPECT_EQ(accepted, 32);
+  auto state = daemon.command(R"({"cmd":"state"})");
+  ASSERT_TRUE(state.ok);
+  EXPECT_LT(state.data.size(), 16u << 10) << "the state reply stays small";
+  // An id longer than any real one is refused, not kept.
+  auto long_id = daemon.command(R"({"cmd":"request","kind":"blind","route_id":"101",)"
+                                R"("stop_id":"XMH-E","request_id":")" +
+                                std::string(3000, 'x') + "\"}");
+  EXPECT_EQ(long_id.error, "bad_request");
+  EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
 }  // namespace
 }  // namespace stopcall::testing

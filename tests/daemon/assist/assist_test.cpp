@@ -385,6 +385,30 @@ TEST_F(AssistTest, RequestsForOtherRoutesOrPassedStopsAreNotShown) {
   EXPECT_EQ(unknown.error, "unknown_stop");
 }
 
+TEST_F(AssistTest, OpenRequestsAreCappedPerStopAndInAll) {
+  drive_to(1, 300, 30);
+  for (int i = 0; i < 4; ++i)
+    EXPECT_TRUE(request(vehicle::RequestKind::blind, stop_id(5)).ok) << i;
+  auto fifth = request(vehicle::RequestKind::wheelchair, stop_id(5));
+  EXPECT_FALSE(fifth.ok);
+  EXPECT_EQ(fifth.error, "too_many");
+  EXPECT_THAT(fifth.message, ::testing::HasSubstr(stop_id(5)));
+  // Up to the bus's limit over other stops (and other routes' stops: they count too).
+  int accepted = 4;
+  for (int i = 0; i < 100; ++i) {
+    if (request(vehicle::RequestKind::blind, "S" + std::to_string(i % 40), "202").ok) ++accepted;
+  }
+  EXPECT_EQ(accepted, 32);
+  auto full = request(vehicle::RequestKind::blind, stop_id(7));
+  EXPECT_EQ(full.error, "too_many");
+  EXPECT_THAT(full.message, ::testing::HasSubstr("32 open boarding requests"));
+  EXPECT_LT(assist_.state_json(now_).size(), 8u << 10) << "the state stays small";
+  // A request dealt with makes room again.
+  EXPECT_TRUE(assist_.dismiss("req-1", now_).ok);
+  pass(1s);
+  EXPECT_TRUE(request(vehicle::RequestKind::blind, stop_id(5)).ok);
+}
+
 TEST_F(AssistTest, ARequestExpires) {
   drive_to(1, 300, 30);
   vehicle::BoardingRequestIn r;
