@@ -27,6 +27,7 @@ LiveStats run_live(const LiveOptions& options, std::ostream& events, std::ostrea
   // last fix, so ticks during an outage carry the GPS time they stand for.
   tracking::Time last_fix_time{};
   Clock::time_point last_fix_at{};
+  bool first_fix = false;  // the first usable fix with a time has come
 
   // The bus's clock for signals and actions between fixes: GPS time advanced by the steady clock.
   auto clock = [&]() -> tracking::Time {
@@ -52,6 +53,10 @@ LiveStats run_live(const LiveOptions& options, std::ostream& events, std::ostrea
         if (fix.time > last_fix_time) {
           last_fix_time = fix.time;
           last_fix_at = received;
+        }
+        if (!first_fix && fix.usable() && fix.time != tracking::Time{}) {
+          first_fix = true;
+          onboard.gps_first_fix(fix.time);
         }
         pipeline.on_fix(fix, out);
         if (!out.empty()) {
@@ -106,6 +111,8 @@ LiveStats run_live(const LiveOptions& options, std::ostream& events, std::ostrea
   notifier.ready(options.pipeline.trip_id.empty() ? "detecting the trip"
                                                   : "tracking trip " + options.pipeline.trip_id);
   notifier.start_watchdog();
+  onboard.gps_waiting(
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()));
   io.run();
   notifier.stopping();
   gpsd.stop();

@@ -465,6 +465,20 @@ void Onboard::record(std::string line) {
   write(line);
 }
 
+void Onboard::gps_waiting(tracking::Time system_now) {
+  write(json{{"type", "gps_waiting"},
+             {"time", tracking::format_time(system_now)},
+             {"clock", "system"},
+             {"message", "waiting for the first fix from gpsd"}}
+            .dump());
+  if (screens_) screens_->status({"gps", hmi::Level::warning, "waiting for the first fix"});
+}
+
+void Onboard::gps_first_fix(tracking::Time gps_time) {
+  write(json{{"type", "gps_first_fix"}, {"time", tracking::format_time(gps_time)}}.dump());
+  if (screens_) screens_->status({"gps", hmi::Level::ok, "fix"});
+}
+
 vehicle::Reply Onboard::command(const vehicle::Command& command) {
   const tracking::Time now = clock_();
   return std::visit(

@@ -73,6 +73,12 @@ class Onboard final : private AssistPort {
   // About once a second.
   void tick(const Pipeline& pipeline);
 
+  // The daemon started and waits for its first fix (`now` from the system clock: there is no GPS
+  // time yet): logged as `gps_waiting`, and the screens say so. Not an outage: nothing was being
+  // tracked. Then the first fix: logged as `gps_first_fix` at its GPS time.
+  void gps_waiting(tracking::Time system_now);
+  void gps_first_fix(tracking::Time gps_time);
+
   // A signal, button or request from a GPIO line or another source than the control socket.
   vehicle::Reply command(const vehicle::Command& command);
 

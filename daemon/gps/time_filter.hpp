@@ -1,7 +1,10 @@
 // Guards the tracker's timeline against receivers whose clocks glitch: bt451 in gpsd's logs jumps a
 // day ahead for one fix and comes back. A fix older than the last accepted one is dropped; a jump
 // far ahead is held until a second fix confirms it (a real gap, e.g. a long tunnel) — a single
-// glitched fix is dropped. Pure; shared by replay and the live daemon.
+// glitched fix is dropped. A fix without a time (a receiver reporting a position before it knows
+// the date: gpsd then sends a TPV with no time) cannot be placed on the timeline at all and is
+// dropped too: taken for the epoch, it would start the trip in 1970 and make the first real fix
+// look like the end of a 56-year outage. Pure; shared by replay and the live daemon.
 #pragma once
 
 #include <chrono>
@@ -18,6 +21,10 @@ class TimeFilter {
 
   // True when the fix may go to the tracker.
   bool accept(const tracking::Fix& fix) {
+    if (fix.time == tracking::Time{}) {
+      ++undated_;
+      return false;
+    }
     if (!has_last_) {
       has_last_ = true;
       last_ = fix.time;
@@ -39,6 +46,7 @@ class TimeFilter {
     return false;
   }
   long dropped() const { return dropped_; }
+  long undated() const { return undated_; }  // fixes without a time, dropped
 
  private:
   std::chrono::milliseconds max_jump_;
@@ -46,6 +54,7 @@ class TimeFilter {
   tracking::Time last_{};
   std::optional<tracking::Time> pending_;
   long dropped_ = 0;
+  long undated_ = 0;
 };
 
 }  // namespace stopcall::gps

@@ -211,6 +211,67 @@ INSTANTIATE_TEST_SUITE_P(
       return std::string(info.param.noise) + (info.param.auto_detect ? "_auto" : "");
     });
 
+// gpsd connected before the receiver knows the date: its first reports have a position and no
+// time. The log must say what the start was (waiting for the first fix), start the trip at the
+// first real fix's time, and hold no outage for the depot's report.
+TEST(Live, TheStartIsWaitingForTheFirstFixNotAnOutage) {
+  TempDir dir;
+  ASSERT_TRUE(routes::testing::import_demo(dir / "demo.db"));
+  const std::string bin = STOPCALL_BINARY_DIR;
+  run(bin + "/daemon/scenario/stopcall-scenario generate --routes " + (dir / "demo.db") +
+      " --trip 101-WD-E-0630 --noise clean --seed 7 --out-trace " + (dir / "trace.jsonl") +
+      " --nmea " + (dir / "trace.nmea"));
+  std::string first_time;
+  {
+    // The first seconds without RMC (the only sentence with the date): GGA and GST only.
+    std::ifstream trace(dir / "trace.nmea");
+    std::ofstream fed(dir / "fed.nmea");
+    std::string line;
+    for (int i = 0; i < 600 && std::getline(trace, line); ++i) {
+      if (i < 15 && line.rfind("$GPRMC", 0) == 0) continue;
+      if (first_time.empty() && i >= 15 && line.rfind("$GPRMC", 0) == 0) {
+        first_time = line.substr(7, 6);  // hhmmss of the first dated fix
+      }
+      fed << line << "\n";
+    }
+  }
+  const int port = stopcall::testing::test_port(81);
+  // The daemon first, as on a bus; it stops while the fixes still come (no outage at the end).
+  FILE* daemon = ::popen((bin + "/daemon/stopcalld run --routes " + (dir / "demo.db") +
+                          " --trip 101-WD-E-0630 --gpsd 127.0.0.1:" + std::to_string(port) +
+                          " --events " + (dir / "live.jsonl") + " --exit-after 8 2>&1")
+                             .c_str(),
+                         "r");
+  stopcall::testing::GpsFake fake(dir / "fed.nmea", port, 0.03);
+  ASSERT_TRUE(fake.started());
+  std::string out;
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, daemon))
+    out.append(buf, n);
+  EXPECT_EQ(::pclose(daemon), 0) << out;
+  const std::string log = routes::testing::read_bytes(dir / "live.jsonl");
+  EXPECT_EQ(log.find("1970-"), std::string::npos) << log;
+  EXPECT_LT(log.find("{\"type\":\"gps_waiting\""), log.find("\"type\":\"trip_started\""))
+      << "the log says what the start was:\n"
+      << log;
+  for (const char* outage : {"gps_lost", "position_uncertain", "gps_restored"}) {
+    EXPECT_EQ(log.find(std::string("\"type\":\"") + outage + "\""), std::string::npos)
+        << outage << "\n"
+        << log;
+  }
+  std::smatch started;
+  ASSERT_TRUE(
+      std::regex_search(log, started, std::regex(R"re("type":"trip_started","time":"([^"]+)")re")))
+      << log;
+  const std::string hhmmss = first_time.substr(0, 2) + ":" + first_time.substr(2, 2) + ":";
+  EXPECT_THAT(started[1].str(), ::testing::StartsWith("2026-03-01T" + hhmmss)) << first_time;
+  // The depot's report sees no outage, and no trip in 1970.
+  auto report = run(bin + "/daemon/stopcall-report " + (dir / "live.jsonl") + " --csv");
+  EXPECT_THAT(report, ::testing::Not(::testing::HasSubstr("1970")));
+  const std::string total = report.substr(report.find("\nTOTAL,") + 1);
+  EXPECT_EQ(total.substr(total.rfind(',') + 1), "0.0\n") << "gps_outage_s:\n" << report;
+}
+
 }  // namespace
 }  // namespace stopcall::daemon
 

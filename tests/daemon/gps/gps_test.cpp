@@ -194,6 +194,23 @@ TEST(TimeFilter, DropsASingleGlitchedDayJumpButAcceptsAConfirmedGap) {
   EXPECT_EQ(filter.dropped(), 3);
 }
 
+TEST(TimeFilter, AFixWithoutATimeIsNotTakenForTheEpoch) {
+  using namespace std::chrono;
+  tracking::Fix undated;  // gpsd's TPV before the receiver knows the date: a position, no time
+  undated.mode = tracking::Fix::Mode::fix_3d;
+  undated.position = routes::LatLon{22.54, 114.05};
+  tracking::Fix dated = undated;
+  dated.time = tracking::Time(seconds(1'772'404'163));
+  TimeFilter filter;
+  EXPECT_FALSE(filter.accept(undated));
+  EXPECT_TRUE(filter.accept(dated)) << "the first real fix starts the timeline";
+  dated.time += seconds(1);
+  EXPECT_TRUE(filter.accept(dated));
+  EXPECT_FALSE(filter.accept(undated));
+  EXPECT_EQ(filter.undated(), 2);
+  EXPECT_EQ(filter.dropped(), 0);
+}
+
 TEST(TraceReader, MissingFileIsAClearError) {
   EXPECT_THROW(TraceReader("/nonexistent/trace.log"), std::runtime_error);
 }
