@@ -147,7 +147,20 @@ Onboard::~Onboard() {
   stop();
 }
 
+void Onboard::record_time_zone(tracking::Time now) {
+  const ServiceClock clock(bundle_.timezone());
+  const int offset = clock.utc_offset_min(now);
+  if (recorded_offset_min_ == offset) return;
+  recorded_offset_min_ = offset;
+  write(json{{"type", "time_zone"},
+             {"time", tracking::format_time(now)},
+             {"time_zone", bundle_.timezone()},
+             {"utc_offset_min", offset}}
+            .dump());
+}
+
 void Onboard::start() {
+  record_time_zone(clock_());
   if (screens_) {
     screens_->start();
     log_ << "info: passenger display http://" << options_.screens->address << ":"
@@ -236,6 +249,7 @@ void Onboard::step(const Pipeline& pipeline, const std::vector<StopEvent>& event
   for (const auto& e : events) {
     if (e.type == StopEvent::Type::trip_started || e.type == StopEvent::Type::trip_detected ||
         e.type == StopEvent::Type::trip_resumed) {
+      record_time_zone(e.time);
       reached_->store(0);
       held_.clear();
     }

@@ -62,7 +62,8 @@ class Onboard final : private AssistPort {
   Onboard(const Onboard&) = delete;
   Onboard& operator=(const Onboard&) = delete;
 
-  // Starts the screens and the control socket (throws when one cannot be bound).
+  // Records the time zone, starts the screens and the control socket (throws when one cannot be
+  // bound).
   void start();
   // Stops accepting; ends the voice (a file output gets its header). Idempotent.
   void stop();
@@ -138,6 +139,10 @@ class Onboard final : private AssistPort {
   hmi::Volume volume_;
   std::optional<tracking::Time> options_at_;  // when the console's trip list was last made
   void publish_trip_options(tracking::Time now);
+  // A `time_zone` line when the city's offset is not yet recorded or has changed (daylight saving):
+  // the depot's report judges service days by it.
+  void record_time_zone(tracking::Time now);
+  std::optional<int> recorded_offset_min_;
   long announcements_ = 0;
   long repeats_ = 0;
   bool stopped_ = false;

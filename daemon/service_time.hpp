@@ -20,6 +20,8 @@ class ServiceClock {
   ServiceTime at(tracking::Time time) const;
   // The same moment seen from the day before (its trips run past 24:00).
   ServiceTime day_before(tracking::Time time) const;
+  // Local time's offset east of UTC at `time`, in minutes (480 in Shenzhen).
+  int utc_offset_min(tracking::Time time) const;
 };
 
 }  // namespace stopcall::daemon

@@ -395,6 +395,25 @@ void for_each_line(const std::string& path, const std::optional<std::string>& fr
   }
 }
 
+std::vector<StoredLine> read_lines_of_type(const std::string& path, const std::string& type) {
+  if (!is_sqlite_file(path)) throw store_error(path, "not an SQLite file");
+  sql::Db db = open_db(path, sql::Db::Mode::read_only);
+  std::vector<StoredLine> out;
+  try {
+    if (pragma_int(db, "application_id") != kApplicationId || !has_table(db, "events")) {
+      throw store_error(path, "not a stopcall event store");
+    }
+    auto s =
+        db.prepare("SELECT seq, json FROM events WHERE type = ?1 ORDER BY seq");  // events_type
+    s.bind(1, type);
+    while (s.step())
+      out.push_back({s.int64(0), s.text(1)});
+  } catch (const sql::Error& e) {
+    throw store_error(path, e.what());
+  }
+  return out;
+}
+
 std::vector<std::string> read_lines(const std::string& path, const std::optional<std::string>& from,
                                     const std::optional<std::string>& to) {
   std::vector<std::string> out;

@@ -140,6 +140,8 @@ struct StoredLine {
 void for_each_line(const std::string& path, const std::optional<std::string>& from,
                    const std::optional<std::string>& to,
                    const std::function<void(const StoredLine&)>& visit);
+// The stored lines of one "type" (e.g. the few "time_zone" lines of a year), in order.
+std::vector<StoredLine> read_lines_of_type(const std::string& path, const std::string& type);
 std::vector<std::string> read_lines(const std::string& path,
                                     const std::optional<std::string>& from = std::nullopt,
                                     const std::optional<std::string>& to = std::nullopt);

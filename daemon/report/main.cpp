@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
       "service day, from a bus's event log (an event store or a JSON-lines file)"};
   std::string log, from, to, output;
   bool csv = false, html = false;
-  int offset = 0;
+  std::optional<int> offset;
   app.add_option("LOG", log, "event log: an EventStore SQLite file or a JSON-lines file")
       ->required()
       ->check(CLI::ExistingFile);
@@ -25,7 +25,8 @@ int main(int argc, char** argv) {
   app.add_option("--to", to, "first time excluded, ISO 8601");
   app.add_option("--utc-offset-min", offset,
                  "the city's offset from UTC in minutes (480 for Shenzhen): service days are "
-                 "local dates, and --from/--to without a zone are local times")
+                 "local dates, and --from/--to without a zone are local times. Default: the "
+                 "time zone the bus recorded in the log")
       ->check(CLI::Range(-14 * 60, 14 * 60));
   auto* csv_flag = app.add_flag("--csv", csv, "one CSV row per trip and a TOTAL row");
   auto* html_flag = app.add_flag("--html", html, "a self-contained HTML page with a chart");
@@ -39,10 +40,24 @@ int main(int argc, char** argv) {
 
   report::Options options;
   options.utc_offset_min = offset;
+  // --from/--to without a zone are local times: the recorded zone's, unless told.
+  int local_offset = offset.value_or(0);
+  if (!offset && (!from.empty() || !to.empty())) {
+    try {
+      const auto zones = report::recorded_zones(log);
+      const auto at = report::parse_time(from.empty() ? to : from);
+      if (auto recorded = report::offset_at(zones, at.value_or(report::Time{}))) {
+        local_offset = *recorded;
+      }
+    } catch (const std::exception& e) {
+      std::cerr << "stopcall-report: " << e.what() << "\n";
+      return 1;
+    }
+  }
   for (auto [text, slot, name] :
        {std::tuple{&from, &options.from, "--from"}, std::tuple{&to, &options.to, "--to"}}) {
     if (text->empty()) continue;
-    *slot = report::parse_time(*text, offset);
+    *slot = report::parse_time(*text, local_offset);
     if (!*slot) {
       std::cerr << "stopcall-report: " << name << " '" << *text
                 << "' is not an ISO 8601 time (e.g. 2026-03-02T06:00:00+08:00)\n";

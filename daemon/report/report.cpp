@@ -481,6 +481,10 @@ void Builder::add(std::string_view line, std::size_t number) {
   const auto t = parse_time(str(j, "time"));
   if (!t) return s.unreadable(number, "no readable \"time\"", line);
   ++s.report.lines;
+  // The time zone holds from its line on, also for a window that starts later.
+  if (type == "time_zone") {
+    if (auto z = parse_zone_line(line)) zone(*z);
+  }
   if ((s.options.from && *t < *s.options.from) || (s.options.to && *t >= *s.options.to)) return;
   ++s.report.in_window;
   s.last_line = std::max(s.last_line, *t);
@@ -641,7 +645,9 @@ Report Builder::finish() {
     if (!trip.first || (i == 0 && figures[i].empty())) continue;
     TripReport t;
     t.trip_id = trip.trip_id;
-    t.day = service_day(*trip.first, s.options.utc_offset_min);
+    t.day = service_day(*trip.first, s.options.utc_offset_min
+                                         ? *s.options.utc_offset_min
+                                         : offset_at(report.zones, *trip.first).value_or(0));
     t.figures = figures[i];
     t.problems = std::move(problems[i]);
     DayReport& day = days[t.day];
@@ -656,11 +662,65 @@ Report Builder::finish() {
   return report;
 }
 
+void Builder::zone(const RecordedZone& zone) {
+  auto& zones = state_->report.zones;
+  if (std::find(zones.begin(), zones.end(), zone) != zones.end()) return;
+  zones.insert(std::upper_bound(
+                   zones.begin(), zones.end(), zone,
+                   [](const RecordedZone& a, const RecordedZone& b) { return a.since < b.since; }),
+               zone);
+}
+
+std::optional<RecordedZone> parse_zone_line(std::string_view line) {
+  json j = json::parse(line, nullptr, false);
+  if (!j.is_object() || str(j, "type") != "time_zone") return std::nullopt;
+  const auto t = parse_time(str(j, "time"));
+  const auto offset = integer(j, "utc_offset_min");
+  if (!t || !offset || *offset < -14 * 60 || *offset > 14 * 60) return std::nullopt;
+  return RecordedZone{*t, str(j, "time_zone"), *offset};
+}
+
+std::vector<RecordedZone> recorded_zones(const std::string& path) {
+  std::vector<RecordedZone> zones;
+  auto keep = [&](std::string_view line) {
+    if (line.find("\"time_zone\"") == std::string_view::npos) return;
+    if (auto z = parse_zone_line(line)) {
+      if (std::find(zones.begin(), zones.end(), *z) == zones.end()) zones.push_back(*z);
+    }
+  };
+  if (log::is_sqlite_file(path)) {
+    for (const auto& line : log::read_lines_of_type(path, "time_zone"))
+      keep(line.json);
+  } else {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read " + path);
+    std::string line;
+    while (std::getline(in, line))
+      keep(line);
+  }
+  std::stable_sort(zones.begin(), zones.end(),
+                   [](const RecordedZone& a, const RecordedZone& b) { return a.since < b.since; });
+  return zones;
+}
+
+std::optional<int> offset_at(const std::vector<RecordedZone>& zones, Time t) {
+  if (zones.empty()) return std::nullopt;
+  int offset = zones.front().utc_offset_min;
+  for (const auto& z : zones) {
+    if (z.since > t) break;
+    offset = z.utc_offset_min;
+  }
+  return offset;
+}
+
 Report build_report(const std::string& path, const Options& options) {
   Builder builder(options);
   std::string format;
   if (log::is_sqlite_file(path)) {
     format = "event store";
+    // The window's rows may not hold the time_zone line written when the daemon started.
+    for (const auto& zone : recorded_zones(path))
+      builder.zone(zone);
     // Text comparison in SQL to narrow the rows; the builder applies the exact window.
     std::optional<std::string> from, to;
     if (options.from) from = format_time(*options.from);
@@ -787,11 +847,20 @@ std::string window_text(const Report& r) {
   const auto& o = r.options;
   std::string w = o.from ? "from " + format_time(*o.from) : std::string("from the start");
   w += o.to ? " to " + format_time(*o.to) + " (excluded)" : std::string(" to the end");
-  const int off = std::abs(o.utc_offset_min);
-  char zone[32];
-  std::snprintf(zone, sizeof zone, "UTC%c%02d:%02d", o.utc_offset_min < 0 ? '-' : '+', off / 60,
-                off % 60);
-  return w + "; service days in " + zone;
+  auto zone_text = [](int offset) {
+    const int off = std::abs(offset);
+    char zone[32];
+    std::snprintf(zone, sizeof zone, "UTC%c%02d:%02d", offset < 0 ? '-' : '+', off / 60, off % 60);
+    return std::string(zone);
+  };
+  if (o.utc_offset_min) return w + "; service days in " + zone_text(*o.utc_offset_min);
+  if (r.zones.empty()) return w + "; service days in UTC+00:00 (the log records no time zone)";
+  std::string zones;
+  for (const auto& z : r.zones) {
+    const std::string one = z.name + " (" + zone_text(z.utc_offset_min) + ")";
+    if (zones.find(one) == std::string::npos) zones += (zones.empty() ? "" : ", ") + one;
+  }
+  return w + "; service days in " + zones + ", as the bus recorded it";
 }
 
 std::string days_text(const Report& r) {

@@ -32,8 +32,25 @@ std::string service_day(Time time, int utc_offset_min);
 struct Options {
   std::optional<Time> from;  // lines with time >= from
   std::optional<Time> to;    // and time < to
-  int utc_offset_min = 0;    // the city's offset for service days (480 for Shenzhen)
+  // The city's offset for service days (480 for Shenzhen). Unset: as the log records it (its
+  // "time_zone" lines, which the daemon writes from the route bundle's agency time zone), and UTC
+  // for a log that records none.
+  std::optional<int> utc_offset_min;
 };
+
+// A "time_zone" line of the log: from `since` on, local time is `utc_offset_min` east of UTC.
+struct RecordedZone {
+  Time since{};
+  std::string name;  // "Asia/Shanghai"
+  int utc_offset_min = 0;
+  friend bool operator==(const RecordedZone&, const RecordedZone&) = default;
+};
+// Reads one "time_zone" line; nullopt when it is not one.
+std::optional<RecordedZone> parse_zone_line(std::string_view line);
+// The zones a log records, in order (the store's time_zone rows; the whole of a JSON-lines file).
+std::vector<RecordedZone> recorded_zones(const std::string& path);
+// The offset in effect at `t`: the last zone recorded at or before it, else the first one.
+std::optional<int> offset_at(const std::vector<RecordedZone>& zones, Time t);
 
 // One announcement kind: how many were made, heard, and what became of those that were not.
 struct KindFigures {
@@ -122,6 +139,7 @@ struct Report {
   std::vector<TripReport> trips;                    // in order of their first line
   std::vector<DayReport> days;                      // by date
   Figures total;
+  std::vector<RecordedZone> zones;  // the time zones the log recorded
 };
 
 // Reads log lines in order and computes the report.
@@ -134,6 +152,8 @@ class Builder {
 
   // One line of the log; `number` names it in unreadable-line messages.
   void add(std::string_view line, std::size_t number);
+  // A time zone the log records outside the lines given to add() (a store read by window).
+  void zone(const RecordedZone& zone);
   Report finish();
 
  private:

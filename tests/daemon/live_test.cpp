@@ -254,6 +254,7 @@ TEST(Live, TheStartIsWaitingForTheFirstFixNotAnOutage) {
   EXPECT_LT(log.find("{\"type\":\"gps_waiting\""), log.find("\"type\":\"trip_started\""))
       << "the log says what the start was:\n"
       << log;
+  EXPECT_THAT(log, ::testing::HasSubstr(R"("time_zone":"Asia/Shanghai","utc_offset_min":480)"));
   for (const char* outage : {"gps_lost", "position_uncertain", "gps_restored"}) {
     EXPECT_EQ(log.find(std::string("\"type\":\"") + outage + "\""), std::string::npos)
         << outage << "\n"

@@ -252,6 +252,47 @@ TEST(Report, ServiceDaysFollowTheCitysOffset) {
   EXPECT_EQ(r.days[0].day, "2026-03-01");
 }
 
+// A Shenzhen trip at 06:30 local time is 22:30 UTC the evening before: the bus's log records its
+// time zone, and the report's service day is the Shenzhen date unless told otherwise.
+constexpr const char* kShenzhenMorning = R"(
+{"type":"time_zone","time":"2026-03-01T20:00:00.000Z","time_zone":"Asia/Shanghai","utc_offset_min":480}
+{"type":"gps_waiting","time":"2026-03-01T20:00:00.100Z","clock":"system","message":"waiting for the first fix from gpsd"}
+{"type":"trip_started","time":"2026-03-01T22:30:00.000Z","trip_id":"101-WD-E-0630","stop_id":"SJZC-E","stop_sequence":1,"stop_index":0,"distance_m":0.0}
+{"type":"departed","time":"2026-03-01T22:31:00.000Z","trip_id":"101-WD-E-0630","stop_id":"SJZC-E","stop_sequence":1,"stop_index":0,"distance_m":20.0}
+{"type":"trip_ended","time":"2026-03-01T23:30:00.000Z","trip_id":"101-WD-E-0630","distance_m":9000.0}
+)";
+
+TEST(Report, ServiceDaysAreInTheTimeZoneTheBusRecorded) {
+  EXPECT_EQ(report_of(kShenzhenMorning).trips.at(0).day, "2026-03-02");
+  EXPECT_EQ(report_of(kShenzhenMorning).total.gps_outage_s, 0) << "waiting is not an outage";
+  Options utc;
+  utc.utc_offset_min = 0;  // told otherwise: the option wins
+  EXPECT_EQ(report_of(kShenzhenMorning, utc).trips.at(0).day, "2026-03-01");
+  EXPECT_NE(to_text(report_of(kShenzhenMorning)).find("Asia/Shanghai (UTC+08:00)"),
+            std::string::npos);
+
+  // From the store, with a window that starts long after the line that named the zone; and the
+  // command's --from without a zone is Shenzhen time too.
+  TempDir dir;
+  const std::string store_path = dir / "events.db";
+  {
+    log::EventStore store(store_path);
+    std::istringstream in(std::string(kShenzhenMorning).substr(1));
+    for (std::string line; std::getline(in, line);)
+      store.append(line);
+  }
+  Options window;
+  window.from = parse_time("2026-03-02T06:00:00+08:00");
+  EXPECT_EQ(build_report(store_path, window).trips.at(0).day, "2026-03-02");
+  const std::string out = dir / "report.csv";
+  const std::string command = std::string(STOPCALL_BINARY_DIR) + "/daemon/stopcall-report '" +
+                              store_path + "' --from 2026-03-02 --to 2026-03-03 --csv -o '" + out +
+                              "'";
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  EXPECT_NE(routes::testing::read_bytes(out).find("\n101-WD-E-0630,2026-03-02,"), std::string::npos)
+      << routes::testing::read_bytes(out);
+}
+
 TEST(Report, CsvHasTheHeaderOneRowPerTripAndTheTotal) {
   const std::string csv = to_csv(report_of(kLog));
   std::vector<std::string> rows;
