@@ -307,6 +307,8 @@ struct Builder::State {
   std::unordered_map<std::string, std::size_t> request_by_id;  // latest of each id
   bool ramp_deployed = false;
   Time last_line{};  // the latest time of a line in the window
+  std::optional<std::pair<Time, std::int64_t>> last_sound;  // time and mono_ns
+  std::vector<double> clock_ratios;  // bus time over monotonic time between successive sounds
 
   void unreadable(std::size_t number, std::string why, std::string_view line) {
     ++report.unreadable;
@@ -395,6 +397,16 @@ struct Builder::State {
   }
 
   void sound(const json& j, Time t) {
+    if (auto mono = j.find("mono_ns"); mono != j.end() && mono->is_number_integer()) {
+      const auto ns = mono->get<std::int64_t>();
+      if (last_sound) {
+        const double bus_s = chr::duration<double>(t - last_sound->first).count();
+        const double mono_s = static_cast<double>(ns - last_sound->second) / 1e9;
+        // Sounds close together on both clocks (not across a restart or a reboot).
+        if (mono_s >= 0.5 && mono_s <= 600 && bus_s > 0) clock_ratios.push_back(bus_s / mono_s);
+      }
+      last_sound = std::pair{t, ns};
+    }
     Announcement* a = find(j);
     if (!a) return;  // made before the window
     const std::string output = str(j, "output");
@@ -639,6 +651,11 @@ Report Builder::finish() {
     count_request(figures[r.trip], r);
 
   Report report = std::move(s.report);
+  if (s.clock_ratios.size() >= 3) {
+    auto middle = s.clock_ratios.begin() + static_cast<long>(s.clock_ratios.size() / 2);
+    std::nth_element(s.clock_ratios.begin(), middle, s.clock_ratios.end());
+    report.clock_speed = *middle;
+  }
   std::map<std::string, DayReport> days;
   for (std::size_t i = 0; i < s.trips.size(); ++i) {
     const Trip& trip = s.trips[i];
@@ -863,6 +880,16 @@ std::string window_text(const Report& r) {
   return w + "; service days in " + zones + ", as the bus recorded it";
 }
 
+std::string speed_note(const Report& r) {
+  char text[256];
+  std::snprintf(text, sizeof text,
+                "this log was replayed about %.0f times faster than real time: announcements had "
+                "that much less time between stops than on a bus, so cut-short and expired "
+                "announcements here do not show what a bus gets",
+                r.clock_speed.value_or(1));
+  return text;
+}
+
 std::string days_text(const Report& r) {
   if (r.days.empty()) return "";
   if (r.days.size() == 1) return r.days.front().day;
@@ -898,6 +925,7 @@ std::string to_text(const Report& r) {
   const Figures& f = r.total;
   out << "stopcall report: " << r.source << " (" << r.format << ")\n";
   out << "window: " << window_text(r) << "\n";
+  if (r.faster_than_real_time()) out << "note: " << speed_note(r) << "\n";
   out << "lines: " << r.lines + r.unreadable << " read, " << r.in_window << " in the window, "
       << r.unreadable << " unreadable (skipped)\n";
   for (const auto& u : r.unreadable_examples)
@@ -1154,6 +1182,7 @@ std::string to_html(const Report& r) {
        "th{background:#eef1f4}\n"
        "td.text,th.text{text-align:left;white-space:normal}\n"
        ".meta{color:#57606a}\n"
+       ".note{background:#fff8c5;border-left:4px solid #9a6700;padding:.4em .8em}\n"
        "svg text{font-size:12px;fill:#1b1f24}svg .axis{fill:#57606a}\n"
        "svg .grid{stroke:#d0d7de}svg .next{fill:#1f6feb}svg .arr{fill:#d9822b}\n"
        "</style>\n</head>\n<body>\n";
@@ -1161,6 +1190,7 @@ std::string to_html(const Report& r) {
   h << "<p class=\"meta\">" << esc(r.source) << " (" << esc(r.format) << "); "
     << esc(window_text(r)) << "; " << r.lines + r.unreadable << " lines read, " << r.in_window
     << " in the window, " << r.unreadable << " unreadable (skipped).</p>\n";
+  if (r.faster_than_real_time()) h << "<p class=\"note\">" << esc(speed_note(r)) << ".</p>\n";
 
   h << "<h2>Totals</h2>\n<table>\n";
   auto row = [&](const std::string& name, const std::string& value) {

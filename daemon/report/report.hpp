@@ -140,6 +140,13 @@ struct Report {
   std::vector<DayReport> days;                      // by date
   Figures total;
   std::vector<RecordedZone> zones;  // the time zones the log recorded
+  // How much faster than real time the bus's clock ran while the announcements played (a replay
+  // with --speed): the time between sounds on the bus's clock over the same on the computer's
+  // monotonic clock (mono_ns), the median of successive sounds. About 1 on a bus; unset with too
+  // few sounds to tell. Faster than real time, announcements have less time between stops than on
+  // a bus, and the figures do not show what a bus gets.
+  std::optional<double> clock_speed;
+  bool faster_than_real_time() const { return clock_speed && *clock_speed > 1.5; }
 };
 
 // Reads log lines in order and computes the report.

@@ -293,6 +293,35 @@ TEST(Report, ServiceDaysAreInTheTimeZoneTheBusRecorded) {
       << routes::testing::read_bytes(out);
 }
 
+// The demo replays a recorded morning; replayed faster than real time, announcements are cut short
+// that a bus would have said whole. The report tells from the sounds' two clocks and says so.
+TEST(Report, SaysWhenTheLogWasReplayedFasterThanRealTime) {
+  auto sounds = [](int bus_seconds_per_real_second) {
+    std::string log;
+    for (int i = 0; i < 10; ++i) {
+      char line[256];
+      std::snprintf(line, sizeof line,
+                    R"({"type":"sound","time":"2026-03-02T08:%02d:%02d.000Z","id":"x%d",)"
+                    R"("output":"interior","after_ms":10,"mono_ns":%lld})",
+                    i * 10 / 60, i * 10 % 60, i,
+                    static_cast<long long>(i) * 10'000'000'000LL / bus_seconds_per_real_second);
+      log += std::string(line) + "\n";
+    }
+    return log;
+  };
+  const Report real = report_of(sounds(1));
+  ASSERT_TRUE(real.clock_speed);
+  EXPECT_NEAR(*real.clock_speed, 1.0, 0.01);
+  EXPECT_EQ(to_text(real).find("faster than real time"), std::string::npos);
+  const Report replayed = report_of(sounds(10));
+  ASSERT_TRUE(replayed.clock_speed);
+  EXPECT_NEAR(*replayed.clock_speed, 10.0, 0.01);
+  EXPECT_NE(to_text(replayed).find("replayed about 10 times faster than real time"),
+            std::string::npos)
+      << to_text(replayed);
+  EXPECT_NE(to_html(replayed).find("replayed about 10 times faster"), std::string::npos);
+}
+
 TEST(Report, CsvHasTheHeaderOneRowPerTripAndTheTotal) {
   const std::string csv = to_csv(report_of(kLog));
   std::vector<std::string> rows;
