@@ -21,6 +21,7 @@
 
 #include "routes/csv.hpp"
 #include "routes/geo.hpp"
+#include "routes/output_path.hpp"
 #include "routes/schema.hpp"
 #include "routes/sqlite.hpp"
 
@@ -1124,6 +1125,7 @@ void remove_dead_partials(const fs::path& out) {
 ImportReport import_feed(const ImportOptions& options) {
   ImportReport report;
   fs::path out = fs::absolute(options.output);
+  refuse_unless_regular_or_absent(out.string(), Errc::bundle_unwritable);
   // Written aside under a name nobody opens, renamed into place only when complete: a failed or
   // killed import never leaves a bundle that looks usable, and never touches an existing one.
   fs::path partial = out;
@@ -1147,6 +1149,12 @@ ImportReport import_feed(const ImportOptions& options) {
     return report;
   }
   fsync_path(partial, false);
+  try {
+    refuse_unless_regular_or_absent(out.string(), Errc::bundle_unwritable);  // made meanwhile?
+  } catch (...) {
+    fs::remove(partial, ec);
+    throw;
+  }
   fs::rename(partial, out, ec);
   if (ec) {
     fs::remove(partial, ec);

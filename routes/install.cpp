@@ -34,6 +34,7 @@
 #include <utility>
 #include <vector>
 
+#include "routes/output_path.hpp"
 #include "routes/problem.hpp"
 #include "routes/schema.hpp"
 
@@ -326,6 +327,7 @@ InstallResult install_bundle(const std::string& bundle_path, const std::string& 
   }
   step(on_step, "source-checked");
 
+  refuse_unless_folder_or_absent(dir, Errc::install_failed);
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) install_failed("cannot create the install folder " + dir, ec.value());
@@ -333,6 +335,9 @@ InstallResult install_bundle(const std::string& bundle_path, const std::string& 
   step(on_step, "locked");
   result.leftovers_removed = remove_leftovers(dir);
   step(on_step, "leftovers-removed");
+  // Both names are replaced by rename(2): only ever a bundle file, never what else stands there.
+  refuse_unless_regular_or_absent(join(dir, kActiveBundleName), Errc::install_failed);
+  refuse_unless_regular_or_absent(join(dir, kPreviousBundleName), Errc::install_failed);
 
   // 2. Copy into DIR and check the copy.
   TempFile incoming;
@@ -396,6 +401,8 @@ InstallResult rollback_bundle(const std::string& dir, const InstallStepHook& on_
   step(on_step, "locked");
   result.leftovers_removed = remove_leftovers(dir);
   step(on_step, "leftovers-removed");
+  refuse_unless_regular_or_absent(active, Errc::install_failed);
+  refuse_unless_regular_or_absent(previous, Errc::install_failed);
 
   if (!exists(previous)) {
     throw RouteError(Errc::nothing_to_roll_back,

@@ -2,12 +2,14 @@
 // flow.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <array>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "routes/output_path.hpp"
 #include "test_feed.hpp"
 
 namespace stopcall::routes {
@@ -60,6 +62,40 @@ TEST(Cli, ValidateJsonListsWarningsWithFileLineAndValue) {
   EXPECT_EQ(j["problems"][0]["file"], "stops.txt");
   EXPECT_EQ(j["problems"][0]["severity"], "warning");
   EXPECT_EQ(j["problems"][0]["value"], "FROG");
+}
+
+// rename(2) replaces whatever has the output's name: run as root, `-o /dev/null` turned the device
+// into a bundle file. Here a named pipe and a link stand in for the device (no root needed).
+TEST(Cli, AnOutputThatIsNotARegularFileIsNeverReplaced) {
+  TempDir dir;
+  const std::string pipe = dir / "device";
+  ASSERT_EQ(::mkfifo(pipe.c_str(), 0600), 0);
+  auto run = routes_tool("import " + demo_args() + " -o " + pipe);
+  EXPECT_EQ(run.status, 1) << run.out;
+  EXPECT_THAT(run.out, HasSubstr(pipe + " is a named pipe, not a bundle file"));
+  EXPECT_EQ(what_is_at(pipe), "a named pipe");
+  const std::string link = dir / "link.db";
+  fs::create_symlink(pipe, link);
+  run = routes_tool("import " + demo_args() + " -o " + link);
+  EXPECT_EQ(run.status, 1) << run.out;
+  EXPECT_EQ(what_is_at(link), "a symbolic link");
+  EXPECT_TRUE(fs::directory_iterator(dir.path()) != fs::directory_iterator());
+  for (const auto& entry : fs::directory_iterator(dir.path()))
+    EXPECT_THAT(entry.path().filename().string(), ::testing::Not(HasSubstr(".partial-")));
+
+  // The bus's folder: active.db that is not a bundle file, and a folder that is not a folder.
+  ASSERT_EQ(routes_tool("import " + demo_args() + " -o " + (dir / "demo.db")).status, 0);
+  const std::string bus = dir / "bus";
+  fs::create_directories(bus);
+  ASSERT_EQ(::mkfifo((bus + "/active.db").c_str(), 0600), 0);
+  run = routes_tool("install " + (dir / "demo.db") + " --allow-unsigned --into " + bus);
+  EXPECT_EQ(run.status, 1) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("active.db is a named pipe"));
+  EXPECT_EQ(what_is_at(bus + "/active.db"), "a named pipe");
+  run = routes_tool("install " + (dir / "demo.db") + " --allow-unsigned --into " + pipe);
+  EXPECT_EQ(run.status, 1) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("is a named pipe, not a folder"));
+  EXPECT_EQ(what_is_at(pipe), "a named pipe");
 }
 
 TEST(Cli, UnknownSubcommandIsAUsageError) {
