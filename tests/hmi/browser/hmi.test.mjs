@@ -485,6 +485,41 @@ test('a console opened without its token is asked to sign in, and signs in', asy
   await page.context().close();
 });
 
+test('on the wide strip a prompt leaves the next stop in sight', async () => {
+  await demo.command('login 101-WD-E-0630');
+  await demo.command('goto 4'); // 车公庙 · Chegongmiao
+  const display = await openDisplay(STRIP);
+  await demo.command('prompt ramp_deploying on');
+  await display.waitForSelector('.prompt-ramp_deploying');
+  for (const lang of ['zh-Hans', 'yue', 'en']) {
+    await display.evaluate((l) => window.stopcallHmi.pinLanguage(l), lang);
+    await sleep(600); // the fade-in and the prompt's slide are over
+    // Where the next stop's name is drawn, and what a rider sees there.
+    const seen = await display.evaluate(() => {
+      const name = document.querySelector('#next-names .next-name.current');
+      const text = document.createRange();
+      text.selectNodeContents(name.lastChild);
+      const t = text.getBoundingClientRect();
+      const band = document.querySelector('#prompts').getBoundingClientRect();
+      const x = (t.left + Math.min(t.right, window.innerWidth)) / 2;
+      const y = (t.top + t.bottom) / 2;
+      return {
+        name: name.lastChild.textContent,
+        inView: t.top >= 0 && t.bottom <= window.innerHeight && t.left >= 0,
+        onTop: name.contains(document.elementFromPoint(x, y)),
+        clear: t.bottom <= band.top || t.top >= band.bottom,
+        promptInView: band.height > 0 && band.bottom <= window.innerHeight,
+        nameBox: [t.top, t.bottom].map(Math.round),
+        promptBox: [band.top, band.bottom].map(Math.round),
+      };
+    });
+    assert.ok(seen.inView && seen.onTop && seen.clear && seen.promptInView, `${lang}: ${JSON.stringify(seen)}`);
+  }
+  await display.screenshot({ path: path.join(ARTIFACTS, 'passenger-prompt-strip-next-stop.png') });
+  await demo.command('prompt ramp_deploying off');
+  await display.context().close();
+});
+
 test('cue to visible subtitle latency (p95)', async (t) => {
   const page = await openDisplay();
   await page.evaluate(() => (window.stopcallHmi.metrics.subtitleLatencyMs.length = 0));
