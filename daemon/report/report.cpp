@@ -515,6 +515,13 @@ void Builder::add(std::string_view line, std::size_t number) {
     s.prompt(j, *t);
   } else if (type == "request") {
     s.request(j, *t);
+  } else if (type == "fault" || type == "route_data_not_valid") {
+    // What the depot must put right: said once per start by the bus.
+    ++s.report.fault_count;
+    if (s.report.faults.size() < Report::kMaxFaults) {
+      s.report.faults.push_back({str(j, "time"), type == "fault" ? str(j, "kind") : type,
+                                 str(j, type == "fault" ? "message" : "note")});
+    }
   }
 }
 
@@ -930,6 +937,9 @@ std::string to_text(const Report& r) {
       << r.unreadable << " unreadable (skipped)\n";
   for (const auto& u : r.unreadable_examples)
     out << "  unreadable line " << u.number << ": " << u.why << ": " << u.excerpt << "\n";
+  if (r.fault_count) out << "faults: " << r.fault_count << "\n";
+  for (const auto& fault : r.faults)
+    out << "  " << fault.time << " " << fault.kind << ": " << fault.message << "\n";
 
   out << "\nTotal: " << trip_count(r) << " trips, " << r.days.size() << " service day"
       << (r.days.size() == 1 ? "" : "s") << (r.days.empty() ? "" : " (" + days_text(r) + ")")
@@ -1271,6 +1281,15 @@ std::string to_html(const Report& r) {
   }
   h << "</table>\n";
 
+  if (!r.faults.empty()) {
+    h << "<h2>Faults the bus logged</h2>\n<table>\n<tr>" << th("time") << th("fault")
+      << "<th class=\"text\">what</th></tr>\n";
+    for (const auto& fault : r.faults) {
+      h << "<tr>" << td(fault.time) << td(fault.kind) << "<td class=\"text\">" << esc(fault.message)
+        << "</td></tr>\n";
+    }
+    h << "</table>\n";
+  }
   if (!r.unreadable_examples.empty()) {
     h << "<h2>Unreadable lines (skipped)</h2>\n<table>\n<tr>" << th("line") << th("why")
       << "<th class=\"text\">start of the line</th>"

@@ -128,6 +128,14 @@ struct UnreadableLine {
   std::string excerpt;  // the start of the line
 };
 
+// A fault the bus logged: route data not valid today, a GPIO line missing, ...
+struct Fault {
+  std::string time;  // as logged
+  std::string kind;  // "route_data_not_valid", "gpio_unavailable", ...
+  std::string message;
+  friend bool operator==(const Fault&, const Fault&) = default;
+};
+
 struct Report {
   std::string source;
   std::string format;  // "JSON lines" or "event store"
@@ -140,6 +148,9 @@ struct Report {
   std::vector<DayReport> days;                      // by date
   Figures total;
   std::vector<RecordedZone> zones;  // the time zones the log recorded
+  std::vector<Fault> faults;        // in the window, in order (the first kMaxFaults)
+  std::size_t fault_count = 0;
+  static constexpr std::size_t kMaxFaults = 100;
   // How much faster than real time the bus's clock ran while the announcements played (a replay
   // with --speed): the time between sounds on the bus's clock over the same on the computer's
   // monotonic clock (mono_ns), the median of successive sounds. About 1 on a bus; unset with too

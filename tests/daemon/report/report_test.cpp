@@ -1,5 +1,6 @@
 #include "daemon/report/report.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <array>
@@ -496,6 +497,27 @@ TEST(Report, TheSameTripIdOnTwoDaysIsTwoTrips) {
   EXPECT_EQ(r.total.requests_served, 2);
   EXPECT_EQ(r.total.requests_missed, 2);
   EXPECT_DOUBLE_EQ(r.total.gps_outage_s, 131.0);
+}
+
+// Route data out of date, a GPIO line missing: the depot sees what to put right, in the text and
+// the HTML.
+TEST(Report, FaultsTheBusLoggedAreListed) {
+  const std::string log =
+      R"({"type":"route_data_not_valid","time":"2029-03-05T22:30:00.000Z","trip_id":"",)"
+      R"x("distance_m":0.0,"note":"route data not valid today (service ends 2027-12-31)"})x"
+      "\n"
+      R"({"type":"fault","time":"2029-03-05T22:30:01.000Z","kind":"gpio_unavailable",)"
+      R"("message":"no gpiochip0"})"
+      "\n";
+  const Report r = report_of(log);
+  ASSERT_EQ(r.fault_count, 2u);
+  EXPECT_EQ(r.faults[0], (Fault{"2029-03-05T22:30:00.000Z", "route_data_not_valid",
+                                "route data not valid today (service ends 2027-12-31)"}));
+  EXPECT_EQ(r.faults[1].kind, "gpio_unavailable");
+  EXPECT_THAT(to_text(r),
+              ::testing::HasSubstr("route_data_not_valid: route data not valid today (service ends "
+                                   "2027-12-31)"));
+  EXPECT_THAT(to_html(r), ::testing::HasSubstr("Faults the bus logged"));
 }
 
 TEST(Report, ParsesIsoTimes) {
