@@ -9,8 +9,7 @@
 #include <string_view>
 
 #include "daemon/config.hpp"
-#include "daemon/live.hpp"
-#include "daemon/replay.hpp"
+#include "daemon/run.hpp"
 #include "daemon/service/journal.hpp"
 #include "media/render.hpp"
 #include "media/types.hpp"
@@ -24,11 +23,12 @@ int main(int argc, char** argv) {
   CLI::App app{"stopcalld: stop announcements for accessible buses"};
   app.require_subcommand(0, 1);
 
-  stopcall::daemon::ReplayOptions replay;
+  stopcall::daemon::RunOptions replay;
+  stopcall::daemon::TraceSource trace;
   std::string events_path;
   auto* cmd = app.add_subcommand("replay", "run the decision pipeline on a recorded GPS trace");
   cmd->add_option("--routes", replay.bundle, "route bundle")->required();
-  cmd->add_option("--gps", replay.trace, "trace: gpsd JSON lines or NMEA 0183")->required();
+  cmd->add_option("--gps", trace.path, "trace: gpsd JSON lines or NMEA 0183")->required();
   auto* replay_trip = cmd->add_option("--trip", replay.pipeline.trip_id, "the trip the bus runs");
   bool replay_auto_flag = false;
   auto* replay_auto =
@@ -37,26 +37,27 @@ int main(int argc, char** argv) {
   replay_auto->excludes(replay_trip);
   cmd->add_option("--events", events_path, "write stop events here (JSON lines; default stdout)");
   bool realtime = false;
-  stopcall::daemon::RealtimeOptions realtime_options;
-  std::string http, web_root = STOPCALL_WEB_ROOT, driver_token;
+  double speed = 1;
+  std::string http, web_root = STOPCALL_WEB_ROOT, driver_token, replay_audio;
+  auto& on_board = replay.onboard;
   cmd->add_flag("--realtime", realtime, "replay at the trace's own pace");
-  cmd->add_option("--speed", realtime_options.speed, "with --realtime: this many times faster")
+  cmd->add_option("--speed", speed, "with --realtime: this many times faster")
       ->check(CLI::Range(0.01, 1000.0));
   cmd->add_option("--http", http, "with --realtime: serve the screens on ADDRESS:PORT");
   cmd->add_option("--web", web_root, "the pages' folder")->capture_default_str();
   cmd->add_option("--driver-token", driver_token, "the driver console's credential");
-  cmd->add_option("--audio", realtime_options.audio_sink,
+  cmd->add_option("--audio", replay_audio,
                   "with --realtime: speak through this GStreamer sink (autoaudiosink, ...)");
-  cmd->add_option("--control", realtime_options.control_socket,
+  cmd->add_option("--control", on_board.control_socket,
                   "with --realtime: take vehicle signals and requests on this Unix socket "
                   "(stopcallctl --socket PATH)");
   cmd->add_option("--store", replay.event_store,
                   "also write the event log into this SQLite store (as run's [events] store)");
-  cmd->add_option("--state", realtime_options.state_file,
+  cmd->add_option("--state", on_board.state_file,
                   "with --realtime: save the trip's progress here and resume from it");
-  cmd->add_flag("--door-signals", realtime_options.door_signals,
+  cmd->add_flag("--door-signals", on_board.door_signals,
                 "the exterior route announcement waits for a door to open (not arrival)");
-  cmd->add_option("--linger", realtime_options.linger_s,
+  cmd->add_option("--linger", trace.linger_s,
                   "with --http: keep serving this many seconds after the trace ends");
   cmd->add_flag("!--no-block", replay.pipeline.follow_block,
                 "stop at the end of the trip instead of going on with the block's next trip");
@@ -66,7 +67,7 @@ int main(int argc, char** argv) {
   bool check_config = false;
   app.add_option("--config", config_path, "configuration file")->capture_default_str();
   app.add_flag("--check-config", check_config, "check the configuration file and exit");
-  stopcall::daemon::LiveOptions live;
+  stopcall::daemon::RunOptions live;
   std::string live_bundle, live_trip, live_events, gpsd_address;
   auto* run = app.add_subcommand("run", "track the bus live from gpsd (the service)");
   run->add_option("--routes", live_bundle, "route bundle (overrides routes.bundle)");
@@ -111,24 +112,29 @@ int main(int argc, char** argv) {
         std::tie(screens.address, screens.port) = stopcall::daemon::parse_listen(http);
         screens.web_root = web_root;
         screens.driver_token = driver_token;
-        realtime_options.screens = screens;
+        on_board.screens = screens;
       }
-      if (!realtime &&
-          (!realtime_options.control_socket.empty() || !realtime_options.audio_sink.empty())) {
-        throw std::runtime_error("--control and --audio need --realtime");
+      if (!realtime && (!on_board.control_socket.empty() || !replay_audio.empty() ||
+                        !on_board.state_file.empty())) {
+        throw std::runtime_error("--control, --audio and --state need --realtime");
       }
-      realtime_options.event_store = replay.event_store;
-      if (!realtime_options.state_file.empty()) {
-        replay.pipeline.resume =
-            stopcall::daemon::load_saved_state(realtime_options.state_file, std::cerr);
+      if (!replay_audio.empty()) {
+        stopcall::media::EngineConfig media;
+        media.interior.sink = replay_audio;
+        media.exterior.sink = replay_audio;
+        on_board.media = media;
       }
+      on_board.event_store = replay.event_store;
+      if (!on_board.state_file.empty()) {
+        replay.pipeline.resume = stopcall::daemon::load_saved_state(on_board.state_file, std::cerr);
+      }
+      trace.speed = realtime ? speed : 0;
+      replay.source = trace;
       auto& out = events_path.empty() ? std::cout : static_cast<std::ostream&>(file);
-      auto stats = realtime
-                       ? stopcall::daemon::replay_realtime(replay, realtime_options, out, std::cerr)
-                       : stopcall::daemon::replay(replay, out);
+      auto stats = stopcall::daemon::run(replay, out, std::cerr);
       std::cerr << stopcall::daemon::describe(stats) << "\n";
       if (!stopcall::daemon::usable(stats)) {
-        std::cerr << "stopcalld: error: " << replay.trace
+        std::cerr << "stopcalld: error: " << trace.path
                   << ": no usable fix (a position report gpsd would give) in the trace\n";
         return 1;
       }
@@ -143,12 +149,13 @@ int main(int argc, char** argv) {
       live.bundle = live_bundle.empty() ? config.bundle : live_bundle;
       live.pipeline = config.pipeline;
       if (!live_trip.empty()) live.pipeline.trip_id = live_trip;
-      live.gpsd = config.gpsd;
+      stopcall::daemon::GpsdSource gpsd{config.gpsd};
       if (!gpsd_address.empty()) {
-        auto colon = gpsd_address.rfind(':');
-        live.gpsd.host = gpsd_address.substr(0, colon);
-        if (colon != std::string::npos) live.gpsd.port = gpsd_address.substr(colon + 1);
+        unsigned short port = 0;
+        std::tie(gpsd.gpsd.host, port) = stopcall::daemon::parse_listen(gpsd_address);
+        gpsd.gpsd.port = std::to_string(port);
       }
+      live.source = gpsd;
       if (live_events.empty()) live_events = config.events_log;
       auto& onboard = live.onboard;
       onboard.state_file = config.state_file;
@@ -202,8 +209,8 @@ int main(int argc, char** argv) {
         journal = std::make_unique<stopcall::daemon::JournalBuf>(std::cerr);
         journal_log.rdbuf(journal.get());
       }
-      auto stats = stopcall::daemon::run_live(live, live_events.empty() ? std::cout : file,
-                                              journal ? journal_log : std::cerr);
+      auto stats = stopcall::daemon::run(live, live_events.empty() ? std::cout : file,
+                                         journal ? journal_log : std::cerr);
       std::cerr << "stopped: " << stats.fixes << " fixes, " << stats.events << " events, "
                 << stats.reconnects << " reconnects to gpsd; fix-to-event latency p50 "
                 << stats.latency_p50_us << " us, p99 " << stats.latency_p99_us << " us, max "

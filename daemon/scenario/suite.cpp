@@ -13,7 +13,7 @@
 #include <stdexcept>
 
 #include "daemon/gps/trace.hpp"
-#include "daemon/replay.hpp"
+#include "daemon/run.hpp"
 #include "daemon/scenario/geojson.hpp"
 #include "daemon/scenario/trace_io.hpp"
 #include "routes/bundle.hpp"
@@ -161,14 +161,14 @@ SuiteResult run_suite(const SuiteOptions& options, const RunListener& listener) 
         }
 
         // The tracker, through stopcalld's replay.
-        daemon::ReplayOptions replay;
+        daemon::RunOptions replay;
         replay.bundle = options.bundle;
-        replay.trace = trace_path;
+        replay.source = daemon::TraceSource{trace_path};
         replay.pipeline.trip_id = trip_id;
         replay.pipeline.follow_block = false;
         replay.pipeline.tracker = options.tracker;
-        std::stringstream events_text;
-        daemon::replay(replay, events_text);
+        std::stringstream events_text, quiet;
+        daemon::run(replay, events_text, quiet);
         AnnouncerRun ours{"tracker", read_events(events_text), {}};
 
         // The baseline, on the same fixes as libgps decodes them.

@@ -1,0 +1,270 @@
+#include "daemon/run.hpp"
+
+#include <algorithm>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <sstream>
+
+#include "daemon/gps/trace.hpp"
+#include "daemon/log/event_store.hpp"
+#include "daemon/service/notify.hpp"
+#include "routes/bundle.hpp"
+
+namespace stopcall::daemon {
+
+namespace asio = boost::asio;
+using namespace std::chrono;
+using SteadyClock = steady_clock;
+
+void BusClock::on_fix(tracking::Time gps_time) {
+  if (gps_time <= last_) return;
+  last_ = gps_time;
+  last_at_ = SteadyClock::now();
+}
+
+tracking::Time BusClock::now() const {
+  if (last_ == tracking::Time{}) return time_point_cast<milliseconds>(system_clock::now());
+  return last_ + duration_cast<milliseconds>((SteadyClock::now() - last_at_) * speed_);
+}
+
+std::string describe(const RunStats& stats) {
+  std::ostringstream s;
+  s << "replayed " << stats.fixes << " fixes on " << stats.trips << " trip(s): " << stats.events
+    << " events in " << stats.seconds << " s ("
+    << (stats.seconds > 0 ? static_cast<long>(static_cast<double>(stats.fixes) / stats.seconds) : 0)
+    << " fixes/s)";
+  if (stats.rejected) {
+    s << "; " << stats.rejected << " unreadable line(s) skipped (";
+    for (std::size_t i = 0; i < stats.rejected_examples.size(); ++i) {
+      const auto& [line, why] = stats.rejected_examples[i];
+      s << (i ? ", " : "") << "line " << line << ": " << why;
+    }
+    if (stats.rejected > static_cast<long>(stats.rejected_examples.size())) s << ", ...";
+    s << ")";
+  }
+  if (stats.time_glitches)
+    s << "; " << stats.time_glitches << " fix(es) with a glitched time dropped";
+  if (stats.undated) s << "; " << stats.undated << " fix(es) without a time";
+  return s.str();
+}
+
+namespace {
+
+void count_trace(RunStats& stats, const gps::TraceReader& trace) {
+  stats.rejected = trace.stats().rejected;
+  stats.rejected_examples = trace.stats().rejected_examples;
+  stats.fixes_with_position = trace.stats().fixes_with_position;
+  stats.undated = trace.stats().undated;
+}
+
+void count_pipeline(RunStats& stats, const Pipeline& pipeline, SteadyClock::time_point started) {
+  stats.seconds = duration<double>(SteadyClock::now() - started).count();
+  stats.trips = pipeline.trips_started();
+  stats.time_glitches = pipeline.time_glitches();
+}
+
+// A trace as fast as the machine allows: no io_context, no bus outputs. The pipeline is ticked
+// every second of the trace's own time between fixes, as the bus's timer would tick it.
+RunStats run_fast(Pipeline& pipeline, const RunOptions& options, const TraceSource& source,
+                  std::ostream& events) {
+  RunStats stats;
+  gps::TraceReader trace(source.path);
+  std::unique_ptr<log::EventStore> store;
+  if (!options.event_store.empty()) store = std::make_unique<log::EventStore>(options.event_store);
+  std::vector<tracking::StopEvent> out;
+  out.reserve(16);
+  auto flush = [&] {
+    for (const auto& e : out) {
+      auto line = tracking::to_json_line(e);
+      if (store) store->append(line);
+      events << line << '\n';
+    }
+    stats.events += static_cast<long>(out.size());
+    out.clear();
+  };
+  const auto started = SteadyClock::now();
+  tracking::Time last{};
+  while (auto fix = trace.next()) {
+    ++stats.fixes;
+    if (last != tracking::Time{} && fix->time > last) {
+      for (auto t = last + seconds(1); t < fix->time; t += seconds(1)) {
+        pipeline.on_tick(t, out);
+        flush();
+      }
+    }
+    if (fix->time > last) last = fix->time;
+    pipeline.on_fix(*fix, out);
+    flush();
+  }
+  events.flush();
+  if (store) store->flush();
+  count_trace(stats, trace);
+  count_pipeline(stats, pipeline, started);
+  return stats;
+}
+
+// Everything else runs on one io_context with everything on board: gpsd or a paced trace in, the
+// pipeline ticked every second of bus time (whatever the fixes do: an outage is noticed), the
+// events to the event log, the voice, the screens and the workflows.
+RunStats run_on_board(const routes::Bundle& bundle, Pipeline& pipeline, const RunOptions& options,
+                      std::ostream& events, std::ostream& log) {
+  RunStats stats;
+  asio::io_context io;
+  const auto* gpsd_source = std::get_if<GpsdSource>(&options.source);
+  const auto* trace_source = std::get_if<TraceSource>(&options.source);
+  const double speed = trace_source ? trace_source->speed : 1;
+  BusClock clock(speed);
+  Onboard onboard(
+      io, bundle, pipeline, options.onboard, [&clock] { return clock.now(); }, events, log);
+  std::vector<tracking::StopEvent> out;
+  std::vector<double> latencies;
+  auto emit = [&] {
+    stats.events += static_cast<long>(out.size());
+    onboard.step(pipeline, out);
+    out.clear();
+  };
+  bool first_fix = false;  // the first usable fix with a time has come
+  auto on_fix = [&](const tracking::Fix& fix) {
+    const auto received = SteadyClock::now();
+    ++stats.fixes;
+    clock.on_fix(fix.time);
+    if (!first_fix && fix.usable() && fix.time != tracking::Time{}) {
+      first_fix = true;
+      if (gpsd_source) onboard.gps_first_fix(fix.time);
+    }
+    pipeline.on_fix(fix, out);
+    if (out.empty()) return;
+    emit();
+    latencies.push_back(duration<double, std::micro>(SteadyClock::now() - received).count());
+  };
+
+  // The source.
+  std::unique_ptr<ServiceNotifier> notifier;
+  std::unique_ptr<gps::GpsdClient> gpsd;
+  std::unique_ptr<gps::TraceReader> trace;
+  asio::steady_timer pace(io), ticker(io), stop_timer(io);
+  const auto started = SteadyClock::now();
+  auto finish = [&] {
+    ticker.cancel();
+    stop_timer.cancel();
+    onboard.stop();
+    io.stop();
+  };
+  std::optional<tracking::Fix> pending;
+  tracking::Time first_time{};
+  std::function<void()> next_fix = [&] {
+    if (!pending) {
+      pace.expires_after(
+          duration_cast<SteadyClock::duration>(duration<double>(trace_source->linger_s)));
+      pace.async_wait([&](const boost::system::error_code& ec) {
+        if (!ec) finish();
+      });
+      return;
+    }
+    if (first_time == tracking::Time{}) first_time = pending->time;
+    // When this fix is due on the wall clock, at the chosen speed.
+    pace.expires_at(started + duration_cast<SteadyClock::duration>(
+                                  duration<double>(pending->time - first_time) / speed));
+    pace.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      const tracking::Fix fix = *pending;
+      on_fix(fix);
+      pending = trace->next();
+      next_fix();
+    });
+  };
+  if (gpsd_source) {
+    notifier = std::make_unique<ServiceNotifier>(io);
+    gpsd = std::make_unique<gps::GpsdClient>(
+        io, gpsd_source->gpsd, on_fix, [&](gps::GpsdState state, const std::string& detail) {
+          log << (state == gps::GpsdState::connected ? "info: " : "warning: ") << "gpsd "
+              << gps::to_string(state) << ": " << detail << "\n";
+          notifier->status("gpsd " + std::string(gps::to_string(state)) + ": " + detail);
+        });
+  } else {
+    trace = std::make_unique<gps::TraceReader>(trace_source->path);
+    pending = trace->next();
+  }
+
+  // About once a second of bus time: the tracker notices an outage without fixes; the workflows
+  // repeat and expire.
+  std::function<void()> tick = [&] {
+    ticker.expires_after(duration_cast<SteadyClock::duration>(duration<double>(1.0 / speed)));
+    ticker.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      if (clock.has_gps_time()) {
+        pipeline.on_tick(clock.now(), out);
+        if (!out.empty()) emit();
+      }
+      onboard.tick(pipeline);
+      tick();
+    });
+  };
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (!ec) finish();
+  });
+  if (options.exit_after_s > 0) {
+    stop_timer.expires_after(
+        duration_cast<SteadyClock::duration>(duration<double>(options.exit_after_s)));
+    stop_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) finish();
+    });
+  }
+
+  const std::string doing = options.pipeline.trip_id.empty()
+                                ? "detecting the trip"
+                                : "tracking trip " + options.pipeline.trip_id;
+  if (gpsd) {
+    log << "info: " << doing << ", gpsd at " << gpsd_source->gpsd.host << ":"
+        << gpsd_source->gpsd.port << "\n";
+    gpsd->start();
+  }
+  onboard.start();  // screens and control socket: a port or socket that cannot be had stops here
+  if (notifier) {
+    // Ready: the bundle is loaded and gpsd is connected or being retried.
+    notifier->ready(doing);
+    notifier->start_watchdog();
+    onboard.gps_waiting(time_point_cast<milliseconds>(system_clock::now()));
+  } else {
+    next_fix();
+  }
+  tick();
+  io.run();
+  if (notifier) notifier->stopping();
+  if (gpsd) gpsd->stop();
+  onboard.stop();
+  events.flush();
+
+  if (trace) count_trace(stats, *trace);
+  count_pipeline(stats, pipeline, started);
+  if (gpsd) stats.reconnects = gpsd->reconnects();
+  if (!latencies.empty()) {
+    std::sort(latencies.begin(), latencies.end());
+    auto at = [&](double q) {
+      return latencies[std::min(
+          latencies.size() - 1,
+          static_cast<std::size_t>(q * static_cast<double>(latencies.size())))];
+    };
+    stats.latency_p50_us = at(0.5);
+    stats.latency_p99_us = at(0.99);
+    stats.latency_max_us = latencies.back();
+  }
+  return stats;
+}
+
+}  // namespace
+
+RunStats run(const RunOptions& options, std::ostream& events, std::ostream& log) {
+  auto bundle = routes::Bundle::open(options.bundle);
+  Pipeline pipeline(bundle, options.pipeline);
+  const auto* trace = std::get_if<TraceSource>(&options.source);
+  if (trace && trace->speed <= 0) return run_fast(pipeline, options, *trace, events);
+  return run_on_board(bundle, pipeline, options, events, log);
+}
+
+}  // namespace stopcall::daemon
