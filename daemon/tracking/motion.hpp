@@ -69,6 +69,8 @@ class MotionDetector {
   Source source(Time now) const;
   // The vehicle's fresh speed signal at `now`, if any.
   std::optional<double> vehicle_speed(Time now) const;
+  // Moving, or the last fix said so on its own (the start of a pull-away, or a short hop).
+  bool going() const { return moving_ || go_fixes_ > 0; }
   // The last Doppler speed along the route (negative: driving against it).
   double along_speed_mps() const { return along_; }
 

@@ -765,8 +765,16 @@ void Tracker::run_stops(Time t, std::vector<StopEvent>& out) {
       const bool vehicle_moving =
           motion_.source(t) == MotionDetector::Source::vehicle && motion_.moving(t);
       // A stop close ahead (another halt within close_stop_m): moving on is leaving this one,
-      // however short the hop.
-      const double clear = close_to_previous(halt_end_[k] + 1) ? 0.0 : cfg_.departure_moving_m;
+      // however short the hop, and "arriving" for it is said at the first sign of moving off
+      // (a hop of a few metres may never look like a departure).
+      const int ahead = halt_end_[k] + 1;
+      const bool close_ahead = close_to_previous(ahead);
+      if (close_ahead && !approach_ahead_said_ && motion_.going()) {
+        approach_ahead_said_ = true;
+        emit(out, T::approaching, t, ahead);
+        out.back().with_previous = true;
+      }
+      const double clear = close_ahead ? 0.0 : cfg_.departure_moving_m;
       if (!vehicle_moving &&
           (motion_known ? stopped || s < d_last + clear : s < d_last + cfg_.departure_distance_m))
         return;
@@ -787,6 +795,25 @@ void Tracker::run_stops(Time t, std::vector<StopEvent>& out) {
         continue;
       }
       announce(out, T::next_stop, t);
+    }
+    // A stop close ahead of this halt (another name, within close_stop_m): a bus braking to halt
+    // nearer to it than to this one halts there -- "arriving" for it now -- and a bus standing
+    // nearer to it stands there: this one is passed.
+    const int ahead = halt_end_[k] + 1;
+    if (close_to_previous(ahead) && approach_said_) {
+      const double middle = 0.5 * (d_last + stop_d_[ahead]);
+      const double b = std::max(-a_, cfg_.halting_decel_mps2);
+      const bool halting_there =
+          !stopped && a_ < -cfg_.braking_decel_min_mps2 && s + v_ * v_ / (2 * b) >= middle;
+      if (!approach_ahead_said_ && (halting_there || (dwelled && s_ >= middle))) {
+        approach_ahead_said_ = true;
+        emit(out, T::approaching, t, ahead);
+        out.back().with_previous = true;
+      }
+      if (dwelled && s_ >= middle) {
+        if (!pass(k, t, out)) return;
+        continue;
+      }
     }
     // Standing short of the stop counts as arriving only as close as `approaching` is always due:
     // farther out the bus may be waiting at a red light short of the stop.
@@ -824,7 +851,8 @@ bool Tracker::leave_halt(int k, Time t, std::vector<StopEvent>& out) {
   target_ = last + 1;
   phase_ = Phase::en_route;
   next_said_ = said_with_previous_[target_];
-  approach_said_ = false;
+  approach_said_ = approach_ahead_said_;
+  approach_ahead_said_ = false;
   return true;
 }
 

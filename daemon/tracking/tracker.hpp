@@ -300,6 +300,7 @@ class Tracker {
   bool next_said_ = false;
   bool approach_said_ = false;
   std::vector<bool> said_with_previous_;  // per stop: its next_stop was said with the one before
+  bool approach_ahead_said_ = false;      // at a halt: `approaching` said for the stop close ahead
   // Degraded / off route bookkeeping.
   bool lost_said_ = false;
   bool uncertain_said_ = false;
