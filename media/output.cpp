@@ -22,11 +22,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::int64_t kChunk = kRate / 50;  // 20 ms: the feeder's chunks
 // The live mixer outputs the block [t, t + 40 ms) when the clock reaches t + 40 ms (its latency),
 // with whatever the appsrc has delivered for it by then. Audio that arrives later for a block
 // already out is dropped by the mixer, never played late; a chunk a whole chunk behind the
-// running time may already be lost, so the feeder skips ahead instead (and reports `late`).
+// running time may already be lost, so the feeder's Mixer skips ahead instead (Mixer::kLateSlack,
+// and reports `late`).
 //
 // Idle, the mixer's streaming thread wakes once per block to put out silence: that is nearly all
 // an idle output costs, so the block is 40 ms rather than 20. The sinks' processing deadline is 0
@@ -35,7 +35,6 @@ constexpr std::int64_t kChunk = kRate / 50;  // 20 ms: the feeder's chunks
 // mixer pushed it. So the latency from a sample's position to its rendering stays 40 ms + the
 // sink's own (an audio device's buffer), as with 20 ms blocks and the 20 ms deadline.
 constexpr std::int64_t kBlock = kRate / 25;  // 40 ms
-constexpr std::int64_t kLateSlack = kChunk;
 constexpr auto kStartupTimeout = 3s;
 constexpr auto kEosTimeout = 2s;
 constexpr std::uint64_t kStallBytes = kRate * 2 * 2;  // 2 s of audio queued: the sink is stuck
@@ -178,15 +177,13 @@ struct OutputPlayer::Pipe {
   bool playing = false;
   bool ready = false;
   bool eos = false;
-  std::int64_t offset = 0;       // timeline sample at first_rt
   std::int64_t pushed_end = -1;  // timeline sample after the last pushed buffer
   steady_clock::time_point created;
   std::shared_ptr<StreamThreads> threads = std::make_shared<StreamThreads>();
 };
 
-bool PreparedPlay::valid() const {
-  if (valid_until && steady_clock::now() >= *valid_until) return false;
-  return !still_valid || still_valid();
+void OutputPlayer::PipeDelete::operator()(Pipe* p) const {
+  delete p;
 }
 
 OutputPlayer::OutputPlayer(Output which, OutputConfig config, PlayerSettings settings,
@@ -195,12 +192,9 @@ OutputPlayer::OutputPlayer(Output which, OutputConfig config, PlayerSettings set
       config_(std::move(config)),
       settings_(std::move(settings)),
       reporter_(reporter),
-      gain_db_(config_.gain_db),
-      start_lead_(std::clamp<std::int64_t>(ms_to_samples(settings_.start_lead), 0,
-                                           ms_to_samples(settings_.lead))),
-      lead_(ms_to_samples(settings_.lead)),
-      fade_(std::max<std::int64_t>(1, ms_to_samples(settings_.fade))),
-      mix_(kChunk) {
+      mixer_(which_, settings_.start_lead, settings_.lead, settings_.fade, *this),
+      timeline_(steady_clock::now()),
+      gain_db_(config_.gain_db) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -269,8 +263,6 @@ void OutputPlayer::post_hook(HookEvent e) {
   cv_.notify_one();
 }
 
-// ---------------------------------------------------------------- the feeder thread
-
 void OutputPlayer::run() {
   if (settings_.realtime_priority > 0) {
     // Like audio servers do: the feeder wakes every 20 ms for microseconds and must not be
@@ -279,7 +271,7 @@ void OutputPlayer::run() {
     param.sched_priority = settings_.realtime_priority;
     pthread_setschedparam(pthread_self(), SCHED_FIFO, &param);
   }
-  virt_origin_ = steady_clock::now();
+  timeline_ = Timeline(steady_clock::now());
   try {
     pipe_ = build(config_.sink, false);
   } catch (const std::exception& e) {
@@ -302,20 +294,105 @@ void OutputPlayer::run() {
     if (stopping_) break;
     maintain_pipes();
     pump();
-    const bool sounding = current_ || !fading_.empty() || !events_.empty();
+    const bool sounding = mixer_.sounding();
     if (sounding || sounding_.load()) {
       last_sounded_ = steady_clock::now().time_since_epoch().count();  // before sounding_ clears
     }
     sounding_ = sounding;
     if (sounding != streaming_realtime_) {
       streaming_realtime_ = sounding;
-      if (pipe_) pipe_->threads->set_realtime(sounding);
-      if (candidate_) candidate_->threads->set_realtime(sounding);
+      apply_streaming_priority();
     }
     deadline = next_deadline();
   }
   finish_stream();
 }
+
+void OutputPlayer::handle_command(Command& c) {
+  switch (c.type) {
+    case Command::Type::play:
+      mixer_.play(std::move(c.play), timeline_.available());
+      return;
+    case Command::Type::cancel:
+      mixer_.cancel(c.id);
+      return;
+    case Command::Type::gain:
+      gain_db_ = c.gain_db;
+      apply_gain();
+      return;
+    case Command::Type::auto_gain:
+      auto_db_pending_ = c.gain_db;
+      if (mixer_.idle()) {  // else when the next announcement begins
+        auto_db_ = auto_db_pending_;
+        apply_gain();
+      }
+      return;
+    case Command::Type::stop:
+      stopping_ = true;
+      return;
+  }
+}
+
+void OutputPlayer::pump() {
+  if (!timeline_.available()) return;
+  mixer_.fill(now_pos());
+  emit_due();
+}
+
+void OutputPlayer::emit_due() {
+  if (!mixer_.next_event()) return;
+  const std::int64_t rendered = rendered_pos();
+  mixer_.emit_due(rendered, steady_clock::now());
+}
+
+steady_clock::time_point OutputPlayer::next_deadline() {
+  const auto now = steady_clock::now();
+  auto deadline = now + 1h;
+  auto after = [&](std::int64_t samples) {
+    // Round up so the wake-up is never before the moment.
+    const auto ns = samples_to_ns(std::max<std::int64_t>(samples, 0)) + 1us;
+    return now + std::chrono::duration_cast<steady_clock::duration>(ns);
+  };
+  if (timeline_.available()) {
+    if (const auto fill = mixer_.next_fill())
+      deadline = std::min(deadline, after(*fill - now_pos()));
+    if (const auto event = mixer_.next_event()) {
+      deadline = std::min(deadline, after(*event - rendered_pos()));
+    }
+  }
+  return std::min(deadline, pipes_deadline(now));
+}
+
+void OutputPlayer::set_state(OutputState s, const std::string& error) {
+  {
+    std::lock_guard lock(mu_);
+    state_ = s;
+  }
+  OutputStatus status{which_, s, config_.sink, error, {}};
+  if (s == OutputState::failed) {
+    status.retry_in = backoff_;
+  }
+  reporter_.status(std::move(status));
+}
+
+void OutputPlayer::cue(Cue c) {
+  reporter_.cue(std::move(c));
+}
+
+void OutputPlayer::result(Result r) {
+  reporter_.result(std::move(r));
+}
+
+void OutputPlayer::problem(Problem p) {
+  reporter_.problem(std::move(p));
+}
+
+void OutputPlayer::begins() {
+  auto_db_ = auto_db_pending_;
+  apply_gain();
+}
+
+// ---------------------------------------------------------------- pipelines
 
 void OutputPlayer::handle_hook(const HookEvent& e) {
   Pipe* p = pipe_ && pipe_->gen == e.gen             ? pipe_.get()
@@ -370,12 +447,7 @@ void OutputPlayer::make_ready(Pipe& p) {
   gst_query_unref(q);
   p.ready = true;
   if (&p != pipe_.get()) return;  // a candidate: placed on the timeline when it takes over
-  if (!timeline_started_) {
-    p.offset = 0;  // the timeline starts with the first sample the first sink receives
-    timeline_started_ = true;
-  } else {
-    p.offset = virt_now() - pipe_pos(p);
-  }
+  timeline_.place(static_cast<std::int64_t>(p.first_rt), running_time(p), steady_clock::now());
   applied_linear_ = -1;
   apply_gain();
   if (!p.fallback && !reported_ok_) {
@@ -384,317 +456,44 @@ void OutputPlayer::make_ready(Pipe& p) {
   }
 }
 
-void OutputPlayer::handle_command(Command& c) {
-  switch (c.type) {
-    case Command::Type::play: {
-      auto play = std::move(c.play);
-      if (current_ && play->priority > current_->play->priority && timebase_available()) {
-        if (!play->valid()) {
-          reporter_.result({play->id, which_, Result::Outcome::expired, {}});
-          return;
-        }
-        stop_current(Cue::Event::cut, Result::Outcome::interrupted);
-        begin(std::move(play), write_pos_);
-        return;
-      }
-      const auto at = std::find_if(pending_.begin(), pending_.end(),
-                                   [&](const auto& p) { return p->priority < play->priority; });
-      pending_.insert(at, std::move(play));
-      return;
-    }
-    case Command::Type::cancel: {
-      for (auto it = pending_.begin(); it != pending_.end();) {
-        if ((*it)->id == c.id) {
-          reporter_.result({c.id, which_, Result::Outcome::cancelled, {}});
-          it = pending_.erase(it);
-        } else {
-          ++it;
-        }
-      }
-      if (current_ && current_->play->id == c.id) {
-        stop_current(Cue::Event::withdrawn, Result::Outcome::cancelled);
-      }
-      return;
-    }
-    case Command::Type::gain:
-      gain_db_ = c.gain_db;
-      apply_gain();
-      return;
-    case Command::Type::auto_gain:
-      auto_db_pending_ = c.gain_db;
-      if (!current_ && fading_.empty()) {  // else when the next announcement begins
-        auto_db_ = auto_db_pending_;
-        apply_gain();
-      }
-      return;
-    case Command::Type::stop:
-      stopping_ = true;
-      return;
-  }
-}
-
-// Takes the current announcement off at write_pos_: its open segment fades out over `fade`.
-void OutputPlayer::stop_current(Cue::Event why, Result::Outcome outcome) {
-  Active a = std::move(*current_);
-  current_.reset();
-  const std::int64_t cut = write_pos_;
-  const auto& segs = a.play->segments;
-  if (!a.last_started && why == Cue::Event::cut) {
-    // Interrupted before its first sample: nothing was heard, so it waits its turn instead.
-    pending_.insert(pending_.begin(), a.play);
-    return;
-  }
-  const bool open = a.seg < segs.size() && a.off > 0;
-  if (open) {
-    const std::int64_t end = std::min(a.seg_start + segs[a.seg].length, cut + fade_);
-    schedule_cue(a, a.seg, why, cut, a.seg_start, end);
-    schedule_result(a, outcome, end);
-    a.fade_from = cut;
-    fading_.push_back(std::move(a));
-    return;
-  }
-  if (why == Cue::Event::withdrawn && a.last_started) {
-    schedule_cue(a, *a.last_started, why, cut, a.last_start, a.last_end);
-  }
-  schedule_result(a, outcome, cut);
-}
-
-bool OutputPlayer::begin(std::shared_ptr<const PreparedPlay> play, std::int64_t) {
-  current_ = Active{};
-  current_->play = std::move(play);
-  auto_db_ = auto_db_pending_;
-  apply_gain();
-  return true;
-}
-
-bool OutputPlayer::start_next(std::int64_t at) {
-  while (!pending_.empty()) {
-    auto play = pending_.front();
-    pending_.erase(pending_.begin());
-    if (!play->valid()) {
-      reporter_.result({play->id, which_, Result::Outcome::expired, samples_to_ns(at)});
-      continue;
-    }
-    return begin(std::move(play), at);
-  }
-  return false;
-}
-
-void OutputPlayer::schedule_cue(const Active& a, std::size_t seg, Cue::Event ev, std::int64_t at,
-                                std::int64_t start, std::int64_t end) {
-  const PreparedSegment& s = a.play->segments[seg];
-  Cue c;
-  c.event = ev;
-  c.announcement_id = a.play->id;
-  c.segment = s.index;
-  c.kind = s.kind;
-  c.lang = s.lang;
-  c.text = s.text;
-  c.output = which_;
-  c.priority = a.play->priority;
-  c.start = samples_to_ns(start);
-  c.end = samples_to_ns(end);
-  events_.emplace(at, std::move(c));
-}
-
-void OutputPlayer::schedule_result(const Active& a, Result::Outcome o, std::int64_t at) {
-  events_.emplace(at, Result{a.play->id, which_, o, samples_to_ns(at)});
-}
-
-// ---------------------------------------------------------------- composing
-
-void OutputPlayer::pump() {
-  if (!timebase_available()) return;
-  const std::int64_t now = now_pos();
-  if (!current_ && !pending_.empty()) {
-    // An idle output starts the announcement just ahead of the clock; the loop below then writes
-    // up to `lead` ahead at once, so the mixer has the first chunks well before it needs them.
-    if (fading_.empty()) write_pos_ = std::max(write_pos_, now + start_lead_);
-    start_next(write_pos_);
-  }
-  while ((current_ || !fading_.empty()) && write_pos_ < now + lead_) {
-    if (write_pos_ < now - kLateSlack) {
-      // Fell behind the mixer (overload, or a new sink took over): skip ahead, leaving a gap.
-      if (current_ && !current_->late_reported) {
-        current_->late_reported = true;
-        reporter_.problem(
-            {Problem::Kind::late, current_->play->id, 0, which_,
-             "output fell behind by " + std::to_string((now - write_pos_) * 1000 / kRate) + " ms"});
-      }
-      write_pos_ = now + lead_;
-    }
-    compose_chunk();
-  }
-  emit_due();
-}
-
-void OutputPlayer::compose_chunk() {
-  std::fill(mix_.begin(), mix_.end(), 0);
-  std::int64_t i = 0;
-  while (i < kChunk) {
-    if (!current_ && !start_next(write_pos_ + i)) break;
-    i = render_current(i);
-  }
-  std::erase_if(fading_, [&](Active& a) { return !render_fading(a); });
-  push();
-  write_pos_ += kChunk;
-}
-
-std::int64_t OutputPlayer::render_current(std::int64_t i) {
-  Active& a = *current_;
-  const auto& segs = a.play->segments;
-  while (i < kChunk) {
-    const std::int64_t pos = write_pos_ + i;
-    if (a.seg >= segs.size()) {
-      schedule_result(a, Result::Outcome::finished, pos);
-      current_.reset();
-      return i;
-    }
-    const PreparedSegment& s = segs[a.seg];
-    if (a.off == 0) {
-      if (a.seg > 0 && !a.play->valid()) {  // went stale between segments
-        if (a.last_started) {
-          schedule_cue(a, *a.last_started, Cue::Event::withdrawn, pos, a.last_start, a.last_end);
-        }
-        schedule_result(a, Result::Outcome::expired, pos);
-        current_.reset();
-        return i;
-      }
-      a.seg_start = pos;
-      a.last_started = a.seg;
-      a.last_start = pos;
-      a.last_end = pos + s.length;
-      schedule_cue(a, a.seg, Cue::Event::start, pos, pos, pos + s.length);
-    }
-    const std::int64_t take = std::min(kChunk - i, s.length - a.off);
-    if (s.pcm) {
-      const auto avail = static_cast<std::int64_t>(s.pcm->size());
-      for (std::int64_t k = 0; k < take && a.off + k < avail; ++k) {
-        mix_[static_cast<std::size_t>(i + k)] += (*s.pcm)[static_cast<std::size_t>(a.off + k)];
-      }
-    }
-    a.off += take;
-    i += take;
-    if (a.off >= s.length) {
-      ++a.seg;
-      a.off = 0;
-    }
-  }
-  return i;
-}
-
-bool OutputPlayer::render_fading(Active& a) {
-  const PreparedSegment& s = a.play->segments[a.seg];
-  const auto avail = s.pcm ? static_cast<std::int64_t>(s.pcm->size()) : 0;
-  for (std::int64_t k = 0; k < kChunk; ++k) {
-    const std::int64_t into_fade = write_pos_ + k - a.fade_from;
-    if (a.off >= s.length || into_fade >= fade_) return false;
-    if (a.off < avail) {
-      const double gain = 1.0 - static_cast<double>(into_fade) / static_cast<double>(fade_);
-      mix_[static_cast<std::size_t>(k)] +=
-          static_cast<std::int32_t>(std::lround((*s.pcm)[static_cast<std::size_t>(a.off)] * gain));
-    }
-    ++a.off;
-  }
-  return true;
-}
-
-void OutputPlayer::push() {
+void OutputPlayer::chunk(std::span<const std::int16_t> samples, std::int64_t at) {
   if (!pipe_ || !pipe_->ready) return;  // no pipeline: the timeline runs on, the audio goes nowhere
   Pipe& p = *pipe_;
-  const std::int64_t rel = write_pos_ - p.offset;
-  const std::int64_t pts = static_cast<std::int64_t>(p.first_rt) + samples_to_ns(rel).count();
+  const auto length = static_cast<std::int64_t>(samples.size());
+  const std::int64_t pts = timeline_.running_time(at);
   if (pts < 0) return;
-  GstBuffer* buffer = gst_buffer_new_allocate(nullptr, kChunk * 2, nullptr);
+  GstBuffer* buffer = gst_buffer_new_allocate(nullptr, samples.size_bytes(), nullptr);
   GstMapInfo map;
   if (gst_buffer_map(buffer, &map, GST_MAP_WRITE)) {
-    auto* out = reinterpret_cast<std::int16_t*>(map.data);
-    for (std::int64_t k = 0; k < kChunk; ++k) {
-      out[k] =
-          static_cast<std::int16_t>(std::clamp(mix_[static_cast<std::size_t>(k)], -32768, 32767));
-    }
+    std::copy(samples.begin(), samples.end(), reinterpret_cast<std::int16_t*>(map.data));
     gst_buffer_unmap(buffer, &map);
   }
   GST_BUFFER_PTS(buffer) = static_cast<GstClockTime>(pts);
   GST_BUFFER_DURATION(buffer) =
-      static_cast<GstClockTime>((samples_to_ns(rel + kChunk) - samples_to_ns(rel)).count());
-  if (p.pushed_end != write_pos_) GST_BUFFER_FLAG_SET(buffer, GST_BUFFER_FLAG_DISCONT);
+      static_cast<GstClockTime>(timeline_.running_time(at + length) - pts);
+  if (p.pushed_end != at) GST_BUFFER_FLAG_SET(buffer, GST_BUFFER_FLAG_DISCONT);
   gst_app_src_push_buffer(GST_APP_SRC(p.appsrc), buffer);  // takes the buffer
-  p.pushed_end = write_pos_ + kChunk;
+  p.pushed_end = at + length;
 }
 
-void OutputPlayer::emit_due() {
-  if (events_.empty()) return;
-  const std::int64_t rendered = rendered_pos();
-  const auto now = steady_clock::now();
-  while (!events_.empty() && events_.begin()->first <= rendered) {
-    auto node = events_.extract(events_.begin());
-    if (auto* cue = std::get_if<Cue>(&node.mapped())) {
-      cue->rendered_at = now - std::chrono::duration_cast<steady_clock::duration>(
-                                   samples_to_ns(rendered - node.key()));
-      reporter_.cue(std::move(*cue));
-    } else {
-      reporter_.result(std::move(std::get<Result>(node.mapped())));
-    }
-  }
-}
-
-steady_clock::time_point OutputPlayer::next_deadline() {
-  const auto now = steady_clock::now();
-  auto deadline = now + 1h;
-  auto after = [&](std::int64_t samples) {
-    // Round up so the wake-up is never before the moment.
-    const auto ns = samples_to_ns(std::max<std::int64_t>(samples, 0)) + 1us;
-    return now + std::chrono::duration_cast<steady_clock::duration>(ns);
-  };
-  if (timebase_available()) {
-    if (current_ || !fading_.empty() || !pending_.empty()) {
-      deadline = std::min(deadline, after(write_pos_ - lead_ - now_pos()));
-    }
-    if (!events_.empty())
-      deadline = std::min(deadline, after(events_.begin()->first - rendered_pos()));
-  }
-  if (retry_at_) deadline = std::min(deadline, *retry_at_);
-  if (pipe_ && !pipe_->ready) deadline = std::min(deadline, pipe_->created + kStartupTimeout);
-  if (candidate_) deadline = std::min(deadline, candidate_->created + kStartupTimeout);
-  if (pipe_ && pipe_->ready) deadline = std::min(deadline, now + 1s);  // stall check
-  return deadline;
-}
-
-// ---------------------------------------------------------------- the timeline
-
-bool OutputPlayer::timebase_available() const {
-  return (pipe_ && pipe_->ready) || timeline_started_;
-}
-
-std::int64_t OutputPlayer::virt_now() const {
-  return virt_offset_ + ns_to_samples(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                          steady_clock::now() - virt_origin_)
-                                          .count());
-}
-
-std::int64_t OutputPlayer::pipe_pos(const Pipe& p) const {
-  const auto rt = static_cast<std::int64_t>(gst_clock_get_time(p.clock)) -
-                  static_cast<std::int64_t>(p.base_time);
-  return p.offset + ns_to_samples(rt - static_cast<std::int64_t>(p.first_rt));
+std::int64_t OutputPlayer::running_time(const Pipe& p) const {
+  return static_cast<std::int64_t>(gst_clock_get_time(p.clock)) -
+         static_cast<std::int64_t>(p.base_time);
 }
 
 std::int64_t OutputPlayer::now_pos() {
-  return pipe_ && pipe_->ready ? pipe_pos(*pipe_) : virt_now();
+  return timeline_.position(steady_clock::now(), pipe_ && pipe_->ready ? running_time(*pipe_) : 0);
 }
 
 std::int64_t OutputPlayer::rendered_pos() {
-  if (pipe_ && pipe_->ready) {
-    return pipe_pos(*pipe_) - ns_to_samples(static_cast<std::int64_t>(pipe_->latency));
-  }
-  return virt_now();
+  if (!pipe_ || !pipe_->ready) return timeline_.position(steady_clock::now(), 0);
+  return timeline_.heard(steady_clock::now(), running_time(*pipe_),
+                         static_cast<std::int64_t>(pipe_->latency));
 }
 
-// ---------------------------------------------------------------- pipelines
-
-std::unique_ptr<OutputPlayer::Pipe> OutputPlayer::build(const std::string& sink, bool fallback) {
+OutputPlayer::PipePtr OutputPlayer::build(const std::string& sink, bool fallback) {
   ensure_gst();
-  auto p = std::make_unique<Pipe>();
+  PipePtr p(new Pipe);
   p->gen = next_gen_++;
   p->fallback = fallback;
   p->created = steady_clock::now();
@@ -763,7 +562,7 @@ std::unique_ptr<OutputPlayer::Pipe> OutputPlayer::build(const std::string& sink,
   return p;
 }
 
-void OutputPlayer::destroy(std::unique_ptr<Pipe>& p) {
+void OutputPlayer::destroy(PipePtr& p) {
   if (!p) return;
   gst_element_set_state(p->pipeline, GST_STATE_NULL);
   if (p->clock != nullptr) gst_object_unref(p->clock);
@@ -776,8 +575,7 @@ void OutputPlayer::destroy(std::unique_ptr<Pipe>& p) {
 void OutputPlayer::pipe_failed(const std::string& why) {
   const auto now = steady_clock::now();
   if (pipe_ && pipe_->ready) {
-    virt_offset_ = pipe_pos(*pipe_);  // the timeline carries on from here
-    virt_origin_ = now;
+    timeline_.unplace(timeline_.position(now, running_time(*pipe_)), now);  // carries on from here
   }
   const bool was_fallback = pipe_ && pipe_->fallback;
   destroy(pipe_);
@@ -798,11 +596,7 @@ void OutputPlayer::pipe_failed(const std::string& why) {
       pipe_.reset();
     }
   }
-  if (!pipe_ && !timeline_started_) {
-    timeline_started_ = true;  // nothing plays at all: run the timeline on the steady clock
-    virt_origin_ = now;
-    virt_offset_ = 0;
-  }
+  if (!pipe_) timeline_.run_steady(now);  // nothing plays at all
 }
 
 void OutputPlayer::candidate_failed(const std::string& why) {
@@ -825,9 +619,8 @@ void OutputPlayer::maintain_pipes() {
   }
   if (candidate_) {
     if (candidate_->ready) {
-      const std::int64_t t = now_pos();
-      candidate_->offset = 0;
-      candidate_->offset = t - pipe_pos(*candidate_);
+      timeline_.take_over(static_cast<std::int64_t>(candidate_->first_rt),
+                          running_time(*candidate_), now_pos());
       destroy(pipe_);
       pipe_ = std::move(candidate_);
       backoff_ = {};
@@ -849,16 +642,18 @@ void OutputPlayer::maintain_pipes() {
   }
 }
 
-void OutputPlayer::set_state(OutputState s, const std::string& error) {
-  {
-    std::lock_guard lock(mu_);
-    state_ = s;
-  }
-  OutputStatus status{which_, s, config_.sink, error, {}};
-  if (s == OutputState::failed) {
-    status.retry_in = backoff_;
-  }
-  reporter_.status(std::move(status));
+steady_clock::time_point OutputPlayer::pipes_deadline(steady_clock::time_point now) const {
+  auto deadline = steady_clock::time_point::max();
+  if (retry_at_) deadline = std::min(deadline, *retry_at_);
+  if (pipe_ && !pipe_->ready) deadline = std::min(deadline, pipe_->created + kStartupTimeout);
+  if (candidate_) deadline = std::min(deadline, candidate_->created + kStartupTimeout);
+  if (pipe_ && pipe_->ready) deadline = std::min(deadline, now + 1s);  // stall check
+  return deadline;
+}
+
+void OutputPlayer::apply_streaming_priority() {
+  if (pipe_) pipe_->threads->set_realtime(streaming_realtime_);
+  if (candidate_) candidate_->threads->set_realtime(streaming_realtime_);
 }
 
 void OutputPlayer::apply_gain() {
