@@ -10,6 +10,9 @@
 // keeps `lead` ahead. So every segment's position on the output's Timeline (timeline.hpp) is known
 // exactly. Each cue is delivered when the pipeline clock reaches that position plus the pipeline
 // latency: when it is really rendered.
+//
+// output.cpp is the feeder thread (commands, its loop and deadlines, what it reports);
+// output_pipeline.cpp the pipelines (build, GStreamer's messages, fallback and retry, the gain).
 #pragma once
 
 #include <atomic>
@@ -64,7 +67,7 @@ class OutputPlayer final : private MixerSink {
   // Ends the stream (EOS, so a file sink is finalised), tears the pipeline down, joins.
   void stop();
 
-  struct Pipe;  // one GStreamer pipeline (output.cpp)
+  struct Pipe;  // one GStreamer pipeline (output_pipeline.cpp)
   struct HookEvent {
     enum class Type { error, eos, playing, latency, first_buffer } type;
     int gen = 0;
@@ -80,13 +83,13 @@ class OutputPlayer final : private MixerSink {
     std::string id;
     double gain_db = 0;
   };
-  // Frees a Pipe where its type is complete (output.cpp).
+  // Frees a Pipe where its type is complete (output_pipeline.cpp).
   struct PipeDelete {
     void operator()(Pipe* p) const;
   };
   using PipePtr = std::unique_ptr<Pipe, PipeDelete>;
 
-  // the feeder thread
+  // the feeder thread (output.cpp)
   void run();
   void handle_command(Command& c);
   void pump();
@@ -100,7 +103,7 @@ class OutputPlayer final : private MixerSink {
   void begins() override;
   void chunk(std::span<const std::int16_t> samples, std::int64_t at) override;
 
-  // the pipelines
+  // the pipelines (output_pipeline.cpp)
   void handle_hook(const HookEvent& e);
   std::int64_t now_pos();
   std::int64_t rendered_pos();
@@ -115,7 +118,7 @@ class OutputPlayer final : private MixerSink {
   // check); time_point::max() when never.
   std::chrono::steady_clock::time_point pipes_deadline(
       std::chrono::steady_clock::time_point now) const;
-  // Gives the pipelines' streaming threads SCHED_FIFO while the output sounds (StreamThreads).
+  // Gives the pipelines' streaming threads SCHED_FIFO while the output sounds (realtime.hpp).
   void apply_streaming_priority();
   void apply_gain();
   void finish_stream();
