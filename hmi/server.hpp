@@ -38,7 +38,7 @@ class io_context;
 namespace stopcall::hmi {
 
 namespace detail {
-class ServerCore;  // server.cpp: the state the connections share
+class ServerCore;  // server_core.hpp: the state the connections share
 }
 
 // The roles one listener serves.

@@ -1,193 +1,17 @@
+// The feeder thread of one output: it takes the callers' commands and GStreamer's messages, keeps
+// the Mixer composing just ahead of the clock, delivers what was rendered, and sleeps until the
+// next of these is due. Its pipelines are in output_pipeline.cpp.
 #include "media/output.hpp"
 
-#include <gst/app/gstappsrc.h>
-#include <gst/gst.h>
-#include <pthread.h>
-#include <sched.h>
-#include <sys/types.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cmath>
-#include <ctime>
-#include <stdexcept>
 #include <utility>
 
-#include "media/gst_util.hpp"
+#include "media/realtime.hpp"
 
 namespace stopcall::media::detail {
 
 using std::chrono::steady_clock;
 using namespace std::chrono_literals;
-
-namespace {
-
-constexpr std::int64_t kChunk = kRate / 50;  // 20 ms: the feeder's chunks
-// The live mixer outputs the block [t, t + 40 ms) when the clock reaches t + 40 ms (its latency),
-// with whatever the appsrc has delivered for it by then. Audio that arrives later for a block
-// already out is dropped by the mixer, never played late; a chunk a whole chunk behind the
-// running time may already be lost, so the feeder skips ahead instead (and reports `late`).
-//
-// Idle, the mixer's streaming thread wakes once per block to put out silence: that is nearly all
-// an idle output costs, so the block is 40 ms rather than 20. The sinks' processing deadline is 0
-// instead of GStreamer's 20 ms: the mixer's latency already holds each block until it has passed,
-// and with a deadline a clock-synchronised sink (fakesink) sleeps once more per block after the
-// mixer pushed it. So the latency from a sample's position to its rendering stays 40 ms + the
-// sink's own (an audio device's buffer), as with 20 ms blocks and the 20 ms deadline.
-constexpr std::int64_t kBlock = kRate / 25;  // 40 ms
-constexpr std::int64_t kLateSlack = kChunk;
-constexpr auto kStartupTimeout = 3s;
-constexpr auto kEosTimeout = 2s;
-constexpr std::uint64_t kStallBytes = kRate * 2 * 2;  // 2 s of audio queued: the sink is stuck
-
-const std::string& raw_caps() {
-  static const std::string caps =
-      "audio/x-raw,format=S16LE,layout=interleaved,channels=1,rate=" + std::to_string(kRate);
-  return caps;
-}
-
-}  // namespace
-
-// The streaming threads of one pipeline (the appsrc's, the mixer's, an audio sink's ring buffer
-// thread), registered by each as it starts and removed as it leaves, so the feeder can change
-// their scheduling: SCHED_FIFO while the output sounds, normal while it is idle. An idle output's
-// mixer only puts out silence, and a SCHED_FIFO wake-up costs more: it preempts whatever runs,
-// and has no timer slack, so the clock wait takes a second short sleep.
-struct StreamThreads {
-  std::mutex mu;
-  std::vector<pid_t> tids;
-  int priority = 0;  // 0: never touched
-  bool realtime = false;
-
-  static void apply(pid_t tid, bool realtime, int priority) {
-    sched_param param{};
-    param.sched_priority = realtime ? priority : 0;
-    sched_setscheduler(tid, realtime ? SCHED_FIFO : SCHED_OTHER, &param);  // refused: as it is
-  }
-  void enter() {
-    if (priority <= 0) return;
-    std::lock_guard lock(mu);
-    tids.push_back(gettid());
-    apply(tids.back(), realtime, priority);
-  }
-  void leave() {
-    if (priority <= 0) return;
-    std::lock_guard lock(mu);
-    std::erase(tids, gettid());
-    // Back to its pool (GLib's, shared with other pipelines) at normal priority.
-    if (realtime) apply(gettid(), false, priority);
-  }
-  void set_realtime(bool on) {
-    if (priority <= 0) return;
-    std::lock_guard lock(mu);
-    if (realtime == on) return;
-    realtime = on;
-    for (const pid_t tid : tids)
-      apply(tid, on, priority);
-  }
-};
-
-namespace {
-
-struct HookContext {
-  OutputPlayer* player;
-  int gen;
-  GstElement* pipeline;  // not a reference: compared only
-  std::shared_ptr<StreamThreads> threads;
-};
-
-void delete_context(gpointer p) {
-  delete static_cast<HookContext*>(p);
-}
-
-GstBusSyncReply on_bus(GstBus*, GstMessage* msg, gpointer data) {
-  const auto* ctx = static_cast<HookContext*>(data);
-  using Type = OutputPlayer::HookEvent::Type;
-  switch (GST_MESSAGE_TYPE(msg)) {
-    case GST_MESSAGE_ERROR:
-      ctx->player->post_hook({Type::error, ctx->gen, describe_message(msg), 0});
-      break;
-    case GST_MESSAGE_EOS:
-      ctx->player->post_hook({Type::eos, ctx->gen, {}, 0});
-      break;
-    case GST_MESSAGE_LATENCY:
-      ctx->player->post_hook({Type::latency, ctx->gen, {}, 0});
-      break;
-    case GST_MESSAGE_STREAM_STATUS: {
-      // Posted by each streaming thread of the pipeline (the appsrc's, the mixer's, an audio
-      // sink's ring buffer thread) from that thread as it starts and as it leaves. While the
-      // output sounds they ask for SCHED_FIFO like the feeder, so a busy neighbour cannot starve
-      // the audio path (refused: normal priority); see StreamThreads.
-      GstStreamStatusType type = GST_STREAM_STATUS_TYPE_CREATE;
-      GstElement* owner = nullptr;
-      gst_message_parse_stream_status(msg, &type, &owner);
-      if (type == GST_STREAM_STATUS_TYPE_ENTER) ctx->threads->enter();
-      if (type == GST_STREAM_STATUS_TYPE_LEAVE) ctx->threads->leave();
-      break;
-    }
-    case GST_MESSAGE_STATE_CHANGED:
-      if (GST_MESSAGE_SRC(msg) == GST_OBJECT(ctx->pipeline)) {
-        GstState old_state, new_state, pending;
-        gst_message_parse_state_changed(msg, &old_state, &new_state, &pending);
-        if (new_state == GST_STATE_PLAYING) {
-          ctx->player->post_hook({Type::playing, ctx->gen, {}, 0});
-        }
-      }
-      break;
-    default:
-      break;
-  }
-  return GST_BUS_DROP;
-}
-
-GstPadProbeReturn on_first_buffer(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
-  const auto* ctx = static_cast<HookContext*>(data);
-  GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
-  if (buffer == nullptr || !GST_BUFFER_PTS_IS_VALID(buffer)) return GST_PAD_PROBE_OK;
-  GstClockTime rt = GST_BUFFER_PTS(buffer);
-  if (GstEvent* ev = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0)) {
-    const GstSegment* segment = nullptr;
-    gst_event_parse_segment(ev, &segment);
-    const GstClockTime converted = gst_segment_to_running_time(segment, GST_FORMAT_TIME, rt);
-    if (GST_CLOCK_TIME_IS_VALID(converted)) rt = converted;
-    gst_event_unref(ev);
-  }
-  ctx->player->post_hook({OutputPlayer::HookEvent::Type::first_buffer, ctx->gen, {}, rt});
-  return GST_PAD_PROBE_REMOVE;
-}
-
-int system_local_hour() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  return tm.tm_hour;
-}
-
-}  // namespace
-
-struct OutputPlayer::Pipe {
-  int gen = 0;
-  bool fallback = false;
-  GstElement* pipeline = nullptr;
-  GstElement* appsrc = nullptr;
-  GstElement* volume = nullptr;
-  GstClock* clock = nullptr;
-  GstClockTime base_time = GST_CLOCK_TIME_NONE;
-  GstClockTime first_rt = GST_CLOCK_TIME_NONE;
-  GstClockTime latency = 0;
-  bool playing = false;
-  bool ready = false;
-  bool eos = false;
-  std::int64_t offset = 0;       // timeline sample at first_rt
-  std::int64_t pushed_end = -1;  // timeline sample after the last pushed buffer
-  steady_clock::time_point created;
-  std::shared_ptr<StreamThreads> threads = std::make_shared<StreamThreads>();
-};
-
-bool PreparedPlay::valid() const {
-  if (valid_until && steady_clock::now() >= *valid_until) return false;
-  return !still_valid || still_valid();
-}
 
 OutputPlayer::OutputPlayer(Output which, OutputConfig config, PlayerSettings settings,
                            Reporter& reporter)
@@ -195,12 +19,9 @@ OutputPlayer::OutputPlayer(Output which, OutputConfig config, PlayerSettings set
       config_(std::move(config)),
       settings_(std::move(settings)),
       reporter_(reporter),
-      gain_db_(config_.gain_db),
-      start_lead_(std::clamp<std::int64_t>(ms_to_samples(settings_.start_lead), 0,
-                                           ms_to_samples(settings_.lead))),
-      lead_(ms_to_samples(settings_.lead)),
-      fade_(std::max<std::int64_t>(1, ms_to_samples(settings_.fade))),
-      mix_(kChunk) {
+      mixer_(which_, settings_.start_lead, settings_.lead, settings_.fade, *this),
+      timeline_(steady_clock::now()),
+      gain_db_(config_.gain_db) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -269,17 +90,11 @@ void OutputPlayer::post_hook(HookEvent e) {
   cv_.notify_one();
 }
 
-// ---------------------------------------------------------------- the feeder thread
-
 void OutputPlayer::run() {
-  if (settings_.realtime_priority > 0) {
-    // Like audio servers do: the feeder wakes every 20 ms for microseconds and must not be
-    // starved by busy neighbours. Refused without CAP_SYS_NICE / RLIMIT_RTPRIO: normal priority.
-    sched_param param{};
-    param.sched_priority = settings_.realtime_priority;
-    pthread_setschedparam(pthread_self(), SCHED_FIFO, &param);
-  }
-  virt_origin_ = steady_clock::now();
+  // Like audio servers do: the feeder wakes every 20 ms for microseconds and must not be
+  // starved by busy neighbours.
+  make_current_thread_realtime(settings_.realtime_priority);
+  timeline_ = Timeline(steady_clock::now());
   try {
     pipe_ = build(config_.sink, false);
   } catch (const std::exception& e) {
@@ -302,127 +117,35 @@ void OutputPlayer::run() {
     if (stopping_) break;
     maintain_pipes();
     pump();
-    const bool sounding = current_ || !fading_.empty() || !events_.empty();
+    const bool sounding = mixer_.sounding();
     if (sounding || sounding_.load()) {
       last_sounded_ = steady_clock::now().time_since_epoch().count();  // before sounding_ clears
     }
     sounding_ = sounding;
     if (sounding != streaming_realtime_) {
       streaming_realtime_ = sounding;
-      if (pipe_) pipe_->threads->set_realtime(sounding);
-      if (candidate_) candidate_->threads->set_realtime(sounding);
+      apply_streaming_priority();
     }
     deadline = next_deadline();
   }
   finish_stream();
 }
 
-void OutputPlayer::handle_hook(const HookEvent& e) {
-  Pipe* p = pipe_ && pipe_->gen == e.gen             ? pipe_.get()
-            : candidate_ && candidate_->gen == e.gen ? candidate_.get()
-                                                     : nullptr;
-  if (p == nullptr) return;  // from a pipeline already gone
-  switch (e.type) {
-    case HookEvent::Type::error:
-      if (p == pipe_.get()) {
-        pipe_failed(e.text);
-      } else {
-        candidate_failed(e.text);
-      }
-      return;
-    case HookEvent::Type::eos:
-      p->eos = true;
-      return;
-    case HookEvent::Type::playing:
-      p->playing = true;
-      break;
-    case HookEvent::Type::first_buffer:
-      p->first_rt = e.running_time;
-      break;
-    case HookEvent::Type::latency:
-      gst_bin_recalculate_latency(GST_BIN(p->pipeline));
-      if (p->ready) {
-        GstQuery* q = gst_query_new_latency();
-        if (gst_element_query(p->pipeline, q)) {
-          gboolean live = FALSE;
-          GstClockTime min = 0, max = 0;
-          gst_query_parse_latency(q, &live, &min, &max);
-          p->latency = min;
-        }
-        gst_query_unref(q);
-      }
-      return;
-  }
-  if (!p->ready && p->playing && GST_CLOCK_TIME_IS_VALID(p->first_rt)) make_ready(*p);
-}
-
-void OutputPlayer::make_ready(Pipe& p) {
-  p.clock = gst_element_get_clock(p.pipeline);
-  if (p.clock == nullptr) return;
-  p.base_time = gst_element_get_base_time(p.pipeline);
-  GstQuery* q = gst_query_new_latency();
-  if (gst_element_query(p.pipeline, q)) {
-    gboolean live = FALSE;
-    GstClockTime min = 0, max = 0;
-    gst_query_parse_latency(q, &live, &min, &max);
-    p.latency = min;
-  }
-  gst_query_unref(q);
-  p.ready = true;
-  if (&p != pipe_.get()) return;  // a candidate: placed on the timeline when it takes over
-  if (!timeline_started_) {
-    p.offset = 0;  // the timeline starts with the first sample the first sink receives
-    timeline_started_ = true;
-  } else {
-    p.offset = virt_now() - pipe_pos(p);
-  }
-  applied_linear_ = -1;
-  apply_gain();
-  if (!p.fallback && !reported_ok_) {
-    reported_ok_ = true;
-    set_state(OutputState::ok, {});
-  }
-}
-
 void OutputPlayer::handle_command(Command& c) {
   switch (c.type) {
-    case Command::Type::play: {
-      auto play = std::move(c.play);
-      if (current_ && play->priority > current_->play->priority && timebase_available()) {
-        if (!play->valid()) {
-          reporter_.result({play->id, which_, Result::Outcome::expired, {}});
-          return;
-        }
-        stop_current(Cue::Event::cut, Result::Outcome::interrupted);
-        begin(std::move(play), write_pos_);
-        return;
-      }
-      const auto at = std::find_if(pending_.begin(), pending_.end(),
-                                   [&](const auto& p) { return p->priority < play->priority; });
-      pending_.insert(at, std::move(play));
+    case Command::Type::play:
+      mixer_.play(std::move(c.play), timeline_.available());
       return;
-    }
-    case Command::Type::cancel: {
-      for (auto it = pending_.begin(); it != pending_.end();) {
-        if ((*it)->id == c.id) {
-          reporter_.result({c.id, which_, Result::Outcome::cancelled, {}});
-          it = pending_.erase(it);
-        } else {
-          ++it;
-        }
-      }
-      if (current_ && current_->play->id == c.id) {
-        stop_current(Cue::Event::withdrawn, Result::Outcome::cancelled);
-      }
+    case Command::Type::cancel:
+      mixer_.cancel(c.id);
       return;
-    }
     case Command::Type::gain:
       gain_db_ = c.gain_db;
       apply_gain();
       return;
     case Command::Type::auto_gain:
       auto_db_pending_ = c.gain_db;
-      if (!current_ && fading_.empty()) {  // else when the next announcement begins
+      if (mixer_.idle()) {  // else when the next announcement begins
         auto_db_ = auto_db_pending_;
         apply_gain();
       }
@@ -433,210 +156,16 @@ void OutputPlayer::handle_command(Command& c) {
   }
 }
 
-// Takes the current announcement off at write_pos_: its open segment fades out over `fade`.
-void OutputPlayer::stop_current(Cue::Event why, Result::Outcome outcome) {
-  Active a = std::move(*current_);
-  current_.reset();
-  const std::int64_t cut = write_pos_;
-  const auto& segs = a.play->segments;
-  if (!a.last_started && why == Cue::Event::cut) {
-    // Interrupted before its first sample: nothing was heard, so it waits its turn instead.
-    pending_.insert(pending_.begin(), a.play);
-    return;
-  }
-  const bool open = a.seg < segs.size() && a.off > 0;
-  if (open) {
-    const std::int64_t end = std::min(a.seg_start + segs[a.seg].length, cut + fade_);
-    schedule_cue(a, a.seg, why, cut, a.seg_start, end);
-    schedule_result(a, outcome, end);
-    a.fade_from = cut;
-    fading_.push_back(std::move(a));
-    return;
-  }
-  if (why == Cue::Event::withdrawn && a.last_started) {
-    schedule_cue(a, *a.last_started, why, cut, a.last_start, a.last_end);
-  }
-  schedule_result(a, outcome, cut);
-}
-
-bool OutputPlayer::begin(std::shared_ptr<const PreparedPlay> play, std::int64_t) {
-  current_ = Active{};
-  current_->play = std::move(play);
-  auto_db_ = auto_db_pending_;
-  apply_gain();
-  return true;
-}
-
-bool OutputPlayer::start_next(std::int64_t at) {
-  while (!pending_.empty()) {
-    auto play = pending_.front();
-    pending_.erase(pending_.begin());
-    if (!play->valid()) {
-      reporter_.result({play->id, which_, Result::Outcome::expired, samples_to_ns(at)});
-      continue;
-    }
-    return begin(std::move(play), at);
-  }
-  return false;
-}
-
-void OutputPlayer::schedule_cue(const Active& a, std::size_t seg, Cue::Event ev, std::int64_t at,
-                                std::int64_t start, std::int64_t end) {
-  const PreparedSegment& s = a.play->segments[seg];
-  Cue c;
-  c.event = ev;
-  c.announcement_id = a.play->id;
-  c.segment = s.index;
-  c.kind = s.kind;
-  c.lang = s.lang;
-  c.text = s.text;
-  c.output = which_;
-  c.priority = a.play->priority;
-  c.start = samples_to_ns(start);
-  c.end = samples_to_ns(end);
-  events_.emplace(at, std::move(c));
-}
-
-void OutputPlayer::schedule_result(const Active& a, Result::Outcome o, std::int64_t at) {
-  events_.emplace(at, Result{a.play->id, which_, o, samples_to_ns(at)});
-}
-
-// ---------------------------------------------------------------- composing
-
 void OutputPlayer::pump() {
-  if (!timebase_available()) return;
-  const std::int64_t now = now_pos();
-  if (!current_ && !pending_.empty()) {
-    // An idle output starts the announcement just ahead of the clock; the loop below then writes
-    // up to `lead` ahead at once, so the mixer has the first chunks well before it needs them.
-    if (fading_.empty()) write_pos_ = std::max(write_pos_, now + start_lead_);
-    start_next(write_pos_);
-  }
-  while ((current_ || !fading_.empty()) && write_pos_ < now + lead_) {
-    if (write_pos_ < now - kLateSlack) {
-      // Fell behind the mixer (overload, or a new sink took over): skip ahead, leaving a gap.
-      if (current_ && !current_->late_reported) {
-        current_->late_reported = true;
-        reporter_.problem(
-            {Problem::Kind::late, current_->play->id, 0, which_,
-             "output fell behind by " + std::to_string((now - write_pos_) * 1000 / kRate) + " ms"});
-      }
-      write_pos_ = now + lead_;
-    }
-    compose_chunk();
-  }
+  if (!timeline_.available()) return;
+  mixer_.fill(now_pos());
   emit_due();
 }
 
-void OutputPlayer::compose_chunk() {
-  std::fill(mix_.begin(), mix_.end(), 0);
-  std::int64_t i = 0;
-  while (i < kChunk) {
-    if (!current_ && !start_next(write_pos_ + i)) break;
-    i = render_current(i);
-  }
-  std::erase_if(fading_, [&](Active& a) { return !render_fading(a); });
-  push();
-  write_pos_ += kChunk;
-}
-
-std::int64_t OutputPlayer::render_current(std::int64_t i) {
-  Active& a = *current_;
-  const auto& segs = a.play->segments;
-  while (i < kChunk) {
-    const std::int64_t pos = write_pos_ + i;
-    if (a.seg >= segs.size()) {
-      schedule_result(a, Result::Outcome::finished, pos);
-      current_.reset();
-      return i;
-    }
-    const PreparedSegment& s = segs[a.seg];
-    if (a.off == 0) {
-      if (a.seg > 0 && !a.play->valid()) {  // went stale between segments
-        if (a.last_started) {
-          schedule_cue(a, *a.last_started, Cue::Event::withdrawn, pos, a.last_start, a.last_end);
-        }
-        schedule_result(a, Result::Outcome::expired, pos);
-        current_.reset();
-        return i;
-      }
-      a.seg_start = pos;
-      a.last_started = a.seg;
-      a.last_start = pos;
-      a.last_end = pos + s.length;
-      schedule_cue(a, a.seg, Cue::Event::start, pos, pos, pos + s.length);
-    }
-    const std::int64_t take = std::min(kChunk - i, s.length - a.off);
-    if (s.pcm) {
-      const auto avail = static_cast<std::int64_t>(s.pcm->size());
-      for (std::int64_t k = 0; k < take && a.off + k < avail; ++k) {
-        mix_[static_cast<std::size_t>(i + k)] += (*s.pcm)[static_cast<std::size_t>(a.off + k)];
-      }
-    }
-    a.off += take;
-    i += take;
-    if (a.off >= s.length) {
-      ++a.seg;
-      a.off = 0;
-    }
-  }
-  return i;
-}
-
-bool OutputPlayer::render_fading(Active& a) {
-  const PreparedSegment& s = a.play->segments[a.seg];
-  const auto avail = s.pcm ? static_cast<std::int64_t>(s.pcm->size()) : 0;
-  for (std::int64_t k = 0; k < kChunk; ++k) {
-    const std::int64_t into_fade = write_pos_ + k - a.fade_from;
-    if (a.off >= s.length || into_fade >= fade_) return false;
-    if (a.off < avail) {
-      const double gain = 1.0 - static_cast<double>(into_fade) / static_cast<double>(fade_);
-      mix_[static_cast<std::size_t>(k)] +=
-          static_cast<std::int32_t>(std::lround((*s.pcm)[static_cast<std::size_t>(a.off)] * gain));
-    }
-    ++a.off;
-  }
-  return true;
-}
-
-void OutputPlayer::push() {
-  if (!pipe_ || !pipe_->ready) return;  // no pipeline: the timeline runs on, the audio goes nowhere
-  Pipe& p = *pipe_;
-  const std::int64_t rel = write_pos_ - p.offset;
-  const std::int64_t pts = static_cast<std::int64_t>(p.first_rt) + samples_to_ns(rel).count();
-  if (pts < 0) return;
-  GstBuffer* buffer = gst_buffer_new_allocate(nullptr, kChunk * 2, nullptr);
-  GstMapInfo map;
-  if (gst_buffer_map(buffer, &map, GST_MAP_WRITE)) {
-    auto* out = reinterpret_cast<std::int16_t*>(map.data);
-    for (std::int64_t k = 0; k < kChunk; ++k) {
-      out[k] =
-          static_cast<std::int16_t>(std::clamp(mix_[static_cast<std::size_t>(k)], -32768, 32767));
-    }
-    gst_buffer_unmap(buffer, &map);
-  }
-  GST_BUFFER_PTS(buffer) = static_cast<GstClockTime>(pts);
-  GST_BUFFER_DURATION(buffer) =
-      static_cast<GstClockTime>((samples_to_ns(rel + kChunk) - samples_to_ns(rel)).count());
-  if (p.pushed_end != write_pos_) GST_BUFFER_FLAG_SET(buffer, GST_BUFFER_FLAG_DISCONT);
-  gst_app_src_push_buffer(GST_APP_SRC(p.appsrc), buffer);  // takes the buffer
-  p.pushed_end = write_pos_ + kChunk;
-}
-
 void OutputPlayer::emit_due() {
-  if (events_.empty()) return;
+  if (!mixer_.next_event()) return;
   const std::int64_t rendered = rendered_pos();
-  const auto now = steady_clock::now();
-  while (!events_.empty() && events_.begin()->first <= rendered) {
-    auto node = events_.extract(events_.begin());
-    if (auto* cue = std::get_if<Cue>(&node.mapped())) {
-      cue->rendered_at = now - std::chrono::duration_cast<steady_clock::duration>(
-                                   samples_to_ns(rendered - node.key()));
-      reporter_.cue(std::move(*cue));
-    } else {
-      reporter_.result(std::move(std::get<Result>(node.mapped())));
-    }
-  }
+  mixer_.emit_due(rendered, steady_clock::now());
 }
 
 steady_clock::time_point OutputPlayer::next_deadline() {
@@ -647,206 +176,14 @@ steady_clock::time_point OutputPlayer::next_deadline() {
     const auto ns = samples_to_ns(std::max<std::int64_t>(samples, 0)) + 1us;
     return now + std::chrono::duration_cast<steady_clock::duration>(ns);
   };
-  if (timebase_available()) {
-    if (current_ || !fading_.empty() || !pending_.empty()) {
-      deadline = std::min(deadline, after(write_pos_ - lead_ - now_pos()));
-    }
-    if (!events_.empty())
-      deadline = std::min(deadline, after(events_.begin()->first - rendered_pos()));
-  }
-  if (retry_at_) deadline = std::min(deadline, *retry_at_);
-  if (pipe_ && !pipe_->ready) deadline = std::min(deadline, pipe_->created + kStartupTimeout);
-  if (candidate_) deadline = std::min(deadline, candidate_->created + kStartupTimeout);
-  if (pipe_ && pipe_->ready) deadline = std::min(deadline, now + 1s);  // stall check
-  return deadline;
-}
-
-// ---------------------------------------------------------------- the timeline
-
-bool OutputPlayer::timebase_available() const {
-  return (pipe_ && pipe_->ready) || timeline_started_;
-}
-
-std::int64_t OutputPlayer::virt_now() const {
-  return virt_offset_ + ns_to_samples(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                          steady_clock::now() - virt_origin_)
-                                          .count());
-}
-
-std::int64_t OutputPlayer::pipe_pos(const Pipe& p) const {
-  const auto rt = static_cast<std::int64_t>(gst_clock_get_time(p.clock)) -
-                  static_cast<std::int64_t>(p.base_time);
-  return p.offset + ns_to_samples(rt - static_cast<std::int64_t>(p.first_rt));
-}
-
-std::int64_t OutputPlayer::now_pos() {
-  return pipe_ && pipe_->ready ? pipe_pos(*pipe_) : virt_now();
-}
-
-std::int64_t OutputPlayer::rendered_pos() {
-  if (pipe_ && pipe_->ready) {
-    return pipe_pos(*pipe_) - ns_to_samples(static_cast<std::int64_t>(pipe_->latency));
-  }
-  return virt_now();
-}
-
-// ---------------------------------------------------------------- pipelines
-
-std::unique_ptr<OutputPlayer::Pipe> OutputPlayer::build(const std::string& sink, bool fallback) {
-  ensure_gst();
-  auto p = std::make_unique<Pipe>();
-  p->gen = next_gen_++;
-  p->fallback = fallback;
-  p->created = steady_clock::now();
-  if (sink.empty()) throw std::runtime_error("no sink configured");
-  // The live appsrc makes the mixer live: it outputs a block every 40 ms on the clock, silence
-  // where the appsrc has nothing, so the timeline runs continuously without a source of its own.
-  const std::string desc =
-      "appsrc name=prog format=time is-live=true min-latency=0 max-latency=-1 ! audiomixer "
-      "name=mix discont-wait=0 output-buffer-duration=" +
-      std::to_string(samples_to_ns(kBlock).count()) + " ! " + raw_caps() +
-      " ! volume name=gain ! audioconvert ! audioresample ! " + sink;
-  GError* err = nullptr;
-  p->pipeline = gst_parse_launch_full(desc.c_str(), nullptr, GST_PARSE_FLAG_FATAL_ERRORS, &err);
-  if (err != nullptr || p->pipeline == nullptr) {
-    std::string why = err != nullptr ? err->message : "unknown error";
-    if (err != nullptr) g_error_free(err);
-    if (p->pipeline != nullptr) gst_object_unref(p->pipeline);
-    throw std::runtime_error("bad sink '" + sink + "': " + why);
-  }
-  gst_object_ref_sink(p->pipeline);
-  p->appsrc = gst_bin_get_by_name(GST_BIN(p->pipeline), "prog");
-  p->volume = gst_bin_get_by_name(GST_BIN(p->pipeline), "gain");
-  GstPtr<GstElement> mix(gst_bin_get_by_name(GST_BIN(p->pipeline), "mix"));
-  GstCaps* caps = gst_caps_from_string(raw_caps().c_str());
-  g_object_set(p->appsrc, "caps", caps, "stream-type", 0 /* stream */, nullptr);
-  gst_caps_unref(caps);
-
-  // An audio device sink's latency is its buffer-time (GStreamer's default: 200 ms). A property
-  // the description sets itself stays as it is.
-  tune_audio_buffers(p->pipeline, "GstAudioBaseSink",
-                     sink.find("buffer-time") == std::string::npos
-                         ? std::chrono::microseconds(settings_.sink_buffer).count()
-                         : 0,
-                     sink.find("latency-time") == std::string::npos
-                         ? std::chrono::microseconds(settings_.sink_period).count()
-                         : 0);
-  // See kBlock: no processing deadline on top of the mixer's block, unless the description sets
-  // one.
-  if (sink.find("processing-deadline") == std::string::npos) {
-    set_processing_deadline(p->pipeline, 0);
-  }
-
-  p->threads->priority = settings_.realtime_priority;
-  p->threads->realtime = streaming_realtime_;
-  GstPtr<GstBus> bus(gst_element_get_bus(p->pipeline));
-  gst_bus_set_sync_handler(bus.get(), on_bus,
-                           new HookContext{this, p->gen, p->pipeline, p->threads}, delete_context);
-  GstPtr<GstPad> mix_src(gst_element_get_static_pad(mix.get(), "src"));
-  gst_pad_add_probe(mix_src.get(), GST_PAD_PROBE_TYPE_BUFFER, on_first_buffer,
-                    new HookContext{this, p->gen, p->pipeline, p->threads}, delete_context);
-
-  if (gst_element_set_state(p->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-    std::string why = "could not start";
-    {
-      std::lock_guard lock(mu_);
-      for (const HookEvent& h : hooks_) {
-        if (h.gen == p->gen && h.type == HookEvent::Type::error) {
-          why = h.text;
-          break;
-        }
-      }
-    }
-    destroy(p);
-    throw std::runtime_error(why);
-  }
-  return p;
-}
-
-void OutputPlayer::destroy(std::unique_ptr<Pipe>& p) {
-  if (!p) return;
-  gst_element_set_state(p->pipeline, GST_STATE_NULL);
-  if (p->clock != nullptr) gst_object_unref(p->clock);
-  if (p->appsrc != nullptr) gst_object_unref(p->appsrc);
-  if (p->volume != nullptr) gst_object_unref(p->volume);
-  gst_object_unref(p->pipeline);
-  p.reset();
-}
-
-void OutputPlayer::pipe_failed(const std::string& why) {
-  const auto now = steady_clock::now();
-  if (pipe_ && pipe_->ready) {
-    virt_offset_ = pipe_pos(*pipe_);  // the timeline carries on from here
-    virt_origin_ = now;
-  }
-  const bool was_fallback = pipe_ && pipe_->fallback;
-  destroy(pipe_);
-  last_error_ = why;
-  reporter_.problem({Problem::Kind::sink_failed,
-                     {},
-                     0,
-                     which_,
-                     (was_fallback ? "fallback sink failed: " : "") + why});
-  if (!was_fallback) {
-    backoff_ = backoff_.count() == 0 ? settings_.retry_initial
-                                     : std::min(backoff_ * 2, settings_.retry_max);
-    retry_at_ = now + backoff_;
-    set_state(OutputState::failed, why);
-    try {
-      pipe_ = build("fakesink sync=true", true);
-    } catch (const std::exception&) {
-      pipe_.reset();
+  if (timeline_.available()) {
+    if (const auto fill = mixer_.next_fill())
+      deadline = std::min(deadline, after(*fill - now_pos()));
+    if (const auto event = mixer_.next_event()) {
+      deadline = std::min(deadline, after(*event - rendered_pos()));
     }
   }
-  if (!pipe_ && !timeline_started_) {
-    timeline_started_ = true;  // nothing plays at all: run the timeline on the steady clock
-    virt_origin_ = now;
-    virt_offset_ = 0;
-  }
-}
-
-void OutputPlayer::candidate_failed(const std::string& why) {
-  destroy(candidate_);
-  last_error_ = why;
-  backoff_ = std::min(backoff_ * 2, settings_.retry_max);
-  if (backoff_.count() == 0) backoff_ = settings_.retry_initial;
-  retry_at_ = steady_clock::now() + backoff_;
-  set_state(OutputState::failed, why);
-}
-
-void OutputPlayer::maintain_pipes() {
-  const auto now = steady_clock::now();
-  if (pipe_ && !pipe_->ready && now - pipe_->created > kStartupTimeout) {
-    pipe_failed("the sink did not start within 3 s");
-  }
-  if (pipe_ && pipe_->ready &&
-      gst_app_src_get_current_level_bytes(GST_APP_SRC(pipe_->appsrc)) > kStallBytes) {
-    pipe_failed("the sink stopped taking audio");
-  }
-  if (candidate_) {
-    if (candidate_->ready) {
-      const std::int64_t t = now_pos();
-      candidate_->offset = 0;
-      candidate_->offset = t - pipe_pos(*candidate_);
-      destroy(pipe_);
-      pipe_ = std::move(candidate_);
-      backoff_ = {};
-      retry_at_.reset();
-      applied_linear_ = -1;
-      apply_gain();
-      set_state(OutputState::ok, {});
-    } else if (now - candidate_->created > kStartupTimeout) {
-      candidate_failed("the sink did not start within 3 s");
-    }
-  } else if (retry_at_ && now >= *retry_at_) {
-    retry_at_.reset();
-    set_state(OutputState::retrying, last_error_);
-    try {
-      candidate_ = build(config_.sink, false);
-    } catch (const std::exception& e) {
-      candidate_failed(e.what());
-    }
-  }
+  return std::min(deadline, pipes_deadline(now));
 }
 
 void OutputPlayer::set_state(OutputState s, const std::string& error) {
@@ -861,48 +198,21 @@ void OutputPlayer::set_state(OutputState s, const std::string& error) {
   reporter_.status(std::move(status));
 }
 
-void OutputPlayer::apply_gain() {
-  double db = gain_db_ + auto_db_;
-  bool mute = false;
-  if (config_.quiet_hours) {
-    const int hour = settings_.local_hour ? settings_.local_hour() : system_local_hour();
-    if (config_.quiet_hours->active_at(hour)) {
-      if (config_.quiet_hours->cap_db) {
-        db = std::min(db, *config_.quiet_hours->cap_db);
-      } else {
-        mute = true;
-      }
-    }
-  }
-  const double linear = std::clamp(std::pow(10.0, db / 20.0), 0.0, 10.0);
-  if (!pipe_ || pipe_->volume == nullptr) return;
-  if (linear == applied_linear_ && mute == applied_mute_) return;
-  g_object_set(pipe_->volume, "volume", linear, "mute", mute ? TRUE : FALSE, nullptr);
-  applied_linear_ = linear;
-  applied_mute_ = mute;
+void OutputPlayer::cue(Cue c) {
+  reporter_.cue(std::move(c));
 }
 
-void OutputPlayer::finish_stream() {
-  destroy(candidate_);
-  if (pipe_ && pipe_->ready) {
-    gst_app_src_end_of_stream(GST_APP_SRC(pipe_->appsrc));
-    const auto deadline = steady_clock::now() + kEosTimeout;
-    while (pipe_ && !pipe_->eos) {
-      std::deque<HookEvent> hooks;
-      {
-        std::unique_lock lock(mu_);
-        if (!cv_.wait_until(lock, deadline, [&] { return !hooks_.empty(); })) break;
-        hooks.swap(hooks_);
-      }
-      for (const HookEvent& h : hooks) {
-        if (pipe_ && h.gen == pipe_->gen) {
-          if (h.type == HookEvent::Type::eos) pipe_->eos = true;
-          if (h.type == HookEvent::Type::error) pipe_->eos = true;  // give up waiting
-        }
-      }
-    }
-  }
-  destroy(pipe_);
+void OutputPlayer::result(Result r) {
+  reporter_.result(std::move(r));
+}
+
+void OutputPlayer::problem(Problem p) {
+  reporter_.problem(std::move(p));
+}
+
+void OutputPlayer::begins() {
+  auto_db_ = auto_db_pending_;
+  apply_gain();
 }
 
 }  // namespace stopcall::media::detail

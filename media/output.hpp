@@ -4,12 +4,15 @@
 //   appsrc (announcement audio, timestamped) ─▶ audiomixer ─▶ volume ─▶ audioconvert ─▶ <sink>
 //
 // The live mixer produces a continuous 40 ms block stream on the pipeline clock (silence where
-// the appsrc has nothing). The feeder mixes announcements itself (priorities, fades,
-// sample-exact pauses) and pushes 20 ms chunks with explicit timestamps: an announcement on an
-// idle output starts `start_lead` ahead of the pipeline's running time, and the feeder then keeps
-// `lead` ahead. So every segment's position on the output timeline is known exactly. Each cue is
-// delivered when the pipeline clock reaches that position plus the pipeline latency: when it is
-// really rendered.
+// the appsrc has nothing). The feeder's Mixer (mixer.hpp) mixes announcements itself (priorities,
+// fades, sample-exact pauses) into 20 ms chunks, pushed with explicit timestamps: an announcement
+// on an idle output starts `start_lead` ahead of the pipeline's running time, and the feeder then
+// keeps `lead` ahead. So every segment's position on the output's Timeline (timeline.hpp) is known
+// exactly. Each cue is delivered when the pipeline clock reaches that position plus the pipeline
+// latency: when it is really rendered.
+//
+// output.cpp is the feeder thread (commands, its loop and deadlines, what it reports);
+// output_pipeline.cpp the pipelines (build, GStreamer's messages, fallback and retry, the gain).
 #pragma once
 
 #include <atomic>
@@ -18,40 +21,19 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
-#include <variant>
-#include <vector>
 
 #include "media/dispatcher.hpp"
-#include "media/pcm.hpp"
+#include "media/mixer.hpp"
+#include "media/timeline.hpp"
 #include "media/types.hpp"
 
 namespace stopcall::media::detail {
-
-struct PreparedSegment {
-  std::size_t index = 0;  // in the announcement
-  SegmentKind kind = SegmentKind::speech;
-  std::string text;
-  std::string lang;
-  PcmPtr pcm;               // null: silence
-  std::int64_t length = 0;  // samples
-};
-
-struct PreparedPlay {
-  std::string id;
-  Priority priority = Priority::information;
-  std::vector<PreparedSegment> segments;  // those for this output, in order
-  std::function<bool()> still_valid;
-  std::optional<std::chrono::steady_clock::time_point> valid_until;
-  std::uint64_t seq = 0;
-
-  bool valid() const;
-};
 
 struct PlayerSettings {
   std::chrono::milliseconds start_lead{10};
@@ -65,7 +47,7 @@ struct PlayerSettings {
   std::chrono::milliseconds sink_period{10};  // audio sinks' latency-time; 0: the sink's default
 };
 
-class OutputPlayer {
+class OutputPlayer final : private MixerSink {
  public:
   OutputPlayer(Output which, OutputConfig config, PlayerSettings settings, Reporter& reporter);
   ~OutputPlayer();
@@ -85,7 +67,7 @@ class OutputPlayer {
   // Ends the stream (EOS, so a file sink is finalised), tears the pipeline down, joins.
   void stop();
 
-  struct Pipe;  // one GStreamer pipeline (output.cpp)
+  struct Pipe;  // one GStreamer pipeline (output_pipeline.cpp)
   struct HookEvent {
     enum class Type { error, eos, playing, latency, first_buffer } type;
     int gen = 0;
@@ -101,50 +83,44 @@ class OutputPlayer {
     std::string id;
     double gain_db = 0;
   };
-  struct Active {
-    std::shared_ptr<const PreparedPlay> play;
-    std::size_t seg = 0;   // next/current segment
-    std::int64_t off = 0;  // samples into it
-    std::int64_t seg_start = 0;
-    std::optional<std::size_t> last_started;  // index into play->segments
-    std::int64_t last_start = 0;              // its timeline span
-    std::int64_t last_end = 0;
-    std::int64_t fade_from = -1;  // fading out (interrupted/cancelled) from here
-    bool late_reported = false;
+  // Frees a Pipe where its type is complete (output_pipeline.cpp).
+  struct PipeDelete {
+    void operator()(Pipe* p) const;
   };
-  using Event = std::variant<Cue, Result>;
+  using PipePtr = std::unique_ptr<Pipe, PipeDelete>;
 
+  // the feeder thread (output.cpp)
   void run();
-  void handle_hook(const HookEvent& e);
   void handle_command(Command& c);
-  void maintain_pipes();
   void pump();
-  void compose_chunk();
-  std::int64_t render_current(std::int64_t from);
-  bool render_fading(Active& a);  // false when done
-  bool start_next(std::int64_t at);
-  bool begin(std::shared_ptr<const PreparedPlay> play, std::int64_t at);
-  void stop_current(Cue::Event why, Result::Outcome outcome);
-  void schedule_cue(const Active& a, std::size_t seg, Cue::Event ev, std::int64_t at,
-                    std::int64_t start, std::int64_t end);
-  void schedule_result(const Active& a, Result::Outcome o, std::int64_t at);
   void emit_due();
-  void apply_gain();
   std::chrono::steady_clock::time_point next_deadline();
+  void set_state(OutputState s, const std::string& error);
+  // MixerSink
+  void cue(Cue c) override;
+  void result(Result r) override;
+  void problem(Problem p) override;
+  void begins() override;
+  void chunk(std::span<const std::int16_t> samples, std::int64_t at) override;
 
-  // timeline
-  bool timebase_available() const;
+  // the pipelines (output_pipeline.cpp)
+  void handle_hook(const HookEvent& e);
   std::int64_t now_pos();
   std::int64_t rendered_pos();
-  std::int64_t pipe_pos(const Pipe& p) const;
+  std::int64_t running_time(const Pipe& p) const;
   void make_ready(Pipe& p);
-  std::unique_ptr<Pipe> build(const std::string& sink, bool fallback);
-  void destroy(std::unique_ptr<Pipe>& p);
+  PipePtr build(const std::string& sink, bool fallback);
+  void destroy(PipePtr& p);
   void pipe_failed(const std::string& why);
   void candidate_failed(const std::string& why);
-  void set_state(OutputState s, const std::string& error);
-  void push();
-  std::int64_t virt_now() const;
+  void maintain_pipes();
+  // When the pipelines want the feeder awake (a retry, a start-up that times out, the stall
+  // check); time_point::max() when never.
+  std::chrono::steady_clock::time_point pipes_deadline(
+      std::chrono::steady_clock::time_point now) const;
+  // Gives the pipelines' streaming threads SCHED_FIFO while the output sounds (realtime.hpp).
+  void apply_streaming_priority();
+  void apply_gain();
   void finish_stream();
 
   const Output which_;
@@ -163,17 +139,11 @@ class OutputPlayer {
   std::atomic<std::chrono::steady_clock::rep> last_sounded_{0};  // since the epoch; 0: never
 
   // the feeder thread's own
-  std::unique_ptr<Pipe> pipe_;       // what plays now (the configured sink, or the fallback)
-  std::unique_ptr<Pipe> candidate_;  // a retry of the configured sink, not yet confirmed
+  Mixer mixer_;
+  Timeline timeline_;
+  PipePtr pipe_;       // what plays now (the configured sink, or the fallback)
+  PipePtr candidate_;  // a retry of the configured sink, not yet confirmed
   int next_gen_ = 1;
-  bool timeline_started_ = false;
-  std::chrono::steady_clock::time_point virt_origin_;  // when no pipeline runs
-  std::int64_t virt_offset_ = 0;
-  std::int64_t write_pos_ = 0;  // next timeline sample to write
-  std::optional<Active> current_;
-  std::vector<Active> fading_;
-  std::vector<std::shared_ptr<const PreparedPlay>> pending_;  // by priority, then arrival
-  std::multimap<std::int64_t, Event> events_;                 // by timeline position
   double gain_db_ = 0;
   double auto_db_ = 0;          // applied
   double auto_db_pending_ = 0;  // applied when the next announcement begins
@@ -185,10 +155,6 @@ class OutputPlayer {
   bool streaming_realtime_ = false;  // the pipelines' streaming threads SCHED_FIFO (when sounding)
   bool reported_ok_ = false;
   std::string last_error_;
-  std::int64_t start_lead_ = 0;
-  std::int64_t lead_ = 0;
-  std::int64_t fade_ = 0;
-  std::vector<std::int32_t> mix_;
 };
 
 }  // namespace stopcall::media::detail
