@@ -108,6 +108,21 @@ TEST(CsvReader, InvalidUtf8NamesLineAndColumn) {
   }
 }
 
+// Found by fuzz/csv.cpp: the check ran over the record's fields back to back, so a character
+// whose bytes a comma split ("caf\xC3" and "\xA9") passed as one, and both values were stored
+// broken.
+TEST(CsvReader, ACharacterSplitByACommaIsNotUtf8) {
+  StringStream stream("stop_id,stop_name,stop_desc\nS1,caf\xC3,\xA9t\xC3\xA9\n");
+  CsvReader reader(stream, "stops.txt", 1024);
+  try {
+    reader.next();
+    FAIL() << "expected an error";
+  } catch (const CsvError& e) {
+    EXPECT_EQ(e.line(), 2u);
+    EXPECT_NE(std::string(e.what()).find("0xC3 in stop_name"), std::string::npos) << e.what();
+  }
+}
+
 TEST(CsvReader, HugeRecordIsRefusedWithoutReadingItAll) {
   std::string huge = "a\n" + std::string(10'000'000, 'x') + "\n";
   StringStream stream(huge, 1 << 16);
