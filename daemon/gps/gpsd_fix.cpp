@@ -105,9 +105,12 @@ std::optional<tracking::Fix> JsonDecoder::decode(std::string_view line) {
     last_error_ = "not a JSON object";
     return std::nullopt;
   }
-  // gpsd writes every report as {"class":"...",...}: such a line goes to its parser as it is.
+  // gpsd writes every report as {"class":"...",...}: such a line goes to its parser as it is,
+  // once the JSON library has found it well-formed. libgps 3.22's parser never returns on some
+  // malformed objects ({x"class":"TPV"} loops for ever), and a NUL byte would cut the C string
+  // it reads.
   const bool compact = line.substr(0, 10) == R"({"class":")";
-  if (compact && unpack(line)) return fix_from_gpsd(*data_);
+  if (compact && nlohmann::json::accept(line) && unpack(line)) return fix_from_gpsd(*data_);
   // Another layout (gpsd's parser would read nothing of it), or not JSON: the JSON library
   // decides which, and writes the compact form gpsd's parser reads.
   auto json = nlohmann::json::parse(line, nullptr, false);
