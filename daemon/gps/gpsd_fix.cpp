@@ -127,4 +127,34 @@ std::optional<tracking::Fix> JsonDecoder::decode(std::string_view line) {
   return fix_from_gpsd(*data_);
 }
 
+void JsonLineReader::feed(std::string_view bytes,
+                          const std::function<void(const tracking::Fix&)>& on_fix) {
+  while (!bytes.empty()) {
+    auto newline = bytes.find('\n');
+    std::string_view piece = bytes.substr(0, newline);
+    bytes.remove_prefix(newline == std::string_view::npos ? bytes.size() : newline + 1);
+    if (!skipping_) {
+      if (partial_.size() + piece.size() > max_line_) {
+        partial_.clear();
+        skipping_ = true;
+        ++overlong_;
+      } else {
+        partial_.append(piece);
+      }
+    }
+    if (newline == std::string_view::npos) break;  // the line goes on in the next piece
+    if (!skipping_) {
+      ++lines_;
+      if (auto fix = decoder_.decode(partial_)) on_fix(*fix);
+    }
+    partial_.clear();
+    skipping_ = false;
+  }
+}
+
+void JsonLineReader::reset() {
+  partial_.clear();
+  skipping_ = false;
+}
+
 }  // namespace stopcall::gps

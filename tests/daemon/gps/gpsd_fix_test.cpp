@@ -55,5 +55,36 @@ TEST(JsonDecoder, WellFormedReportsStillDecode) {
   EXPECT_EQ(decoder.rejected(), 0);
 }
 
+TEST(JsonLineReader, CutsLinesFromPiecesOfAnySize) {
+  std::string stream =
+      "{\"class\":\"VERSION\",\"release\":\"3.22\"}\r\n"
+      "{\"class\":\"TPV\",\"mode\":3,\"time\":\"2026-03-02T07:30:00.000Z\",\"lat\":22.5,\"lon\":"
+      "114}\r\n"
+      "{\"class\":\"TPV\",\"mode\":3,\"time\":\"2026-03-02T07:30:01.000Z\",\"lat\":22.6,\"lon\":"
+      "114}\r\n";
+  for (std::size_t piece : {1u, 7u, 4096u}) {
+    JsonLineReader reader;
+    std::vector<double> lats;
+    for (std::size_t i = 0; i < stream.size(); i += piece) {
+      reader.feed(std::string_view(stream).substr(i, piece),
+                  [&](const tracking::Fix& f) { lats.push_back(f.position->lat); });
+    }
+    EXPECT_EQ(lats, (std::vector<double>{22.5, 22.6})) << "pieces of " << piece;
+    EXPECT_EQ(reader.lines(), 3);
+  }
+}
+
+TEST(JsonLineReader, ALineWithoutEndIsDroppedNotGrown) {
+  JsonLineReader reader(1024);
+  int fixes = 0;
+  auto count = [&](const tracking::Fix&) { ++fixes; };
+  for (int i = 0; i < 1000; ++i)
+    reader.feed(std::string(100, 'x'), count);  // 100 KB and no newline
+  reader.feed("\n", count);
+  reader.feed("{\"class\":\"TPV\",\"mode\":2,\"lat\":1,\"lon\":2}\n", count);
+  EXPECT_EQ(reader.overlong(), 1);
+  EXPECT_EQ(fixes, 1);
+}
+
 }  // namespace
 }  // namespace stopcall::gps
