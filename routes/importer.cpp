@@ -701,7 +701,7 @@ class Importer {
         "INSERT INTO stop_times(trip_id,stop_sequence,stop_id,arrival_s,departure_s,pickup_type,"
         "drop_off_type,src_line) VALUES(?,?,?,?,?,?,?,?)");
     const std::string file = "stop_times.txt";
-    std::uint64_t orphans = 0, orphan_line = 0;
+    std::uint64_t orphans = 0, first_unnamed = 0, last_orphan = 0;
     each_row(file, {"trip_id", "stop_id", "stop_sequence"},
              {"arrival_time", "departure_time", "pickup_type", "drop_off_type"},
              [&](TableReader& r) {
@@ -715,8 +715,10 @@ class Importer {
                  if (++orphans <= 10) {
                    problems_.warning(file, r.line(), "trip_id", std::string(trip_id),
                                      "not a trip_id in trips.txt", "this row is ignored");
+                 } else {
+                   if (first_unnamed == 0) first_unnamed = r.line();
+                   last_orphan = r.line();
                  }
-                 orphan_line = r.line();
                  return;
                }
                const auto& trip = trips_[trip_it->second];
@@ -782,10 +784,11 @@ class Importer {
                ++counts_.stop_times;
              });
     if (orphans > 10) {
-      problems_.warning(file, orphan_line, "trip_id", "",
+      problems_.warning(file, first_unnamed, "trip_id", "",
                         std::to_string(orphans - 10) +
-                            " more rows name a trip_id that is not in trips.txt (the last on "
-                            "this line)",
+                            " more rows name a trip_id that is not in trips.txt, from this line "
+                            "to line " +
+                            std::to_string(last_orphan),
                         "ignored");
     }
   }

@@ -503,6 +503,19 @@ TEST(CroppedFeed, RecordsNoTripUsesAreWarningsAndKept) {
   EXPECT_EQ(announced(dir / "out.db", "T1"), announced_uncropped("T1"));
 }
 
+TEST(CroppedFeed, ManyStopTimesOfTripsCutAwayAreSummedUpWithTheirLines) {
+  TempDir dir;
+  auto files = small_feed();
+  for (int i = 0; i < 25; ++i)
+    files["stop_times.txt"] += "T9" + std::to_string(i) + ",09:00:00,09:00:00,SA,1\n";
+  auto report = import_files(dir, files);
+  ASSERT_TRUE(report.written) << all_messages(report.problems);
+  EXPECT_EQ(report.problems.warning_count(), 11u) << all_messages(report.problems);
+  EXPECT_THAT(all_messages(report.problems),
+              HasSubstr("warning: stop_times.txt:18: trip_id: 15 more rows name a trip_id that "
+                        "is not in trips.txt, from this line to line 32; ignored"));
+}
+
 TEST(ImportPolicy, AStopNoTripServesMayLackAPositionAndAName) {
   TempDir dir;
   auto files = small_feed();
