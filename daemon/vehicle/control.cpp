@@ -295,10 +295,15 @@ Reply parse_reply(std::string_view line) {
     return Reply::failure(
         "bad_reply", "the daemon's answer was not understood: " + std::string(line.substr(0, 200)));
   }
+  // value() throws when the field is there but not a string: read only strings.
+  auto text = [&](const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
   Reply r;
   r.ok = j["ok"].get<bool>();
-  r.error = j.value("error", "");
-  r.message = j.value("message", "");
+  r.error = text("error");
+  r.message = text("message");
   if (j.contains("data")) r.data = j["data"].dump();
   return r;
 }

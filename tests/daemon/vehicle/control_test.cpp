@@ -104,6 +104,17 @@ TEST(ControlProtocol, RefusesAnythingElseWithAReason) {
   EXPECT_EQ(parse_command(std::string(5000, ' ')).error.error, "too_large");
 }
 
+// Found by fuzz/control.cpp: a reply whose "error" or "message" was not a string threw out of
+// parse_reply (nlohmann's value()), and stopcallctl ended on an uncaught exception.
+TEST(ControlProtocol, AReplyWithFieldsOfTheWrongTypeIsReadNotThrown) {
+  Reply reply;
+  ASSERT_NO_THROW(reply = parse_reply(R"({"ok":false,"error":true,"message":{"a":1}})"));
+  EXPECT_FALSE(reply.ok);
+  EXPECT_EQ(reply.error, "");
+  EXPECT_EQ(reply.message, "");
+  EXPECT_EQ(parse_reply(R"({"ok":true,"message":"door 2 open"})").message, "door 2 open");
+}
+
 TEST(ControlProtocol, IsoTimes) {
   EXPECT_EQ(tracking::format_time(*parse_iso_time("2026-03-02T07:30:00.25Z")),
             "2026-03-02T07:30:00.250Z");
