@@ -129,7 +129,14 @@ std::optional<RequestKind> request_kind_from_string(std::string_view text) {
 }
 
 std::optional<tracking::Time> parse_iso_time(std::string_view text) {
-  // YYYY-MM-DDTHH:MM:SS[.fff][Z|+HH:MM|-HH:MM]
+  // YYYY-MM-DDTHH:MM:SS[.fff][Z|+HH:MM|-HH:MM]. Digits where digits belong: sscanf's %2d alone
+  // would also take "-1" or " 1", and T-1:-1:-1 would be a time the day before.
+  constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd";
+  if (text.size() < kShape.size()) return std::nullopt;
+  for (std::size_t i = 0; i < kShape.size(); ++i) {
+    bool digit = text[i] >= '0' && text[i] <= '9';
+    if (kShape[i] == 'd' ? !digit : text[i] != kShape[i]) return std::nullopt;
+  }
   int y, mo, d, h, mi, s, n = 0;
   std::string buffer(text);
   if (std::sscanf(buffer.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &n) != 6 ||

@@ -123,6 +123,9 @@ TEST(ControlProtocol, IsoTimes) {
   EXPECT_FALSE(parse_iso_time("2026-02-30T00:00:00Z"));
   EXPECT_FALSE(parse_iso_time("2026-03-02 07:30:00Z"));
   EXPECT_FALSE(parse_iso_time("2026-03-02T25:00:00Z"));
+  // sscanf's %2d reads signs: this was 22:58:59 the day before, a request already expired.
+  EXPECT_FALSE(parse_iso_time("2026-03-02T-1:-1:-1Z"));
+  EXPECT_FALSE(parse_iso_time("2026-03-02T 7:30:00Z"));
 }
 
 // A socket served on its own thread; commands go through send_command as stopcallctl sends them.
