@@ -44,12 +44,15 @@ Key real(double min, double max, std::function<double&(Config&)> field) {
 
 Key integer(long min, long max, std::function<void(Config&, long)> set) {
   return {[=](const toml::node& n, Config& c) -> std::string {
-    auto v = n.value<int64_t>();
-    if (!v || !n.is_integer()) return "must be a whole number";
-    if (*v < min || *v > max) {
+    // Only an integer node: asked for an integer, toml++'s value<int64_t>() converts a float with
+    // a plain cast, which is undefined for one out of range (1e300).
+    const auto* whole = n.as_integer();
+    if (!whole) return "must be a whole number";
+    const int64_t v = whole->get();
+    if (v < min || v > max) {
       return "must be from " + std::to_string(min) + " to " + std::to_string(max);
     }
-    set(c, static_cast<long>(*v));
+    set(c, static_cast<long>(v));
     return "";
   }};
 }
@@ -242,17 +245,19 @@ void read_gpio(const std::string& path, const toml::node& section, Config& confi
                              "wheelchair-request");
         }
       } else if (key == "line" || key == "door" || key == "debounce_ms") {
-        auto v = value.value<int64_t>();
+        // Only an integer node: toml++ casts a float to an integer without a range check.
+        const auto* whole = value.as_integer();
         const long max = key == "line" ? 1023 : key == "door" ? 8 : 1000;
         const long min = key == "door" ? 1 : 0;
-        if (!v || !value.is_integer() || *v < min || *v > max) {
+        if (!whole || whole->get() < min || whole->get() > max) {
           problem(value, name + ": must be a whole number from " + std::to_string(min) + " to " +
                              std::to_string(max));
           continue;
         }
-        if (key == "line") line.line = static_cast<unsigned>(*v);
-        if (key == "door") line.door = static_cast<int>(*v);
-        if (key == "debounce_ms") line.debounce = std::chrono::milliseconds(*v);
+        const int64_t v = whole->get();
+        if (key == "line") line.line = static_cast<unsigned>(v);
+        if (key == "door") line.door = static_cast<int>(v);
+        if (key == "debounce_ms") line.debounce = std::chrono::milliseconds(v);
       } else if (key == "active_low") {
         auto v = value.value<bool>();
         if (!v || !value.is_boolean()) {

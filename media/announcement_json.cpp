@@ -50,7 +50,8 @@ Announcement announcement_from_json(std::string_view text, const std::filesystem
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // parse_error, and out_of_range for a number too large for a double ("ms": 1e400).
     throw std::invalid_argument(std::string("not valid JSON: ") + e.what());
   }
   if (!j.is_object()) bad("announcement", "must be a JSON object");

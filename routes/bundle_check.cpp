@@ -53,13 +53,20 @@ Problems check_bundle(const std::string& path, double max_stop_offset_m) {
          "SELECT t.src_line, t.trip_id, 'stop times do not match the trip''s stop pattern' "
          "FROM trips t JOIN patterns p USING(pattern_id) WHERE p.stop_count <> "
          "(SELECT count(*) FROM stop_times st WHERE st.trip_id=t.trip_id)"},
+        // A stop no trip serves is never announced: the import keeps it with a warning.
         {Severity::error, "stops.txt", "stop_lat",
-         "SELECT src_line, stop_id, 'stop has no valid position' FROM stops WHERE "
-         "location_type=0 AND (lat IS NULL OR lon IS NULL OR lat NOT BETWEEN -90 AND 90 OR "
-         "lon NOT BETWEEN -180 AND 180)"},
+         "SELECT src_line, stop_id, 'stop has no valid position, and a trip serves it' FROM stops "
+         "WHERE stop_id IN (SELECT stop_id FROM pattern_stops) AND (lat IS NULL OR lon IS NULL OR "
+         "lat NOT BETWEEN -90 AND 90 OR lon NOT BETWEEN -180 AND 180)"},
         {Severity::error, "stops.txt", "stop_name",
-         "SELECT src_line, stop_id, 'stop has no name to announce' FROM stops WHERE "
-         "location_type=0 AND (name IS NULL OR name='')"},
+         "SELECT src_line, stop_id, 'stop has no name to announce, and a trip serves it' FROM "
+         "stops WHERE stop_id IN (SELECT stop_id FROM pattern_stops) AND (name IS NULL OR "
+         "name='')"},
+        {Severity::warning, "stops.txt", "stop_lat",
+         "SELECT src_line, stop_id, 'stop has no valid position; no trip serves it' FROM stops "
+         "WHERE location_type=0 AND stop_id NOT IN (SELECT stop_id FROM pattern_stops) AND "
+         "(lat IS NULL OR lon IS NULL OR lat NOT BETWEEN -90 AND 90 OR "
+         "lon NOT BETWEEN -180 AND 180)"},
     };
     for (const auto& check : kChecks) {
       auto q = db.prepare(check.sql);

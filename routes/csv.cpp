@@ -200,13 +200,21 @@ bool CsvReader::read_record() {
     offsets_.push_back(data_.size());
   }
 done:
-  if (auto bad = first_invalid_utf8(data_)) {
+  // Each field on its own: the fields lie back to back in data_, and a character broken by a
+  // comma ("caf\xC3,\xA9") would read as whole across them.
+  std::optional<std::size_t> bad;
+  std::size_t field = 0;
+  for (; field + 1 < offsets_.size(); ++field) {
+    std::string_view value(data_.data() + offsets_[field], offsets_[field + 1] - offsets_[field]);
+    if (auto at = first_invalid_utf8(value)) {
+      bad = offsets_[field] + *at;
+      break;
+    }
+  }
+  if (bad) {
     // Point at the physical line of the bad byte (a quoted field may span lines) and its column.
     for (std::size_t i = 0; i < *bad; ++i)
       record_line_ += data_[i] == '\n';
-    std::size_t field = 0;
-    while (field + 2 < offsets_.size() && offsets_[field + 1] <= *bad)
-      ++field;
     std::string column =
         field < header_.size() ? header_[field] : "column " + std::to_string(field + 1);
     char byte[8];

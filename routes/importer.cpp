@@ -2,28 +2,26 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sodium.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <map>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
 
-#include "routes/csv.hpp"
+#include "routes/extra_data.hpp"
 #include "routes/geo.hpp"
+#include "routes/gtfs_values.hpp"
 #include "routes/output_path.hpp"
 #include "routes/schema.hpp"
 #include "routes/sqlite.hpp"
+#include "routes/table_reader.hpp"
 
 namespace stopcall::routes {
 
@@ -31,50 +29,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// ---- value parsing ---------------------------------------------------------------------------
-
-std::optional<long> parse_int(std::string_view s) {
-  long v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
-  return v;
-}
-
-std::optional<double> parse_double(std::string_view s) {
-  double v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || s.empty() || !std::isfinite(v)) {
-    return std::nullopt;
-  }
-  return v;
-}
-
-// GTFS time "H:MM:SS" or "HH:MM:SS", hours may exceed 24.
-std::optional<int> parse_time(std::string_view s) {
-  auto c1 = s.find(':');
-  if (c1 == std::string_view::npos || s.size() != c1 + 6 || s[c1 + 3] != ':') return std::nullopt;
-  auto h = parse_int(s.substr(0, c1)), m = parse_int(s.substr(c1 + 1, 2)),
-       sec = parse_int(s.substr(c1 + 4, 2));
-  if (!h || !m || !sec || *h < 0 || *h > 200 || *m > 59 || *sec > 59 || *m < 0 || *sec < 0) {
-    return std::nullopt;
-  }
-  return static_cast<int>(*h * 3600 + *m * 60 + *sec);
-}
-
-bool valid_date(std::string_view s) {
-  if (s.size() != 8) return false;
-  auto v = parse_int(s);
-  if (!v) return false;
-  int y = static_cast<int>(*v / 10000), m = static_cast<int>(*v / 100 % 100),
-      d = static_cast<int>(*v % 100);
-  return y >= 1900 && y <= 2200 && m >= 1 && m <= 12 && d >= 1 && d <= 31;
-}
-
-std::string format_time(int s) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%02d:%02d:%02d", s / 3600, s / 60 % 60, s % 60);
-  return buf;
-}
+using gtfs::format_time;
+using gtfs::parse_double;
+using gtfs::parse_int;
+using gtfs::parse_time;
+using gtfs::valid_date;
 
 std::string now_iso8601() {
   auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -92,14 +51,19 @@ void fsync_path(const fs::path& path, bool directory) {
   ::close(fd);
 }
 
+constexpr std::uint32_t kNone = UINT32_MAX;
+
 // ---- in-memory index of what has been read ---------------------------------------------------
 
 struct StopRec {
   std::string id;
-  std::optional<LatLon> position;
+  std::optional<LatLon> position;  // unset: none, or not a valid one
   int location_type = 0;
   std::string parent;
   std::uint64_t line = 0;
+  std::uint32_t served_by = kNone;  // the first trip (index) whose stop_times name this stop
+  std::uint32_t served_line = 0;    // ...on this line of stop_times.txt
+  bool station_warned = false;
 };
 
 struct StopTimeRec {
@@ -124,12 +88,28 @@ struct ShapePt {
   std::uint64_t line;
 };
 
+// A record (stop, route, service) a problem belongs to, when whether it is an error depends on
+// whether a trip uses the record.
+enum class Record { stop, route, service };
+
+// A problem that only matters if a trip uses its record: an error then (the bus would announce or
+// show it wrong, or not at all), a warning otherwise, saying what was done.
+struct IfUsed {
+  Record record;
+  std::string id;
+  Problem problem;        // severity decided once every trip has been read
+  std::string if_unused;  // the action when no trip uses the record
+  bool quiet_if_unused = false;
+};
+
 // ---- the importer ----------------------------------------------------------------------------
 
 class Importer {
  public:
   Importer(const ImportOptions& options, ImportReport& report)
-      : opt_(options), problems_(report.problems), counts_(report.counts) {}
+      : opt_(options), problems_(report.problems), counts_(report.counts) {
+    problems_.set_strict(options.strict);
+  }
 
   // Returns true when the bundle at `db_path` is complete and error-free.
   bool run(const std::string& db_path) {
@@ -164,6 +144,8 @@ class Importer {
       read_frequencies();
       read_stop_times();
       build_patterns_and_trips();
+      resolve_if_used();
+      warn_unused();
       read_translations();
       if (!opt_.extra_dir.empty()) read_extra();
       write_meta();
@@ -186,17 +168,18 @@ class Importer {
  private:
   // ---- reading helpers ----
 
+  static constexpr const char* kRequiredFiles[] = {"agency.txt", "stops.txt", "routes.txt",
+                                                   "trips.txt", "stop_times.txt"};
+
   bool check_required_files() {
-    static const char* const kRequired[] = {"agency.txt", "stops.txt", "routes.txt", "trips.txt",
-                                            "stop_times.txt"};
     std::vector<std::string> missing;
-    for (auto f : kRequired) {
+    for (auto f : kRequiredFiles) {
       if (!feed_->has(f)) missing.push_back(f);
     }
     if (!feed_->has("calendar.txt") && !feed_->has("calendar_dates.txt")) {
       missing.push_back("calendar.txt or calendar_dates.txt");
     }
-    if (missing.size() == std::size(kRequired) + 1) {
+    if (missing.size() == std::size(kRequiredFiles) + 1) {
       auto files = feed_->files();
       std::string found;
       for (const auto& f : files)
@@ -213,42 +196,28 @@ class Importer {
     return missing.empty();
   }
 
-  struct Cols {
-    std::map<std::string, int, std::less<>> index;
-    int operator[](std::string_view name) const {
-      auto it = index.find(name);
-      return it == index.end() ? -1 : it->second;
-    }
-  };
-
-  // Calls row(reader) for each record. Missing required columns and unreadable bytes are errors;
-  // the rest of a file is not read past a byte-level error.
+  // Calls row(table) for each row of `file`, read under the row-shape policy of TableReader.
+  // An empty required file, a missing required column and unreadable bytes are errors; the rest
+  // of a file is not read past a byte-level error.
   void each_row(const std::string& file, std::initializer_list<std::string_view> required,
                 std::initializer_list<std::string_view> optional,
-                const std::function<void(const CsvReader&, const Cols&)>& row) {
+                const std::function<void(TableReader&)>& row) {
     if (!feed_->has(file)) return;
     auto stream = feed_->open_file(file);
     try {
-      CsvReader reader(*stream, file, opt_.limits.max_record_bytes);
-      if (reader.header().empty()) {
-        problems_.error(file, 0, "", "", "the file is empty (not even a header line)");
-        unreliable_ = true;
+      TableReader table(*stream, file, opt_.limits.max_record_bytes, problems_);
+      if (table.empty()) {
+        if (std::find(std::begin(kRequiredFiles), std::end(kRequiredFiles), file) !=
+            std::end(kRequiredFiles)) {
+          problems_.error(file, 0, "", "", "the file is empty (not even a header line)");
+          unreliable_ = true;
+        } else {
+          problems_.warning(file, 0, "", "", "the file is empty (not even a header line)",
+                            "ignored");
+        }
         return;
       }
-      Cols cols;
-      bool ok = true;
-      for (auto name : required) {
-        int c = reader.column(name);
-        if (c < 0) {
-          problems_.error(file, 1, std::string(name), "",
-                          "required column " + std::string(name) + " is missing from the header");
-          ok = false;
-        }
-        cols.index.emplace(std::string(name), c);
-      }
-      for (auto name : optional)
-        cols.index.emplace(std::string(name), reader.column(name));
-      if (!ok) {
+      if (!table.columns(required, optional)) {
         unreliable_ = true;
         return;
       }
@@ -256,24 +225,22 @@ class Importer {
       // unreadable bytes: checking them against half-read data would bury the real problem
       // under a cascade of "not found" errors.
       if (unreliable_) {
-        while (reader.next()) {
-        }
+        table.skip_rest();
         return;
       }
-      while (reader.next())
-        row(reader, cols);
+      while (table.next())
+        row(table);
+      table.finish();
     } catch (const CsvError& e) {
       problems_.error(file, e.line(), "", "", e.what());
       unreliable_ = true;
     }
   }
 
-  std::string_view need(const CsvReader& r, const Cols& c, std::string_view col) {
-    auto v = r.field(c[col]);
-    if (v.empty()) {
-      problems_.error(r.file_name(), r.line(), std::string(col), "", "required value is empty");
-    }
-    return v;
+  void if_used(Record record, std::string id, Problem problem, std::string if_unused,
+               bool quiet_if_unused = false) {
+    if_used_.push_back(
+        {record, std::move(id), std::move(problem), std::move(if_unused), quiet_if_unused});
   }
 
   // ---- files ----
@@ -281,10 +248,10 @@ class Importer {
   void read_feed_info() {
     each_row("feed_info.txt", {},
              {"feed_publisher_name", "feed_lang", "feed_version", "default_lang"},
-             [&](const CsvReader& r, const Cols& c) {
-               meta_["feed_publisher"] = r.field(c["feed_publisher_name"]);
-               meta_["feed_version"] = r.field(c["feed_version"]);
-               feed_lang_ = r.field(c["feed_lang"]);
+             [&](TableReader& r) {
+               meta_["feed_publisher"] = r["feed_publisher_name"];
+               meta_["feed_version"] = r["feed_version"];
+               feed_lang_ = r["feed_lang"];
              });
   }
 
@@ -292,19 +259,20 @@ class Importer {
     auto insert = db_.prepare(
         "INSERT INTO agency(agency_id,name,url,timezone,lang,src_line) VALUES(?,?,?,?,?,?)");
     each_row("agency.txt", {"agency_name", "agency_url", "agency_timezone"},
-             {"agency_id", "agency_lang"}, [&](const CsvReader& r, const Cols& c) {
-               std::string id(r.field(c["agency_id"]));
-               auto name = need(r, c, "agency_name");
-               need(r, c, "agency_timezone");
+             {"agency_id", "agency_lang"}, [&](TableReader& r) {
+               std::string id(r["agency_id"]);
+               auto name = r.need("agency_name");
+               r.need("agency_timezone");
                if (!agencies_.insert(id).second) {
-                 problems_.error("agency.txt", r.line(), "agency_id", id,
-                                 id.empty() ? "several agencies need an agency_id each"
-                                            : "duplicate agency_id");
+                 problems_.warning(
+                     "agency.txt", r.line(), "agency_id", id,
+                     id.empty() ? "several agencies without an agency_id" : "duplicate agency_id",
+                     "this row is ignored");
                  return;
                }
-               if (feed_lang_.empty()) feed_lang_ = r.field(c["agency_lang"]);
-               insert.bind(1, id).bind(2, name).bind(3, r.field(c["agency_url"]));
-               insert.bind(4, r.field(c["agency_timezone"])).bind(5, r.field(c["agency_lang"]));
+               if (feed_lang_.empty()) feed_lang_ = r["agency_lang"];
+               insert.bind(1, id).bind(2, name).bind(3, r["agency_url"]);
+               insert.bind(4, r["agency_timezone"]).bind(5, r["agency_lang"]);
                insert.bind(6, static_cast<std::int64_t>(r.line())).run();
                ++counts_.agencies;
              });
@@ -318,71 +286,83 @@ class Importer {
         "INSERT INTO stops(stop_id,code,name,tts_name,lat,lon,location_type,parent_station,"
         "wheelchair_boarding,src_line) VALUES(?,?,?,?,?,?,?,?,?,?)");
     auto insert_rtree = db_.prepare("INSERT INTO stops_rtree VALUES(?,?,?,?,?)");
+    const std::string file = "stops.txt";
     each_row(
-        "stops.txt", {"stop_id"},
+        file, {"stop_id"},
         {"stop_code", "stop_name", "tts_stop_name", "stop_lat", "stop_lon", "location_type",
          "parent_station", "wheelchair_boarding"},
-        [&](const CsvReader& r, const Cols& c) {
-          const std::string file = "stops.txt";
+        [&](TableReader& r) {
           StopRec s;
-          s.id = need(r, c, "stop_id");
+          s.id = r.need("stop_id");
           s.line = r.line();
           if (s.id.empty()) return;
-          auto lt = r.field(c["location_type"]);
+          auto [it, fresh] = stop_index_.emplace(s.id, static_cast<std::uint32_t>(stops_.size()));
+          if (!fresh) {
+            if_used(Record::stop, s.id,
+                    {Severity::error, file, r.line(), "stop_id", s.id,
+                     "duplicate stop_id (first on line " + std::to_string(stops_[it->second].line) +
+                         "): which of the two a trip means is a guess"},
+                    "no trip serves it; this row is ignored");
+            return;
+          }
+          auto lt = r["location_type"];
           if (!lt.empty()) {
             auto v = parse_int(lt);
             if (!v || *v < 0 || *v > 4) {
-              problems_.error(file, r.line(), "location_type", std::string(lt), "must be 0 to 4");
-              return;
+              problems_.warning(file, r.line(), "location_type", std::string(lt), "must be 0 to 4",
+                                "read as 0 (a stop)");
+            } else {
+              s.location_type = static_cast<int>(*v);
             }
-            s.location_type = static_cast<int>(*v);
           }
-          bool located = s.location_type <= 2;  // stops, stations, entrances need a place
-          auto lat_text = r.field(c["stop_lat"]), lon_text = r.field(c["stop_lon"]);
+          // Stops, stations and entrances have a place; generic nodes and boarding areas may not.
+          bool located = s.location_type <= 2;
+          auto lat_text = r["stop_lat"], lon_text = r["stop_lon"];
           if (!lat_text.empty() || !lon_text.empty() || located) {
             auto lat = parse_double(lat_text), lon = parse_double(lon_text);
             if (!lat || *lat < -90 || *lat > 90) {
-              problems_.error(file, r.line(), "stop_lat", std::string(lat_text),
-                              "latitude must be a number from -90 to 90");
-              return;
+              if_used(Record::stop, s.id,
+                      {Severity::error, file, r.line(), "stop_lat", std::string(lat_text),
+                       lat_text.empty() ? "stop " + s.id + " has no latitude"
+                                        : "latitude must be a number from -90 to 90"},
+                      "no trip serves stop " + s.id + "; kept without a position");
+            } else if (!lon || *lon < -180 || *lon > 180) {
+              if_used(Record::stop, s.id,
+                      {Severity::error, file, r.line(), "stop_lon", std::string(lon_text),
+                       lon_text.empty() ? "stop " + s.id + " has no longitude"
+                                        : "longitude must be a number from -180 to 180"},
+                      "no trip serves stop " + s.id + "; kept without a position");
+            } else if (*lat == 0 && *lon == 0) {
+              if_used(Record::stop, s.id,
+                      {Severity::error, file, r.line(), "stop_lat", "0,0",
+                       "stop " + s.id + " is at 0,0: the position is missing"},
+                      "no trip serves it; kept");
+              s.position = LatLon{0, 0};
+            } else {
+              s.position = LatLon{*lat, *lon};
             }
-            if (!lon || *lon < -180 || *lon > 180) {
-              problems_.error(file, r.line(), "stop_lon", std::string(lon_text),
-                              "longitude must be a number from -180 to 180");
-              return;
-            }
-            if (*lat == 0 && *lon == 0) {
-              problems_.warning(file, r.line(), "stop_lat", "0,0",
-                                "stop " + s.id + " is at 0,0: the position is missing");
-            }
-            s.position = LatLon{*lat, *lon};
           }
-          auto name = r.field(c["stop_name"]);
-          if (name.empty() && located) {
-            problems_.error(file, r.line(), "stop_name", "",
-                            "stop " + s.id + " has no name to announce");
+          auto name = r["stop_name"];
+          if (name.empty()) {
+            if_used(Record::stop, s.id,
+                    {Severity::error, file, r.line(), "stop_name", "",
+                     "stop " + s.id + " has no name to announce"},
+                    "no trip serves it; kept", !located);
           }
-          auto wb = r.field(c["wheelchair_boarding"]);
+          auto wb = r["wheelchair_boarding"];
           long wheelchair = 0;
           if (!wb.empty()) {
             auto v = parse_int(wb);
             if (!v || *v < 0 || *v > 2) {
               problems_.warning(file, r.line(), "wheelchair_boarding", std::string(wb),
-                                "must be 0, 1 or 2; read as 0 (unknown)");
+                                "must be 0, 1 or 2", "read as 0 (unknown)");
             } else {
               wheelchair = *v;
             }
           }
-          s.parent = r.field(c["parent_station"]);
-          auto [it, fresh] = stop_index_.emplace(s.id, static_cast<std::uint32_t>(stops_.size()));
-          if (!fresh) {
-            problems_.error(file, r.line(), "stop_id", s.id,
-                            "duplicate stop_id (first on line " +
-                                std::to_string(stops_[it->second].line) + ")");
-            return;
-          }
-          insert.bind(1, s.id).bind(2, r.field(c["stop_code"])).bind(3, name);
-          auto tts = r.field(c["tts_stop_name"]);
+          s.parent = r["parent_station"];
+          insert.bind(1, s.id).bind(2, r["stop_code"]).bind(3, name);
+          auto tts = r["tts_stop_name"];
           if (!tts.empty()) insert.bind(4, tts);
           if (s.position) insert.bind(5, s.position->lat).bind(6, s.position->lon);
           insert.bind(7, s.location_type);
@@ -400,11 +380,17 @@ class Importer {
           stops_.push_back(std::move(s));
           ++counts_.stops;
         });
-    for (const auto& s : stops_) {
-      if (unreliable_) break;
+    if (unreliable_) return;
+    // A parent station only groups platforms: one cut away (public extracts crop feeds to an area)
+    // changes no announcement. The link is dropped; the stop stays a stop.
+    auto drop_parent = db_.prepare("UPDATE stops SET parent_station=NULL WHERE stop_id=?");
+    for (auto& s : stops_) {
       if (!s.parent.empty() && !stop_index_.contains(s.parent)) {
-        problems_.error("stops.txt", s.line, "parent_station", s.parent,
-                        "stop " + s.id + " names a parent station that is not in stops.txt");
+        problems_.warning(file, s.line, "parent_station", s.parent,
+                          "stop " + s.id + " names a parent station that is not in stops.txt",
+                          "link dropped, " + s.id + " stays a stop");
+        drop_parent.bind(1, s.id).run();
+        s.parent.clear();
       }
     }
     warn_stops_at_same_place();
@@ -434,7 +420,8 @@ class Importer {
           problems_.warning("stops.txt", second->line, "stop_id", second->id,
                             "stops " + first->id + " and " + second->id +
                                 " are at the same place (" + dist +
-                                " m apart): one stop with two ids?");
+                                " m apart): one stop with two ids?",
+                            "both kept");
         }
       }
     }
@@ -444,41 +431,52 @@ class Importer {
     auto insert = db_.prepare(
         "INSERT INTO routes(route_id,agency_id,short_name,long_name,type,color,text_color,src_line)"
         " VALUES(?,?,?,?,?,?,?,?)");
+    const std::string file = "routes.txt";
     each_row(
-        "routes.txt", {"route_id", "route_type"},
+        file, {"route_id", "route_type"},
         {"agency_id", "route_short_name", "route_long_name", "route_color", "route_text_color"},
-        [&](const CsvReader& r, const Cols& c) {
-          std::string id(need(r, c, "route_id"));
+        [&](TableReader& r) {
+          std::string id(r.need("route_id"));
           if (id.empty()) return;
-          auto type_text = r.field(c["route_type"]);
+          if (!routes_.insert(id).second) {
+            if_used(Record::route, id,
+                    {Severity::error, file, r.line(), "route_id", id,
+                     "duplicate route_id: which of the two a trip runs is a guess"},
+                    "no trip runs it; this row is ignored");
+            return;
+          }
+          auto type_text = r["route_type"];
           auto type = parse_int(type_text);
           if (!type || *type < 0) {
-            problems_.error("routes.txt", r.line(), "route_type", std::string(type_text),
-                            "must be a GTFS route type number");
-            return;
+            problems_.warning(file, r.line(), "route_type", std::string(type_text),
+                              "must be a GTFS route type number", "read as 3 (bus)");
+            type = 3;
           }
-          auto short_name = r.field(c["route_short_name"]);
-          auto long_name = r.field(c["route_long_name"]);
+          auto short_name = r["route_short_name"];
+          auto long_name = r["route_long_name"];
           if (short_name.empty() && long_name.empty()) {
-            problems_.error("routes.txt", r.line(), "route_short_name", "",
-                            "route " + id + " has neither a short nor a long name to announce");
+            if_used(Record::route, id,
+                    {Severity::error, file, r.line(), "route_short_name", "",
+                     "route " + id + " has neither a short nor a long name to announce"},
+                    "no trip runs it; kept");
           }
-          std::string agency(r.field(c["agency_id"]));
+          std::string agency(r["agency_id"]);
           if (!agency.empty() && !agencies_.contains(agency)) {
-            problems_.error("routes.txt", r.line(), "agency_id", agency,
-                            "not an agency_id in agency.txt");
+            // The agency is neither announced nor shown.
+            problems_.warning(file, r.line(), "agency_id", agency, "not an agency_id in agency.txt",
+                              "link dropped");
+            agency.clear();
           } else if (agency.empty() && agencies_.size() > 1) {
-            problems_.error("routes.txt", r.line(), "agency_id", "",
-                            "the feed has several agencies: route " + id + " must name one");
+            problems_.warning(file, r.line(), "agency_id", "",
+                              "the feed has several agencies: route " + id + " names none",
+                              "kept without an agency");
           }
-          if (!routes_.insert(id).second) {
-            problems_.error("routes.txt", r.line(), "route_id", id, "duplicate route_id");
-            return;
-          }
+          if (!agency.empty()) agencies_named_.insert(agency);
           insert.bind(1, id).bind(2, agency).bind(3, short_name).bind(4, long_name);
-          insert.bind(5, static_cast<std::int64_t>(*type)).bind(6, r.field(c["route_color"]));
-          insert.bind(7, r.field(c["route_text_color"]));
+          insert.bind(5, static_cast<std::int64_t>(*type)).bind(6, r["route_color"]);
+          insert.bind(7, r["route_text_color"]);
           insert.bind(8, static_cast<std::int64_t>(r.line())).run();
+          route_rows_.emplace_back(id, r.line());
           ++counts_.routes;
         });
   }
@@ -488,136 +486,184 @@ class Importer {
         db_.prepare("INSERT INTO calendar(service_id,days,start_date,end_date) VALUES(?,?,?,?)");
     static const char* const kDays[] = {"monday", "tuesday",  "wednesday", "thursday",
                                         "friday", "saturday", "sunday"};
+    const std::string file = "calendar.txt";
     each_row(
-        "calendar.txt",
+        file,
         {"service_id", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
          "start_date", "end_date"},
-        {}, [&](const CsvReader& r, const Cols& c) {
-          std::string id(need(r, c, "service_id"));
+        {}, [&](TableReader& r) {
+          std::string id(r.need("service_id"));
+          if (id.empty()) return;
+          // A bad row still names its service: trips of it are not also "of no service".
+          if (!services_.insert(id).second) {
+            if_used(Record::service, id,
+                    {Severity::error, file, r.line(), "service_id", id,
+                     "duplicate service_id: on which days its trips run is a guess"},
+                    "no trip runs on it; this row is ignored");
+            return;
+          }
+          const std::string unused = "no trip runs on service " + id + "; this row is ignored";
           int days = 0;
           for (int d = 0; d < 7; ++d) {
-            auto v = r.field(c[kDays[d]]);
+            auto v = r[kDays[d]];
             if (v == "1") {
               days |= 1 << d;
             } else if (v != "0") {
-              problems_.error("calendar.txt", r.line(), kDays[d], std::string(v), "must be 0 or 1");
-            }
-          }
-          auto start = r.field(c["start_date"]), end = r.field(c["end_date"]);
-          for (auto [name, v] : {std::pair{"start_date", start}, std::pair{"end_date", end}}) {
-            if (!valid_date(v)) {
-              problems_.error("calendar.txt", r.line(), name, std::string(v),
-                              "must be a date as YYYYMMDD");
+              if_used(Record::service, id,
+                      {Severity::error, file, r.line(), kDays[d], std::string(v), "must be 0 or 1"},
+                      unused);
               return;
             }
           }
-          if (!services_.insert(id).second) {
-            problems_.error("calendar.txt", r.line(), "service_id", id, "duplicate service_id");
-            return;
+          auto start = r["start_date"], end = r["end_date"];
+          for (auto [name, v] : {std::pair{"start_date", start}, std::pair{"end_date", end}}) {
+            if (!valid_date(v)) {
+              if_used(Record::service, id,
+                      {Severity::error, file, r.line(), name, std::string(v),
+                       "must be a date as YYYYMMDD"},
+                      unused);
+              return;
+            }
           }
           insert.bind(1, id).bind(2, days).bind(3, start).bind(4, end).run();
         });
     auto insert_date = db_.prepare(
         "INSERT OR REPLACE INTO calendar_dates(service_id,date,exception_type) VALUES(?,?,?)");
     each_row("calendar_dates.txt", {"service_id", "date", "exception_type"}, {},
-             [&](const CsvReader& r, const Cols& c) {
-               std::string id(need(r, c, "service_id"));
-               auto date = r.field(c["date"]);
-               auto type = r.field(c["exception_type"]);
+             [&](TableReader& r) {
+               const std::string file = "calendar_dates.txt";
+               std::string id(r.need("service_id"));
+               if (id.empty()) return;
+               services_.insert(id);
+               auto date = r["date"];
+               auto type = r["exception_type"];
+               const std::string unused = "no trip runs on service " + id + "; this row is ignored";
                if (!valid_date(date)) {
-                 problems_.error("calendar_dates.txt", r.line(), "date", std::string(date),
-                                 "must be a date as YYYYMMDD");
+                 if_used(Record::service, id,
+                         {Severity::error, file, r.line(), "date", std::string(date),
+                          "must be a date as YYYYMMDD"},
+                         unused);
                  return;
                }
                if (type != "1" && type != "2") {
-                 problems_.error("calendar_dates.txt", r.line(), "exception_type",
-                                 std::string(type), "must be 1 (added) or 2 (removed)");
+                 if_used(Record::service, id,
+                         {Severity::error, file, r.line(), "exception_type", std::string(type),
+                          "must be 1 (added) or 2 (removed)"},
+                         unused);
                  return;
                }
-               services_.insert(id);
                insert_date.bind(1, id).bind(2, date).bind(3, type == "1" ? 1 : 2).run();
              });
   }
 
+  // A shape only places stops along the street. A point that is not a position is dropped; a
+  // shape whose order is unclear is not used, and trips on it get a shape built from their stops,
+  // as trips without a shape do.
   void read_shapes() {
-    each_row("shapes.txt", {"shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence"}, {},
-             [&](const CsvReader& r, const Cols& c) {
-               std::string id(need(r, c, "shape_id"));
-               auto lat = parse_double(r.field(c["shape_pt_lat"]));
-               auto lon = parse_double(r.field(c["shape_pt_lon"]));
-               auto seq = parse_int(r.field(c["shape_pt_sequence"]));
-               if (!lat || *lat < -90 || *lat > 90 || !lon || *lon < -180 || *lon > 180) {
-                 problems_.error("shapes.txt", r.line(), "shape_pt_lat",
-                                 std::string(r.field(c["shape_pt_lat"])) + "," +
-                                     std::string(r.field(c["shape_pt_lon"])),
-                                 "not a valid position");
-                 return;
-               }
-               if (!seq || *seq < 0) {
-                 problems_.error("shapes.txt", r.line(), "shape_pt_sequence",
-                                 std::string(r.field(c["shape_pt_sequence"])),
-                                 "must be a non-negative integer");
-                 return;
-               }
-               shape_points_[id].push_back({*seq, *lat, *lon, r.line()});
-             });
-    for (auto& [id, pts] : shape_points_) {
+    const std::string file = "shapes.txt";
+    each_row(
+        file, {"shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence"}, {},
+        [&](TableReader& r) {
+          std::string id(r.need("shape_id"));
+          if (id.empty()) return;
+          auto lat = parse_double(r["shape_pt_lat"]);
+          auto lon = parse_double(r["shape_pt_lon"]);
+          auto seq = parse_int(r["shape_pt_sequence"]);
+          if (!lat || *lat < -90 || *lat > 90 || !lon || *lon < -180 || *lon > 180) {
+            problems_.warning(file, r.line(), "shape_pt_lat",
+                              std::string(r["shape_pt_lat"]) + "," + std::string(r["shape_pt_lon"]),
+                              "not a valid position", "this point of shape " + id + " is dropped");
+            return;
+          }
+          if (!seq || *seq < 0) {
+            problems_.warning(file, r.line(), "shape_pt_sequence",
+                              std::string(r["shape_pt_sequence"]), "must be a non-negative integer",
+                              "this point of shape " + id + " is dropped");
+            return;
+          }
+          shape_points_[id].push_back({*seq, *lat, *lon, r.line()});
+        });
+    for (auto it = shape_points_.begin(); it != shape_points_.end();) {
+      auto& [id, pts] = *it;
       std::stable_sort(pts.begin(), pts.end(),
                        [](const ShapePt& a, const ShapePt& b) { return a.sequence < b.sequence; });
+      bool usable = true;
       for (std::size_t i = 1; i < pts.size(); ++i) {
         if (pts[i].sequence == pts[i - 1].sequence) {
-          problems_.error("shapes.txt", pts[i].line, "shape_pt_sequence",
-                          std::to_string(pts[i].sequence),
-                          "shape " + id + " repeats this sequence (also on line " +
-                              std::to_string(pts[i - 1].line) + ")");
+          problems_.warning(
+              file, pts[i].line, "shape_pt_sequence", std::to_string(pts[i].sequence),
+              "shape " + id + " repeats this sequence (also on line " +
+                  std::to_string(pts[i - 1].line) + "): the order is unclear",
+              "shape " + id + " is not used; trips on it get a shape built " + "from their stops");
+          usable = false;
+          break;
         }
+      }
+      if (usable) {
+        ++it;
+      } else {
+        broken_shapes_.insert(id);
+        it = shape_points_.erase(it);
       }
     }
   }
 
   void read_trips() {
-    each_row("trips.txt", {"route_id", "service_id", "trip_id"},
+    const std::string file = "trips.txt";
+    std::set<std::string> shapes_warned;
+    each_row(file, {"route_id", "service_id", "trip_id"},
              {"trip_headsign", "trip_short_name", "direction_id", "block_id", "shape_id"},
-             [&](const CsvReader& r, const Cols& c) {
+             [&](TableReader& r) {
                TripRec t;
-               t.id = need(r, c, "trip_id");
-               t.route_id = need(r, c, "route_id");
-               t.service_id = need(r, c, "service_id");
+               t.id = r.need("trip_id");
+               t.route_id = r.need("route_id");
+               t.service_id = r.need("service_id");
                t.line = r.line();
                if (t.id.empty()) return;
-               if (!routes_.contains(t.route_id)) {
-                 problems_.error("trips.txt", r.line(), "route_id", t.route_id,
+               auto [it, fresh] =
+                   trip_index_.emplace(t.id, static_cast<std::uint32_t>(trips_.size()));
+               if (!fresh) {
+                 problems_.error(file, r.line(), "trip_id", t.id,
+                                 "duplicate trip_id (first on line " +
+                                     std::to_string(trips_[it->second].line) + ")");
+                 return;
+               }
+               auto index = it->second;
+               if (!t.route_id.empty() && !routes_.contains(t.route_id)) {
+                 problems_.error(file, r.line(), "route_id", t.route_id,
                                  "trip " + t.id + " names a route that is not in routes.txt");
                }
-               if (!services_.contains(t.service_id)) {
-                 problems_.error("trips.txt", r.line(), "service_id", t.service_id,
+               if (!t.service_id.empty() && !services_.contains(t.service_id)) {
+                 problems_.error(file, r.line(), "service_id", t.service_id,
                                  "trip " + t.id +
                                      " names a service that is in neither calendar.txt nor "
                                      "calendar_dates.txt");
                }
-               auto dir = r.field(c["direction_id"]);
+               route_use_.try_emplace(t.route_id, index);
+               service_use_.try_emplace(t.service_id, index);
+               auto dir = r["direction_id"];
                if (dir == "0" || dir == "1") {
                  t.direction_id = dir == "1";
                } else if (!dir.empty()) {
-                 problems_.error("trips.txt", r.line(), "direction_id", std::string(dir),
-                                 "must be 0 or 1");
+                 problems_.warning(file, r.line(), "direction_id", std::string(dir),
+                                   "must be 0 or 1", "read as no direction");
                }
-               t.headsign = r.field(c["trip_headsign"]);
-               t.short_name = r.field(c["trip_short_name"]);
-               t.block_id = r.field(c["block_id"]);
-               t.shape_id = r.field(c["shape_id"]);
+               t.headsign = r["trip_headsign"];
+               t.short_name = r["trip_short_name"];
+               t.block_id = r["block_id"];
+               t.shape_id = r["shape_id"];
+               if (!t.shape_id.empty()) shapes_named_.insert(t.shape_id);
                if (!t.shape_id.empty() && !shape_points_.contains(t.shape_id)) {
-                 problems_.warning("trips.txt", r.line(), "shape_id", t.shape_id,
-                                   "shape not in shapes.txt; a shape is built from the stops");
+                 if (shapes_warned.insert(t.shape_id).second) {
+                   problems_.warning(
+                       file, r.line(), "shape_id", t.shape_id,
+                       broken_shapes_.contains(t.shape_id)
+                           ? "trip " + t.id + " runs on a shape that cannot be used (above)"
+                           : "trip " + t.id + " names a shape that is not in shapes.txt",
+                       "this trip and every other on shape " + t.shape_id +
+                           " get a shape built from their stops");
+                 }
                  t.shape_id.clear();
-               }
-               auto [it, fresh] =
-                   trip_index_.emplace(t.id, static_cast<std::uint32_t>(trips_.size()));
-               if (!fresh) {
-                 problems_.error("trips.txt", r.line(), "trip_id", t.id,
-                                 "duplicate trip_id (first on line " +
-                                     std::to_string(trips_[it->second].line) + ")");
-                 return;
                }
                trips_.push_back(std::move(t));
              });
@@ -626,26 +672,27 @@ class Importer {
   void read_frequencies() {
     auto insert = db_.prepare(
         "INSERT INTO frequencies(trip_id,start_s,end_s,headway_s,exact_times) VALUES(?,?,?,?,?)");
-    each_row("frequencies.txt", {"trip_id", "start_time", "end_time", "headway_secs"},
-             {"exact_times"}, [&](const CsvReader& r, const Cols& c) {
-               std::string trip(need(r, c, "trip_id"));
+    const std::string file = "frequencies.txt";
+    each_row(file, {"trip_id", "start_time", "end_time", "headway_secs"}, {"exact_times"},
+             [&](TableReader& r) {
+               std::string trip(r.need("trip_id"));
+               if (trip.empty()) return;
                if (!trip_index_.contains(trip)) {
-                 problems_.error("frequencies.txt", r.line(), "trip_id", trip,
-                                 "not a trip_id in trips.txt");
+                 problems_.warning(file, r.line(), "trip_id", trip, "not a trip_id in trips.txt",
+                                   "this row is ignored");
                  return;
                }
-               auto start = parse_time(r.field(c["start_time"]));
-               auto end = parse_time(r.field(c["end_time"]));
-               auto headway = parse_int(r.field(c["headway_secs"]));
+               auto start = parse_time(r["start_time"]);
+               auto end = parse_time(r["end_time"]);
+               auto headway = parse_int(r["headway_secs"]);
                if (!start || !end || !headway || *headway <= 0 || *end < *start) {
-                 problems_.error("frequencies.txt", r.line(), "start_time",
-                                 std::string(r.field(c["start_time"])),
+                 problems_.error(file, r.line(), "start_time", std::string(r["start_time"]),
                                  "start_time, end_time and headway_secs must be valid times and a "
                                  "positive headway");
                  return;
                }
                insert.bind(1, trip).bind(2, *start).bind(3, *end).bind(4, *headway);
-               insert.bind(5, r.field(c["exact_times"]) == "1" ? 1 : 0).run();
+               insert.bind(5, r["exact_times"] == "1" ? 1 : 0).run();
                ++counts_.frequencies;
              });
   }
@@ -654,46 +701,68 @@ class Importer {
     auto insert = db_.prepare(
         "INSERT INTO stop_times(trip_id,stop_sequence,stop_id,arrival_s,departure_s,pickup_type,"
         "drop_off_type,src_line) VALUES(?,?,?,?,?,?,?,?)");
-    each_row("stop_times.txt", {"trip_id", "stop_id", "stop_sequence"},
+    const std::string file = "stop_times.txt";
+    std::uint64_t orphans = 0, first_unnamed = 0, last_orphan = 0;
+    each_row(file, {"trip_id", "stop_id", "stop_sequence"},
              {"arrival_time", "departure_time", "pickup_type", "drop_off_type"},
-             [&](const CsvReader& r, const Cols& c) {
-               const std::string file = "stop_times.txt";
-               auto trip_id = r.field(c["trip_id"]);
-               auto stop_id = r.field(c["stop_id"]);
+             [&](TableReader& r) {
+               auto trip_id = r.need("trip_id");
+               auto stop_id = r.need("stop_id");
+               if (trip_id.empty() || stop_id.empty()) return;
                auto trip_it = trip_index_.find(std::string(trip_id));
                if (trip_it == trip_index_.end()) {
-                 problems_.error(file, r.line(), "trip_id", std::string(trip_id),
-                                 "not a trip_id in trips.txt");
+                 // A feed cropped to an area keeps stop times of trips it cut away: no trip runs
+                 // them.
+                 if (++orphans <= 10) {
+                   problems_.warning(file, r.line(), "trip_id", std::string(trip_id),
+                                     "not a trip_id in trips.txt", "this row is ignored");
+                 } else {
+                   if (first_unnamed == 0) first_unnamed = r.line();
+                   last_orphan = r.line();
+                 }
                  return;
                }
+               const auto& trip = trips_[trip_it->second];
                auto stop_it = stop_index_.find(std::string(stop_id));
                if (stop_it == stop_index_.end()) {
                  problems_.error(file, r.line(), "stop_id", std::string(stop_id),
-                                 "not a stop_id in stops.txt (trip " + std::string(trip_id) + ")");
+                                 "not a stop_id in stops.txt (trip " + trip.id + ")");
                  return;
                }
-               if (stops_[stop_it->second].location_type != 0) {
-                 problems_.error(file, r.line(), "stop_id", std::string(stop_id),
-                                 "a trip can only serve stops (location_type 0), not stations");
+               auto& stop = stops_[stop_it->second];
+               if (stop.served_by == kNone) {
+                 stop.served_by = trip_it->second;
+                 stop.served_line = static_cast<std::uint32_t>(r.line());
+               }
+               if (stop.location_type != 0 && stop.position && !stop.station_warned) {
+                 stop.station_warned = true;
+                 problems_.warning(file, r.line(), "stop_id", stop.id,
+                                   "trip " + trip.id + " serves " + stop.id + ", location_type " +
+                                       std::to_string(stop.location_type) + ", not a stop",
+                                   "announced as a stop at its place");
+               } else if (stop.location_type >= 3 && !stop.position) {
+                 problems_.error(file, r.line(), "stop_id", stop.id,
+                                 "trip " + trip.id + " serves " + stop.id + ", location_type " +
+                                     std::to_string(stop.location_type) +
+                                     " without a position: it cannot be announced");
                  return;
                }
-               auto seq = parse_int(r.field(c["stop_sequence"]));
+               auto seq = parse_int(r["stop_sequence"]);
                if (!seq || *seq < 0 || *seq > INT32_MAX) {
-                 problems_.error(file, r.line(), "stop_sequence",
-                                 std::string(r.field(c["stop_sequence"])),
+                 problems_.error(file, r.line(), "stop_sequence", std::string(r["stop_sequence"]),
                                  "must be a non-negative integer");
                  return;
                }
                int times[2] = {-1, -1};
                const char* names[2] = {"arrival_time", "departure_time"};
                for (int k = 0; k < 2; ++k) {
-                 auto text = r.field(c[names[k]]);
+                 auto text = r[names[k]];
                  if (text.empty()) continue;
                  auto t = parse_time(text);
                  if (!t) {
-                   problems_.error(file, r.line(), names[k], std::string(text),
-                                   "must be a time as H:MM:SS");
-                   return;
+                   problems_.warning(file, r.line(), names[k], std::string(text),
+                                     "must be a time as H:MM:SS", "read as no time");
+                   continue;
                  }
                  times[k] = *t;
                }
@@ -703,7 +772,7 @@ class Importer {
                  problems_.error(file, r.line(), "departure_time", format_time(times[1]),
                                  "departs before it arrives (" + format_time(times[0]) + ")");
                }
-               auto pickup = r.field(c["pickup_type"]), drop_off = r.field(c["drop_off_type"]);
+               auto pickup = r["pickup_type"], drop_off = r["drop_off_type"];
                insert.bind(1, trip_id).bind(2, static_cast<std::int64_t>(*seq)).bind(3, stop_id);
                if (times[0] >= 0) insert.bind(4, times[0]).bind(5, times[1]);
                insert.bind(6, static_cast<std::int64_t>(parse_int(pickup).value_or(0)));
@@ -715,6 +784,14 @@ class Importer {
                     static_cast<std::uint32_t>(db_.last_insert_rowid())});
                ++counts_.stop_times;
              });
+    if (orphans > 10) {
+      problems_.warning(file, first_unnamed, "trip_id", "",
+                        std::to_string(orphans - 10) +
+                            " more rows name a trip_id that is not in trips.txt, from this line "
+                            "to line " +
+                            std::to_string(last_orphan),
+                        "ignored");
+    }
   }
 
   // Orders each trip's stops, checks them, groups trips with the same stops and shape into
@@ -731,13 +808,14 @@ class Importer {
     auto insert_pattern_stop = db_.prepare(
         "INSERT INTO pattern_stops(pattern_id,idx,stop_id,distance_m,offset_m) VALUES(?,?,?,?,?)");
     std::unordered_map<std::string, std::pair<int, std::string>> patterns;  // key -> id, shape
-    std::set<std::string> used_shapes;
 
     for (auto& trip : trips_) {
       auto& st = trip.stop_times;
       if (st.size() < 2) {
-        problems_.error(file, st.empty() ? 0 : st[0].line, "trip_id", trip.id,
-                        "trip serves fewer than two stops");
+        problems_.error(
+            st.empty() ? "trips.txt" : file, st.empty() ? trip.line : st[0].line, "trip_id",
+            trip.id,
+            st.empty() ? "trip has no stops in stop_times.txt" : "trip serves only one stop");
         continue;
       }
       std::stable_sort(st.begin(), st.end(),
@@ -758,6 +836,9 @@ class Importer {
         ok = false;
       }
       if (!check_times(trip)) ok = false;
+      for (const auto& s : st) {
+        if (!stops_[s.stop].position) ok = false;  // reported with the stop (resolve_if_used)
+      }
       if (!ok || problems_.has_errors()) continue;
 
       // The pattern: same shape, same stops in the same order.
@@ -779,7 +860,7 @@ class Importer {
         } else {
           for (const auto& p : shape_points_[shape_id])
             line_points.push_back({p.lat, p.lon});
-          if (used_shapes.insert(shape_id).second) write_shape(shape_id, line_points, false);
+          if (used_shapes_.insert(shape_id).second) write_shape(shape_id, line_points, false);
         }
         auto line = geo::Polyline::from_latlon(line_points);
         auto placed = geo::place_stops_in_order(line, stop_positions);
@@ -795,7 +876,8 @@ class Importer {
             problems_.warning(file, st[i].line, "stop_id", stop.id,
                               "stop is " + std::string(buf) + " m from the shape of trip " +
                                   trip.id + " (" + shape_id +
-                                  "): announcements at this stop would be mistimed");
+                                  "): announcements at this stop would be mistimed",
+                              "kept");
           }
           insert_pattern_stop.bind(1, pattern_id).bind(2, static_cast<int>(i)).bind(3, stop.id);
           insert_pattern_stop.bind(4, placed[i].along_m).bind(5, placed[i].offset_m).run();
@@ -812,7 +894,7 @@ class Importer {
     }
     // Shapes no trip uses are still the depot's data: keep them.
     for (const auto& [id, pts] : shape_points_) {
-      if (used_shapes.contains(id)) continue;
+      if (used_shapes_.contains(id)) continue;
       std::vector<LatLon> line_points;
       for (const auto& p : pts)
         line_points.push_back({p.lat, p.lon});
@@ -831,11 +913,10 @@ class Importer {
       if (s.arrival >= 0 && last_time >= 0 && s.arrival + offset < last_time) {
         if (last_time - (s.arrival + offset) > kDay / 2) {
           offset += kDay;
-          problems_.warning(file, s.line, "arrival_time", format_time(s.arrival),
-                            "trip " + trip.id +
-                                " runs past midnight but its times start again at "
-                                "00:00; read as " +
-                                format_time(s.arrival + offset) + " (GTFS times go on past 24:00)");
+          problems_.warning(
+              file, s.line, "arrival_time", format_time(s.arrival),
+              "trip " + trip.id + " runs past midnight but its times start again at 00:00",
+              "read as " + format_time(s.arrival + offset) + " (GTFS times go on past 24:00)");
         } else {
           problems_.error(file, s.line, "arrival_time", format_time(s.arrival),
                           "trip " + trip.id + " arrives here before it left the stop before (" +
@@ -880,6 +961,74 @@ class Importer {
     if (derived) ++counts_.derived_shapes;
   }
 
+  // Every problem whose weight depends on use: an error where a trip uses the record, naming the
+  // first such trip, a warning otherwise.
+  void resolve_if_used() {
+    if (unreliable_) return;  // which trips use what is not known
+    for (auto& c : if_used_) {
+      std::string use;
+      switch (c.record) {
+        case Record::stop: {
+          const auto& s = stops_[stop_index_.at(c.id)];
+          if (s.served_by != kNone) {
+            use = "trip " + trips_[s.served_by].id +
+                  " serves it (stop_times.txt:" + std::to_string(s.served_line) + ")";
+          }
+          break;
+        }
+        case Record::route:
+        case Record::service: {
+          auto& uses = c.record == Record::route ? route_use_ : service_use_;
+          auto it = uses.find(c.id);
+          if (it != uses.end()) {
+            const auto& t = trips_[it->second];
+            use = "trip " + t.id + (c.record == Record::route ? " runs it" : " runs on it") +
+                  " (trips.txt:" + std::to_string(t.line) + ")";
+          }
+          break;
+        }
+      }
+      if (!use.empty()) {
+        c.problem.severity = Severity::error;
+        c.problem.message += "; " + use;
+      } else if (c.quiet_if_unused) {
+        continue;
+      } else {
+        c.problem.severity = Severity::warning;
+        c.problem.action = c.if_unused;
+      }
+      problems_.add(std::move(c.problem));
+    }
+    if_used_.clear();
+  }
+
+  // Records no trip uses: the feed's own data, kept, but someone may want to know.
+  void warn_unused() {
+    if (unreliable_) return;
+    for (const auto& [id, line] : route_rows_) {
+      if (!route_use_.contains(id)) {
+        problems_.warning("routes.txt", line, "route_id", id, "no trip runs route " + id, "kept");
+      }
+    }
+    for (const auto& [id, pts] : shape_points_) {
+      if (!shapes_named_.contains(id)) {
+        problems_.warning("shapes.txt", pts.empty() ? 0 : pts.front().line, "shape_id", id,
+                          "no trip runs on shape " + id, "kept");
+      }
+    }
+    bool unnamed_routes = agencies_named_.size() < static_cast<std::size_t>(counts_.routes);
+    if (agencies_.size() > 1 || !unnamed_routes) {
+      auto q = db_.prepare("SELECT agency_id, src_line FROM agency ORDER BY src_line");
+      while (q.step()) {
+        auto id = q.text(0);
+        if (!agencies_named_.contains(id)) {
+          problems_.warning("agency.txt", static_cast<std::uint64_t>(q.int64(1)), "agency_id", id,
+                            "no route names agency " + id, "kept");
+        }
+      }
+    }
+  }
+
   // translations.txt in either form. The current form names table, field and record; the older
   // form (trans_id, lang, translation) translates any field whose value equals trans_id.
   void read_translations() {
@@ -887,11 +1036,12 @@ class Importer {
         "INSERT INTO translations(table_name,field_name,language,translation,record_id,"
         "record_sub_id,field_value) VALUES(?,?,?,?,?,?,?)");
     if (!feed_->has("translations.txt")) return;
+    const std::string file = "translations.txt";
     bool old_form = false;
     {
-      auto stream = feed_->open_file("translations.txt");
+      auto stream = feed_->open_file(file);
       try {
-        CsvReader probe(*stream, "translations.txt", opt_.limits.max_record_bytes);
+        CsvReader probe(*stream, file, opt_.limits.max_record_bytes);
         old_form = probe.column("trans_id") >= 0 && probe.column("table_name") < 0;
       } catch (const CsvError&) {
         // each_row below reports it.
@@ -901,47 +1051,56 @@ class Importer {
       static const std::pair<const char*, const char*> kFields[] = {
           {"stops", "stop_name"},        {"stops", "tts_stop_name"}, {"routes", "route_short_name"},
           {"routes", "route_long_name"}, {"trips", "trip_headsign"}, {"agency", "agency_name"}};
-      each_row(
-          "translations.txt", {"trans_id", "lang", "translation"}, {},
-          [&](const CsvReader& r, const Cols& c) {
-            auto id = need(r, c, "trans_id"), lang = need(r, c, "lang");
-            auto text = need(r, c, "translation");
-            if (id.empty() || lang.empty() || text.empty()) return;
-            for (auto [table, field] : kFields) {
-              insert.bind(1, table).bind(2, field).bind(3, lang).bind(4, text).bind(7, id).run();
-            }
-            languages_.insert(std::string(lang));
-            ++counts_.translations;
-          });
+      each_row(file, {"trans_id", "lang", "translation"}, {}, [&](TableReader& r) {
+        auto id = r["trans_id"], lang = r["lang"], text = r["translation"];
+        if (id.empty() || lang.empty() || text.empty()) {
+          problems_.warning(file, r.line(), "translation", std::string(id),
+                            "trans_id, lang and translation are all needed", "this row is ignored");
+          return;
+        }
+        for (auto [table, field] : kFields) {
+          insert.bind(1, table).bind(2, field).bind(3, lang).bind(4, text).bind(7, id).run();
+        }
+        languages_.insert(std::string(lang));
+        ++counts_.translations;
+      });
       return;
     }
     static const std::set<std::string, std::less<>> kTables = {
         "agency",          "stops",    "routes", "trips",          "stop_times",
         "feed_info",       "pathways", "levels", "attributions",   "calendar",
         "fare_attributes", "networks", "areas",  "location_groups"};
-    each_row("translations.txt", {"table_name", "field_name", "language", "translation"},
-             {"record_id", "record_sub_id", "field_value"}, [&](const CsvReader& r, const Cols& c) {
-               auto table = need(r, c, "table_name"), field = need(r, c, "field_name");
-               auto lang = need(r, c, "language"), text = need(r, c, "translation");
-               if (table.empty() || field.empty() || lang.empty() || text.empty()) return;
-               if (!kTables.contains(table)) {
-                 problems_.warning("translations.txt", r.line(), "table_name", std::string(table),
-                                   "not a GTFS table; ignored");
+    each_row(file, {"table_name", "field_name", "language", "translation"},
+             {"record_id", "record_sub_id", "field_value"}, [&](TableReader& r) {
+               auto table = r["table_name"], field = r["field_name"];
+               auto lang = r["language"], text = r["translation"];
+               if (table.empty() || field.empty() || lang.empty() || text.empty()) {
+                 problems_.warning(file, r.line(), "translation", std::string(text),
+                                   "table_name, field_name, language and translation are all "
+                                   "needed",
+                                   "this row is ignored");
                  return;
                }
-               auto record = r.field(c["record_id"]), value = r.field(c["field_value"]);
+               if (!kTables.contains(table)) {
+                 problems_.warning(file, r.line(), "table_name", std::string(table),
+                                   "not a GTFS table", "this row is ignored");
+                 return;
+               }
+               auto record = r["record_id"], value = r["field_value"];
                if (record.empty() == value.empty() && table != "feed_info") {
-                 problems_.error("translations.txt", r.line(), "record_id", std::string(record),
-                                 "give either record_id or field_value (exactly one)");
+                 problems_.warning(file, r.line(), "record_id", std::string(record),
+                                   "give either record_id or field_value (exactly one): what "
+                                   "this translates is unclear",
+                                   "this row is ignored");
                  return;
                }
                if (!record.empty() && !record_exists(table, record)) {
-                 problems_.warning("translations.txt", r.line(), "record_id", std::string(record),
-                                   "no such record in " + std::string(table) + ".txt");
+                 problems_.warning(file, r.line(), "record_id", std::string(record),
+                                   "no such record in " + std::string(table) + ".txt", "kept");
                }
                insert.bind(1, table).bind(2, field).bind(3, lang).bind(4, text);
                if (!record.empty()) insert.bind(5, record);
-               auto sub = r.field(c["record_sub_id"]);
+               auto sub = r["record_sub_id"];
                if (!sub.empty()) insert.bind(6, sub);
                if (!value.empty()) insert.bind(7, value);
                insert.run();
@@ -959,115 +1118,15 @@ class Importer {
     return true;
   }
 
-  // ---- our own announcement data (--extra) ----
-
   void read_extra() {
-    auto extra = FeedSource::open(opt_.extra_dir, opt_.limits);
-    auto rows = [&](const std::string& file, std::initializer_list<std::string_view> required,
-                    const std::function<void(const CsvReader&, const Cols&)>& row) {
-      if (!extra->has(file)) return;
-      auto stream = extra->open_file(file);
-      try {
-        CsvReader reader(*stream, file, opt_.limits.max_record_bytes);
-        Cols cols;
-        for (auto name : required) {
-          int c = reader.column(name);
-          if (c < 0) {
-            problems_.error(file, 1, std::string(name), "", "required column is missing");
-            return;
-          }
-          cols.index.emplace(std::string(name), c);
-        }
-        while (reader.next())
-          row(reader, cols);
-      } catch (const CsvError& e) {
-        problems_.error(file, e.line(), "", "", e.what());
-      }
-    };
-    auto insert_phrase =
-        db_.prepare("INSERT OR REPLACE INTO stop_phrases(stop_id,language,text) VALUES(?,?,?)");
-    rows("stop_phrases.csv", {"stop_id", "language", "text"},
-         [&](const CsvReader& r, const Cols& c) {
-           auto stop = r.field(c["stop_id"]), lang = r.field(c["language"]),
-                text = r.field(c["text"]);
-           if (!check_extra_row(r, stop, lang, text)) return;
-           insert_phrase.bind(1, stop).bind(2, lang).bind(3, text).run();
-           ++counts_.stop_phrases;
-         });
-    auto insert_exterior =
-        db_.prepare("INSERT OR REPLACE INTO route_exterior(route_id,language,text) VALUES(?,?,?)");
-    rows("route_exterior.csv", {"route_id", "language", "text"},
-         [&](const CsvReader& r, const Cols& c) {
-           auto route = r.field(c["route_id"]), lang = r.field(c["language"]);
-           auto text = r.field(c["text"]);
-           if (!routes_.contains(std::string(route))) {
-             problems_.error(r.file_name(), r.line(), "route_id", std::string(route),
-                             "not a route_id in routes.txt");
-             return;
-           }
-           if (lang.empty() || text.empty()) {
-             problems_.error(r.file_name(), r.line(), "text", "", "language and text are required");
-             return;
-           }
-           insert_exterior.bind(1, route).bind(2, lang).bind(3, text).run();
-         });
-    auto insert_clip = db_.prepare("INSERT OR IGNORE INTO clips(sha256,format,data) VALUES(?,?,?)");
-    auto insert_stop_clip = db_.prepare(
-        "INSERT OR REPLACE INTO stop_clips(stop_id,language,purpose,sha256,text) "
-        "VALUES(?,?,?,?,?)");
-    rows("stop_clips.csv", {"stop_id", "language", "purpose", "file", "text"},
-         [&](const CsvReader& r, const Cols& c) {
-           auto stop = r.field(c["stop_id"]), lang = r.field(c["language"]);
-           auto text = r.field(c["text"]), purpose = r.field(c["purpose"]);
-           auto file = r.field(c["file"]);
-           if (!check_extra_row(r, stop, lang, text)) return;
-           if (purpose != "name" && purpose != "phrase") {
-             problems_.error(r.file_name(), r.line(), "purpose", std::string(purpose),
-                             "must be 'name' or 'phrase'");
-             return;
-           }
-           fs::path path = fs::path(opt_.extra_dir) / std::string(file);
-           std::string ext = path.extension().string();
-           if (!ext.empty()) ext.erase(0, 1);
-           static const std::set<std::string> kFormats = {"wav", "ogg", "opus", "mp3", "flac"};
-           if (!kFormats.contains(ext)) {
-             problems_.error(r.file_name(), r.line(), "file", std::string(file),
-                             "clips must be .wav, .ogg, .opus, .mp3 or .flac");
-             return;
-           }
-           std::ifstream in(path, std::ios::binary);
-           std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-           if (!in.good() && !in.eof()) data.clear();
-           if (data.empty()) {
-             problems_.error(r.file_name(), r.line(), "file", std::string(file),
-                             "clip file is missing or empty");
-             return;
-           }
-           unsigned char digest[crypto_hash_sha256_BYTES];
-           crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()),
-                              data.size());
-           char hex[crypto_hash_sha256_BYTES * 2 + 1];
-           sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-           insert_clip.bind(1, std::string_view(hex)).bind(2, ext);
-           insert_clip.bind_blob(3, data.data(), data.size()).run();
-           if (sqlite3_changes(db_.handle()) > 0) ++counts_.clips;  // stored once per content
-           insert_stop_clip.bind(1, stop).bind(2, lang).bind(3, purpose);
-           insert_stop_clip.bind(4, std::string_view(hex)).bind(5, text).run();
-         });
-  }
-
-  bool check_extra_row(const CsvReader& r, std::string_view stop, std::string_view lang,
-                       std::string_view text) {
-    if (!stop_index_.contains(std::string(stop))) {
-      problems_.error(r.file_name(), r.line(), "stop_id", std::string(stop),
-                      "not a stop_id in stops.txt");
-      return false;
-    }
-    if (lang.empty() || text.empty()) {
-      problems_.error(r.file_name(), r.line(), "text", "", "language and text are required");
-      return false;
-    }
-    return true;
+    ExtraData extra;
+    extra.dir = opt_.extra_dir;
+    extra.limits = opt_.limits;
+    extra.stop_exists = [&](std::string_view id) { return stop_index_.contains(std::string(id)); };
+    extra.route_exists = [&](std::string_view id) { return routes_.contains(std::string(id)); };
+    auto counts = read_extra_data(extra, db_, problems_);
+    counts_.stop_phrases = counts.stop_phrases;
+    counts_.clips = counts.clips;
   }
 
   void write_meta() {
@@ -1096,12 +1155,16 @@ class Importer {
   std::map<std::string, std::string> meta_;
   std::string feed_lang_;
   std::set<std::string> languages_;
-  std::unordered_set<std::string> agencies_, routes_, services_;
+  std::unordered_set<std::string> agencies_, agencies_named_, routes_, services_;
+  std::vector<std::pair<std::string, std::uint64_t>> route_rows_;           // route_id, line
+  std::unordered_map<std::string, std::uint32_t> route_use_, service_use_;  // id -> first trip
   std::vector<StopRec> stops_;
   std::unordered_map<std::string, std::uint32_t> stop_index_;
   std::vector<TripRec> trips_;
   std::unordered_map<std::string, std::uint32_t> trip_index_;
   std::map<std::string, std::vector<ShapePt>> shape_points_;
+  std::unordered_set<std::string> broken_shapes_, shapes_named_, used_shapes_;
+  std::vector<IfUsed> if_used_;
 };
 
 }  // namespace
@@ -1114,7 +1177,7 @@ void remove_dead_partials(const fs::path& out) {
   for (const auto& entry : fs::directory_iterator(out.parent_path(), ec)) {
     std::string name = entry.path().filename().string();
     if (!name.starts_with(prefix)) continue;
-    auto pid = parse_int(std::string_view(name).substr(prefix.size()));
+    auto pid = gtfs::parse_int(std::string_view(name).substr(prefix.size()));
     if (pid && *pid > 0 && ::kill(static_cast<pid_t>(*pid), 0) != 0 && errno == ESRCH) {
       fs::remove(entry.path(), ec);
     }
@@ -1165,12 +1228,13 @@ ImportReport import_feed(const ImportOptions& options) {
   return report;
 }
 
-ImportReport validate_feed(const std::string& feed, const std::string& extra_dir) {
+ImportReport validate_feed(const std::string& feed, const std::string& extra_dir, bool strict) {
   auto dir = fs::temp_directory_path() / ("stopcall-validate-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   ImportOptions options;
   options.feed = feed;
   options.extra_dir = extra_dir;
+  options.strict = strict;
   options.output = (dir / "bundle.db").string();
   ImportReport report;
   try {

@@ -1,5 +1,7 @@
 // GTFS feed -> route bundle. One pass over each file, streaming, with every row checked; the
-// bundle file appears only when the whole feed imported without errors.
+// bundle file appears only when the whole feed imported without errors. What is an error and what
+// a warning (and what is done about it) is the import policy in routes/README.md: only what would
+// make the bus announce or show something wrong, or nothing, refuses a feed.
 #pragma once
 
 #include <string>
@@ -15,6 +17,7 @@ struct ImportOptions {
   std::string extra_dir;  // our own announcement data (see routes/README.md), optional
   FeedLimits limits;
   double max_stop_offset_m = 150;  // a stop farther than this from its trip's shape is reported
+  bool strict = false;             // every warning is an error (`import --strict`)
 };
 
 struct ImportCounts {
@@ -34,6 +37,7 @@ struct ImportReport {
 ImportReport import_feed(const ImportOptions& options);
 
 // Checks a feed without keeping a bundle (imports into a temporary file and removes it).
-ImportReport validate_feed(const std::string& feed, const std::string& extra_dir = {});
+ImportReport validate_feed(const std::string& feed, const std::string& extra_dir = {},
+                           bool strict = false);
 
 }  // namespace stopcall::routes

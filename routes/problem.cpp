@@ -12,10 +12,16 @@ std::string Problem::to_string() const {
   if (!field.empty()) out += field + ": ";
   if (!value.empty()) out += "'" + value + "': ";
   out += message;
+  if (!action.empty()) out += "; " + action;
   return out;
 }
 
 void Problems::add(Problem p) {
+  if (strict_ && p.severity == Severity::warning) {
+    p.severity = Severity::error;
+    p.action =
+        "refused under --strict" + (p.action.empty() ? "" : " (otherwise: " + p.action + ")");
+  }
   if (p.severity == Severity::error) {
     ++errors_;
     if (kept_errors_ >= max_kept_) return;
@@ -37,9 +43,9 @@ void Problems::error(std::string file, std::uint64_t line, std::string field, st
 }
 
 void Problems::warning(std::string file, std::uint64_t line, std::string field, std::string value,
-                       std::string message) {
+                       std::string message, std::string action) {
   add({Severity::warning, std::move(file), line, std::move(field), std::move(value),
-       std::move(message)});
+       std::move(message), std::move(action)});
 }
 
 namespace {

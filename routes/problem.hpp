@@ -15,6 +15,17 @@ enum class Severity {
 };
 
 struct Problem {
+  Problem() = default;
+  Problem(Severity severity, std::string file, std::uint64_t line, std::string field,
+          std::string value, std::string message, std::string action = {})
+      : severity(severity),
+        file(std::move(file)),
+        line(line),
+        field(std::move(field)),
+        value(std::move(value)),
+        message(std::move(message)),
+        action(std::move(action)) {}
+
   Severity severity = Severity::error;
   std::string file;  // "stops.txt", or a bundle table
   std::uint64_t line =
@@ -22,8 +33,12 @@ struct Problem {
   std::string field;  // column name, may be empty
   std::string value;  // the offending value (shortened), may be empty
   std::string message;
+  // What the import did about it ("link dropped", "row ignored"); for errors, usually empty:
+  // the feed is refused.
+  std::string action;
 
-  // "stops.txt:12: stop_lat: '95.1': latitude out of range" — one line a depot worker can act on.
+  // "stops.txt:12: stop_lat: '95.1': latitude out of range" — one line a depot worker can act on;
+  // "; " and the action follow when there is one.
   std::string to_string() const;
 };
 
@@ -33,11 +48,17 @@ class Problems {
  public:
   explicit Problems(std::size_t max_kept = 1000) : max_kept_(max_kept) {}
 
+  // Strict: every warning is recorded as an error (`import --strict`), its action saying what
+  // would have been done without it.
+  void set_strict(bool strict) { strict_ = strict; }
+  bool strict() const { return strict_; }
+
   void add(Problem p);
   void error(std::string file, std::uint64_t line, std::string field, std::string value,
              std::string message);
+  // `action`: what was done about it, e.g. "link dropped, the stop stays a stop".
   void warning(std::string file, std::uint64_t line, std::string field, std::string value,
-               std::string message);
+               std::string message, std::string action = {});
 
   const std::vector<Problem>& kept() const { return kept_; }
   std::size_t error_count() const { return errors_; }
@@ -46,6 +67,7 @@ class Problems {
 
  private:
   std::size_t max_kept_;
+  bool strict_ = false;
   std::size_t errors_ = 0;
   std::size_t warnings_ = 0;
   std::size_t kept_errors_ = 0;

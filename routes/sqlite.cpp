@@ -85,7 +85,10 @@ void Stmt::check(int rc, const char* what) {
 }
 
 Stmt& Stmt::bind(int i, std::string_view text) {
-  check(sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT),
+  // An empty view may have no data at all (a CSV cell past the end of a short row): SQLite would
+  // store NULL for a null pointer, and an empty text is meant.
+  const char* data = text.data() ? text.data() : "";
+  check(sqlite3_bind_text(stmt_, i, data, static_cast<int>(text.size()), SQLITE_TRANSIENT),
         "bind text");
   return *this;
 }

@@ -2,6 +2,7 @@
 
 #include <gps.h>
 
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstring>
@@ -47,6 +48,7 @@ struct GpsdClient::Impl : std::enable_shared_from_this<Impl> {
   asio::steady_timer retry_timer;
   asio::steady_timer stale_timer;
   gps_data_t data;
+  JsonLineReader lines;
   bool open = false;
   bool stopped = false;
   GpsdState state = GpsdState::connecting;
@@ -74,6 +76,8 @@ struct GpsdClient::Impl : std::enable_shared_from_this<Impl> {
       return;
     }
     descriptor.assign(data.gps_fd);
+    descriptor.non_blocking(true);
+    lines.reset();
     backoff = options.reconnect_min;
     set_state(GpsdState::connected, options.host + ":" + options.port);
     arm_stale_timer();
@@ -90,21 +94,28 @@ struct GpsdClient::Impl : std::enable_shared_from_this<Impl> {
                           });
   }
 
+  // The socket is read here, not with gps_read: libgps's JSON parser never returns on some
+  // malformed lines ({x"class":"TPV"}), and one such line from a misbehaving gpsd would stop the
+  // daemon. Our JsonLineReader cuts the lines and hands libgps only well-formed JSON, the same
+  // decoding replay uses.
   void drain() {
-    // gps_read may leave whole reports buffered: read until gps_waiting says nothing is left.
-    do {
-      data.set = 0;
-      int n = gps_read(&data, nullptr, 0);
-      if (n < 0) return close_and_retry("gpsd closed the connection");
-      if (n == 0) break;
-      if (auto fix = fix_from_gpsd(data)) {
-        if (fix->usable()) {
+    char buf[4096];
+    for (;;) {
+      boost::system::error_code ec;
+      std::size_t n = descriptor.read_some(asio::buffer(buf), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+      if (ec == asio::error::interrupted) continue;
+      if (ec == asio::error::eof) return close_and_retry("gpsd closed the connection");
+      if (ec) return close_and_retry("gpsd connection: " + ec.message());
+      lines.feed({buf, n}, [this](const tracking::Fix& fix) {
+        if (fix.usable()) {
           if (state == GpsdState::stale) set_state(GpsdState::connected, "fixes again");
           arm_stale_timer();
         }
-        if (on_fix) on_fix(*fix);
-      }
-    } while (gps_waiting(&data, 0));
+        if (on_fix) on_fix(fix);
+      });
+      if (stopped || !open) return;  // on_fix may stop the client
+    }
     wait_readable();
   }
 

@@ -105,9 +105,12 @@ std::optional<tracking::Fix> JsonDecoder::decode(std::string_view line) {
     last_error_ = "not a JSON object";
     return std::nullopt;
   }
-  // gpsd writes every report as {"class":"...",...}: such a line goes to its parser as it is.
+  // gpsd writes every report as {"class":"...",...}: such a line goes to its parser as it is,
+  // once the JSON library has found it well-formed. libgps 3.22's parser never returns on some
+  // malformed objects ({x"class":"TPV"} loops for ever), and a NUL byte would cut the C string
+  // it reads.
   const bool compact = line.substr(0, 10) == R"({"class":")";
-  if (compact && unpack(line)) return fix_from_gpsd(*data_);
+  if (compact && nlohmann::json::accept(line) && unpack(line)) return fix_from_gpsd(*data_);
   // Another layout (gpsd's parser would read nothing of it), or not JSON: the JSON library
   // decides which, and writes the compact form gpsd's parser reads.
   auto json = nlohmann::json::parse(line, nullptr, false);
@@ -122,6 +125,36 @@ std::optional<tracking::Fix> JsonDecoder::decode(std::string_view line) {
     return std::nullopt;
   }
   return fix_from_gpsd(*data_);
+}
+
+void JsonLineReader::feed(std::string_view bytes,
+                          const std::function<void(const tracking::Fix&)>& on_fix) {
+  while (!bytes.empty()) {
+    auto newline = bytes.find('\n');
+    std::string_view piece = bytes.substr(0, newline);
+    bytes.remove_prefix(newline == std::string_view::npos ? bytes.size() : newline + 1);
+    if (!skipping_) {
+      if (partial_.size() + piece.size() > max_line_) {
+        partial_.clear();
+        skipping_ = true;
+        ++overlong_;
+      } else {
+        partial_.append(piece);
+      }
+    }
+    if (newline == std::string_view::npos) break;  // the line goes on in the next piece
+    if (!skipping_) {
+      ++lines_;
+      if (auto fix = decoder_.decode(partial_)) on_fix(*fix);
+    }
+    partial_.clear();
+    skipping_ = false;
+  }
+}
+
+void JsonLineReader::reset() {
+  partial_.clear();
+  skipping_ = false;
 }
 
 }  // namespace stopcall::gps

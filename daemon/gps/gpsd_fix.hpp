@@ -2,8 +2,10 @@
 // with validity explicit. Live input (GpsdClient) and replay (TraceReader) share this conversion.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "daemon/tracking/fix.hpp"
@@ -42,6 +44,32 @@ class JsonDecoder {
   std::string buffer_;
   long rejected_ = 0;
   std::string last_error_;
+};
+
+// gpsd's stream as the live client reads it from the socket: bytes in pieces of any size, cut
+// into lines, each line through a JsonDecoder. A line longer than max_line (gpsd's longest, a SKY
+// with every satellite, is a few KiB) is dropped to its end and counted, so a peer that never
+// sends a newline cannot grow it.
+class JsonLineReader {
+ public:
+  explicit JsonLineReader(std::size_t max_line = 64 * 1024) : max_line_(max_line) {}
+
+  // Calls on_fix for each position/time report in `bytes`, in order.
+  void feed(std::string_view bytes, const std::function<void(const tracking::Fix&)>& on_fix);
+  // Forgets a partial line (a new connection starts clean).
+  void reset();
+
+  long lines() const { return lines_; }
+  long rejected() const { return decoder_.rejected(); }
+  long overlong() const { return overlong_; }
+
+ private:
+  JsonDecoder decoder_;
+  std::size_t max_line_;
+  std::string partial_;
+  bool skipping_ = false;  // in a line that was too long, until its newline
+  long lines_ = 0;
+  long overlong_ = 0;
 };
 
 }  // namespace stopcall::gps

@@ -8,7 +8,6 @@
 #pragma once
 
 #include <chrono>
-#include <optional>
 
 #include "daemon/tracking/fix.hpp"
 
@@ -33,15 +32,18 @@ class TimeFilter {
     auto dt = fix.time - last_;
     if (dt >= std::chrono::milliseconds(0) && dt <= max_jump_) {
       last_ = fix.time;
-      pending_.reset();
+      has_pending_ = false;
       return true;
     }
-    if (pending_ && fix.time >= *pending_ && fix.time - *pending_ <= max_jump_) {
+    if (has_pending_ && fix.time >= pending_ && fix.time - pending_ <= max_jump_) {
       last_ = fix.time;  // two fixes agree on the new time: the gap was real
-      pending_.reset();
+      has_pending_ = false;
       return true;
     }
-    if (dt > max_jump_) pending_ = fix.time;
+    if (dt > max_jump_) {
+      has_pending_ = true;
+      pending_ = fix.time;
+    }
     ++dropped_;
     return false;
   }
@@ -50,9 +52,13 @@ class TimeFilter {
 
  private:
   std::chrono::milliseconds max_jump_;
+  // Flags beside always-initialised times rather than std::optional<Time>: GCC 12 at -O3 cannot
+  // tell that a disengaged optional's value is never read once accept() is inlined into a loop,
+  // and warns -Wmaybe-uninitialized (GCC bug 80635), which -Werror turns into a failed build.
   bool has_last_ = false;
   tracking::Time last_{};
-  std::optional<tracking::Time> pending_;
+  bool has_pending_ = false;
+  tracking::Time pending_{};  // a jump ahead waiting for a second fix to confirm it
   long dropped_ = 0;
   long undated_ = 0;
 };

@@ -130,7 +130,14 @@ std::optional<RequestKind> request_kind_from_string(std::string_view text) {
 }
 
 std::optional<tracking::Time> parse_iso_time(std::string_view text) {
-  // YYYY-MM-DDTHH:MM:SS[.fff][Z|+HH:MM|-HH:MM]
+  // YYYY-MM-DDTHH:MM:SS[.fff][Z|+HH:MM|-HH:MM]. Digits where digits belong: sscanf's %2d alone
+  // would also take "-1" or " 1", and T-1:-1:-1 would be a time the day before.
+  constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd";
+  if (text.size() < kShape.size()) return std::nullopt;
+  for (std::size_t i = 0; i < kShape.size(); ++i) {
+    bool digit = text[i] >= '0' && text[i] <= '9';
+    if (kShape[i] == 'd' ? !digit : text[i] != kShape[i]) return std::nullopt;
+  }
   int y, mo, d, h, mi, s, n = 0;
   std::string buffer(text);
   if (std::sscanf(buffer.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &n) != 6 ||
@@ -307,10 +314,15 @@ Reply parse_reply(std::string_view line) {
     return Reply::failure(
         "bad_reply", "the daemon's answer was not understood: " + std::string(line.substr(0, 200)));
   }
+  // value() throws when the field is there but not a string: read only strings.
+  auto text = [&](const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
   Reply r;
   r.ok = j["ok"].get<bool>();
-  r.error = j.value("error", "");
-  r.message = j.value("message", "");
+  r.error = text("error");
+  r.message = text("message");
   if (j.contains("data")) r.data = j["data"].dump();
   return r;
 }

@@ -16,15 +16,21 @@ namespace {
 using namespace stopcall::routes;
 using nlohmann::json;
 
+// Each problem with its severity and what the import did about it: "action" is what was done
+// for a warning ("link dropped", "this row is ignored"), "refused" for an error.
 json to_json(const Problems& problems) {
   json list = json::array();
   for (const auto& p : problems.kept()) {
-    list.push_back({{"severity", p.severity == Severity::error ? "error" : "warning"},
+    bool error = p.severity == Severity::error;
+    std::string action = p.action;
+    if (error && action.empty()) action = "refused";
+    list.push_back({{"severity", error ? "error" : "warning"},
                     {"file", p.file},
                     {"line", p.line},
                     {"field", p.field},
                     {"value", p.value},
-                    {"message", p.message}});
+                    {"message", p.message},
+                    {"action", action}});
   }
   return {{"errors", problems.error_count()},
           {"warnings", problems.warning_count()},
@@ -56,11 +62,12 @@ std::string hhmm(std::optional<int> s) {
 }
 
 int cmd_import(const std::string& feed, const std::string& out, const std::string& extra,
-               bool as_json) {
+               bool as_json, bool strict) {
   ImportOptions options;
   options.feed = feed;
   options.output = out;
   options.extra_dir = extra;
+  options.strict = strict;
   auto report = import_feed(options);
   if (as_json) {
     json j = to_json(report.problems);
@@ -72,7 +79,7 @@ int cmd_import(const std::string& feed, const std::string& out, const std::strin
   const auto& c = report.counts;
   if (!report.written) {
     std::cerr << "import refused: " << report.problems.error_count() << " error(s) in " << feed
-              << "; no bundle written\n";
+              << (strict ? " (--strict: warnings count as errors)" : "") << "; no bundle written\n";
     return 1;
   }
   std::cerr << "imported " << feed << " -> " << out << ": " << c.agencies << " agencies, "
@@ -83,7 +90,7 @@ int cmd_import(const std::string& feed, const std::string& out, const std::strin
   return 0;
 }
 
-int cmd_validate(const std::string& path, const std::string& extra, bool as_json) {
+int cmd_validate(const std::string& path, const std::string& extra, bool as_json, bool strict) {
   // A bundle is an SQLite file; anything else is taken as a feed.
   bool is_bundle = false;
   if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
@@ -92,7 +99,7 @@ int cmd_validate(const std::string& path, const std::string& extra, bool as_json
                 std::string_view(magic, 15) == "SQLite format 3";
     std::fclose(f);
   }
-  Problems problems = is_bundle ? check_bundle(path) : validate_feed(path, extra).problems;
+  Problems problems = is_bundle ? check_bundle(path) : validate_feed(path, extra, strict).problems;
   if (as_json) {
     json j = to_json(problems);
     j["kind"] = is_bundle ? "bundle" : "feed";
@@ -240,18 +247,20 @@ int main(int argc, char** argv) {
   CLI::App app{"stopcall-routes: load GTFS route data onto stopcall buses"};
   app.require_subcommand(1);
   std::string feed, out, extra, bundle, trip, route, stop;
-  bool as_json = false;
+  bool as_json = false, strict = false;
 
   auto* import = app.add_subcommand("import", "import a GTFS feed (zip or folder) into a bundle");
   import->add_option("FEED", feed, "GTFS zip or folder")->required();
   import->add_option("-o,--output", out, "bundle file to write")->required();
   import->add_option("--extra", extra, "folder of stopcall announcement data (routes/README.md)");
   import->add_flag("--json", as_json, "print problems as JSON");
+  import->add_flag("--strict", strict, "refuse the feed on any warning too");
 
   auto* validate = app.add_subcommand("validate", "list every problem in a feed or a bundle");
   validate->add_option("PATH", feed, "GTFS zip or folder, or a bundle")->required();
   validate->add_option("--extra", extra, "folder of stopcall announcement data");
   validate->add_flag("--json", as_json, "machine-readable output");
+  validate->add_flag("--strict", strict, "count warnings as errors, as import --strict does");
 
   auto* inspect = app.add_subcommand("inspect", "show what a bundle holds");
   inspect->add_option("BUNDLE", bundle)->required();
@@ -287,8 +296,8 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   try {
-    if (*import) return cmd_import(feed, out, extra, as_json);
-    if (*validate) return cmd_validate(feed, extra, as_json);
+    if (*import) return cmd_import(feed, out, extra, as_json, strict);
+    if (*validate) return cmd_validate(feed, extra, as_json, strict);
     if (*inspect) return cmd_inspect(bundle, trip, route, stop);
     if (*keygen) return cmd_keygen(key, pub);
     if (*sign) return cmd_sign(bundle, key);

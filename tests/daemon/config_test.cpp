@@ -64,6 +64,15 @@ TEST(Config, EveryProblemIsReportedWithItsLine) {
                           "7: gps.port: must be from 1 to 65535"));
 }
 
+// Found by fuzz/config.cpp: toml++ converts a float to an integer with a plain cast, undefined
+// behaviour for one out of range; UBSan stopped the daemon reading "line = 31e97".
+TEST(Config, AHugeNumberWhereAWholeOneBelongsIsAProblemWithItsLine) {
+  EXPECT_THAT(problems_of("[gps]\nport = 1e300\n[[gpio]]\nchip = \"gpiochip0\"\nline = 31e97\n"
+                          "input = \"door\"\n"),
+              ElementsAre("2: gps.port: must be a whole number",
+                          "5: gpio.line: must be a whole number from 0 to 1023"));
+}
+
 TEST(Config, BrokenTomlNamesTheLine) {
   auto problems = problems_of("[routes]\nbundle = \"a\"\n[gps\nport = 1\n");
   ASSERT_EQ(problems.size(), 1u);

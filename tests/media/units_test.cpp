@@ -115,6 +115,17 @@ TEST(AnnouncementJson, ParsesTheDocumentedExample) {
   EXPECT_EQ(a.segments[4].outputs, Outputs::only(Output::exterior));
 }
 
+// Found by fuzz/announcement.cpp: a number too large for a double is not a parse error to
+// nlohmann but out_of_range, which escaped and ended stopcall-render.
+TEST(AnnouncementJson, ANumberTooLargeIsAnErrorNotACrash) {
+  try {
+    announcement_from_json(R"({"id":"b","priority":1e348,"segments":[{"kind":"chime"}]})", ".");
+    FAIL() << "expected an error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("not valid JSON"), std::string::npos) << e.what();
+  }
+}
+
 TEST(AnnouncementJson, RejectsMistakesWithTheirPlace) {
   auto error_of = [](const char* text) {
     try {

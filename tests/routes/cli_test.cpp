@@ -58,10 +58,66 @@ TEST(Cli, ValidateJsonListsWarningsWithFileLineAndValue) {
   auto j = nlohmann::json::parse(run.out);
   EXPECT_EQ(j["usable"], true);
   EXPECT_EQ(j["errors"], 0);
-  EXPECT_EQ(j["warnings"], 1);
-  EXPECT_EQ(j["problems"][0]["file"], "stops.txt");
+  nlohmann::json same_place;
+  for (const auto& p : j["problems"]) {
+    if (p["value"] == "FROG") same_place = p;
+  }
+  ASSERT_TRUE(same_place.is_object()) << run.out;
+  EXPECT_EQ(same_place["file"], "stops.txt");
+  EXPECT_EQ(same_place["line"], 5);
+  EXPECT_EQ(same_place["severity"], "warning");
+  EXPECT_EQ(same_place["action"], "both kept");
+}
+
+// A feed cropped to an area, as public extracts are: the parent station of SA was cut away.
+std::string write_cropped_feed(const TempDir& dir) {
+  auto files = small_feed();
+  files["stops.txt"] =
+      "stop_id,stop_name,stop_lat,stop_lon,parent_station\n"
+      "SA,甲站,22.5400,114.0000,2900\n"
+      "SB,乙站,22.5400,114.0049,\n"
+      "SC,丙站,22.5400,114.0098,\n";
+  write_feed(dir.path() / "feed", files);
+  return dir / "feed";
+}
+
+TEST(Cli, ValidateJsonSaysWhatTheImportDidAboutEachProblem) {
+  TempDir dir;
+  auto run = routes_tool("validate --json " + write_cropped_feed(dir));
+  EXPECT_EQ(run.status, 0) << run.out;
+  auto j = nlohmann::json::parse(run.out);
+  EXPECT_EQ(j["usable"], true);
+  ASSERT_EQ(j["problems"].size(), 1u) << run.out;
   EXPECT_EQ(j["problems"][0]["severity"], "warning");
-  EXPECT_EQ(j["problems"][0]["value"], "FROG");
+  EXPECT_EQ(j["problems"][0]["file"], "stops.txt");
+  EXPECT_EQ(j["problems"][0]["line"], 2);
+  EXPECT_EQ(j["problems"][0]["field"], "parent_station");
+  EXPECT_EQ(j["problems"][0]["action"], "link dropped, SA stays a stop");
+
+  // With --strict the same problem is an error, and says what would have been done.
+  run = routes_tool("validate --json --strict " + (dir / "feed"));
+  EXPECT_EQ(run.status, 1) << run.out;
+  j = nlohmann::json::parse(run.out);
+  EXPECT_EQ(j["usable"], false);
+  EXPECT_EQ(j["problems"][0]["severity"], "error");
+  EXPECT_EQ(j["problems"][0]["action"],
+            "refused under --strict (otherwise: link dropped, SA stays a stop)");
+}
+
+TEST(Cli, StrictImportRefusesWhatAPlainImportTakesWithAWarning) {
+  TempDir dir;
+  std::string feed = write_cropped_feed(dir);
+  auto strict = routes_tool("import --strict " + feed + " -o " + (dir / "strict.db"));
+  EXPECT_EQ(strict.status, 1) << strict.out;
+  EXPECT_THAT(strict.out, HasSubstr("error: stops.txt:2: parent_station: '2900'"));
+  EXPECT_THAT(strict.out, HasSubstr("--strict"));
+  EXPECT_FALSE(fs::exists(dir / "strict.db"));
+
+  auto plain = routes_tool("import " + feed + " -o " + (dir / "plain.db"));
+  EXPECT_EQ(plain.status, 0) << plain.out;
+  EXPECT_THAT(plain.out, HasSubstr("warning: stops.txt:2: parent_station: '2900'"));
+  EXPECT_THAT(plain.out, HasSubstr("1 warning(s)"));
+  EXPECT_TRUE(fs::exists(dir / "plain.db"));
 }
 
 // rename(2) replaces whatever has the output's name: run as root, `-o /dev/null` turned the device

@@ -4,27 +4,12 @@
 
 #include <cstring>
 
+#include "string_stream.hpp"
+
 namespace stopcall::routes {
 namespace {
 
-// A byte stream over a string, handing out at most `chunk` bytes a read so records straddle
-// buffer boundaries the way they do in a real file.
-class StringStream : public ByteStream {
- public:
-  explicit StringStream(std::string data, std::size_t chunk = 7)
-      : data_(std::move(data)), chunk_(chunk) {}
-  std::size_t read(char* buffer, std::size_t size) override {
-    std::size_t n = std::min({size, chunk_, data_.size() - pos_});
-    std::memcpy(buffer, data_.data() + pos_, n);
-    pos_ += n;
-    return n;
-  }
-
- private:
-  std::string data_;
-  std::size_t chunk_;
-  std::size_t pos_ = 0;
-};
+using testing::StringStream;
 
 std::vector<std::vector<std::string>> read_all(const std::string& text,
                                                std::vector<std::uint64_t>* lines = nullptr) {
@@ -120,6 +105,21 @@ TEST(CsvReader, InvalidUtf8NamesLineAndColumn) {
     EXPECT_EQ(e.line(), 3u);
     EXPECT_NE(std::string(e.what()).find("stop_name"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("0xE9"), std::string::npos) << e.what();
+  }
+}
+
+// Found by fuzz/csv.cpp: the check ran over the record's fields back to back, so a character
+// whose bytes a comma split ("caf\xC3" and "\xA9") passed as one, and both values were stored
+// broken.
+TEST(CsvReader, ACharacterSplitByACommaIsNotUtf8) {
+  StringStream stream("stop_id,stop_name,stop_desc\nS1,caf\xC3,\xA9t\xC3\xA9\n");
+  CsvReader reader(stream, "stops.txt", 1024);
+  try {
+    reader.next();
+    FAIL() << "expected an error";
+  } catch (const CsvError& e) {
+    EXPECT_EQ(e.line(), 2u);
+    EXPECT_NE(std::string(e.what()).find("0xC3 in stop_name"), std::string::npos) << e.what();
   }
 }
 

@@ -117,6 +117,17 @@ TEST(ControlProtocol, ALineWithANulByteOrInvalidUtf8IsRefused) {
   EXPECT_TRUE(parse_command(R"({"cmd":"state","id":"车公庙"})").command);
 }
 
+// Found by fuzz/control.cpp: a reply whose "error" or "message" was not a string threw out of
+// parse_reply (nlohmann's value()), and stopcallctl ended on an uncaught exception.
+TEST(ControlProtocol, AReplyWithFieldsOfTheWrongTypeIsReadNotThrown) {
+  Reply reply;
+  ASSERT_NO_THROW(reply = parse_reply(R"({"ok":false,"error":true,"message":{"a":1}})"));
+  EXPECT_FALSE(reply.ok);
+  EXPECT_EQ(reply.error, "");
+  EXPECT_EQ(reply.message, "");
+  EXPECT_EQ(parse_reply(R"({"ok":true,"message":"door 2 open"})").message, "door 2 open");
+}
+
 TEST(ControlProtocol, IsoTimes) {
   EXPECT_EQ(tracking::format_time(*parse_iso_time("2026-03-02T07:30:00.25Z")),
             "2026-03-02T07:30:00.250Z");
@@ -125,6 +136,9 @@ TEST(ControlProtocol, IsoTimes) {
   EXPECT_FALSE(parse_iso_time("2026-02-30T00:00:00Z"));
   EXPECT_FALSE(parse_iso_time("2026-03-02 07:30:00Z"));
   EXPECT_FALSE(parse_iso_time("2026-03-02T25:00:00Z"));
+  // sscanf's %2d reads signs: this was 22:58:59 the day before, a request already expired.
+  EXPECT_FALSE(parse_iso_time("2026-03-02T-1:-1:-1Z"));
+  EXPECT_FALSE(parse_iso_time("2026-03-02T 7:30:00Z"));
 }
 
 // A socket served on its own thread; commands go through send_command as stopcallctl sends them.
