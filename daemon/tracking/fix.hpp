@@ -15,6 +15,11 @@ namespace stopcall::tracking {
 // tick carries its time on this one time base.
 using Time = std::chrono::sys_time<std::chrono::milliseconds>;
 
+// Seconds from b to a (negative when a is earlier).
+inline double seconds_between(Time a, Time b) {
+  return std::chrono::duration<double>(a - b).count();
+}
+
 struct Fix {
   enum class Mode { no_fix, fix_2d, fix_3d };  // gpsd TPV `mode` 1, 2, 3
   // gpsd TPV `status`.

@@ -7,14 +7,6 @@
 
 namespace stopcall::tracking {
 
-namespace {
-
-double seconds(Time a, Time b) {
-  return std::chrono::duration<double>(a - b).count();
-}
-
-}  // namespace
-
 void MotionDetector::reset(bool moving) {
   moving_ = moving;
   go_since_.reset();
@@ -34,7 +26,7 @@ void MotionDetector::on_vehicle(const VehicleMotion& vehicle) {
 
 std::optional<double> MotionDetector::vehicle_speed(Time now) const {
   if (!vehicle_.speed_mps) return std::nullopt;
-  const double age = seconds(now, vehicle_.time);
+  const double age = seconds_between(now, vehicle_.time);
   if (age < -cfg_.vehicle_max_age_s || age > cfg_.vehicle_max_age_s) return std::nullopt;
   return vehicle_.speed_mps;
 }
@@ -86,7 +78,7 @@ void MotionDetector::on_fix(Time t, std::optional<double> speed_mps,
   }
   if (!go_since_) go_since_ = t;
   ++go_fixes_;
-  const bool held = go_fixes_ >= 2 && seconds(t, *go_since_) >= cfg_.go_time_s - 1e-3;
+  const bool held = go_fixes_ >= 2 && seconds_between(t, *go_since_) >= cfg_.go_time_s - 1e-3;
   const bool sparse_go =
       fix_interval_s >= cfg_.sparse_interval_s && along_ >= cfg_.go_speed_sparse_mps;
   if (held || sparse_go) {
