@@ -13,11 +13,9 @@
 #include <vector>
 
 #include "routes/feed_source.hpp"
+#include "routes/utf8.hpp"
 
 namespace stopcall::routes {
-
-// Returns the byte offset of the first byte that is not valid UTF-8, or nullopt if all are valid.
-std::optional<std::size_t> first_invalid_utf8(std::string_view text);
 
 // A file-level error; what() is the bare reason, line() where it is.
 class CsvError : public std::runtime_error {

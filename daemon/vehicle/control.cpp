@@ -1,11 +1,12 @@
 #include "daemon/vehicle/control.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "daemon/tracking/events.hpp"
-#include "routes/csv.hpp"
+#include "routes/utf8.hpp"
 
 namespace stopcall::daemon::vehicle {
 
@@ -117,8 +118,11 @@ std::string_view to_string(RequestKind kind) {
 }
 
 std::optional<Button> button_from_string(std::string_view text) {
+  // "ramp_assist" (the screens' spelling) is an alias of "ramp-assist".
+  std::string name(text);
+  std::replace(name.begin(), name.end(), '_', '-');
   for (auto b : {Button::ramp_assist, Button::stop_request, Button::wheelchair_request}) {
-    if (to_string(b) == text) return b;
+    if (to_string(b) == name) return b;
   }
   return std::nullopt;
 }
