@@ -288,7 +288,7 @@ ClientMessage parse_client_message(std::string_view text) {
     out.body = Action{LoginTrip{std::move(*trip)}};
   } else if (t == "confirm_detected_trip") {
     out.body = Action{ConfirmDetectedTrip{}};
-  } else if (t == "ramp_assist") {
+  } else if (t == "ramp_assist" || t == "ramp-assist") {  // the control socket's spelling too
     out.body = Action{RampAssist{}};
   } else if (t == "repeat_last") {
     out.body = Action{RepeatLast{}};

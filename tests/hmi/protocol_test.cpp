@@ -40,6 +40,10 @@ TEST(ParseClientMessage, ReadsEveryDriverAction) {
     ASSERT_TRUE(message.body) << type;
     EXPECT_EQ(action_name(std::get<Action>(*message.body)), type);
   }
+  // The control socket's spelling of ramp assist is the same action.
+  auto ramp = parse_client_message(R"({"type":"ramp-assist","id":"c4"})");
+  ASSERT_TRUE(ramp.body);
+  EXPECT_TRUE(std::holds_alternative<RampAssist>(std::get<Action>(*ramp.body)));
 
   auto ping = parse_client_message(R"({"type":"ping","id":"p"})");
   ASSERT_TRUE(ping.body);

@@ -43,6 +43,10 @@ TEST(ControlProtocol, ReadsEachCommand) {
   auto button = parse_command(R"({"cmd":"button","button":"wheelchair-request"})");
   ASSERT_TRUE(button.command);
   EXPECT_EQ(std::get<ButtonPress>(*button.command).button, Button::wheelchair_request);
+  // The screens spell it with "_": the same button.
+  auto underscored = parse_command(R"({"cmd":"button","button":"ramp_assist"})");
+  ASSERT_TRUE(underscored.command);
+  EXPECT_EQ(std::get<ButtonPress>(*underscored.command).button, Button::ramp_assist);
 
   auto request =
       parse_command(R"({"cmd":"request","kind":"blind","stop_id":"CGM-E","route_id":"101",)"
