@@ -11,7 +11,8 @@ namespace stopcall::daemon {
 using tracking::StopEvent;
 
 Screens::Screens(boost::asio::io_context& io, ScreensOptions options, const std::string& timezone,
-                 std::function<void(hmi::LogLevel, std::string_view)> log) {
+                 std::function<void(hmi::LogLevel, std::string_view)> log)
+    : clock_(timezone) {
   hmi::HmiConfig config;
   config.log = std::move(log);
   config.allowed_hosts = options.allowed_hosts;
@@ -34,10 +35,9 @@ Screens::Screens(boost::asio::io_context& io, ScreensOptions options, const std:
   config.socket_send_buffer = 64 << 10;
   config.driver_token = options.driver_token;
   server_ = std::make_unique<hmi::HmiServer>(io, std::move(config));
-  ServiceClock clock(timezone);
-  const tracking::Time noon{std::chrono::sys_days{std::chrono::year{2026} / 1 / 1} +
-                            std::chrono::hours(12)};
-  utc_offset_min_ = (clock.at(noon).seconds - 12 * 3600) / 60;
+  // The offset of now; from the first event on, of the bus's own time (daylight saving changes it).
+  utc_offset_min_ = clock_.utc_offset_min(
+      std::chrono::time_point_cast<tracking::Time::duration>(std::chrono::system_clock::now()));
   hmi::State state;
   state.utc_offset_min = utc_offset_min_;
   state.statuses.push_back({"trip", hmi::Level::warning, "looking for the trip"});
@@ -95,6 +95,16 @@ void Screens::update(const Pipeline& pipeline, const std::vector<StopEvent>& eve
     state.trip_options = server_->state().trip_options;
     state.detected_trip = server_->state().detected_trip;
     server_->publish_state(std::move(state));
+  }
+  if (!events.empty()) {
+    const int offset = clock_.utc_offset_min(events.back().time);
+    if (offset != utc_offset_min_) {
+      // Daylight saving began or ended: the pages' clocks follow.
+      utc_offset_min_ = offset;
+      hmi::State state = server_->state();
+      state.utc_offset_min = offset;
+      server_->publish_state(std::move(state));
+    }
   }
   if (!trip) return;
   for (const auto& e : events) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "daemon/pipeline.hpp"
+#include "daemon/service_time.hpp"
 #include "hmi/protocol.hpp"
 #include "hmi/server.hpp"
 #include "media/types.hpp"
@@ -65,6 +66,7 @@ class Screens {
  private:
   std::unique_ptr<hmi::HmiServer> server_;
   std::string trip_id_;  // the trip the screens show
+  ServiceClock clock_;   // the city's local time, for the pages' clocks
   int utc_offset_min_ = 0;
 };
 
