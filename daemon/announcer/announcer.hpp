@@ -2,10 +2,12 @@
 // on which speakers, at which priority. Pure: no clock, no I/O; the daemon hands the result to the
 // media engine and decides staleness (an announcement for a stop the bus has passed is dropped).
 //
-//   next_stop    interior   "下一站，车公庙。可换乘地铁…" / "下一站，車公廟…" / "Next stop:
-//   Chegongmiao. …" approaching  interior   "即将到达车公庙" / "即將到達車公廟" / "Arriving at
-//   Chegongmiao" arrived      exterior   the route's exterior text ("101路，开往大剧院" …) for
-//   people waiting
+// clang-format off
+//   event        output     what is said (zh-Hans / yue / en)
+//   next_stop    interior   "下一站，车公庙。可换乘地铁…" / "下一站，車公廟…" / "Next stop: Chegongmiao. …"
+//   approaching  interior   "即将到达车公庙" / "即將到達車公廟" / "Arriving at Chegongmiao"
+//   arrived      exterior   the route's exterior text ("101路，开往大剧院" …) for people waiting
+// clang-format on
 #pragma once
 
 #include <chrono>

@@ -6,20 +6,21 @@
 // Pure logic: no clock (every call carries the bus's time, GPS time as the tracker uses it), no
 // I/O, no threads. The daemon (onboard.hpp) feeds it and carries out what it asks for.
 //
+// clang-format off
 //   ramp-assist pressed (bus standing)  -> "ramp deploying, please stand clear" inside and outside
 //                                          (accessibility priority), "ramp" prompt on the displays
 //   ramp deployed                       -> exterior warning tone every ramp_warning_every
 //   ramp deployed while moving          -> alarm on the driver console, logged
 //   ramp stowed                         -> prompts cleared; held "next stop" announcement released
 //   wheelchair stop request (on board)  -> confirmation tone + "ramp requested at X — the driver
-//   has
-//                                          been told"; "ramp needed at X" on the console until the
-//                                          ramp cycle at X or the driver dismisses it
+//                                          has been told"; "ramp needed at X" on the console until
+//                                          the ramp cycle at X or the driver dismisses it
 //   boarding request (stop S, route R)  -> on the console from show_within_stops before S; for a
 //                                          blind rider the exterior speaker repeats route and
 //                                          destination approaching and standing at S
 //   doors open at a stop                -> exterior route and destination (once per stop visit)
 //   doors open while moving fast        -> a fault, logged, not acted on
+// clang-format on
 #pragma once
 
 #include <chrono>
