@@ -57,7 +57,9 @@ bool Tracker::approach_due(int stop, double s, double v, bool stood) const {
   const bool pulling_away = v < cfg_.approach_slow_speed_mps;
   if (pulling_away && a_ <= cfg_.braking_decel_min_mps2) return false;
   // When would the bus be there driving on (accelerating, e.g. away from a red light, sooner)?
-  const double accel = pulling_away ? std::max(a_, cfg_.pull_away_accel_mps2) : std::max(0.0, a_);
+  const double speeding_up = std::min(a_, cfg_.max_accel_mps2);
+  const double accel =
+      pulling_away ? std::max(speeding_up, cfg_.pull_away_accel_mps2) : std::max(0.0, speeding_up);
   auto time_to_stop = [&](double accel_mps2) {
     return accel_mps2 > 1e-3 ? (std::sqrt(v * v + 2 * accel_mps2 * r) - v) / accel_mps2 : r / v;
   };
@@ -148,8 +150,11 @@ void Tracker::run_stops(Time t, std::vector<StopEvent>& out) {
     if (close_to_previous(ahead) && approach_said_) {
       const double middle = 0.5 * (d_last + stop_d_[ahead]);
       const double b = std::max(-a_, cfg_.halting_decel_mps2);
-      const bool halting_there =
-          !stopped && a_ < -cfg_.braking_decel_min_mps2 && s + v_ * v_ / (2 * b) >= middle;
+      // (Judged only from close to this stop on: farther out, the first seconds of braking for
+      // it look like braking for a halt beyond.)
+      const bool halting_there = !stopped && s >= d_last - cfg_.approach_min_distance_m &&
+                                 a_ < -cfg_.braking_decel_min_mps2 &&
+                                 s + v_ * v_ / (2 * b) >= middle;
       if (!approach_ahead_said_ && (halting_there || (dwelled && s_ >= middle))) {
         approach_ahead_said_ = true;
         emit(out, T::approaching, t, ahead);

@@ -100,7 +100,9 @@ struct TrackerConfig {
   double halt_short_m = 11.0;              // braking to halt this far short: not at the stop
   double approach_standing_m = 60.0;       // ...unless standing within this of it
   double typical_accel_mps2 = 1.0;         // a bus pulling away speeds up about this hard
-  double typical_cruise_mps = 9.0;         // ...to about this speed, until the trip shows its own
+  double max_accel_mps2 = 2.0;      // and never harder than this (a larger estimate is the filter
+                                    // catching up with a bus that pulled away while taken to stand)
+  double typical_cruise_mps = 9.0;  // ...to about this speed, until the trip shows its own
   // --- Stopping at a stop ---
   double arrival_radius_m = 25.0;  // stopped within +-this of the stop = arrived; beyond = passed
   double stopped_speed_mps = 0.7;  // at or below this speed the bus stands still
