@@ -11,6 +11,9 @@ void MotionDetector::reset(bool moving) {
   moving_ = moving;
   go_since_.reset();
   go_fixes_ = 0;
+  crawl_since_.reset();
+  crawl_fixes_ = 0;
+  crawl_sum_ = 0;
 }
 
 void MotionDetector::on_vehicle(const VehicleMotion& vehicle) {
@@ -48,8 +51,7 @@ void MotionDetector::on_fix(Time t, std::optional<double> speed_mps,
                             double fix_interval_s) {
   doppler_ = speed_mps && std::isfinite(*speed_mps) && *speed_mps >= 0;
   if (!doppler_) {
-    go_since_.reset();
-    go_fixes_ = 0;
+    reset(moving_);
     return;
   }
   const double speed = *speed_mps;
@@ -71,9 +73,25 @@ void MotionDetector::on_fix(Time t, std::optional<double> speed_mps,
     if (along_ <= cfg_.stop_speed_mps) reset(false);
     return;
   }
+  // Crawling: slowly along the route on every fix (a canyon's standstill is reported in random
+  // directions, so it does not stay along the route for long).
+  if (aligned && along_ > cfg_.stop_speed_mps) {
+    if (!crawl_since_) crawl_since_ = t;
+    ++crawl_fixes_;
+    crawl_sum_ += along_;
+  } else {
+    crawl_since_.reset();
+    crawl_fixes_ = 0;
+    crawl_sum_ = 0;
+  }
+  // (Not on sparse fixes: a canyon's random directions line up too often over a few of them.)
+  const bool crawling = fix_interval_s < cfg_.sparse_interval_s && crawl_fixes_ >= 3 &&
+                        seconds_between(t, *crawl_since_) >= cfg_.crawl_time_s - 1e-3 &&
+                        crawl_sum_ / crawl_fixes_ >= cfg_.crawl_speed_mps;
   if (!aligned || along_ < cfg_.go_speed_mps) {
     go_since_.reset();
     go_fixes_ = 0;
+    if (crawling) reset(true);
     return;
   }
   if (!go_since_) go_since_ = t;
@@ -81,11 +99,7 @@ void MotionDetector::on_fix(Time t, std::optional<double> speed_mps,
   const bool held = go_fixes_ >= 2 && seconds_between(t, *go_since_) >= cfg_.go_time_s - 1e-3;
   const bool sparse_go =
       fix_interval_s >= cfg_.sparse_interval_s && along_ >= cfg_.go_speed_sparse_mps;
-  if (held || sparse_go) {
-    moving_ = true;
-    go_since_.reset();
-    go_fixes_ = 0;
-  }
+  if (held || sparse_go || crawling) reset(true);
 }
 
 }  // namespace stopcall::tracking

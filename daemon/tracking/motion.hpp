@@ -12,8 +12,10 @@
 //    directions the route takes just ahead: a bus may pull away into a turn) is at least
 //    go_speed_mps, with the course within go_course_deg of the route, for go_time_s (at least two
 //    fixes), or on one fix at least go_speed_sparse_mps when fixes are sparse_interval_s or more
-//    apart; a moving bus is standing once its speed along the route is at most stop_speed_mps
-//    (a canyon's standstill is reported crawling sideways as often as along);
+//    apart, or crawling (a queue): along the route above stop_speed_mps on every fix for
+//    crawl_time_s (three fixes at least; fixes not sparse) at crawl_speed_mps on average; a moving
+//    bus is standing once its speed along the route is at most stop_speed_mps (a canyon's
+//    standstill is reported crawling sideways as often as along);
 //  - none of these: unknown, and the caller judges from its position filter.
 #pragma once
 
@@ -38,6 +40,8 @@ struct MotionConfig {
   double sparse_interval_s = 2.5;     // fixes this far apart are sparse
   double go_course_deg = 30.0;        // course within this of the route's direction
   double stop_speed_mps = 1.0;        // along-route speed at or below which a moving bus stands
+  double crawl_speed_mps = 1.5;       // a standing bus crawling along the route this fast...
+  double crawl_time_s = 5.0;          // ...on average over this long is moving
   double course_min_speed_mps = 0.5;  // below this speed the course means nothing
   double vehicle_moving_mps = 0.5;    // the vehicle's speed signal above this: moving
   double vehicle_max_age_s = 3.0;     // the speed signal is trusted this long after it came
@@ -81,6 +85,10 @@ class MotionDetector {
   double along_ = 0;
   std::optional<Time> go_since_;  // first fix of the current run that says "going"
   int go_fixes_ = 0;
+  // The current run of fixes crawling along the route: its first fix, count and speed sum.
+  std::optional<Time> crawl_since_;
+  int crawl_fixes_ = 0;
+  double crawl_sum_ = 0;
   VehicleMotion vehicle_;
 };
 
