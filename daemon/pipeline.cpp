@@ -83,8 +83,10 @@ void Pipeline::start_detection(const tracking::Fix& fix) {
   std::vector<tracking::PatternCandidate> candidates;
   for (auto& [id, c] : by_pattern)
     candidates.push_back(std::move(c));
-  detector_ = std::make_unique<tracking::AutoDetector>(std::move(candidates), options_.auto_detect,
-                                                       options_.tracker);
+  auto detect = options_.auto_detect;
+  detect.timetable_valid = detect.timetable_valid && valid_today_;
+  detector_ =
+      std::make_unique<tracking::AutoDetector>(std::move(candidates), detect, options_.tracker);
   detector_->on_vehicle(vehicle_);
   detection_fixes_.clear();
   fixes_since_detection_start_ = 0;

@@ -99,6 +99,7 @@ void AutoDetector::on_fix(const Fix& fix, int service_seconds, std::vector<StopE
         h->median_lateral > std::max(config_.far_lateral_m, config_.far_ratio * best + 5))
       h->alive = false;
   }
+  if (fix.usable()) service_seconds_ = service_seconds;
   agree(fix.time, out);
   if (fix.usable()) decide(service_seconds);
 }
@@ -173,13 +174,46 @@ void AutoDetector::judge(Hypothesis& h, const Fix& fix) {
 }
 
 void AutoDetector::agree(Time t, std::vector<StopEvent>& out) {
-  Hypothesis* lead = provisional();
+  const Hypothesis* lead = provisional();
   if (!lead) return;
-  // Every hypothesis left must have found the bus and be heading for the same stop.
+  // The punctual ones, when the timetable tells them from the rest (see AutoDetectConfig).
+  std::vector<const Hypothesis*> heard;
+  for (const auto& h : hypotheses_)
+    if (h->alive) heard.push_back(h.get());
+  auto near_start = [&](const Hypothesis* h) {
+    return h->tracker->progress_m() - h->tracker->stop_distances_m().front() <=
+           config_.timetable_zone_m;
+  };
+  if (config_.timetable_valid && service_seconds_ && heard.size() > 1) {
+    std::vector<double> gaps;
+    for (const auto* h : heard)
+      gaps.push_back(schedule_gap(*h, *service_seconds_));
+    double best = std::numeric_limits<double>::infinity();
+    for (double g : gaps)
+      best = std::min(best, std::abs(g));
+    bool apart = best <= config_.on_time_s;
+    for (std::size_t i = 0; i < gaps.size(); ++i) {
+      const double g = gaps[i];
+      // (The punctual ones must be starting their trips: see timetable_zone_m.)
+      if (std::abs(g) <= config_.on_time_s) {
+        apart = apart && near_start(heard[i]);
+        continue;
+      }
+      // The others must not be due yet: a bus runs late far more often than early, so one whose
+      // trip left long ago may be this bus, late.
+      apart = apart && g >= std::max(config_.off_time_s, config_.off_ratio * best);
+    }
+    if (apart) {
+      std::vector<const Hypothesis*> punctual;
+      for (std::size_t i = 0; i < heard.size(); ++i)
+        if (std::abs(gaps[i]) <= config_.on_time_s) punctual.push_back(heard[i]);
+      heard = std::move(punctual);
+    }
+  }
+  // Every hypothesis heard must have found the bus and be heading for the same stop.
   std::string stop_id;
   bool next = true, approaching = true;
-  for (const auto& h : hypotheses_) {
-    if (!h->alive) continue;
+  for (const auto* h : heard) {
     const auto a = h->tracker->announced();
     if (a.stop < 0 || !on_it(*h)) return;
     const std::string& id = h->stop_ids[static_cast<std::size_t>(a.stop)];
@@ -188,6 +222,7 @@ void AutoDetector::agree(Time t, std::vector<StopEvent>& out) {
     next = next && a.next;
     approaching = approaching && a.approaching;
   }
+  lead = heard.front();
   const int index = lead->tracker->announced().stop;
   const auto& trip = lead->pattern.representative;
   auto say = [&](StopEvent::Type type) {
@@ -220,6 +255,18 @@ bool AutoDetector::on_it(const Hypothesis& h) const {
   const Tracker& tr = *h.tracker;
   return h.first_along <= tr.stop_distances_m().front() + tr.config().start_zone_m ||
          tr.progress_m() - h.first_along >= config_.agree_travel_m;
+}
+
+double AutoDetector::schedule_gap(const Hypothesis& h, int service_seconds) const {
+  const double length = h.line.length();
+  const double share = length > 0 ? std::clamp(h.tracker->progress_m() / length, 0.0, 1.0) : 0;
+  double gap = std::numeric_limits<double>::infinity();
+  for (const auto& t : h.pattern.trips) {
+    const double scheduled =
+        t.first_departure_s + share * static_cast<double>(t.last_arrival_s - t.first_departure_s);
+    if (std::abs(scheduled - service_seconds) < std::abs(gap)) gap = scheduled - service_seconds;
+  }
+  return gap;
 }
 
 void AutoDetector::decide(int service_seconds) {

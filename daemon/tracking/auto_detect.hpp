@@ -45,6 +45,18 @@ struct AutoDetectConfig {
   double window_s = 30;         // the distances from each shape are judged over this long:
   double far_lateral_m = 20;    // a median farther than this from a shape...
   double far_ratio = 3;         // ...and this many times (+ 5 m) the closest one's: dropped
+  // Where patterns part (a shared first stop), the timetable may tell them apart: when one
+  // pattern has a trip due here now (within on_time_s) and every other's nearest trip is not due
+  // for at least off_time_s and off_ratio times as long, the others' next stops do not hold back
+  // what the punctual ones agree on. Not for a pattern whose trip left long ago: a bus runs late
+  // far more often than early, and a late bus must not be told another route's stops. Only with
+  // route data valid today, and only near the start of the punctual trips (timetable_zone_m),
+  // where a bus does not leave its terminus early.
+  bool timetable_valid = true;
+  double timetable_zone_m = 2000;
+  double on_time_s = 180;
+  double off_time_s = 600;
+  double off_ratio = 3;
 };
 
 struct PatternCandidate {
@@ -90,6 +102,9 @@ class AutoDetector {
   void judge(Hypothesis& h, const Fix& fix);
   bool on_it(const Hypothesis& h) const;
   void agree(Time t, std::vector<StopEvent>& out);
+  // When (seconds from now, negative: past) the pattern's nearest trip is scheduled to be where
+  // its tracker has the bus.
+  double schedule_gap(const Hypothesis& h, int service_seconds) const;
   void decide(int service_seconds);
   Hypothesis* provisional();
   const Hypothesis* provisional() const;
@@ -98,6 +113,7 @@ class AutoDetector {
   std::vector<std::unique_ptr<Hypothesis>> hypotheses_;
   std::optional<Detection> detection_;
   std::string said_next_, said_approaching_;
+  std::optional<int> service_seconds_;  // of the last usable fix
   std::vector<StopEvent> scratch_;
 };
 
