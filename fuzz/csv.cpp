@@ -13,22 +13,6 @@ namespace {
 
 using namespace stopcall;
 
-class ChunkedStream : public routes::ByteStream {
- public:
-  ChunkedStream(std::string_view data, std::size_t chunk) : data_(data), chunk_(chunk) {}
-  std::size_t read(char* buffer, std::size_t size) override {
-    std::size_t n = std::min({size, chunk_, data_.size() - pos_});
-    std::memcpy(buffer, data_.data() + pos_, n);
-    pos_ += n;
-    return n;
-  }
-
- private:
-  std::string_view data_;
-  std::size_t chunk_;
-  std::size_t pos_ = 0;
-};
-
 void check_value(std::string_view v) {
   fuzz::check(v.find('\0') == std::string_view::npos, "a value holds a NUL byte");
   fuzz::check(!routes::first_invalid_utf8(v), "a value is not UTF-8");
@@ -43,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view text = fuzz::as_text(data + 1, size - 1);
 
   {
-    ChunkedStream stream(text, chunk);
+    routes::MemoryStream stream(std::string(text), chunk);
     try {
       routes::CsvReader reader(stream, "stops.txt", 512);
       for (const auto& name : reader.header())
@@ -60,7 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
   {
-    ChunkedStream stream(text, chunk);
+    routes::MemoryStream stream(std::string(text), chunk);
     routes::Problems problems(50);
     try {
       routes::TableReader table(stream, "stops.txt", 512, problems);

@@ -4,12 +4,10 @@
 
 #include <cstring>
 
-#include "string_stream.hpp"
-
 namespace stopcall::routes {
 namespace {
 
-using testing::StringStream;
+using StringStream = MemoryStream;
 
 std::vector<std::vector<std::string>> read_all(const std::string& text,
                                                std::vector<std::uint64_t>* lines = nullptr) {

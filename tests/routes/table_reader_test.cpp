@@ -5,13 +5,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "string_stream.hpp"
-
 namespace stopcall::routes {
 namespace {
 
 using ::testing::HasSubstr;
-using testing::StringStream;
+using StringStream = MemoryStream;
 
 std::string all_messages(const Problems& problems) {
   std::string out;
