@@ -69,6 +69,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
         misc(io),
         retry(io),
         pump_timer(io),
+        write_later(io),
         backoff(options.reconnect_min, options.reconnect_max, backoff_seed(options.vehicle)) {}
 
   ~Impl() { tear_down(); }
@@ -85,7 +86,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
 
   mosquitto* mosq = nullptr;
   asio::posix::stream_descriptor socket;
-  asio::steady_timer misc, retry, pump_timer;
+  asio::steady_timer misc, retry, pump_timer, write_later;
   Backoff backoff;
   std::unique_ptr<Outbox> outbox;
   unsigned generation = 0;  // one per connection: handlers of an old one do nothing
@@ -147,7 +148,6 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     tear_down();
     misc.cancel();
     retry.cancel();
-    pump_timer.cancel();
   }
 
   void tear_down() {
@@ -162,6 +162,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     mid_seq.clear();
     if (outbox) queued_up_to = outbox->mark();
     pump_timer.cancel();
+    write_later.cancel();
   }
 
   void connect() {
@@ -250,15 +251,22 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   void wait_write() {
     if (!mosq || writing || !mosquitto_want_write(mosq)) return;
     writing = true;
-    socket.async_wait(asio::posix::stream_descriptor::wait_write,
-                      [self = shared_from_this(), gen = generation](boost::system::error_code ec) {
-                        if (gen != self->generation) return;
-                        self->writing = false;
-                        if (ec) return;
-                        const int rc = mosquitto_loop_write(self->mosq, 100);
-                        if (rc != MOSQ_ERR_SUCCESS) return self->lost(rc);
-                        self->wait_write();
-                      });
+    socket.async_wait(
+        asio::posix::stream_descriptor::wait_write,
+        [self = shared_from_this(), gen = generation](boost::system::error_code ec) {
+          if (gen != self->generation) return;
+          self->writing = false;
+          if (ec) return;
+          const int rc = mosquitto_loop_write(self->mosq, 100);
+          if (rc != MOSQ_ERR_SUCCESS) return self->lost(rc);
+          if (self->up) return self->wait_write();
+          // Connecting over TLS, the library wants to write but waits for the
+          // handshake (which moves on reads): look again shortly, not in a spin.
+          self->write_later.expires_after(5ms);
+          self->write_later.async_wait([self, gen](const boost::system::error_code& ec) {
+            if (!ec && gen == self->generation) self->wait_write();
+          });
+        });
   }
 
   // After callbacks ran inside mosquitto_loop_read: what they queued goes out.

@@ -72,7 +72,16 @@ inline bool accepts(int port) {
 class Broker {
  public:
   // users: name and password each.
-  explicit Broker(std::vector<std::pair<std::string, std::string>> users) : port_(free_tcp_port()) {
+  // tls: the listener takes TLS only, with a server certificate for 127.0.0.1 from a CA made
+  // here (ca_file()); other_ca_file() is a CA that did not sign it.
+  explicit Broker(std::vector<std::pair<std::string, std::string>> users, bool tls = false)
+      : port_(free_tcp_port()) {
+    std::string tls_lines;
+    if (tls) {
+      make_certificates();
+      tls_lines = "cafile " + ca_file() + "\ncertfile " + (dir_ / "server.crt") + "\nkeyfile " +
+                  (dir_ / "server.key") + "\n";
+    }
     const std::string passwd = dir_ / "passwd";
     routes::testing::write_file(passwd, "");
     for (const auto& [user, password] : users) {
@@ -101,7 +110,8 @@ class Broker {
                                     " 127.0.0.1\n"
                                     // After `listener`: before one, it would open the default
                                     // port 1883 for it. A bus cannot take another's session.
-                                    "use_username_as_clientid true\n");
+                                    "use_username_as_clientid true\n" +
+                                    tls_lines);
     start();
   }
   ~Broker() { kill(); }
@@ -109,6 +119,8 @@ class Broker {
   Broker& operator=(const Broker&) = delete;
 
   int port() const { return port_; }
+  std::string ca_file() const { return dir_ / "ca.crt"; }
+  std::string other_ca_file() const { return dir_ / "other-ca.crt"; }
   std::string log() const { return routes::testing::read_bytes(dir_ / "mosquitto.log"); }
 
   // Waits until the broker has saved its state once more (autosave): what it knows now, a
@@ -159,6 +171,25 @@ class Broker {
   }
 
  private:
+  void make_certificates() {
+    const std::string d = dir_.path().string();
+    const std::string key = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+    routes::testing::write_file(dir_ / "san.ext", "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+    const std::string cmd =
+        "cd " + d + " && openssl req -x509" + key +
+        " -keyout ca.key -out ca.crt -days 2 -subj /CN=stopcall-test-ca && openssl req -x509" +
+        key +
+        " -keyout other-ca.key -out other-ca.crt -days 2 -subj /CN=another-ca && openssl req" +
+        key +
+        " -keyout server.key -out server.csr -subj /CN=127.0.0.1 && openssl x509 -req -in "
+        "server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 2 -extfile "
+        "san.ext";
+    if (std::system(("(" + cmd + ") >" + d + "/openssl.log 2>&1").c_str()) != 0) {
+      throw std::runtime_error("openssl failed: " +
+                               routes::testing::read_bytes(dir_ / "openssl.log"));
+    }
+  }
+
   routes::testing::TempDir dir_;
   int port_;
   pid_t pid_ = -1;
@@ -177,10 +208,13 @@ class Peer {
   // clean false: a persistent session (the broker keeps its subscriptions and QoS 1 messages
   // while it is away, and across a broker restart from its saved state).
   Peer(int port, const std::string& user, const std::string& password,
-       std::vector<std::string> subscriptions = {}, bool clean = true)
+       std::vector<std::string> subscriptions = {}, bool clean = true,
+       const std::string& ca_file = {})
       : subscriptions_(std::move(subscriptions)) {
     mosquitto_lib_init();
     mosq_ = mosquitto_new(user.c_str(), clean, this);
+    if (!ca_file.empty())
+      mosquitto_tls_set(mosq_, ca_file.c_str(), nullptr, nullptr, nullptr, nullptr);
     mosquitto_username_pw_set(mosq_, user.c_str(), password.c_str());
     mosquitto_reconnect_delay_set(mosq_, 1, 1, false);
     mosquitto_connect_callback_set(mosq_, [](mosquitto* m, void* self, int rc) {

@@ -38,8 +38,9 @@ std::string event_line(int i) {
 class Bus {
  public:
   Bus(const std::string& store_path, int port, const std::string& dir, StatusRecord initial = {},
-      std::string vehicle = "bus-A", std::string password = "secret-A")
+      const std::function<void(Options&)>& tweak = {})
       : status_(std::move(initial)) {
+    const std::string vehicle = "bus-A", password = "secret-A";
     log::EventStore::Options store_options;
     store_options.batch_interval = 20ms;
     store_ = std::make_unique<log::EventStore>(store_path, store_options);
@@ -54,6 +55,7 @@ class Bus {
     o.reconnect_max = 1000ms;
     o.poll_interval = 50ms;
     o.status_interval = 10s;
+    if (tweak) tweak(o);
     client_ = std::make_unique<Client>(
         io_, o, store_path, [] { return tracking::Time{} + std::chrono::hours(24 * 20000); },
         [this] {
@@ -380,6 +382,31 @@ TEST(FleetClient, WithoutABrokerItRetriesSpacedOut) {
   EXPECT_GE(stats.connect_failures, 2);
   EXPECT_LE(stats.connect_failures, 10);
   EXPECT_EQ(stats.acked_seq, 0);
+}
+
+// TLS: the broker's certificate is checked against the configured CA; another CA's broker is
+// never talked to (the password is not sent).
+TEST(FleetClient, OverTlsTheBrokerIsCheckedAgainstTheCa) {
+  Broker broker(kUsers, true);
+  routes::testing::TempDir dir;
+  Peer depot(broker.port(), "depot", "depot-secret", {"stopcall/v1/bus/+/events"}, true,
+             broker.ca_file());
+  ASSERT_EQ(depot.wait_ready(), 0) << broker.log();
+  {
+    Bus bus(dir / "events.db", broker.port(), dir.path(), {},
+            [&](Options& o) { o.ca_file = broker.ca_file(); });
+    bus.append(0, 10);
+    ASSERT_TRUE(bus.wait_stats([](const ClientStats& s) { return s.acked_seq == 10; }))
+        << bus.log() << broker.log();
+    ASSERT_TRUE(depot.wait([](const auto& m) { return seqs(m).size() == 10; }));
+  }
+  Bus wrong(dir / "other.db", broker.port(), dir.path(), {},
+            [&](Options& o) { o.ca_file = broker.other_ca_file(); });
+  std::this_thread::sleep_for(1500ms);
+  const auto stats = wrong.stats();
+  EXPECT_FALSE(stats.connected);
+  EXPECT_EQ(stats.connects, 0);
+  EXPECT_GE(stats.connect_failures, 1) << wrong.log();
 }
 
 }  // namespace
