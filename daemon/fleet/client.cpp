@@ -168,7 +168,12 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   void connect() {
     tear_down();
     mosq = mosquitto_new(options.vehicle.c_str(), true, this);
-    if (!mosq) throw std::runtime_error("fleet: cannot make an MQTT client (out of memory)");
+    if (!mosq) {
+      // Out of memory: not worth stopping the bus for; tried again later.
+      say(true, "fleet: cannot make an MQTT client (out of memory)");
+      failed();
+      return;
+    }
     // Small packets (PUBLISH, PUBACK) must not wait for Nagle's algorithm: the events of hours
     // offline go up at hundreds a second, not a few dozen.
     mosquitto_int_option(mosq, MOSQ_OPT_TCP_NODELAY, 1);
