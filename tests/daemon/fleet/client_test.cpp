@@ -200,6 +200,20 @@ TEST(FleetClient, StatusIsRetainedAndFollowsTheBusAndSaysOfflineAtStop) {
   EXPECT_EQ(json::parse(later.messages().front().payload).value("online", true), false);
 }
 
+// Nothing changes: the status still comes at its interval (the depot sees the bus is alive).
+TEST(FleetClient, TheStatusIsRepeatedAtItsIntervalWhenNothingChanges) {
+  Broker broker(kUsers);
+  routes::testing::TempDir dir;
+  Peer depot(broker.port(), "depot", "depot-secret", {"stopcall/v1/bus/+/status"});
+  ASSERT_EQ(depot.wait_ready(), 0);
+  Bus bus(dir / "events.db", broker.port(), dir.path(), {},
+          [](Options& o) { o.status_interval = 1s; });
+  ASSERT_TRUE(depot.wait([](const auto& m) { return m.size() >= 3; }, 8s));
+  const auto statuses = on(depot.messages(), "/status");
+  EXPECT_TRUE(json(statuses[0]).value("online", false));
+  EXPECT_EQ(statuses[0]["trip_id"], statuses[2]["trip_id"]);
+}
+
 // Events go up in order; the broker dies (SIGKILL) and the bus keeps logging for a while; the
 // broker comes back on the same port: everything logged meanwhile goes up, once, in order.
 TEST(FleetClient, EventsGoUpInOrderOnceAcrossABrokerCrash) {
