@@ -2,10 +2,14 @@
 
 #include <mosquitto.h>
 
+#include <unistd.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cerrno>
+#include <cstring>
 #include <deque>
 #include <fstream>
 #include <map>
@@ -152,7 +156,10 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
 
   void tear_down() {
     ++generation;
-    if (socket.is_open()) socket.release();  // mosquitto owns the descriptor
+    if (socket.is_open()) {
+      boost::system::error_code ignored;
+      socket.close(ignored);  // our duplicate; mosquitto closes its own
+    }
     if (mosq) {
       mosquitto_destroy(mosq);
       mosq = nullptr;
@@ -211,7 +218,16 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       return;
     }
     connect_started = SteadyClock::now();
-    socket.assign(mosquitto_socket(mosq));
+    // asio watches a duplicate of the library's descriptor: when libmosquitto closes its own (a
+    // keep-alive timeout in mosquitto_loop_misc), the number may be reused at once by another
+    // part of the daemon, and asio must never act on that one.
+    const int watched = ::dup(mosquitto_socket(mosq));
+    if (watched < 0) {
+      say(true, std::string("fleet: ") + std::strerror(errno));
+      failed();
+      return;
+    }
+    socket.assign(watched);
     wait_read();
     wait_write();
   }
@@ -232,8 +248,10 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
 
   void lost(int rc) {
     if (up) {
-      say(true, std::string("fleet: lost the broker: ") + mosquitto_strerror(rc) +
-                    "; events wait in the store");
+      say(true,
+          std::string("fleet: lost the broker: ") +
+              (rc == MOSQ_ERR_KEEPALIVE ? "no answer to keep-alive" : mosquitto_strerror(rc)) +
+              "; events wait in the store");
     }
     failed();
   }
@@ -302,6 +320,8 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     }
     const int rc = mosquitto_loop_misc(mosq);
     if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN) return lost(rc);
+    // The broker stopped answering pings: the library closed the connection.
+    if (up && mosquitto_socket(mosq) < 0) return lost(MOSQ_ERR_KEEPALIVE);
     if (connected) check_status(false);
     if (outbox) outbox->save_pending();
     wait_write();

@@ -162,10 +162,15 @@ class Broker {
     throw std::runtime_error("mosquitto did not start:\n" + this->log());
   }
 
+  // As a network that silently drops everything: the connections stay open, nothing answers.
+  void pause() { ::kill(pid_, SIGSTOP); }
+  void resume() { ::kill(pid_, SIGCONT); }
+
   // As a crash would: SIGKILL, nothing saved, every connection cut.
   void kill() {
     if (pid_ <= 0) return;
     ::kill(pid_, SIGKILL);
+    ::kill(pid_, SIGCONT);
     ::waitpid(pid_, nullptr, 0);
     pid_ = -1;
   }

@@ -293,6 +293,26 @@ TEST(FleetClient, ABrokerCrashMidStreamResendsOnlyWhatWasNotAcknowledged) {
       << broker.log();
 }
 
+// The broker stops answering without closing anything (a mobile network gone quiet): the bus
+// notices by its keep-alive, leaves, and comes back when the broker answers again.
+TEST(FleetClient, ABrokerThatStopsAnsweringIsLeftAndFoundAgain) {
+  Broker broker(kUsers);
+  routes::testing::TempDir dir;
+  Bus bus(dir / "events.db", broker.port(), dir.path(), {}, [](Options& o) {
+    o.keepalive_s = 5;  // libmosquitto's least
+    o.connect_timeout = 2s;
+  });
+  ASSERT_TRUE(bus.wait_stats([](const ClientStats& s) { return s.connected; }));
+  broker.pause();
+  bus.append(0, 10);
+  ASSERT_TRUE(bus.wait_stats([](const ClientStats& s) { return !s.connected; }, 15s)) << bus.log();
+  EXPECT_EQ(bus.stats().acked_seq, 0);
+  broker.resume();
+  ASSERT_TRUE(bus.wait_stats([](const ClientStats& s) { return s.acked_seq == 10; }, 15s))
+      << bus.log();
+  EXPECT_GE(bus.stats().connects, 2);
+}
+
 // The sent-up-to mark is in the store: a new run of the bus sends only what is new.
 TEST(FleetClient, TheSentMarkSurvivesARestartOfTheBus) {
   Broker broker(kUsers);
