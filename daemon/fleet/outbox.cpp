@@ -8,9 +8,9 @@ namespace sql = routes::sql;
 
 Outbox::Outbox(const std::string& event_store, std::string name)
     : path_(event_store), name_(std::move(name)) {
-  if (!log::is_sqlite_file(path_)) {
-    throw std::runtime_error("fleet: " + path_ + " is not an event store (no SQLite file there)");
-  }
+  // Only through SQLite: opening the file any other way in the daemon's process (and closing
+  // it) would drop the process's locks on it, and a reader in another process could then remove
+  // the WAL under the store (outbox_test.cpp).
   try {
     db_ = sql::Db(path_, sql::Db::Mode::read_write);
     // The store's writer holds the lock for one transaction at a time: a short wait is enough.
