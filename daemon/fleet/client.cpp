@@ -184,6 +184,9 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     // Small packets (PUBLISH, PUBACK) must not wait for Nagle's algorithm: the events of hours
     // offline go up at hundreds a second, not a few dozen.
     mosquitto_int_option(mosq, MOSQ_OPT_TCP_NODELAY, 1);
+    // The window of unacknowledged events is ours (max_inflight): the library must not hold
+    // messages back in a queue of its own.
+    mosquitto_max_inflight_messages_set(mosq, 0);
     const std::string user = options.username.empty() ? options.vehicle : options.username;
     mosquitto_username_pw_set(mosq, user.c_str(), password.empty() ? nullptr : password.c_str());
     const std::string will = nlohmann::json(offline_status(options.vehicle)).dump();
@@ -264,11 +267,31 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
                         if (gen != self->generation) return;
                         self->reading = false;
                         if (ec) return;
-                        const int rc = mosquitto_loop_read(self->mosq, 100);
-                        if (rc != MOSQ_ERR_SUCCESS) return self->lost(rc);
-                        self->after_io();
-                        self->wait_read();
+                        self->read_now();
                       });
+  }
+
+  // Reads what has come. asio's epoll reactor is edge-triggered, and mosquitto_loop_read may
+  // stop after one packet (it looks at a stale errno): bytes left in the socket would never be
+  // reported again, and the PUBACKs in them never read. So read until the socket is empty, and
+  // go on in a posted handler (not a wait) while it is not. (Bytes TLS has decrypted and kept
+  // are not seen here: once a second on_tick reads too.)
+  void read_now() {
+    for (int round = 0; round < 32; ++round) {
+      const int rc = mosquitto_loop_read(mosq, 100);
+      if (rc != MOSQ_ERR_SUCCESS) return lost(rc);
+      boost::system::error_code ec;
+      asio::posix::stream_descriptor::bytes_readable waiting;
+      socket.io_control(waiting, ec);
+      if (ec || waiting.get() == 0) {
+        after_io();
+        return wait_read();
+      }
+    }
+    after_io();
+    asio::post(io, [self = shared_from_this(), gen = generation] {
+      if (gen == self->generation && self->mosq) self->read_now();
+    });
   }
 
   void wait_write() {
@@ -317,6 +340,11 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
                     std::to_string(options.connect_timeout.count()) + " ms");
       failed();
       return;
+    }
+    if (up) {
+      const int rc = mosquitto_loop_read(mosq, 100);  // see read_now()
+      if (rc != MOSQ_ERR_SUCCESS) return lost(rc);
+      after_io();
     }
     const int rc = mosquitto_loop_misc(mosq);
     if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN) return lost(rc);
