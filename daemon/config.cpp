@@ -98,6 +98,21 @@ Key milliseconds(long min, long max, std::function<std::chrono::milliseconds&(Co
   return integer(min, max, [=](Config& c, long v) { field(c) = std::chrono::milliseconds(v); });
 }
 
+fleet::Options& fleet_of(Config& c) {
+  if (!c.fleet) c.fleet.emplace();
+  return *c.fleet;
+}
+
+Key fleet_text(std::string fleet::Options::*field, bool may_be_empty = true) {
+  return {[=](const toml::node& n, Config& c) -> std::string {
+    auto v = n.value<std::string>();
+    if (!v || !n.is_string()) return "must be a string";
+    if (!may_be_empty && v->empty()) return "must not be empty";
+    fleet_of(c).*field = *v;
+    return "";
+  }};
+}
+
 const std::map<std::string, Key>& keys() {
   static const std::map<std::string, Key> table = {
       {"routes.bundle", text([](Config& c) -> std::string& { return c.bundle; }, false)},
@@ -199,6 +214,24 @@ const std::map<std::string, Key>& keys() {
        integer(0, 3, [](Config& c, long v) { c.assist.exterior_times = static_cast<int>(v); })},
       {"vehicle.show_requests_within_stops",
        integer(1, 30, [](Config& c, long v) { c.assist.show_within_stops = static_cast<int>(v); })},
+      {"fleet.host", fleet_text(&fleet::Options::host, false)},
+      {"fleet.port", integer(1, 65535, [](Config& c, long v) { fleet_of(c).port = int(v); })},
+      {"fleet.vehicle", fleet_text(&fleet::Options::vehicle, false)},
+      {"fleet.username", fleet_text(&fleet::Options::username)},
+      {"fleet.password_file", fleet_text(&fleet::Options::password_file)},
+      {"fleet.ca_file", fleet_text(&fleet::Options::ca_file)},
+      {"fleet.topic_prefix", fleet_text(&fleet::Options::topic_prefix, false)},
+      {"fleet.keepalive_s",
+       integer(5, 600, [](Config& c, long v) { fleet_of(c).keepalive_s = int(v); })},
+      {"fleet.status_interval_s",
+       integer(1, 600,
+               [](Config& c, long v) { fleet_of(c).status_interval = std::chrono::seconds(v); })},
+      {"fleet.reconnect_min_ms",
+       milliseconds(
+           100, 60000, [](Config & c) -> auto& { return fleet_of(c).reconnect_min; })},
+      {"fleet.reconnect_max_ms",
+       milliseconds(
+           1000, 3600000, [](Config & c) -> auto& { return fleet_of(c).reconnect_max; })},
       {"detection.candidates_radius_m",
        real(100, 5000, [](Config& c) -> double& { return c.pipeline.candidates_radius_m; })},
   };
@@ -298,6 +331,7 @@ Config load_config(const std::string& path) {
       continue;
     }
     const auto* table = section.as_table();
+    if (table && section_name == "fleet") config.fleet.emplace();  // on, even with no key
     if (!table) {
       problems.push_back(
           {path, line_of(section),
@@ -318,6 +352,22 @@ Config load_config(const std::string& path) {
   for (const auto* listen : {&config.screens_listen, &config.screens_driver_listen}) {
     if (!listen->empty() && listen->rfind(':') == std::string::npos) {
       problems.push_back({path, 0, "screens: \"" + *listen + "\" must be ADDRESS:PORT"});
+    }
+  }
+  if (config.fleet) {
+    if (config.fleet->vehicle.empty()) {
+      problems.push_back({path, 0, "fleet.vehicle: the bus's id is needed with [fleet]"});
+    } else if (!fleet::valid_vehicle_id(config.fleet->vehicle)) {
+      problems.push_back(
+          {path, 0, "fleet.vehicle: must be 1 to 64 letters, digits, '-', '_' or '.'"});
+    }
+    if (config.event_store.empty()) {
+      problems.push_back(
+          {path, 0, "fleet: needs events.store (the events are sent to the depot from it)"});
+    }
+    if (config.fleet->reconnect_max < config.fleet->reconnect_min) {
+      problems.push_back(
+          {path, 0, "fleet.reconnect_max_ms must not be below fleet.reconnect_min_ms"});
     }
   }
   if (config.gpsd.reconnect_max < config.gpsd.reconnect_min) {

@@ -3,11 +3,13 @@
 // refused at start with the file, line and reason, so a typo never silently means a default.
 #pragma once
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "daemon/assist/assist.hpp"
+#include "daemon/fleet/client.hpp"
 #include "daemon/gps/gpsd_client.hpp"
 #include "daemon/pipeline.hpp"
 #include "daemon/vehicle/control_socket.hpp"
@@ -50,6 +52,9 @@ struct Config {
   bool door_signals = false;
   AssistConfig assist;
   std::vector<vehicle::GpioLine> gpio;  // [[gpio]]: one table per line
+
+  // [fleet]: the link to the depot's MQTT broker; absent: none. Needs [events] store.
+  std::optional<fleet::Options> fleet;
 };
 
 struct ConfigProblem {

@@ -53,6 +53,10 @@ int main(int argc, char** argv) {
                   "(stopcallctl --socket PATH)");
   cmd->add_option("--store", replay.event_store,
                   "also write the event log into this SQLite store (as run's [events] store)");
+  std::string replay_fleet_config;
+  cmd->add_option("--fleet-config", replay_fleet_config,
+                  "with --realtime and --store: the fleet link as in this configuration file's "
+                  "[fleet] section");
   cmd->add_option("--state", on_board.state_file,
                   "with --realtime: save the trip's progress here and resume from it");
   cmd->add_flag("--door-signals", on_board.door_signals,
@@ -125,6 +129,16 @@ int main(int argc, char** argv) {
         on_board.media = media;
       }
       on_board.event_store = replay.event_store;
+      if (!replay_fleet_config.empty()) {
+        if (!realtime || replay.event_store.empty()) {
+          throw std::runtime_error("--fleet-config needs --realtime and --store");
+        }
+        auto fleet_config = stopcall::daemon::load_config(replay_fleet_config);
+        if (!fleet_config.fleet) {
+          throw std::runtime_error(replay_fleet_config + ": no [fleet] section");
+        }
+        replay.fleet = fleet_config.fleet;
+      }
       if (!on_board.state_file.empty()) {
         replay.pipeline.resume = stopcall::daemon::load_saved_state(on_board.state_file, std::cerr);
       }
@@ -160,6 +174,7 @@ int main(int argc, char** argv) {
       auto& onboard = live.onboard;
       onboard.state_file = config.state_file;
       onboard.event_store = config.event_store;
+      live.fleet = config.fleet;
       if (!config.state_file.empty()) {
         live.pipeline.resume = stopcall::daemon::load_saved_state(config.state_file, std::cerr);
       }

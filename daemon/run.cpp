@@ -118,6 +118,7 @@ RunStats run_on_board(const routes::Bundle& bundle, Pipeline& pipeline, const Ru
   const auto* trace_source = std::get_if<TraceSource>(&options.source);
   const double speed = trace_source ? trace_source->speed : 1;
   BusClock clock(speed);
+  std::string gps_state = gpsd_source ? "waiting" : "replay";  // for the fleet's status
   Onboard onboard(
       io, bundle, pipeline, options.onboard, [&clock] { return clock.now(); }, events, log);
   std::vector<tracking::StopEvent> out;
@@ -132,6 +133,7 @@ RunStats run_on_board(const routes::Bundle& bundle, Pipeline& pipeline, const Ru
     const auto received = SteadyClock::now();
     ++stats.fixes;
     clock.on_fix(fix.time);
+    if (gpsd_source) gps_state = fix.usable() ? "fix" : "no_fix";
     if (!first_fix && fix.usable() && fix.time != tracking::Time{}) {
       first_fix = true;
       if (gpsd_source) onboard.gps_first_fix(fix.time);
@@ -148,7 +150,9 @@ RunStats run_on_board(const routes::Bundle& bundle, Pipeline& pipeline, const Ru
   std::unique_ptr<gps::TraceReader> trace;
   asio::steady_timer pace(io), ticker(io), stop_timer(io);
   const auto started = SteadyClock::now();
+  std::unique_ptr<fleet::Client> fleet_link;
   auto finish = [&] {
+    if (fleet_link) fleet_link->stop();  // says offline while the io_context still runs
     ticker.cancel();
     stop_timer.cancel();
     onboard.stop();
@@ -181,6 +185,8 @@ RunStats run_on_board(const routes::Bundle& bundle, Pipeline& pipeline, const Ru
     notifier = std::make_unique<ServiceNotifier>(io);
     gpsd = std::make_unique<gps::GpsdClient>(
         io, gpsd_source->gpsd, on_fix, [&](gps::GpsdState state, const std::string& detail) {
+          gps_state = "gpsd " + std::string(gps::to_string(state));
+          if (fleet_link) fleet_link->status_changed();
           log << (state == gps::GpsdState::connected ? "info: " : "warning: ") << "gpsd "
               << gps::to_string(state) << ": " << detail << "\n";
           notifier->status("gpsd " + std::string(gps::to_string(state)) + ": " + detail);
@@ -225,6 +231,42 @@ RunStats run_on_board(const routes::Bundle& bundle, Pipeline& pipeline, const Ru
     gpsd->start();
   }
   onboard.start();  // screens and control socket: a port or socket that cannot be had stops here
+  if (options.fleet) {
+    fleet::Options fleet_options = *options.fleet;
+    fleet_options.software = STOPCALL_VERSION;
+    const std::string bundle_version = bundle.summary().feed_version;
+    auto status = [&, bundle_version] {
+      fleet::StatusRecord s;
+      s.bundle = bundle_version;
+      s.gps = gps_state;
+      if (const routes::Trip* trip = pipeline.trip()) {
+        s.trip_id = trip->id;
+        s.route_id = trip->route.id;
+        const auto* tracker = pipeline.tracker();
+        if (auto next = tracker ? tracker->next_stop_index() : std::nullopt;
+            next && *next >= 0 && *next < static_cast<int>(trip->stops.size())) {
+          const auto& stop = trip->stops[static_cast<std::size_t>(*next)].stop;
+          const auto& languages = options.onboard.announcer.languages;
+          s.next_stop = fleet::NextStop{
+              stop.id, name_in(stop.names, languages.empty() ? "en" : languages.front()), *next};
+        }
+      }
+      return s;
+    };
+    fleet_link = std::make_unique<fleet::Client>(
+        io, fleet_options, options.onboard.event_store, [&clock] { return clock.now(); }, status,
+        [&onboard](const vehicle::Command& c) { return onboard.command(c); },
+        [&log](bool warning, std::string_view text) {
+          log << (warning ? "warning: " : "info: ") << text << "\n";
+        });
+    try {
+      fleet_link->start();
+    } catch (const std::exception& e) {
+      // The bus announces without the depot rather than not at all.
+      log << "error: " << e.what() << "; running without the fleet link\n";
+      fleet_link.reset();
+    }
+  }
   if (notifier) {
     // Ready: the bundle is loaded and gpsd is connected or being retried.
     notifier->ready(doing);
@@ -235,6 +277,7 @@ RunStats run_on_board(const routes::Bundle& bundle, Pipeline& pipeline, const Ru
   }
   tick();
   io.run();
+  if (fleet_link) fleet_link->stop();
   if (notifier) notifier->stopping();
   if (gpsd) gpsd->stop();
   onboard.stop();

@@ -13,6 +13,7 @@
 #include <variant>
 #include <vector>
 
+#include "daemon/fleet/client.hpp"
 #include "daemon/gps/gpsd_client.hpp"
 #include "daemon/onboard.hpp"
 #include "daemon/pipeline.hpp"
@@ -37,6 +38,9 @@ struct RunOptions {
   // fast trace runs without them (its event log is the stop events only; event_store below).
   OnboardOptions onboard;
   std::string event_store;  // a fast trace: the event lines also into this SQLite store
+  // On board (gpsd or a paced trace): the fleet link over MQTT (daemon/fleet), reading the events
+  // from onboard.event_store. Unset: none, and nothing else changes.
+  std::optional<fleet::Options> fleet;
   double exit_after_s = 0;  // > 0: stop after this long (tests, benches); else until the source
                             // ends (a trace) or a signal (SIGINT, SIGTERM)
 };

@@ -33,6 +33,10 @@ CREATE TABLE IF NOT EXISTS events(
 );
 CREATE INDEX IF NOT EXISTS events_time ON events(time);
 CREATE INDEX IF NOT EXISTS events_type ON events(type, time);
+CREATE TABLE IF NOT EXISTS sent_marks(
+  name TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL
+);
 )sql";
 
 std::runtime_error store_error(const std::string& path, const std::string& why) {
@@ -258,6 +262,7 @@ void EventStore::run() {
       lock.lock();
       stats_.rotations += out.rotation.rounds;
       stats_.rows_rotated += out.rotation.rows;
+      stats_.unsent_dropped += out.rotation.unsent;
       stats_.written += out.written;
       if (out.written > 0) ++stats_.batches;
       if (!out.error.empty()) stats_.last_error = out.error;
@@ -320,7 +325,7 @@ EventStore::Outcome EventStore::write_chunk(const std::deque<std::string>& batch
       if ((e.code() & 0xff) != SQLITE_FULL || attempt > 0) return out;
       // Disk full: make room by deleting the oldest rows early, then try once more.
       try {
-        out.rotation += rotate_once();
+        out.rotation += rotate_once(false);
       } catch (const sql::Error&) {
         return out;
       }
@@ -334,19 +339,49 @@ EventStore::Outcome EventStore::write_chunk(const std::deque<std::string>& batch
   return out;
 }
 
-EventStore::Rotation EventStore::rotate_once() {
+EventStore::Rotation EventStore::rotate_once(bool keep_unsent) {
   auto& db = db_->db;
+  std::optional<std::int64_t> mark;
+  {
+    auto m = db.prepare("SELECT min(seq) FROM sent_marks");
+    if (m.step() && !m.is_null(0)) mark = m.int64(0);
+  }
   auto count = db.prepare("SELECT count(*) FROM events");
   count.step();
   const std::int64_t rows = count.int64(0);
   if (rows == 0) return {};
-  const auto n = std::max<std::int64_t>(
+  auto n = std::max<std::int64_t>(
       1,
       static_cast<std::int64_t>(std::ceil(static_cast<double>(rows) * options_.rotate_fraction)));
-  auto del =
-      db.prepare("DELETE FROM events WHERE seq IN (SELECT seq FROM events ORDER BY seq LIMIT ?1)");
-  del.bind(1, n).run();
-  Rotation r{1, static_cast<std::uint64_t>(sqlite3_changes(db.handle()))};
+  Rotation r{1, 0, 0};
+  if (mark) {
+    // Never the newest row: seq must go on from it, or a mark would be ahead of new rows.
+    n = std::min(n, rows - 1);
+    if (n <= 0) return {};
+    if (keep_unsent) {
+      auto del = db.prepare(
+          "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE seq <= ?1 AND "
+          "seq < (SELECT max(seq) FROM events) ORDER BY seq LIMIT ?2)");
+      del.bind(1, *mark).bind(2, n).run();
+      r.rows = static_cast<std::uint64_t>(sqlite3_changes(db.handle()));
+    } else {
+      auto unsent = db.prepare(
+          "SELECT count(*) FROM (SELECT seq FROM events ORDER BY seq LIMIT ?1) WHERE seq > ?2");
+      unsent.bind(1, n).bind(2, *mark);
+      unsent.step();
+      r.unsent = static_cast<std::uint64_t>(unsent.int64(0));
+      auto del = db.prepare(
+          "DELETE FROM events WHERE seq IN (SELECT seq FROM events ORDER BY seq LIMIT ?1)");
+      del.bind(1, n).run();
+      r.rows = static_cast<std::uint64_t>(sqlite3_changes(db.handle()));
+    }
+  } else {
+    auto del = db.prepare(
+        "DELETE FROM events WHERE seq IN (SELECT seq FROM events ORDER BY seq LIMIT ?1)");
+    del.bind(1, n).run();
+    r.rows = static_cast<std::uint64_t>(sqlite3_changes(db.handle()));
+  }
+  if (r.rows == 0) return {};
   // Moves the free pages to the end and cuts them off (the file shrinks at the next checkpoint).
   db.exec("PRAGMA incremental_vacuum");
   return r;
@@ -360,7 +395,15 @@ EventStore::Rotation EventStore::rotate_if_needed() {
     const auto size = static_cast<std::uint64_t>(pragma_int(db, "page_count")) *
                       static_cast<std::uint64_t>(pragma_int(db, "page_size"));
     if (size <= options_.max_bytes) break;
-    const Rotation r = rotate_once();
+    Rotation r = rotate_once(true);
+    if (r.rows == 0) {
+      // What is left is not sent yet: kept up to its own bound, then the oldest go anyway.
+      if (options_.unsent_max_bytes != 0 &&
+          size <= std::max(options_.unsent_max_bytes, options_.max_bytes)) {
+        break;
+      }
+      r = rotate_once(false);
+    }
     if (r.rows == 0) break;  // only the schema is left: nothing more to give back
     total += r;
   }

@@ -16,6 +16,13 @@
 // checkpoint. synchronous = NORMAL: a power cut loses at most the last transactions, never the
 // file. Lines that are not JSON are stored too (with NULL time and type) so a reader can count
 // them.
+//
+// Sent marks (the fleet link, daemon/fleet): a reader that sends the rows elsewhere keeps how far
+// it got in the table sent_marks(name, seq) of the same file (every row with seq <= the mark was
+// delivered). While a mark exists, rotation deletes only rows at or below the lowest mark, so rows
+// not yet sent stay even beyond `max_bytes` -- up to `unsent_max_bytes`; beyond that the oldest
+// rows go whether sent or not, and the unsent ones among them are counted (stats().unsent_dropped).
+// The newest row is never deleted while a mark holds rotation, so seq never starts again at 1.
 #pragma once
 
 #include <chrono>
@@ -39,6 +46,9 @@ struct EventStoreOptions {
   std::uint64_t max_bytes = 64ull << 20;
   // Share of the rows deleted, oldest first, each time the file is over max_bytes.
   double rotate_fraction = 0.2;
+  // With a sent mark: rows not yet sent are kept until the file reaches this size (0: never kept
+  // beyond max_bytes). At about 1 MB of events a bus-day, 256 MB is months of a bus's events.
+  std::uint64_t unsent_max_bytes = 256ull << 20;
   // Queue bound: lines and bytes waiting for the writer. Over either, the oldest is dropped.
   std::size_t queue_lines = 20'000;
   std::size_t queue_bytes = 8u << 20;
@@ -57,15 +67,16 @@ struct EventStoreOptions {
 };
 
 struct EventStoreStats {
-  std::uint64_t appended = 0;      // lines given to append()
-  std::uint64_t written = 0;       // lines committed to the file
-  std::uint64_t dropped = 0;       // oldest queued lines dropped because the queue was full
-  std::uint64_t failed = 0;        // lines lost to a write error (see last_error)
-  std::uint64_t rotations = 0;     // times the oldest rows were deleted to stay under max_bytes
-  std::uint64_t rows_rotated = 0;  // rows deleted by those rotations
-  std::uint64_t batches = 0;       // transactions committed
-  std::size_t queued = 0;          // lines waiting now
-  std::string last_error;          // the last write error, empty when none
+  std::uint64_t appended = 0;        // lines given to append()
+  std::uint64_t written = 0;         // lines committed to the file
+  std::uint64_t dropped = 0;         // oldest queued lines dropped because the queue was full
+  std::uint64_t failed = 0;          // lines lost to a write error (see last_error)
+  std::uint64_t rotations = 0;       // times the oldest rows were deleted to stay under max_bytes
+  std::uint64_t rows_rotated = 0;    // rows deleted by those rotations
+  std::uint64_t unsent_dropped = 0;  // rows above a sent mark deleted (over unsent_max_bytes)
+  std::uint64_t batches = 0;         // transactions committed
+  std::size_t queued = 0;            // lines waiting now
+  std::string last_error;            // the last write error, empty when none
 };
 
 class EventStore {
@@ -92,10 +103,11 @@ class EventStore {
  private:
   struct Db;
   struct Rotation {
-    std::uint64_t rounds = 0, rows = 0;
+    std::uint64_t rounds = 0, rows = 0, unsent = 0;
     Rotation& operator+=(const Rotation& o) {
       rounds += o.rounds;
       rows += o.rows;
+      unsent += o.unsent;
       return *this;
     }
   };
@@ -107,7 +119,8 @@ class EventStore {
     Rotation rotation;
   };
   Outcome write_chunk(const std::deque<std::string>& batch, std::size_t from, std::size_t n);
-  Rotation rotate_once();
+  // keep_unsent: only rows at or below the lowest sent mark (when there is one).
+  Rotation rotate_once(bool keep_unsent);
   Rotation rotate_if_needed();
 
   std::string path_;

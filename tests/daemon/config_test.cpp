@@ -73,6 +73,40 @@ TEST(Config, AHugeNumberWhereAWholeOneBelongsIsAProblemWithItsLine) {
                           "5: gpio.line: must be a whole number from 0 to 1023"));
 }
 
+TEST(Config, TheFleetLinkIsOffUnlessItsSectionIsThere) {
+  routes::testing::TempDir dir;
+  routes::testing::write_file(dir.path() / "off.toml", "[events]\nstore = \"/tmp/e.db\"\n");
+  EXPECT_FALSE(load_config(dir / "off.toml").fleet);
+  EXPECT_FALSE(load_config(routes::testing::source_dir() + "/daemon/stopcall.example.toml").fleet);
+  routes::testing::write_file(dir.path() / "on.toml",
+                              "[events]\nstore = \"/tmp/e.db\"\n"
+                              "[fleet]\nhost = \"10.0.0.5\"\nport = 8883\nvehicle = \"SZ-1234\"\n"
+                              "password_file = \"/etc/stopcall/fleet.password\"\n"
+                              "ca_file = \"/etc/stopcall/depot-ca.pem\"\n"
+                              "status_interval_s = 5\nreconnect_min_ms = 500\n");
+  const auto c = load_config(dir / "on.toml");
+  ASSERT_TRUE(c.fleet);
+  EXPECT_EQ(c.fleet->host, "10.0.0.5");
+  EXPECT_EQ(c.fleet->port, 8883);
+  EXPECT_EQ(c.fleet->vehicle, "SZ-1234");
+  EXPECT_EQ(c.fleet->password_file, "/etc/stopcall/fleet.password");
+  EXPECT_EQ(c.fleet->ca_file, "/etc/stopcall/depot-ca.pem");
+  EXPECT_EQ(c.fleet->topic_prefix, "stopcall/v1");
+  EXPECT_EQ(c.fleet->status_interval, std::chrono::seconds(5));
+  EXPECT_EQ(c.fleet->reconnect_min, std::chrono::milliseconds(500));
+}
+
+TEST(Config, TheFleetLinkNeedsAVehicleAndTheEventStore) {
+  EXPECT_THAT(problems_of("[fleet]\n"),
+              ElementsAre("0: fleet.vehicle: the bus's id is needed with [fleet]",
+                          "0: fleet: needs events.store (the events are sent to the depot "
+                          "from it)"));
+  EXPECT_THAT(problems_of("[events]\nstore = \"e.db\"\n[fleet]\nvehicle = \"a/b\"\n"),
+              ElementsAre("0: fleet.vehicle: must be 1 to 64 letters, digits, '-', '_' or '.'"));
+  EXPECT_THAT(problems_of("[events]\nstore = \"e.db\"\n[fleet]\nvehicle = \"b\"\nport = 0\n"),
+              ElementsAre("5: fleet.port: must be from 1 to 65535"));
+}
+
 TEST(Config, BrokenTomlNamesTheLine) {
   auto problems = problems_of("[routes]\nbundle = \"a\"\n[gps\nport = 1\n");
   ASSERT_EQ(problems.size(), 1u);

@@ -221,6 +221,58 @@ TEST(EventStore, RotationKeepsTheFileUnderTheBoundAndKeepsTheNewestLines) {
   }
 }
 
+// The fleet link's sent mark: rows above it are not rotated out over max_bytes (they are not yet
+// at the depot), up to unsent_max_bytes; beyond that the oldest go and are counted.
+TEST(EventStore, RotationKeepsRowsNotYetSentUpToTheirBound) {
+  TempDir dir;
+  const std::string path = dir / "events.db";
+  EventStore::Options options;
+  options.max_bytes = 128 << 10;
+  options.unsent_max_bytes = 1 << 20;
+  options.batch_lines = 200;
+  auto set_mark = [&](std::int64_t seq) {
+    sql::Db db(path, sql::Db::Mode::read_write);
+    sqlite3_busy_timeout(db.handle(), 2000);
+    auto s = db.prepare("INSERT OR REPLACE INTO sent_marks(name, seq) VALUES('fleet', ?1)");
+    s.bind(1, seq).run();
+  };
+  EventStore store(path, options);
+  set_mark(0);  // nothing sent yet
+  // About 400 KB of lines (with the indexes): over max_bytes, under unsent_max_bytes: nothing
+  // may go.
+  for (int i = 0; i < 1500; ++i)
+    store.append(event_line(i));
+  store.flush();
+  EXPECT_EQ(store.stats().rows_rotated, 0u);
+  EXPECT_EQ(read_lines(path).size(), 1500u);
+  EXPECT_GT(db_bytes(path), options.max_bytes);
+
+  // 1000 of them sent: the next rotation may take those, never one above the mark.
+  set_mark(1000);
+  for (int i = 1500; i < 1600; ++i)
+    store.append(event_line(i));
+  store.flush();
+  auto stats = store.stats();
+  EXPECT_GT(stats.rows_rotated, 0u);
+  EXPECT_EQ(stats.unsent_dropped, 0u);
+  std::int64_t first_seq = 0;
+  std::size_t left = 0;
+  for_each_line(path, std::nullopt, std::nullopt, [&](const StoredLine& line) {
+    if (left++ == 0) first_seq = line.seq;
+  });
+  EXPECT_LE(first_seq, 1001);  // every unsent row (seq > 1000) is still there
+  EXPECT_GE(left, 600u);
+
+  // Past unsent_max_bytes the oldest go even unsent, and are counted.
+  for (int i = 1600; i < 8000; ++i)
+    store.append(event_line(i));
+  store.flush();
+  stats = store.stats();
+  EXPECT_GT(stats.unsent_dropped, 0u);
+  EXPECT_LE(db_bytes(path), options.unsent_max_bytes + (64u << 10));
+  EXPECT_EQ(read_lines(path).back(), event_line(7999));
+}
+
 TEST(EventStore, ReopeningAppendsAfterTheOldRows) {
   TempDir dir;
   const std::string path = dir / "events.db";

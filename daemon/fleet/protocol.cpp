@@ -1,0 +1,136 @@
+#include "daemon/fleet/protocol.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace stopcall::daemon::fleet {
+
+using json = nlohmann::ordered_json;
+
+Topics Topics::of(std::string_view prefix, std::string_view vehicle) {
+  const std::string base = std::string(prefix) + "/bus/" + std::string(vehicle) + "/";
+  return {base + "status", base + "events", base + "requests", base + "requests/ack"};
+}
+
+bool valid_vehicle_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool StatusRecord::same_as(const StatusRecord& o) const {
+  return vehicle == o.vehicle && online == o.online && software == o.software &&
+         bundle == o.bundle && trip_id == o.trip_id && route_id == o.route_id &&
+         next_stop == o.next_stop && gps == o.gps && faults == o.faults;
+}
+
+void to_json(nlohmann::json& j, const StatusRecord& s) {
+  j = nlohmann::json{{"vehicle", s.vehicle}, {"online", s.online}};
+  if (!s.online) return;
+  j["software"] = s.software;
+  j["bundle"] = s.bundle;
+  j["trip_id"] = s.trip_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.trip_id);
+  j["route_id"] = s.route_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.route_id);
+  if (s.next_stop) {
+    j["next_stop"] = {{"stop_id", s.next_stop->stop_id},
+                      {"name", s.next_stop->name},
+                      {"index", s.next_stop->index}};
+  } else {
+    j["next_stop"] = nullptr;
+  }
+  j["gps"] = s.gps;
+  j["faults"] = s.faults;
+  j["time"] = s.time;
+}
+
+void from_json(const nlohmann::json& j, StatusRecord& s) {
+  s = {};
+  s.vehicle = j.at("vehicle").get<std::string>();
+  s.online = j.at("online").get<bool>();
+  if (!s.online) return;
+  auto text = [&](const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  s.software = text("software");
+  s.bundle = text("bundle");
+  s.trip_id = text("trip_id");
+  s.route_id = text("route_id");
+  if (auto it = j.find("next_stop"); it != j.end() && it->is_object()) {
+    s.next_stop = NextStop{it->at("stop_id").get<std::string>(), it->at("name").get<std::string>(),
+                           it->at("index").get<int>()};
+  }
+  s.gps = text("gps");
+  if (auto it = j.find("faults"); it != j.end()) s.faults = it->get<std::vector<std::string>>();
+  s.time = text("time");
+}
+
+StatusRecord offline_status(std::string vehicle) {
+  StatusRecord s;
+  s.vehicle = std::move(vehicle);
+  s.online = false;
+  return s;
+}
+
+std::string encode_event(const EventRecord& e) {
+  json j{{"vehicle", e.vehicle}, {"seq", e.seq}};
+  json line = json::parse(e.line, nullptr, false);
+  if (line.is_discarded()) {
+    j["line"] = e.line;  // stored as written, so the depot can count it
+  } else {
+    j["event"] = std::move(line);
+  }
+  return j.dump();
+}
+
+void to_json(nlohmann::json& j, const RequestAck& a) {
+  j = nlohmann::json{{"vehicle", a.vehicle}, {"accepted", a.accepted}};
+  if (!a.id.empty()) j["id"] = a.id;
+  if (!a.request_id.empty()) j["request_id"] = a.request_id;
+  if (!a.accepted) j["error"] = a.error;
+  j["message"] = a.message;
+}
+
+void from_json(const nlohmann::json& j, RequestAck& a) {
+  a = {};
+  a.vehicle = j.at("vehicle").get<std::string>();
+  a.accepted = j.at("accepted").get<bool>();
+  a.id = j.value("id", "");
+  a.request_id = j.value("request_id", "");
+  a.error = j.value("error", "");
+  a.message = j.value("message", "");
+}
+
+ParsedRequest parse_request(std::string_view payload, const std::string& vehicle) {
+  ParsedRequest out;
+  out.refusal.vehicle = vehicle;
+  if (payload.size() > vehicle::kMaxLine) {
+    out.refusal.error = "too_large";
+    out.refusal.message = "a request is at most " + std::to_string(vehicle::kMaxLine) + " bytes";
+    return out;
+  }
+  // The same parser, checks and meaning as the control socket's `request` command.
+  vehicle::Parsed parsed = vehicle::parse_command(payload);
+  out.id = parsed.id;
+  out.refusal.id = parsed.id;
+  if (!parsed.command) {
+    out.refusal.error = parsed.error.error;
+    out.refusal.message = parsed.error.message;
+    return out;
+  }
+  auto* request = std::get_if<vehicle::BoardingRequestIn>(&*parsed.command);
+  if (!request) {
+    out.refusal.error = "not_a_request";
+    out.refusal.message = "only boarding requests (\"cmd\":\"request\") are taken from the fleet";
+    return out;
+  }
+  request->source = "fleet";
+  out.refusal.request_id = request->id;
+  out.request = std::move(*request);
+  return out;
+}
+
+}  // namespace stopcall::daemon::fleet

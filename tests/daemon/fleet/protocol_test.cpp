@@ -1,0 +1,134 @@
+#include "daemon/fleet/protocol.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "daemon/fleet/backoff.hpp"
+#include "daemon/fleet/client.hpp"
+
+namespace stopcall::daemon::fleet {
+namespace {
+
+using ::testing::HasSubstr;
+using json = nlohmann::json;
+
+TEST(FleetProtocol, TopicsAreVersionedAndPerVehicle) {
+  const auto t = Topics::of("stopcall/v1", "bus-1234");
+  EXPECT_EQ(t.status, "stopcall/v1/bus/bus-1234/status");
+  EXPECT_EQ(t.events, "stopcall/v1/bus/bus-1234/events");
+  EXPECT_EQ(t.requests, "stopcall/v1/bus/bus-1234/requests");
+  EXPECT_EQ(t.requests_ack, "stopcall/v1/bus/bus-1234/requests/ack");
+  EXPECT_TRUE(valid_vehicle_id("SZ-B.12_34"));
+  for (const char* bad : {"", "a/b", "+", "#", "bus 1", "bus\n"})
+    EXPECT_FALSE(valid_vehicle_id(bad)) << bad;
+  EXPECT_FALSE(valid_vehicle_id(std::string(65, 'a')));
+}
+
+TEST(FleetProtocol, StatusRoundTripsAndComparesWithoutItsTime) {
+  StatusRecord s;
+  s.vehicle = "bus-1";
+  s.software = "0.1.0";
+  s.bundle = "2026-03-01";
+  s.trip_id = "101-WD-E-0630";
+  s.route_id = "101";
+  s.next_stop = NextStop{"CGM-E", "Chegongmiao", 3};
+  s.gps = "fix";
+  s.faults = {"gpio_unavailable"};
+  s.time = "2026-03-01T22:30:26.028Z";
+  const json j = s;
+  EXPECT_EQ(j["next_stop"]["stop_id"], "CGM-E");
+  EXPECT_EQ(j["online"], true);
+  const auto back = j.get<StatusRecord>();
+  EXPECT_TRUE(back.same_as(s));
+  EXPECT_EQ(back.time, s.time);
+  StatusRecord later = s;
+  later.time = "2026-03-01T22:30:27.000Z";
+  EXPECT_TRUE(later.same_as(s)) << "only the time differs: nothing to tell";
+  later.next_stop->index = 4;
+  EXPECT_FALSE(later.same_as(s));
+  const json off = offline_status("bus-1");
+  EXPECT_EQ(off, json::parse(R"({"vehicle":"bus-1","online":false})"));
+}
+
+TEST(FleetProtocol, AnEventCarriesItsSeqAndTheLineAsJson) {
+  auto j = json::parse(encode_event({"bus-1", 42, R"({"type":"arrived","stop_id":"CGM-E"})"}));
+  EXPECT_EQ(j["vehicle"], "bus-1");
+  EXPECT_EQ(j["seq"], 42);
+  EXPECT_EQ(j["event"]["type"], "arrived");
+  // A line that is not JSON goes as it was written, so the depot can count it.
+  j = json::parse(encode_event({"bus-1", 43, "not json {"}));
+  EXPECT_EQ(j["line"], "not json {");
+  EXPECT_FALSE(j.contains("event"));
+}
+
+TEST(FleetProtocol, RequestsAreTheControlSocketsRequestAndNothingElse) {
+  auto p = parse_request(
+      R"({"id":"m1","cmd":"request","kind":"blind","stop_id":"CGM-E","route_id":"101",)"
+      R"("request_id":"r-7","expires":"2026-03-02T07:30:00+08:00"})",
+      "bus-1");
+  ASSERT_TRUE(p.request);
+  EXPECT_EQ(p.id, "m1");
+  EXPECT_EQ(p.request->id, "r-7");
+  EXPECT_EQ(p.request->kind, vehicle::RequestKind::blind);
+  EXPECT_EQ(p.request->stop_id, "CGM-E");
+  EXPECT_EQ(p.request->route_id, "101");
+  EXPECT_TRUE(p.request->expires);
+  EXPECT_EQ(p.request->source, "fleet");
+
+  // Signals and buttons are the vehicle's own: never from the fleet.
+  p = parse_request(R"({"id":"m2","cmd":"signal","signal":"door","state":"open"})", "bus-1");
+  EXPECT_FALSE(p.request);
+  EXPECT_EQ(p.refusal.error, "not_a_request");
+  EXPECT_EQ(p.refusal.id, "m2");
+  // The control socket's checks and answers, as they are.
+  p = parse_request(R"({"cmd":"request","kind":"taxi","stop_id":"CGM-E","route_id":"101"})",
+                    "bus-1");
+  EXPECT_FALSE(p.request);
+  EXPECT_EQ(p.refusal.error, "bad_request");
+  p = parse_request("{not json", "bus-1");
+  EXPECT_EQ(p.refusal.error, "bad_request");
+  p = parse_request(std::string(5000, ' '), "bus-1");
+  EXPECT_EQ(p.refusal.error, "too_large");
+
+  RequestAck ack{"bus-1", "m1", "r-7", false, "unknown_stop", "no stop"};
+  const json j = ack;
+  EXPECT_EQ(j["error"], "unknown_stop");
+  EXPECT_EQ(j.get<RequestAck>().request_id, "r-7");
+}
+
+// 3,000 buses lose the broker at once: their tries must not come back in the same second.
+TEST(FleetBackoff, ThreeThousandBusesSpreadTheirReconnects) {
+  using ms = std::chrono::milliseconds;
+  std::vector<Backoff> buses;
+  for (int i = 0; i < 3000; ++i)
+    buses.emplace_back(ms(1000), ms(60000), backoff_seed("bus-" + std::to_string(i)));
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    std::map<long, int> per_second;
+    ms low = ms::max(), high = ms::zero();
+    for (auto& b : buses) {
+      const ms wait = b.next();
+      low = std::min(low, wait);
+      high = std::max(high, wait);
+      ++per_second[static_cast<long>(wait.count() / 1000)];
+    }
+    int busiest = 0;
+    for (const auto& [second, n] : per_second)
+      busiest = std::max(busiest, n);
+    EXPECT_GE(low, ms(1000)) << "attempt " << attempt;
+    EXPECT_LE(high, ms(60000)) << "attempt " << attempt;
+    // The first retry spreads over 3 s, each next over twice as long (up to a minute).
+    EXPECT_LT(busiest, 1300) << "attempt " << attempt;
+    if (attempt >= 3) {
+      EXPECT_LT(busiest, 300) << "attempt " << attempt;
+    }
+  }
+  buses.front().reset();
+  EXPECT_LE(buses.front().next(), ms(4000));
+}
+
+}  // namespace
+}  // namespace stopcall::daemon::fleet
