@@ -203,6 +203,15 @@ RunStats run_on_board(const routes::Bundle& bundle, Pipeline& pipeline, const Ru
   } else {
     trace = std::make_unique<gps::TraceReader>(trace_source->path);
     pending = trace->next();
+    if (pending) {
+      // Where the trace's timeline sits on the machine's monotonic clock (the "sound" lines'
+      // mono_ns): a fix at trace time t is due at this + (t - first) / speed. A bench compares
+      // when each announcement was heard against it, run against run.
+      log << "info: real time: the trace's first fix (" << tracking::format_time(pending->time)
+          << ") is due at monotonic "
+          << duration_cast<nanoseconds>(started.time_since_epoch()).count() << " ns, speed "
+          << speed << "\n";
+    }
   }
 
   // About once a second of bus time: the tracker notices an outage without fixes; the workflows
