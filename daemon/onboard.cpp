@@ -493,6 +493,18 @@ void Onboard::gps_first_fix(tracking::Time gps_time) {
   if (screens_) screens_->status({"gps", hmi::Level::ok, "fix"});
 }
 
+void Onboard::gps_clock_jumped_back(tracking::Time now, std::chrono::milliseconds moved) {
+  const double seconds = std::chrono::duration<double>(moved).count();
+  write(json{
+      {"type", "fault"},
+      {"time", tracking::format_time(now)},
+      {"kind", "gps_clock_jumped_back"},
+      {"moved_s", seconds},
+      {"message", "the GPS receiver's clock went back " + std::to_string(std::lround(seconds)) +
+                      " s; its fixes are placed after the last one"}}
+            .dump());
+}
+
 vehicle::Reply Onboard::command(const vehicle::Command& command) {
   const tracking::Time now = clock_();
   return std::visit(

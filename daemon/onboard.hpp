@@ -79,6 +79,9 @@ class Onboard final : private AssistPort {
   // tracked. Then the first fix: logged as `gps_first_fix` at its GPS time.
   void gps_waiting(tracking::Time system_now);
   void gps_first_fix(tracking::Time gps_time);
+  // The receiver's clock went back and stays there; its fixes are placed after the last one,
+  // moved by `moved` (gps::TimeFilter): logged as a `fault`, for the depot to know why.
+  void gps_clock_jumped_back(tracking::Time now, std::chrono::milliseconds moved);
 
   // A signal, button or request from a GPIO line or another source than the control socket.
   vehicle::Reply command(const vehicle::Command& command);

@@ -123,8 +123,9 @@ void Pipeline::on_vehicle(const tracking::VehicleMotion& vehicle) {
   if (detector_) detector_->on_vehicle(vehicle);
 }
 
-void Pipeline::on_fix(const tracking::Fix& fix, std::vector<StopEvent>& out) {
-  if (!time_filter_.accept(fix)) return;
+void Pipeline::on_fix(const tracking::Fix& received, std::vector<StopEvent>& out) {
+  tracking::Fix fix = received;  // its time on the bus's timeline (after a receiver's clock jump)
+  if (!time_filter_.take(fix)) return;
   if (!validity_checked_ && fix.usable()) check_validity(fix, out);
   if (resuming_ && !resume_checked_ && fix.usable()) {
     resume_checked_ = true;

@@ -49,6 +49,8 @@ class Pipeline {
   const tracking::Tracker* tracker() const;
   long trips_started() const { return trips_started_; }
   long time_glitches() const { return time_filter_.dropped(); }
+  // The fixes' timeline: the last fix taken, and whether the pipeline would take one.
+  const gps::TimeFilter& time_filter() const { return time_filter_; }
 
  private:
   void start_trip(const std::string& trip_id);

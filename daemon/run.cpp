@@ -90,13 +90,18 @@ RunStats run_fast(Pipeline& pipeline, const RunOptions& options, const TraceSour
   tracking::Time last{};
   while (auto fix = trace.next()) {
     ++stats.fixes;
-    if (last != tracking::Time{} && fix->time > last) {
-      for (auto t = last + seconds(1); t < fix->time; t += seconds(1)) {
-        pipeline.on_tick(t, out);
-        flush();
+    // Only a fix the pipeline takes moves the time, at its place on the pipeline's timeline: one
+    // glitched fix a day ahead must not tick the tracker through a day.
+    tracking::Time at{};
+    if (pipeline.time_filter().peek(*fix, at)) {
+      if (last != tracking::Time{} && at > last) {
+        for (auto t = last + seconds(1); t < at; t += seconds(1)) {
+          pipeline.on_tick(t, out);
+          flush();
+        }
       }
+      if (at > last) last = at;
     }
-    if (fix->time > last) last = fix->time;
     pipeline.on_fix(*fix, out);
     flush();
   }
@@ -132,13 +137,23 @@ RunStats run_on_board(const routes::Bundle& bundle, Pipeline& pipeline, const Ru
   auto on_fix = [&](const tracking::Fix& fix) {
     const auto received = SteadyClock::now();
     ++stats.fixes;
-    clock.on_fix(fix.time);
     if (gpsd_source) gps_state = fix.usable() ? "fix" : "no_fix";
     if (!first_fix && fix.usable() && fix.time != tracking::Time{}) {
       first_fix = true;
       if (gpsd_source) onboard.gps_first_fix(fix.time);
     }
+    const long jumps_back = pipeline.time_filter().jumps_back();
     pipeline.on_fix(fix, out);
+    // The bus's clock goes on from the fixes the pipeline took, at their place on its timeline:
+    // never from one it dropped (one glitched fix a day ahead would leave it there for good, every
+    // tick then a day after the last fix: "GPS lost" each second).
+    clock.on_fix(pipeline.time_filter().last());
+    if (pipeline.time_filter().jumps_back() > jumps_back) {
+      const auto moved = pipeline.time_filter().jumped_back();
+      log << "warning: gps: the receiver's clock went back " << duration<double>(moved).count()
+          << " s and stays there: its fixes go on from the last one, moved by that\n";
+      onboard.gps_clock_jumped_back(pipeline.time_filter().last(), moved);
+    }
     if (out.empty()) return;
     emit();
     latencies.push_back(duration<double, std::micro>(SteadyClock::now() - received).count());
@@ -194,6 +209,15 @@ RunStats run_on_board(const routes::Bundle& bundle, Pipeline& pipeline, const Ru
   } else {
     trace = std::make_unique<gps::TraceReader>(trace_source->path);
     pending = trace->next();
+    if (pending) {
+      // Where the trace's timeline sits on the machine's monotonic clock (the "sound" lines'
+      // mono_ns): a fix at trace time t is due at this + (t - first) / speed. A bench compares
+      // when each announcement was heard against it, run against run.
+      log << "info: real time: the trace's first fix (" << tracking::format_time(pending->time)
+          << ") is due at monotonic "
+          << duration_cast<nanoseconds>(started.time_since_epoch()).count() << " ns, speed "
+          << speed << "\n";
+    }
   }
 
   // About once a second of bus time: the tracker notices an outage without fixes; the workflows

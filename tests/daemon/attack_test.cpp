@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 
@@ -288,6 +289,86 @@ TEST(Attack, BoardingRequestsAreCappedAndTheStateStaysSmall) {
                                 std::string(3000, 'x') + "\"}");
   EXPECT_EQ(long_id.error, "bad_request");
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+}
+
+// "key<TAB>value" lines, as tools/attack --figures writes them.
+std::map<std::string, std::string> read_figures(const std::string& path) {
+  std::map<std::string, std::string> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    const auto tab = line.find('\t');
+    if (tab != std::string::npos) out[line.substr(0, tab)] = line.substr(tab + 1);
+  }
+  return out;
+}
+
+// Every live interface abused at once while the daemon announces a trip in real time (the
+// demo route's first four minutes at 8 times their pace, `stopcalld replay --realtime` with the
+// screens, the control socket and a clocked null sink): refused lines on the control socket,
+// malformed WebSocket frames and messages from a display and from the console with and without
+// its token, 200 connections at once, headers sent a byte a second, clients that never read.
+// tools/attack gives the dose (the CI's, a tenth of the bench's) and compares with the same replay
+// without it; about a minute. When each announcement was heard, and the daemon's memory, are the
+// bench's figures (tools/bench attack, a Release build: the sanitizers' quarantine holds freed
+// memory here); this test holds what must be so on any build.
+TEST(Attack, AbuseOfEveryInterfaceChangesNothingTheBusDoesAndEveryStopIsHeard) {
+  routes::testing::TempDir dir;
+  ASSERT_TRUE(routes::testing::import_demo(dir / "demo.db"));
+  const std::string figures_path = dir / "figures.tsv";
+  const std::string command =
+      std::string(STOPCALL_SOURCE_DIR) + "/tools/attack --daemon " + STOPCALL_BINARY_DIR +
+      "/daemon/stopcalld --bundle " + (dir / "demo.db") +
+      " --dose ci --speed 8 --trip-seconds 240 --figures " + figures_path + " live 2>&1";
+  std::string output;
+  FILE* attack = ::popen(command.c_str(), "r");
+  ASSERT_NE(attack, nullptr);
+  char buffer[4096];
+  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, attack))
+    output.append(buffer, n);
+  const int status = ::pclose(attack);
+  std::cout << output;
+  ASSERT_EQ(status, 0) << "tools/attack failed";
+  auto f = read_figures(figures_path);
+  auto number = [&](const std::string& key) {
+    return f.count(key) ? std::stod(f.at(key)) : 0.0;  // a count never reached is absent
+  };
+  // The bus ran the trip to its end, with and without the abuse.
+  EXPECT_EQ(number("live.alive"), 1);
+  // Every announcement heard without the abuse was heard with it, and none more.
+  EXPECT_GE(number("live.announcements_heard_quiet"), 3);
+  EXPECT_EQ(number("live.missing"), 0);
+  EXPECT_EQ(number("live.extra"), 0);
+  // No refused message changed what the bus does: its event log (what it decided, announced,
+  // prompted, signalled and set) is line for line the one without the abuse, and none of the
+  // abusive lines and messages was taken.
+  EXPECT_EQ(number("live.changed"), 0);
+  EXPECT_EQ(number("live.lost"), 0);
+  EXPECT_EQ(number("live.accepted"), 0);
+  // The whole control dose went in, and every line was answered with a refusal (an empty line
+  // is ignored).
+  EXPECT_EQ(number("live.control.lines"), 1000);
+  EXPECT_EQ(number("live.control.unanswered"), 0) << "every control line is answered";
+  EXPECT_EQ(number("live.control.refused") + number("live.control.empty"),
+            number("live.control.lines"));
+  // WebSocket messages go at the pace the daemon answers them: each refused, or its connection
+  // closed (a console that does not sign in is let go after 5 s).
+  EXPECT_GE(number("live.ws.messages"), 400);
+  EXPECT_EQ(number("live.ws.refused") + number("live.ws.display.closed") +
+                number("live.ws.anonymous.closed") + number("live.ws.console.closed"),
+            number("live.ws.messages"));
+  // Each frame that breaks the WebSocket protocol ends its connection.
+  EXPECT_GE(number("live.ws.frames"), 50);
+  EXPECT_EQ(number("live.ws.frames_closed"), number("live.ws.frames"));
+  // 200 connections at once are all answered (pages 200, displays 101 or 503 when full).
+  EXPECT_EQ(number("live.burst.status_none"), 0);
+  EXPECT_EQ(number("live.burst.status_200"), number("live.burst.connections") / 2);
+  // Headers a byte a second are cut off after the HTTP timeout (15 s), not held.
+  EXPECT_GE(number("live.slow.closed"), 5);
+  EXPECT_LT(number("live.slow.longest_held_s"), 25);
+  // A client that never reads is let go.
+  EXPECT_GE(number("live.never_reading.control_cut_off"), 1);
+  EXPECT_GE(number("live.never_reading.page_closed"), 1);
+  EXPECT_LT(number("live.never_reading.page_longest_held_s"), 25);
 }
 
 }  // namespace

@@ -9,6 +9,17 @@
 #            new connections (guesses per second). Targets: the reader cut off and RSS back within
 #            5 MB of the start and under the unit's MemoryMax at its peak, CPU under 5 % of a core
 #            out of descriptors, the console in, under 1 guess a second.
+#            Then every interface abused at once while the daemon announces the demo trip in real
+#            time (`stopcalld replay --realtime --speed 4`, screens, control socket, voice on a
+#            clocked null sink), against the same replay without the abuse: 10,000 malformed,
+#            oversized and random control lines, 10,000 malformed WebSocket frames and messages
+#            (a display, the console with and without its token), 200 connections at once (5
+#            times), 20 connections sending their headers a byte a second, clients that never
+#            read. Targets: every announcement heard, within 50 ms of the run without abuse at
+#            p99 (the "sound" lines against the trace's timeline), RSS growth under 5 MB beyond
+#            the same run's without abuse (the voice's cache grows either way), no refused
+#            message that changed what the bus does (its event log line for line).
+#            About 20 minutes (--quick: the first 10 minutes of the trip, a tenth of the dose).
 
 bench_attack() {
   local name="attack"
@@ -18,8 +29,10 @@ bench_attack() {
   "$build/routes/stopcall-routes" import "$root/routes/demo/shenzhen-101" \
     --extra "$root/routes/demo/shenzhen-101-extra" -o "$work/attack-demo.db" >/dev/null ||
     die "importing the demo route failed"
+  local live=(--dose full --speed 4)
+  ((quick)) && live=(--dose ci --speed 4 --trip-seconds 600)
   "$root/tools/attack" --daemon "$build/daemon/stopcalld" --bundle "$work/attack-demo.db" \
-    --seconds "$seconds" --figures "$figures" || die "tools/attack failed"
+    --seconds "$seconds" "${live[@]}" --figures "$figures" || die "tools/attack failed"
   attack_fig() {
     local value
     value=$(awk -F'\t' -v k="$1" '$1 == k { print $2; exit }' "$figures")
@@ -44,4 +57,22 @@ bench_attack() {
   guesses=$(attack_fig guessing.per_s)
   row "$name" "token guesses per second" "$guesses (right token after $(attack_fig guessing.right_wait_s) s)" \
     "< 1" "$(verdict "$(calc '%d' "$guesses < 1")")"
+  local heard quiet late p99 growth changed
+  heard=$(attack_fig live.announcements_heard_abused)
+  quiet=$(attack_fig live.announcements_heard_quiet)
+  # Comparisons with > in parentheses: a bare one in calc's awk printf would write to a file.
+  row "$name" "abused: announcements heard" "$heard of $quiet ($(attack_fig live.missing) missing)" \
+    "all" "$(verdict "$(calc '%d' "($(attack_fig live.missing) == 0) && ($quiet > 0)")")"
+  p99=$(attack_fig live.late_p99_ms)
+  late="p50 $(attack_fig live.late_p50_ms), p99 $p99, max $(attack_fig live.late_max_ms) ms"
+  row "$name" "abused: heard later than quiet" "$late" "< 50 ms" \
+    "$(verdict "$(calc '%d' "$p99 < 50")")"
+  growth=$(attack_fig live.rss_growth_from_abuse_mb)
+  row "$name" "abused: RSS growth from abuse" \
+    "$growth MB ($(attack_fig live.rss_growth_mb) with, $(attack_fig live.rss_growth_quiet_mb) without; start $(attack_fig live.rss_start_mb), peak $(attack_fig live.rss_peak_mb), end $(attack_fig live.rss_end_mb))" \
+    "< 5 MB" "$(verdict "$(calc '%d' "$growth < 5")")"
+  changed=$(calc '%d' "$(attack_fig live.changed) + $(attack_fig live.lost) + $(attack_fig live.accepted)")
+  row "$name" "abused: refused that changed the bus" \
+    "$changed (of $(calc '%d' "$(attack_fig live.control.refused) + $(attack_fig live.ws.refused)") refused)" \
+    "0" "$(verdict "$(calc '%d' "$changed == 0 && $(attack_fig live.alive) == 1")")"
 }

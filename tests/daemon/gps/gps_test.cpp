@@ -120,7 +120,7 @@ TEST(TraceReader, EveryRealReceiverLogReplaysLosingNoFix) {
     tracking::Time last{};
     TimeFilter filter;
     while (auto fix = trace.next()) {
-      if (!fix->usable() || !filter.accept(*fix)) continue;
+      if (!fix->usable() || !filter.take(*fix)) continue;  // its time as the tracker gets it
       ++positions;
       EXPECT_GE(fix->time, last) << log << ": what reaches the tracker is in time order";
       last = fix->time;
@@ -192,6 +192,76 @@ TEST(TimeFilter, DropsASingleGlitchedDayJumpButAcceptsAConfirmedGap) {
   EXPECT_FALSE(filter.accept(at(5000)));  // a long gap...
   EXPECT_TRUE(filter.accept(at(5001)));   // ...confirmed by the next fix
   EXPECT_EQ(filter.dropped(), 3);
+}
+
+TEST(TimeFilter, AGlitchReportedTwiceInOneEpochIsStillAGlitch) {
+  using namespace std::chrono;
+  auto at = [](long long ms) {
+    tracking::Fix f;
+    f.time = tracking::Time(milliseconds(ms));
+    return f;
+  };
+  // bt451: two reports (RMC and GGA) of one epoch a day ahead, then the right time, two reports
+  // an epoch. The second report of the glitch does not confirm it: the fixes after it go on.
+  TimeFilter filter;
+  EXPECT_TRUE(filter.accept(at(1'000'000)));
+  EXPECT_FALSE(filter.accept(at(1'000'500 + 86'400'000)));
+  EXPECT_FALSE(filter.accept(at(1'000'500 + 86'400'000)));
+  for (long long ms = 1'001'000; ms < 1'010'000; ms += 500) {
+    EXPECT_TRUE(filter.accept(at(ms))) << ms;
+    EXPECT_TRUE(filter.accept(at(ms))) << ms << ", again";
+  }
+  EXPECT_EQ(filter.jumps_back(), 0);
+  // Behind the last fix, reports of one epoch count once: three reports of two epochs are not
+  // three fixes agreeing on a clock gone back.
+  EXPECT_FALSE(filter.accept(at(500'000)));
+  EXPECT_FALSE(filter.accept(at(500'000)));
+  EXPECT_FALSE(filter.accept(at(500'500)));
+  EXPECT_EQ(filter.jumps_back(), 0);
+  EXPECT_TRUE(filter.accept(at(501'000))) << "the third epoch";
+  EXPECT_EQ(filter.jumps_back(), 1);
+}
+
+TEST(TimeFilter, AClockThatGoesBackAndStaysIsPlacedAfterTheLastFix) {
+  using namespace std::chrono;
+  auto at = [](long long s) {
+    tracking::Fix f;
+    f.time = tracking::Time(seconds(s));
+    return f;
+  };
+  const long long rollover = 1024LL * 7 * 86400;  // the GPS week number wrapping around
+  TimeFilter filter;
+  tracking::Fix fix = at(2'000'000'000);
+  ASSERT_TRUE(filter.take(fix));
+  fix = at(2'000'000'001);
+  ASSERT_TRUE(filter.take(fix));
+  // One fix from the past is a glitch: dropped, and the time goes on.
+  fix = at(2'000'000'002 - rollover);
+  EXPECT_FALSE(filter.take(fix));
+  fix = at(2'000'000'003);
+  EXPECT_TRUE(filter.take(fix));
+  EXPECT_EQ(filter.jumps_back(), 0);
+  // Three in a row agree on the past: the receiver's clock went back. The third is placed three
+  // seconds after the last fix taken, as it came, and every fix after it is moved the same.
+  for (long long s = 2'000'000'004; s < 2'000'000'006; ++s) {
+    fix = at(s - rollover);
+    EXPECT_FALSE(filter.take(fix));
+  }
+  fix = at(2'000'000'006 - rollover);
+  ASSERT_TRUE(filter.take(fix));
+  EXPECT_EQ(fix.time, tracking::Time(seconds(2'000'000'006)));
+  EXPECT_EQ(filter.jumps_back(), 1);
+  EXPECT_EQ(filter.jumped_back(), seconds(rollover));
+  fix = at(2'000'000'007 - rollover);
+  ASSERT_TRUE(filter.take(fix));
+  EXPECT_EQ(fix.time, tracking::Time(seconds(2'000'000'007)));
+  EXPECT_EQ(filter.last(), fix.time);
+  // peek() says the same without taking it.
+  tracking::Time would{};
+  EXPECT_TRUE(filter.peek(at(2'000'000'008 - rollover), would));
+  EXPECT_EQ(would, tracking::Time(seconds(2'000'000'008)));
+  EXPECT_EQ(filter.last(), tracking::Time(seconds(2'000'000'007)));
+  EXPECT_FALSE(filter.peek(at(2'000'000'008 + 86400 - rollover), would)) << "a lone jump ahead";
 }
 
 TEST(TimeFilter, AFixWithoutATimeIsNotTakenForTheEpoch) {
