@@ -21,6 +21,7 @@
 #include "daemon/announcer/announcer.hpp"
 #include "daemon/assist/assist.hpp"
 #include "daemon/log/event_store.hpp"
+#include "daemon/log/records.hpp"
 #include "daemon/pipeline.hpp"
 #include "daemon/screens.hpp"
 #include "daemon/service/state_store.hpp"
@@ -97,6 +98,7 @@ class Onboard final : private AssistPort {
 
   hmi::Reply driver_action(const hmi::DriverAction& action);
   BusPosition position(const Pipeline& pipeline) const;
+  void write(const log::Record& record);
   void write(const std::string& line);
   void first_sound(const media::Cue& cue);
   void save_state(const tracking::StopEvent& event);
