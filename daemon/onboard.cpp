@@ -452,8 +452,8 @@ void Onboard::vehicle_motion(const vehicle::Signal& signal, tracking::Time now) 
   pipeline_.on_vehicle(m);
 }
 
-void Onboard::record(std::string line) {
-  write(line);
+void Onboard::record(const log::Record& record) {
+  write(record);
 }
 
 void Onboard::gps_waiting(tracking::Time system_now) {

@@ -94,7 +94,7 @@ class Onboard final : private AssistPort {
   void driver_status(const hmi::Status& status) override;
   void requests(std::vector<hmi::BoardingRequest> list) override;
   void ramp_stowed() override;
-  void record(std::string json) override;
+  void record(const log::Record& record) override;
 
   hmi::Reply driver_action(const hmi::DriverAction& action);
   BusPosition position(const Pipeline& pipeline) const;
