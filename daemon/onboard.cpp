@@ -1,8 +1,8 @@
 #include "daemon/onboard.hpp"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <cmath>
-#include <nlohmann/json.hpp>
 #include <ostream>
 
 #include "daemon/service_time.hpp"
@@ -13,7 +13,6 @@
 namespace stopcall::daemon {
 
 namespace asio = boost::asio;
-using json = nlohmann::ordered_json;
 using tracking::StopEvent;
 
 namespace {
@@ -72,12 +71,9 @@ Onboard::Onboard(asio::io_context& io, const routes::Bundle& bundle, Pipeline& p
             result.outcome != media::Result::Outcome::interrupted) {
           submitted_.erase(result.announcement_id);  // never heard there
         }
-        write(json{{"type", "announcement_result"},
-                   {"time", tracking::format_time(clock_())},
-                   {"id", result.announcement_id},
-                   {"output", media::to_string(result.output)},
-                   {"outcome", media::to_string(result.outcome)}}
-                  .dump());
+        write(log::AnnouncementResult{tracking::format_time(clock_()), result.announcement_id,
+                                      std::string(media::to_string(result.output)),
+                                      std::string(media::to_string(result.outcome))});
       });
     };
     callbacks.on_output = [this](media::OutputStatus status) {
@@ -152,11 +148,7 @@ void Onboard::record_time_zone(tracking::Time now) {
   const int offset = clock.utc_offset_min(now);
   if (recorded_offset_min_ == offset) return;
   recorded_offset_min_ = offset;
-  write(json{{"type", "time_zone"},
-             {"time", tracking::format_time(now)},
-             {"time_zone", bundle_.timezone()},
-             {"utc_offset_min", offset}}
-            .dump());
+  write(log::TimeZone{tracking::format_time(now), bundle_.timezone(), offset});
 }
 
 void Onboard::start() {
@@ -181,11 +173,7 @@ void Onboard::start() {
       // The bus keeps announcing; the signals must then come through the control socket.
       gpio_.reset();
       log_ << "error: " << e.what() << "; no GPIO signals\n";
-      record(json{{"type", "fault"},
-                  {"time", tracking::format_time(clock_())},
-                  {"kind", "gpio_unavailable"},
-                  {"message", e.what()}}
-                 .dump());
+      write(log::Fault{tracking::format_time(clock_()), "gpio_unavailable", {}, {}, e.what(), {}});
     }
   }
 }
@@ -201,6 +189,10 @@ void Onboard::stop() {
 
 unsigned short Onboard::http_port() const {
   return screens_ ? screens_->port() : 0;
+}
+
+void Onboard::write(const log::Record& record) {
+  write(log::encode(record));
 }
 
 void Onboard::write(const std::string& line) {
@@ -275,11 +267,7 @@ void Onboard::step(const Pipeline& pipeline, const std::vector<StopEvent>& event
       last_stop_announcement_ = a;
       if (departing && assist_.hold_departure_announcements()) {
         // Never "next stop" with the ramp out: it waits until the ramp is stowed.
-        record(json{{"type", "held"},
-                    {"time", tracking::format_time(e.time)},
-                    {"id", a.id},
-                    {"why", "the ramp is deployed"}}
-                   .dump());
+        write(log::Held{tracking::format_time(e.time), a.id, "the ramp is deployed"});
         held_.push_back(std::move(a));
         continue;
       }
@@ -348,40 +336,33 @@ void Onboard::announce(std::string_view kind, media::Announcement a) {
       return departures->load() == at;
     };
   }
-  json text = json::object();
-  json languages = json::array();
+  log::Announcement line;
+  line.time = tracking::format_time(clock_());
+  line.id = a.id;
+  line.kind = std::string(kind);
+  line.priority = std::string(media::to_string(a.priority));
+  if (a.outputs.interior) line.outputs.push_back("interior");
+  if (a.outputs.exterior) line.outputs.push_back("exterior");
   for (const auto& s : a.segments) {
+    line.segments.push_back(std::string(media::to_string(s.kind)));
     if (s.kind != media::SegmentKind::speech && s.kind != media::SegmentKind::clip) continue;
-    if (!text.contains(s.lang)) {
-      languages.push_back(s.lang);
-      text[s.lang] = s.text;
+    auto said = std::find_if(line.text.begin(), line.text.end(),
+                             [&](const auto& t) { return t.first == s.lang; });
+    if (said == line.text.end()) {
+      line.languages.push_back(s.lang);
+      line.text.emplace_back(s.lang, s.text);
     } else {
-      text[s.lang] = text[s.lang].get<std::string>() + " " + s.text;
+      said->second += " " + s.text;
     }
   }
-  json outputs = json::array();
-  if (a.outputs.interior) outputs.push_back("interior");
-  if (a.outputs.exterior) outputs.push_back("exterior");
-  json segments = json::array();
-  for (const auto& s : a.segments)
-    segments.push_back(media::to_string(s.kind));
-  json line{{"type", "announcement"},
-            {"time", tracking::format_time(clock_())},
-            {"id", a.id},
-            {"kind", kind},
-            {"priority", media::to_string(a.priority)},
-            {"outputs", outputs},
-            {"languages", languages},
-            {"segments", segments},
-            {"text", text}};
   // Where: the trip and how far along it the bus was when it was decided.
   if (const routes::Trip* trip = pipeline_.trip()) {
-    line["trip_id"] = trip->id;
+    line.trip_id = trip->id;
     if (const auto* tracker = pipeline_.tracker()) {
-      line["distance_m"] = std::round(tracker->progress_m() * 10) / 10;
+      line.distance_m = std::round(tracker->progress_m() * 10) / 10;
     }
   }
-  write(line.dump());
+  write(line);
   if (voice_) {
     if (submitted_.size() > 256) submitted_.clear();  // (a result never came: don't grow)
     submitted_[a.id] = {std::chrono::steady_clock::now(),
@@ -392,12 +373,15 @@ void Onboard::announce(std::string_view kind, media::Announcement a) {
 
 void Onboard::prompt(std::string_view to, std::string_view kind, const std::string& stop_id,
                      const hmi::Prompt& prompt) {
-  json j{{"type", "prompt"}, {"time", tracking::format_time(clock_())},
-         {"to", to},         {"kind", kind},
-         {"id", prompt.id},  {"active", prompt.active}};
-  if (!stop_id.empty()) j["stop_id"] = stop_id;
-  if (!prompt.text.empty()) j["text"] = prompt.text;
-  write(j.dump());
+  log::Prompt line{tracking::format_time(clock_()),
+                   std::string(to),
+                   std::string(kind),
+                   prompt.id,
+                   prompt.active,
+                   {},
+                   prompt.text};
+  if (!stop_id.empty()) line.stop_id = stop_id;
+  write(line);
   if (!screens_) return;
   if (to == "passenger") {
     screens_->prompt(prompt);
@@ -424,11 +408,8 @@ void Onboard::ramp_stowed() {
   held_.clear();
   for (auto& a : held) {
     if (a.still_valid && !a.still_valid()) {
-      record(json{{"type", "held"},
-                  {"time", tracking::format_time(clock_())},
-                  {"id", a.id},
-                  {"why", "dropped: the bus reached the stop meanwhile"}}
-                 .dump());
+      write(log::Held{tracking::format_time(clock_()), a.id,
+                      "dropped: the bus reached the stop meanwhile"});
       continue;
     }
     announce("next_stop", std::move(a));
@@ -444,16 +425,12 @@ void Onboard::first_sound(const media::Cue& cue) {
   sub.heard |= bit;
   // When the announcement was really heard on this output: the event log's proof, and the
   // ramp-assist benchmark's measure (mono_ns is CLOCK_MONOTONIC, comparable across processes).
-  write(json{
-      {"type", "sound"},
-      {"time", tracking::format_time(clock_())},
-      {"id", cue.announcement_id},
-      {"output", media::to_string(cue.output)},
-      {"after_ms", std::chrono::duration<double, std::milli>(cue.rendered_at - sub.at).count()},
-      {"mono_ns",
-       std::chrono::duration_cast<std::chrono::nanoseconds>(cue.rendered_at.time_since_epoch())
-           .count()}}
-            .dump());
+  write(log::Sound{
+      tracking::format_time(clock_()), cue.announcement_id,
+      std::string(media::to_string(cue.output)),
+      std::chrono::duration<double, std::milli>(cue.rendered_at - sub.at).count(),
+      std::chrono::duration_cast<std::chrono::nanoseconds>(cue.rendered_at.time_since_epoch())
+          .count()});
   if (sub.heard == sub.wanted) submitted_.erase(it);
 }
 
@@ -475,34 +452,30 @@ void Onboard::vehicle_motion(const vehicle::Signal& signal, tracking::Time now) 
   pipeline_.on_vehicle(m);
 }
 
-void Onboard::record(std::string line) {
-  write(line);
+void Onboard::record(const log::Record& record) {
+  write(record);
 }
 
 void Onboard::gps_waiting(tracking::Time system_now) {
-  write(json{{"type", "gps_waiting"},
-             {"time", tracking::format_time(system_now)},
-             {"clock", "system"},
-             {"message", "waiting for the first fix from gpsd"}}
-            .dump());
+  write(log::GpsWaiting{tracking::format_time(system_now), "system",
+                        "waiting for the first fix from gpsd"});
   if (screens_) screens_->status({"gps", hmi::Level::warning, "waiting for the first fix"});
 }
 
 void Onboard::gps_first_fix(tracking::Time gps_time) {
-  write(json{{"type", "gps_first_fix"}, {"time", tracking::format_time(gps_time)}}.dump());
+  write(log::GpsFirstFix{tracking::format_time(gps_time)});
   if (screens_) screens_->status({"gps", hmi::Level::ok, "fix"});
 }
 
 void Onboard::gps_clock_jumped_back(tracking::Time now, std::chrono::milliseconds moved) {
   const double seconds = std::chrono::duration<double>(moved).count();
-  write(json{
-      {"type", "fault"},
-      {"time", tracking::format_time(now)},
-      {"kind", "gps_clock_jumped_back"},
-      {"moved_s", seconds},
-      {"message", "the GPS receiver's clock went back " + std::to_string(std::lround(seconds)) +
-                      " s; its fixes are placed after the last one"}}
-            .dump());
+  log::Fault fault;
+  fault.time = tracking::format_time(now);
+  fault.kind = "gps_clock_jumped_back";
+  fault.moved_s = seconds;
+  fault.message = "the GPS receiver's clock went back " + std::to_string(std::lround(seconds)) +
+                  " s; its fixes are placed after the last one";
+  write(fault);
 }
 
 vehicle::Reply Onboard::command(const vehicle::Command& command) {
@@ -560,11 +533,8 @@ hmi::Reply Onboard::driver_action(const hmi::DriverAction& action) {
                 (interior ? options_.media->interior.gain_db : options_.media->exterior.gain_db) +
                     volume_to_db(a.level));
           }
-          record(json{{"type", "volume"},
-                      {"time", tracking::format_time(now)},
-                      {"output", interior ? "interior" : "exterior"},
-                      {"level", a.level}}
-                     .dump());
+          write(
+              log::Volume{tracking::format_time(now), interior ? "interior" : "exterior", a.level});
           if (screens_) screens_->volume(volume_);
           return hmi::Reply::success("volume " + std::to_string(a.level));
         } else if constexpr (std::is_same_v<T, hmi::LoginTrip>) {
@@ -573,11 +543,7 @@ hmi::Reply Onboard::driver_action(const hmi::DriverAction& action) {
           } catch (const routes::RouteError& e) {
             return hmi::Reply::failure(hmi::Errc::rejected, e.what());
           }
-          record(json{{"type", "login"},
-                      {"time", tracking::format_time(now)},
-                      {"trip_id", a.trip_id},
-                      {"source", "console"}}
-                     .dump());
+          write(log::Login{tracking::format_time(now), a.trip_id, "console"});
           if (screens_) {
             screens_->detected_trip(std::nullopt);
             screens_->update(pipeline_, {});
@@ -587,11 +553,8 @@ hmi::Reply Onboard::driver_action(const hmi::DriverAction& action) {
           // One touch: the driver confirms the trip detection found (it is already tracked).
           const routes::Trip* trip = pipeline_.trip();
           if (!trip) return hmi::Reply::failure(hmi::Errc::rejected, "no trip detected yet");
-          record(json{{"type", "login"},
-                      {"time", tracking::format_time(now)},
-                      {"trip_id", trip->id},
-                      {"source", "console: confirmed the detected trip"}}
-                     .dump());
+          write(log::Login{tracking::format_time(now), trip->id,
+                           "console: confirmed the detected trip"});
           if (screens_) screens_->detected_trip(std::nullopt);
           return hmi::Reply::success("confirmed " + trip->id);
         }

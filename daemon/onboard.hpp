@@ -21,6 +21,7 @@
 #include "daemon/announcer/announcer.hpp"
 #include "daemon/assist/assist.hpp"
 #include "daemon/log/event_store.hpp"
+#include "daemon/log/records.hpp"
 #include "daemon/pipeline.hpp"
 #include "daemon/screens.hpp"
 #include "daemon/service/state_store.hpp"
@@ -96,10 +97,11 @@ class Onboard final : private AssistPort {
   void driver_status(const hmi::Status& status) override;
   void requests(std::vector<hmi::BoardingRequest> list) override;
   void ramp_stowed() override;
-  void record(std::string json) override;
+  void record(const log::Record& record) override;
 
   hmi::Reply driver_action(const hmi::DriverAction& action);
   BusPosition position(const Pipeline& pipeline) const;
+  void write(const log::Record& record);
   void write(const std::string& line);
   void first_sound(const media::Cue& cue);
   void save_state(const tracking::StopEvent& event);

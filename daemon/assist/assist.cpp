@@ -62,16 +62,15 @@ std::vector<media::SpeechItem> Assist::phrases() const {
   return out;
 }
 
-void Assist::record_request(const Request& r, std::string_view fate, Time now) {
-  record_request(r, fate, now, json::object());
+log::Request Assist::request_line(const Request& r, std::string_view fate, Time now) const {
+  return {tracking::format_time(now), r.id, r.kind, r.stop_id, std::string(fate), {}, {}, {}, {}};
 }
 
-void Assist::record_request(const Request& r, std::string_view fate, Time now, const json& extra) {
-  json line{{"type", "request"},    {"time", tracking::format_time(now)},
-            {"id", r.id},           {"kind", r.kind},
-            {"stop_id", r.stop_id}, {"fate", fate}};
-  line.update(extra);
-  port_.record(line.dump());
+void Assist::record_request(const Request& r, std::string_view fate, Time now,
+                            std::string_view why) {
+  log::Request line = request_line(r, fate, now);
+  if (!why.empty()) line.why = std::string(why);
+  port_.record(line);
 }
 
 void Assist::tone(std::string_view kind, std::string_view id_prefix, media::Priority priority,
@@ -164,25 +163,25 @@ hmi::Names Assist::stop_names(int index) const {
 }
 
 void Assist::log_signal(const vehicle::Signal& s, Time now, std::string_view note) {
-  json j{{"type", "signal"},
-         {"time", tracking::format_time(now)},
-         {"signal", vehicle::to_string(s.name)},
-         {"source", s.source}};
+  log::Signal line;
+  line.time = tracking::format_time(now);
+  line.signal = vehicle::to_string(s.name);
+  line.source = s.source;
   switch (s.name) {
     case vehicle::SignalName::door:
-      j["door"] = s.door;
-      j["state"] = s.active ? "open" : "closed";
+      line.door = s.door;
+      line.state = s.active ? "open" : "closed";
       break;
     case vehicle::SignalName::ramp:
     case vehicle::SignalName::kneel:
-      j["state"] = s.active ? "deployed" : "stowed";
+      line.state = s.active ? "deployed" : "stowed";
       break;
     case vehicle::SignalName::speed:
-      j["kmh"] = s.speed_kmh;
+      line.kmh = s.speed_kmh;
       break;
   }
-  if (!note.empty()) j["note"] = note;
-  port_.record(j.dump());
+  if (!note.empty()) line.note = std::string(note);
+  port_.record(line);
 }
 
 Reply Assist::on_signal(const vehicle::Signal& s, Time now) {
@@ -218,14 +217,13 @@ void Assist::on_door(const vehicle::Signal& s, Time now) {
     log_signal(s, now, "fault: ignored");
     char speed[32];
     std::snprintf(speed, sizeof speed, "%.0f", speed_kmh(now));
-    port_.record(json{{"type", "fault"},
-                      {"time", tracking::format_time(now)},
-                      {"kind", "door_open_while_moving"},
-                      {"door", s.door},
-                      {"kmh", std::round(speed_kmh(now))},
-                      {"message", "door " + std::to_string(s.door) + " reported open at " + speed +
-                                      " km/h: not acted on"}}
-                     .dump());
+    port_.record(log::Fault{
+        tracking::format_time(now),
+        "door_open_while_moving",
+        s.door,
+        std::round(speed_kmh(now)),
+        "door " + std::to_string(s.door) + " reported open at " + speed + " km/h: not acted on",
+        {}});
     port_.driver_status(
         {"doors", hmi::Level::warning,
          "door " + std::to_string(s.door) + " sensor: open at " + speed + " km/h?"});
@@ -386,29 +384,29 @@ bool Assist::bounced(vehicle::Button button, Time now) {
 
 Reply Assist::on_button(const vehicle::ButtonPress& press, Time now) {
   now_ = std::max(now_, now);
-  json j{{"type", "signal"},
-         {"time", tracking::format_time(now)},
-         {"signal", "button"},
-         {"button", vehicle::to_string(press.button)},
-         {"source", press.source}};
+  log::Signal line;
+  line.time = tracking::format_time(now);
+  line.signal = "button";
+  line.button = vehicle::to_string(press.button);
+  line.source = press.source;
   if (bounced(press.button, now)) {
-    j["note"] = "ignored: pressed again within the debounce time";
-    port_.record(j.dump());
+    line.note = "ignored: pressed again within the debounce time";
+    port_.record(line);
     return Reply::success("already done (pressed again within " +
                           std::to_string(config_.debounce.count()) + " ms)");
   }
-  port_.record(j.dump());
+  port_.record(line);
   switch (press.button) {
     case vehicle::Button::ramp_assist: {
       if (moving(now)) {
         char speed[32];
         std::snprintf(speed, sizeof speed, "%.0f", speed_kmh(now));
-        port_.record(json{{"type", "fault"},
-                          {"time", tracking::format_time(now)},
-                          {"kind", "ramp_assist_while_moving"},
-                          {"kmh", std::round(speed_kmh(now))},
-                          {"message", "ramp assist refused: the bus is moving"}}
-                         .dump());
+        port_.record(log::Fault{tracking::format_time(now),
+                                "ramp_assist_while_moving",
+                                {},
+                                std::round(speed_kmh(now)),
+                                "ramp assist refused: the bus is moving",
+                                {}});
         return Reply::failure("refused", std::string("the bus is moving (") + speed +
                                              " km/h): stop before deploying the ramp");
       }
@@ -509,8 +507,10 @@ Reply Assist::on_request(const vehicle::BoardingRequestIn& in, Time now,
   r.expires = in.expires ? *in.expires : now + config_.request_lifetime;
   r.source = in.source;
   requests_.push_back(r);
-  record_request(r, "pending", now,
-                 {{"route_id", r.route_id}, {"expires", tracking::format_time(*r.expires)}});
+  log::Request line = request_line(r, "pending", now);
+  line.route_id = r.route_id;
+  line.expires = tracking::format_time(*r.expires);
+  port_.record(line);
   place_requests();
   publish_requests();
   const Request& placed = requests_.back();
@@ -539,7 +539,7 @@ Reply Assist::dismiss(const std::string& id, Time now) {
 
 void Assist::settle(Request& r, Fate fate, Time now, std::string_view why) {
   r.fate = fate;
-  record_request(r, fate_name(static_cast<int>(fate)), now, {{"why", why}});
+  record_request(r, fate_name(static_cast<int>(fate)), now, why);
   if (r.kind == "wheelchair_alighting") {
     take_down("passenger", "wheelchair_request", r.stop_id, "ramp-request",
               hmi::PromptKind::ramp_requested);
@@ -569,7 +569,9 @@ void Assist::place_requests() {
     if (r.stop_index && r.fate == Fate::pending && position_.next_stop &&
         *r.stop_index - *position_.next_stop < config_.show_within_stops) {
       r.fate = Fate::shown;
-      record_request(r, "shown", now_, {{"stops_to_go", *r.stop_index - *position_.next_stop}});
+      log::Request line = request_line(r, "shown", now_);
+      line.stops_to_go = *r.stop_index - *position_.next_stop;
+      port_.record(line);
       hmi::Prompt driver;
       driver.id = r.id;
       driver.kind = hmi::PromptKind::notice;
@@ -643,8 +645,7 @@ void Assist::on_step(const std::vector<StopEvent>& events, const BusPosition& po
             r.stop_index = next;
             r.stop_id = position_.trip->stops[static_cast<std::size_t>(next)].stop.id;
             r.doors_opened_at_stop = false;
-            record_request(r, "carried", now,
-                           {{"why", "the bus left the stop without a ramp cycle"}});
+            record_request(r, "carried", now, "the bus left the stop without a ramp cycle");
             show_ramp_request(r);
           } else {
             settle(r, Fate::missed, now, "the last stop was left without a ramp cycle");

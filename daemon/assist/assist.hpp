@@ -31,9 +31,8 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
-
 #include "daemon/announcer/announcer.hpp"
+#include "daemon/log/records.hpp"
 #include "daemon/tracking/events.hpp"
 #include "daemon/vehicle/control.hpp"
 #include "hmi/protocol.hpp"
@@ -104,8 +103,8 @@ class AssistPort {
   virtual void requests(std::vector<hmi::BoardingRequest> list) = 0;
   // The ramp was stowed: announcements held while it was out may go now.
   virtual void ramp_stowed() = 0;
-  // One JSON object (no newline) for the event log: signals, request fates, faults.
-  virtual void record(std::string json) = 0;
+  // A record for the event log: signals, request fates, faults.
+  virtual void record(const log::Record& record) = 0;
 };
 
 class Assist {
@@ -173,10 +172,10 @@ class Assist {
   int halt_stop(int index) const;
   int next_halt_after(int index) const;
   void log_signal(const vehicle::Signal& signal, Time now, std::string_view note);
-  // One "request" line of the event log: the request, its fate, and `extra` fields.
-  void record_request(const Request& r, std::string_view fate, Time now);
-  void record_request(const Request& r, std::string_view fate, Time now,
-                      const nlohmann::ordered_json& extra);
+  // One "request" record of the event log: the request, its fate and why (when not empty).
+  // Callers that add another field take request_line and write it themselves.
+  log::Request request_line(const Request& r, std::string_view fate, Time now) const;
+  void record_request(const Request& r, std::string_view fate, Time now, std::string_view why = {});
   // A chime on one output ("stop requested", "ramp requested", the ramp's warning outside).
   void tone(std::string_view kind, std::string_view id_prefix, media::Priority priority,
             media::Output output, Time now);

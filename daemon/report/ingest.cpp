@@ -11,12 +11,13 @@
 #include <utility>
 
 #include "daemon/log/event_store.hpp"
+#include "daemon/log/records.hpp"
 #include "daemon/report/judge.hpp"
 #include "daemon/report/records.hpp"
 
 namespace stopcall::report {
 
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;  // the line's order: what decoding keeps
 namespace chr = std::chrono;
 
 namespace {
@@ -72,14 +73,20 @@ std::optional<StopId> parse_stop_id(std::string_view id) {
   return s;
 }
 
-std::string announcement_text(const json& j) {
-  auto it = j.find("text");
-  if (it == j.end() || !it->is_object() || it->empty()) return {};
-  if (auto en = it->find("en"); en != it->end() && en->is_string()) return en->get<std::string>();
-  for (const auto& [lang, value] : it->items()) {
-    if (value.is_string()) return value.get<std::string>();
+// The English text, else the text of the language first in alphabetical order.
+std::string announcement_text(const log::Announcement& a) {
+  const std::pair<std::string, std::string>* chosen = nullptr;
+  for (const auto& said : a.text) {
+    if (said.first == "en") return said.second;
+    if (!chosen || said.first < chosen->first) chosen = &said;
   }
-  return {};
+  return chosen ? chosen->second : std::string();
+}
+
+std::optional<RecordedZone> zone_of(const log::TimeZone& z) {
+  const auto t = parse_time(z.time);
+  if (!t || z.utc_offset_min < -14 * 60 || z.utc_offset_min > 14 * 60) return std::nullopt;
+  return RecordedZone{*t, z.time_zone, z.utc_offset_min};
 }
 
 // The start of an unreadable line, fit to print: at most 80 characters, whole UTF-8 characters
@@ -187,32 +194,32 @@ struct Builder::State {
     }
   }
 
-  void announcement(const json& j, Time t) {
-    const std::string id = str(j, "id");
+  void on(const log::Announcement& line, Time t) {
+    const std::string& id = line.id;
     const auto stop = parse_stop_id(id);
     Announcement a;
     a.trip = trip_of_id(id, stop);
-    a.kind = str(j, "kind");
+    a.kind = line.kind;
     if (stop) {
       a.what = stop->what;
       a.stop_index = stop->index;
     }
     a.at_stop = records.trips[a.trip].at_stop;
-    a.text = announcement_text(j);
+    a.text = announcement_text(line);
     records.trips[a.trip].touch(t);
     records.trips[a.trip].announcements.push_back(records.announcements.size());
     announcement_by_id[id] = records.announcements.size();
     records.announcements.push_back(std::move(a));
   }
 
-  Announcement* find(const json& j) {
-    auto it = announcement_by_id.find(str(j, "id"));
+  Announcement* find(const std::string& id) {
+    auto it = announcement_by_id.find(id);
     return it == announcement_by_id.end() ? nullptr : &records.announcements[it->second];
   }
 
-  void sound(const json& j, Time t) {
-    if (auto mono = j.find("mono_ns"); mono != j.end() && mono->is_number_integer()) {
-      const auto ns = mono->get<std::int64_t>();
+  void on(const log::Sound& line, Time t) {
+    if (line.mono_ns) {
+      const auto ns = *line.mono_ns;
       if (last_sound) {
         const double bus_s = chr::duration<double>(t - last_sound->first).count();
         const double mono_s = static_cast<double>(ns - last_sound->second) / 1e9;
@@ -222,29 +229,29 @@ struct Builder::State {
       }
       last_sound = std::pair{t, ns};
     }
-    Announcement* a = find(j);
+    Announcement* a = find(line.id);
     if (!a) return;  // made before the window
-    const std::string output = str(j, "output");
+    const std::string& output = line.output;
     if (output == "interior" && !a->heard_interior) a->heard_interior = t;
     if (output == "exterior" && !a->heard_exterior) a->heard_exterior = t;
   }
 
-  void result(const json& j) {
-    Announcement* a = find(j);
+  void on(const log::AnnouncementResult& line, Time) {
+    Announcement* a = find(line.id);
     if (!a) return;
-    const std::string outcome = str(j, "outcome");
+    const std::string& outcome = line.outcome;
     if (outcome.empty()) return;
-    if (str(j, "output") == "interior") a->inside_outcome = outcome;
+    if (line.output == "interior") a->inside_outcome = outcome;
     if (outcome == "finished") return;
     a->outcomes.insert(outcome);
-    if (outcome == "failed" && str(j, "output") == "interior" && !a->heard_interior) {
+    if (outcome == "failed" && line.output == "interior" && !a->heard_interior) {
       a->failed_inside_first = true;
     }
   }
 
-  void signal(const json& j, Time t) {
-    const std::string signal = str(j, "signal");
-    const std::string state = str(j, "state");
+  void on(const log::Signal& line, Time t) {
+    const std::string& signal = line.signal;
+    const std::string state = line.state.value_or("");
     Trip& trip = records.trips[current];
     trip.touch(t);
     if (signal == "door" && state == "open" && trip.at_stop) {
@@ -257,18 +264,16 @@ struct Builder::State {
     }
   }
 
-  void prompt(const json& j, Time t) {
-    auto active = j.find("active");
-    if (str(j, "kind") == "ramp_moving_alarm" && active != j.end() && active->is_boolean() &&
-        active->get<bool>()) {
+  void on(const log::Prompt& line, Time t) {
+    if (line.kind == "ramp_moving_alarm" && line.active) {
       ++records.trips[current].ramp_alarms;
       records.trips[current].touch(t);
     }
   }
 
-  void request(const json& j, Time t) {
-    const std::string id = str(j, "id");
-    const std::string fate = str(j, "fate");
+  void on(const log::Request& line, Time t) {
+    const std::string& id = line.id;
+    const std::string& fate = line.fate;
     if (id.empty() || fate.empty()) return;
     auto it = request_by_id.find(id);
     const bool settled =
@@ -282,11 +287,24 @@ struct Builder::State {
       records.requests.push_back({});
     }
     Request& r = records.requests[request_by_id[id]];
-    if (const std::string kind = str(j, "kind"); !kind.empty()) r.kind = kind;
+    if (!line.kind.empty()) r.kind = line.kind;
     r.fate = fate;
     r.trip = current;
     records.trips[current].touch(t);
   }
+
+  // What the depot must put right: said once per start by the bus.
+  void fault(std::string time, std::string kind, std::string message) {
+    ++report.fault_count;
+    if (report.faults.size() < Report::kMaxFaults) {
+      report.faults.push_back({std::move(time), std::move(kind), std::move(message)});
+    }
+  }
+  void on(const log::Fault& line, Time) { fault(line.time, line.kind, line.message); }
+
+  // The other records tell the report nothing.
+  template <class Other>
+  void on(const Other&, Time) {}
 };
 
 Builder::Builder(Options options) : state_(std::make_unique<State>()) {
@@ -308,36 +326,26 @@ void Builder::add(std::string_view line, std::size_t number) {
   if (type.empty()) return s.unreadable(number, "no \"type\"", line);
   const auto t = parse_time(str(j, "time"));
   if (!t) return s.unreadable(number, "no readable \"time\"", line);
+  std::optional<log::Record> record;
+  if (log::is_record_type(type)) {
+    record = log::decode(j);
+    if (!record) return s.unreadable(number, "a field missing or of the wrong type", line);
+  }
   ++s.report.lines;
   // The time zone holds from its line on, also for a window that starts later.
-  if (type == "time_zone") {
-    if (auto z = parse_zone_line(line)) zone(*z);
+  if (const auto* z = record ? std::get_if<log::TimeZone>(&*record) : nullptr) {
+    if (auto recorded = zone_of(*z)) zone(*recorded);
   }
   if ((s.options.from && *t < *s.options.from) || (s.options.to && *t >= *s.options.to)) return;
   ++s.report.in_window;
   s.records.last_line = std::max(s.records.last_line, *t);
 
-  if (kStopEventTypes.count(type)) {
+  if (record) {
+    std::visit([&](const auto& r) { s.on(r, *t); }, *record);
+  } else if (kStopEventTypes.count(type)) {
     s.stop_event(type, j, *t);
-  } else if (type == "announcement") {
-    s.announcement(j, *t);
-  } else if (type == "sound") {
-    s.sound(j, *t);
-  } else if (type == "announcement_result") {
-    s.result(j);
-  } else if (type == "signal") {
-    s.signal(j, *t);
-  } else if (type == "prompt") {
-    s.prompt(j, *t);
-  } else if (type == "request") {
-    s.request(j, *t);
-  } else if (type == "fault" || type == "route_data_not_valid") {
-    // What the depot must put right: said once per start by the bus.
-    ++s.report.fault_count;
-    if (s.report.faults.size() < Report::kMaxFaults) {
-      s.report.faults.push_back({str(j, "time"), type == "fault" ? str(j, "kind") : type,
-                                 str(j, type == "fault" ? "message" : "note")});
-    }
+  } else if (type == "route_data_not_valid") {
+    s.fault(str(j, "time"), type, str(j, "note"));
   }
 }
 
@@ -358,12 +366,9 @@ void Builder::zone(const RecordedZone& zone) {
 }
 
 std::optional<RecordedZone> parse_zone_line(std::string_view line) {
-  json j = json::parse(line, nullptr, false);
-  if (!j.is_object() || str(j, "type") != "time_zone") return std::nullopt;
-  const auto t = parse_time(str(j, "time"));
-  const auto offset = integer(j, "utc_offset_min");
-  if (!t || !offset || *offset < -14 * 60 || *offset > 14 * 60) return std::nullopt;
-  return RecordedZone{*t, str(j, "time_zone"), *offset};
+  const auto record = log::decode(line);
+  const auto* z = record ? std::get_if<log::TimeZone>(&*record) : nullptr;
+  return z ? zone_of(*z) : std::nullopt;
 }
 
 std::vector<RecordedZone> recorded_zones(const std::string& path) {

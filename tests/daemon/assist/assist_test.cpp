@@ -49,7 +49,7 @@ struct Recorder final : AssistPort {
   void driver_status(const hmi::Status& s) override { statuses.push_back(s); }
   void requests(std::vector<hmi::BoardingRequest> list) override { requests_now = std::move(list); }
   void ramp_stowed() override { ++stowed; }
-  void record(std::string line) override { log.push_back(json::parse(line)); }
+  void record(const log::Record& r) override { log.push_back(json::parse(log::encode(r))); }
 
   std::vector<std::string> kinds() const {
     std::vector<std::string> out;

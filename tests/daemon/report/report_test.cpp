@@ -450,6 +450,22 @@ TEST(Report, GarbageLinesAreCountedAndSkipped) {
   EXPECT_NE(to_html(r).find("Unreadable lines"), std::string::npos);
 }
 
+// A line of a kind the daemon writes (daemon/log/records.hpp) with a field of the wrong type is not
+// guessed at: it is unreadable, and the rest of the log gives the same figures.
+TEST(Report, ARecordWithAFieldOfTheWrongTypeIsUnreadable) {
+  std::string log = kLog;
+  log += R"({"type":"sound","time":"2026-03-02T08:20:00.000Z","id":7,"output":"interior"})"
+         "\n"
+         R"({"type":"time_zone","time":"2026-03-02T08:20:01.000Z","time_zone":"Asia/Shanghai"})"
+         "\n";
+  const Report r = report_of(log);
+  EXPECT_EQ(r.unreadable, 2u);
+  ASSERT_EQ(r.unreadable_examples.size(), 2u);
+  EXPECT_EQ(r.unreadable_examples[0].why, "a field missing or of the wrong type");
+  EXPECT_TRUE(r.zones.empty());
+  expect_total(r.total);
+}
+
 TEST(Report, LateAndCutShortAnnouncementsAreHeardButCountedApart) {
   // Stop 1: the next-stop announcement sounds only after the bus arrived (late); the arriving
   // one sounds, then expires between segments (cut short).
