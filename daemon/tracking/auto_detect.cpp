@@ -4,6 +4,7 @@
 #include <cmath>
 #include <deque>
 #include <limits>
+#include <utility>
 
 #include "daemon/tracking/trip_line.hpp"
 
@@ -53,12 +54,13 @@ int AutoDetector::alive() const {
 }
 
 AutoDetector::Hypothesis* AutoDetector::provisional() {
-  for (auto& h : hypotheses_)
-    if (h->alive) return h.get();
-  return nullptr;
+  return const_cast<Hypothesis*>(std::as_const(*this).provisional());
 }
 
 const AutoDetector::Hypothesis* AutoDetector::provisional() const {
+  // The one whose announcements were last agreed on (the punctual one where the timetable told
+  // them apart), so that the trip the events name is the trip the bus shows and speaks.
+  if (preferred_ && preferred_->alive) return preferred_;
   for (const auto& h : hypotheses_)
     if (h->alive) return h.get();
   return nullptr;
@@ -210,6 +212,7 @@ void AutoDetector::agree(Time t, std::vector<StopEvent>& out) {
       heard = std::move(punctual);
     }
   }
+  preferred_ = heard.front();
   // Every hypothesis heard must have found the bus and be heading for the same stop.
   std::string stop_id;
   bool next = true, approaching = true;
@@ -222,7 +225,7 @@ void AutoDetector::agree(Time t, std::vector<StopEvent>& out) {
     next = next && a.next;
     approaching = approaching && a.approaching;
   }
-  lead = heard.front();
+  lead = preferred_;
   const int index = lead->tracker->announced().stop;
   const auto& trip = lead->pattern.representative;
   auto say = [&](StopEvent::Type type) {

@@ -89,8 +89,8 @@ class AutoDetector {
   std::optional<Detection> detection() const { return detection_; }
   int alive() const;
   int candidates() const { return static_cast<int>(hypotheses_.size()); }
-  // The trip the agreed announcements name (the first hypothesis left), and its tracker; null
-  // when none is left.
+  // The trip the agreed announcements name (the punctual hypothesis where the timetable told them
+  // apart, else the first left), and its tracker; null when none is left.
   const routes::Trip* provisional_trip() const;
   const Tracker* provisional_tracker() const;
   // The stop ids of the last agreed next_stop and approaching (empty: none yet).
@@ -113,7 +113,8 @@ class AutoDetector {
   std::vector<std::unique_ptr<Hypothesis>> hypotheses_;
   std::optional<Detection> detection_;
   std::string said_next_, said_approaching_;
-  std::optional<int> service_seconds_;  // of the last usable fix
+  std::optional<int> service_seconds_;     // of the last usable fix
+  const Hypothesis* preferred_ = nullptr;  // whose announcements were last agreed on
   std::vector<StopEvent> scratch_;
 };
 

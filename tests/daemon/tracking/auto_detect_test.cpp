@@ -84,6 +84,27 @@ TEST_F(RoutesPart, OnlyOneRouteDueNowIsAnnouncedBeforeTheyPart) {
   EXPECT_EQ(find(log, T::next_stop, "turning-900"), nullptr) << describe(log);
 }
 
+// Whichever order the candidates come in, every agreed event names the trip the detector offers
+// as the bus's (the one the daemon then shows and speaks them for): an event naming another is
+// not spoken at all.
+TEST_F(RoutesPart, TheEventsNameTheTripTheBusShows) {
+  Detector d{
+      AutoDetector({route("turning", turning, 2, 1200), route("straight", straight, 1, 20)})};
+  int said = 0;
+  auto log = sim::replay<Detector>(
+      d, sim::make_trace(straight, bus, sim::TraceOptions{}),
+      [&](const sim::Sample&, const Detector& det, const std::vector<StopEvent>& out) {
+        for (const auto& e : out) {
+          if (e.type != T::next_stop && e.type != T::approaching) continue;
+          ++said;
+          ASSERT_NE(det.detector.provisional_trip(), nullptr);
+          EXPECT_EQ(e.trip_id, det.detector.provisional_trip()->id) << to_json_line(e);
+        }
+      });
+  EXPECT_GT(said, 0) << describe(log);
+  EXPECT_EQ(find(log, T::next_stop, "turning-900"), nullptr) << describe(log);
+}
+
 // The turning route's trip left 20 minutes ago: this may be that bus, running late. Nothing is
 // said until the corner shows the way.
 TEST_F(RoutesPart, AnotherRoutesTripThatLeftLongAgoMayBeThisBusLate) {
