@@ -31,6 +31,8 @@
 
 extern char** environ;
 
+#include "tests/daemon/free_port.hpp"
+
 namespace stopcall::testing {
 
 using namespace std::chrono_literals;
@@ -142,17 +144,7 @@ class DaemonProcess {
     return false;
   }
 
-  static int free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
-  }
+  static int free_port() { return free_tcp_port(); }
 
  private:
   void start() {

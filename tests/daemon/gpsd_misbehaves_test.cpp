@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "daemon/tracking/events.hpp"
+#include "tests/daemon/free_port.hpp"
 #include "tests/daemon/gps/gpsfake.hpp"
 #include "tests/routes/test_feed.hpp"
 
@@ -147,18 +148,7 @@ class ScriptedGpsd {
 
 using Step = ScriptedGpsd::Step;
 
-// A port nobody listens on now (other tests run beside these).
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t length = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &length);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+using ::stopcall::testing::free_tcp_port;
 
 std::string run(const std::string& cmd) {
   std::string out;
@@ -420,7 +410,7 @@ TEST(GpsdMisbehaves, GarbageFromGpsdIsSkippedAndTheFixesAroundItCount) {
   }
   // The fixes go on where the bus has got to meanwhile (7 s later).
   add_fixes(steps, trip, kFault + 7, kFixes);
-  const int port = free_port();
+  const int port = free_tcp_port();
   ScriptedGpsd gpsd(port, steps);
   ASSERT_TRUE(gpsd.listening());
   std::string messages;
@@ -439,7 +429,7 @@ TEST(GpsdMisbehaves, AStallInTheMiddleOfALineIsAnOutageAndTheLineStillCounts) {
   steps.push_back({Step::pause, {}, 7s});
   steps.push_back({Step::send, line.substr(line.size() / 2), {}});
   add_fixes(steps, trip, kFault + 7, kFixes);
-  const int port = free_port();
+  const int port = free_tcp_port();
   ScriptedGpsd gpsd(port, steps);
   ASSERT_TRUE(gpsd.listening());
   std::string messages;
@@ -459,7 +449,7 @@ TEST(GpsdMisbehaves, GpsdThatHangsUpOrIsGoneIsReconnected) {
   // gpsd is gone for 7 s: nothing listens on its port.
   steps.push_back({Step::down, {}, 7s});
   add_fixes(steps, trip, kFault + 70, kFixes);
-  const int port = free_port();
+  const int port = free_tcp_port();
   ScriptedGpsd gpsd(port, steps);
   ASSERT_TRUE(gpsd.listening());
   std::string messages;
@@ -483,7 +473,7 @@ TEST(GpsdMisbehaves, AReceiverClockThatJumpsAheadForOneFixIsIgnored) {
   // bt451 in gpsd's logs: one fix a day ahead, then the right time again.
   add_fixes(steps, trip, kFault, kFault + 1, std::chrono::hours(24));
   add_fixes(steps, trip, kFault + 1, kFixes);
-  const int port = free_port();
+  const int port = free_tcp_port();
   ScriptedGpsd gpsd(port, steps);
   ASSERT_TRUE(gpsd.listening());
   const Events events = run_daemon(trip, gpsd, port);
@@ -518,7 +508,7 @@ TEST_P(ClockJumpsBack, TheTripGoesOnAndEveryStopIsAnnounced) {
   std::vector<Step> steps;
   add_fixes(steps, trip, 0, kFault);
   add_fixes(steps, trip, kFault, kFixes, -GetParam());
-  const int port = free_port();
+  const int port = free_tcp_port();
   ScriptedGpsd gpsd(port, steps);
   ASSERT_TRUE(gpsd.listening());
   std::string messages;
@@ -548,7 +538,7 @@ TEST(GpsdMisbehaves, AReceiverClockThatJumpsAheadAndStaysKeepsTheTrip) {
   std::vector<Step> steps;
   add_fixes(steps, trip, 0, kFault);
   add_fixes(steps, trip, kFault, kFixes, std::chrono::hours(1));
-  const int port = free_port();
+  const int port = free_tcp_port();
   ScriptedGpsd gpsd(port, steps);
   ASSERT_TRUE(gpsd.listening());
   const Events events = run_daemon(trip, gpsd, port);
@@ -593,7 +583,7 @@ TEST(GpsdMisbehaves, GpsdKilledAndStartedAgainTheTripGoesOn) {
   write_feed(trip.dir / "before.nmea", 0, kFault);
   // gpsd down for 6 s, and a few more until the daemon's next try: the bus drives on meanwhile.
   write_feed(trip.dir / "after.nmea", kFault + 14, kFixes);
-  const int port = free_port();
+  const int port = free_tcp_port();
   std::atomic<bool> stopped{false};
   std::thread gpsd([&] {
     {

@@ -27,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "tests/daemon/free_port.hpp"
 #include "tests/routes/test_feed.hpp"
 
 namespace stopcall::testing::fleet {
@@ -46,17 +47,7 @@ inline std::string access_file() {
          "pattern read stopcall/v1/bus/%u/requests\n";
 }
 
-inline int free_tcp_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+using ::stopcall::testing::free_tcp_port;
 
 inline bool accepts(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
