@@ -549,6 +549,10 @@ hmi::Reply Onboard::driver_action(const hmi::DriverAction& action) {
             screens_->update(pipeline_, {});
           }
           return hmi::Reply::success("logged in to " + a.trip_id);
+        } else if constexpr (std::is_same_v<T, hmi::SendMessage> ||
+                             std::is_same_v<T, hmi::CancelMessage> ||
+                             std::is_same_v<T, hmi::AckMessage>) {
+          return hmi::Reply::failure(hmi::Errc::unavailable, "messages are not handled yet");
         } else {
           // One touch: the driver confirms the trip detection found (it is already tracked).
           const routes::Trip* trip = pipeline_.trip();

@@ -450,6 +450,9 @@ Reply Ride::on_action(const DriverAction& action) {
       ride.server.publish(RequestsUpdate{std::move(requests)});
       return Reply::success();
     }
+    Reply operator()(const SendMessage&) { return Reply::failure(Errc::unavailable); }
+    Reply operator()(const CancelMessage&) { return Reply::failure(Errc::unavailable); }
+    Reply operator()(const AckMessage&) { return Reply::failure(Errc::unavailable); }
   };
   Reply reply = std::visit(Visitor{ride}, action.action);
   ride.say("action " + std::string(action_name(action.action)) + " id=" + action.id + " -> " +

@@ -95,8 +95,30 @@ json to_json(const StopView& stop) {
 }
 
 json to_json(const Subtitle& subtitle) {
-  return {{"cue", subtitle.cue},     {"text", subtitle.text}, {"lang", subtitle.lang},
-          {"start", subtitle.start}, {"end", subtitle.end},   {"withdrawn", subtitle.withdrawn}};
+  json out = {{"cue", subtitle.cue},   {"text", subtitle.text},
+              {"lang", subtitle.lang}, {"start", subtitle.start},
+              {"end", subtitle.end},   {"withdrawn", subtitle.withdrawn}};
+  if (!subtitle.message.empty()) out["message"] = subtitle.message;
+  return out;
+}
+
+json to_json(const MessagePanel& panel) {
+  return {{"id", panel.id},
+          {"kind", to_string(panel.kind)},
+          {"title", to_json(panel.title)},
+          {"text", to_json(panel.text)},
+          {"active", panel.active},
+          {"acknowledged", panel.acknowledged},
+          {"since_ms", panel.since},
+          {"heard", panel.heard},
+          {"source", panel.source}};
+}
+
+json to_json(const MessageOption& option) {
+  return {{"id", option.id},
+          {"kind", to_string(option.kind)},
+          {"title", to_json(option.title)},
+          {"text", to_json(option.text)}};
 }
 
 json to_json(const Prompt& prompt) {
@@ -212,6 +234,17 @@ void apply(State& state, const Message& message) {
     }
     void operator()(const RequestsUpdate& update) { state.requests = update.requests; }
     void operator()(const Volume& volume) { state.volume = volume; }
+    void operator()(const MessagePanel& panel) {
+      auto it = std::find_if(state.messages.begin(), state.messages.end(),
+                             [&](const MessagePanel& m) { return m.id == panel.id; });
+      if (!panel.active) {
+        if (it != state.messages.end()) state.messages.erase(it);
+      } else if (it != state.messages.end()) {
+        *it = panel;
+      } else {
+        state.messages.push_back(panel);
+      }
+    }
   };
   std::visit(Visitor{state}, message);
 }
@@ -224,12 +257,17 @@ std::string_view type_name(const Message& message) {
     std::string_view operator()(const Status&) const { return "status"; }
     std::string_view operator()(const RequestsUpdate&) const { return "requests"; }
     std::string_view operator()(const Volume&) const { return "volume"; }
+    std::string_view operator()(const MessagePanel&) const { return "message"; }
   };
   return std::visit(Visitor{}, message);
 }
 
 std::string_view to_string(Role role) {
   return role == Role::driver ? "driver" : "passenger";
+}
+
+std::string_view to_string(MessageKind kind) {
+  return kind == MessageKind::emergency ? "emergency" : "service";
 }
 
 std::string_view action_name(const Action& action) {
@@ -242,6 +280,9 @@ std::string_view action_name(const Action& action) {
     std::string_view operator()(const RepeatLast&) const { return "repeat_last"; }
     std::string_view operator()(const SetVolume&) const { return "set_volume"; }
     std::string_view operator()(const DismissRequest&) const { return "dismiss_request"; }
+    std::string_view operator()(const SendMessage&) const { return "send_message"; }
+    std::string_view operator()(const CancelMessage&) const { return "cancel_message"; }
+    std::string_view operator()(const AckMessage&) const { return "ack_message"; }
   };
   return std::visit(Visitor{}, action);
 }
@@ -311,6 +352,27 @@ ClientMessage parse_client_message(std::string_view text) {
       return invalid(std::move(out), "dismiss_request needs a non-empty string \"request_id\"");
     }
     out.body = Action{DismissRequest{std::move(*request)}};
+  } else if (t == "send_message") {
+    auto preset = string_field(doc, "preset");
+    if (!preset || preset->empty() || preset->size() > kMaxFieldLength) {
+      return invalid(std::move(out), "send_message needs a non-empty string \"preset\"");
+    }
+    bool confirmed = false;
+    if (auto c = doc.find("confirmed"); c != doc.end()) {
+      if (!c->is_boolean()) return invalid(std::move(out), "\"confirmed\" must be true or false");
+      confirmed = c->get<bool>();
+    }
+    out.body = Action{SendMessage{std::move(*preset), confirmed}};
+  } else if (t == "cancel_message" || t == "ack_message") {
+    auto message = string_field(doc, "message_id");
+    if (!message || message->empty() || message->size() > kMaxFieldLength) {
+      return invalid(std::move(out), t + " needs a non-empty string \"message_id\"");
+    }
+    if (t == "cancel_message") {
+      out.body = Action{CancelMessage{std::move(*message)}};
+    } else {
+      out.body = Action{AckMessage{std::move(*message)}};
+    }
   } else {
     out.error = Reply::failure(Errc::unknown_type, "unknown message type");
   }
@@ -340,6 +402,8 @@ std::string encode_state(const State& state, std::uint64_t seq, EpochMs now) {
   out["volume"] = to_json(state.volume);
   out["trip_options"] = array_json(state.trip_options);
   out["detected_trip"] = optional_json(state.detected_trip);
+  out["messages"] = array_json(state.messages);
+  out["message_options"] = array_json(state.message_options);
   return dump(out);
 }
 

@@ -66,6 +66,7 @@ struct Subtitle {
   EpochMs start = 0;
   EpochMs end = 0;
   bool withdrawn = false;
+  std::string message;  // the MessagePanel id when this is a message being spoken; else empty
   friend bool operator==(const Subtitle&, const Subtitle&) = default;
 };
 
@@ -136,6 +137,34 @@ struct DetectedTrip {
   friend bool operator==(const DetectedTrip&, const DetectedTrip&) = default;
 };
 
+enum class MessageKind : std::uint8_t { emergency, service };
+
+// An emergency or service message, on the screens while active; publishing it inactive takes it
+// down. Passenger displays: an emergency covers the screen (every language, the sentence being
+// spoken highlighted, a strip with the next stop); a service message is an amber panel beside the
+// next stop. The console shows where it was heard and lets the driver acknowledge or cancel it.
+struct MessagePanel {
+  std::string id;
+  MessageKind kind = MessageKind::service;
+  Names title;  // a short label per language ("Evacuate"); may be empty
+  Names text;   // per language, in State::languages order where it has them
+  bool active = true;
+  bool acknowledged = false;       // emergency: the driver acknowledged it (no more repeats)
+  EpochMs since = 0;               // when it was sent
+  std::vector<std::string> heard;  // outputs it has been heard on: "interior", "exterior"
+  std::string source;              // "console", "control", "signal", "fleet"
+  friend bool operator==(const MessagePanel&, const MessagePanel&) = default;
+};
+
+// A prepared message the driver can send from the console (the route data's presets).
+struct MessageOption {
+  std::string id;
+  MessageKind kind = MessageKind::service;
+  Names title;
+  Names text;
+  friend bool operator==(const MessageOption&, const MessageOption&) = default;
+};
+
 // Everything a screen shows; sent whole on connect and by publish_state.
 struct State {
   int utc_offset_min = 0;  // the clock shown is server time plus this (Asia/Shanghai: 480)
@@ -150,6 +179,8 @@ struct State {
   Volume volume;
   std::vector<TripOption> trip_options;
   std::optional<DetectedTrip> detected_trip;
+  std::vector<MessagePanel> messages;  // active ones, oldest first
+  std::vector<MessageOption> message_options;
   friend bool operator==(const State&, const State&) = default;
 };
 
@@ -163,18 +194,21 @@ struct RequestsUpdate {
   std::vector<BoardingRequest> requests;  // the whole list
   friend bool operator==(const RequestsUpdate&, const RequestsUpdate&) = default;
 };
-using Message = std::variant<NextStopUpdate, Subtitle, Prompt, Status, RequestsUpdate, Volume>;
+using Message =
+    std::variant<NextStopUpdate, Subtitle, Prompt, Status, RequestsUpdate, Volume, MessagePanel>;
 
 // Folds a change into the state: what a screen connecting afterwards must see.
 void apply(State& state, const Message& message);
 
-// The wire "type" of a message: "next_stop", "subtitle", "prompt", "status", "requests", "volume".
+// The wire "type" of a message: "next_stop", "subtitle", "prompt", "status", "requests", "volume",
+// "message".
 std::string_view type_name(const Message& message);
 
 // ---- client -> server -------------------------------------------------------------------------
 
 enum class Role : std::uint8_t { passenger, driver };
 std::string_view to_string(Role role);
+std::string_view to_string(MessageKind kind);  // "emergency", "service"
 
 enum class AudioOutput : std::uint8_t { interior, exterior };
 
@@ -191,11 +225,23 @@ struct SetVolume {
 struct DismissRequest {
   std::string request_id;  // BoardingRequest::id
 };
-using Action =
-    std::variant<LoginTrip, ConfirmDetectedTrip, RampAssist, RepeatLast, SetVolume, DismissRequest>;
+// Sends a prepared message (MessageOption::id). An emergency is sent only with `confirmed`: the
+// console asks "press again to confirm" first.
+struct SendMessage {
+  std::string preset;
+  bool confirmed = false;
+};
+struct CancelMessage {
+  std::string message_id;  // MessagePanel::id
+};
+struct AckMessage {
+  std::string message_id;  // MessagePanel::id: the driver has seen the emergency; repeats stop
+};
+using Action = std::variant<LoginTrip, ConfirmDetectedTrip, RampAssist, RepeatLast, SetVolume,
+                            DismissRequest, SendMessage, CancelMessage, AckMessage>;
 
 // "login_trip", "confirm_detected_trip", "ramp_assist", "repeat_last", "set_volume",
-// "dismiss_request".
+// "dismiss_request", "send_message", "cancel_message", "ack_message".
 std::string_view action_name(const Action& action);
 
 struct DriverAction {

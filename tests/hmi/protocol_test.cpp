@@ -99,13 +99,13 @@ TEST(ParseClientMessage, ChecksArguments) {
 
 TEST(ApplyMessage, FoldsChangesIntoTheState) {
   State state;
-  Subtitle subtitle{"a1/0", "下一站：华侨城", "zh-Hans", 1000, 2500, false};
+  Subtitle subtitle{"a1/0", "下一站：华侨城", "zh-Hans", 1000, 2500, false, {}};
   apply(state, subtitle);
   ASSERT_TRUE(state.subtitle);
   EXPECT_EQ(state.subtitle->text, "下一站：华侨城");
 
   // Withdrawing another cue leaves this one; withdrawing it takes it down.
-  apply(state, Subtitle{"other", "", "", 0, 0, true});
+  apply(state, Subtitle{"other", "", "", 0, 0, true, {}});
   EXPECT_TRUE(state.subtitle);
   subtitle.withdrawn = true;
   apply(state, subtitle);
@@ -159,7 +159,7 @@ TEST(Encode, StateCarriesEverythingAScreenShows) {
 
 TEST(Encode, ChangesAreFlatWithTheirType) {
   json subtitle =
-      json::parse(encode_message(Subtitle{"c", "Next stop: OCT", "en", 10, 20, false}, 7, 5));
+      json::parse(encode_message(Subtitle{"c", "Next stop: OCT", "en", 10, 20, false, {}}, 7, 5));
   EXPECT_EQ(subtitle["type"], "subtitle");
   EXPECT_EQ(subtitle["seq"], 7);
   EXPECT_EQ(subtitle["text"], "Next stop: OCT");
@@ -181,6 +181,64 @@ TEST(Encode, ChangesAreFlatWithTheirType) {
   EXPECT_EQ(requests["requests"][0]["stop_names"]["en"], "Chegongmiao");
   EXPECT_EQ(requests["requests"][0]["stops_to_go"], 2);
   EXPECT_EQ(requests["requests"][0]["distance_m"], 1234);
+}
+
+TEST(Messages, AnEmergencyStaysOnEveryScreenUntilItIsTakenDown) {
+  State state;
+  MessagePanel panel;
+  panel.id = "m1";
+  panel.kind = MessageKind::emergency;
+  panel.text = {{"zh-Hans", "请立即下车"}, {"en", "Please leave the bus now"}};
+  panel.since = 1000;
+  apply(state, panel);
+  panel.heard = {"interior"};
+  apply(state, panel);  // an update replaces it
+  ASSERT_EQ(state.messages.size(), 1u);
+  EXPECT_EQ(state.messages[0].heard, std::vector<std::string>{"interior"});
+
+  // A screen that connects now sees it, with its kind and every language.
+  json doc = json::parse(encode_state(state, 3, 5));
+  EXPECT_EQ(doc["messages"][0]["kind"], "emergency");
+  EXPECT_EQ(doc["messages"][0]["text"]["en"], "Please leave the bus now");
+  EXPECT_EQ(doc["messages"][0]["heard"], json({"interior"}));
+
+  json change = json::parse(encode_message(panel, 4, 5));
+  EXPECT_EQ(change["type"], "message");
+  EXPECT_EQ(change["id"], "m1");
+
+  panel.active = false;
+  apply(state, panel);
+  EXPECT_TRUE(state.messages.empty());
+}
+
+TEST(Messages, TheConsoleSendsAcknowledgesAndCancels) {
+  auto send = parse_client_message(
+      R"({"type":"send_message","id":"c1","preset":"evacuate","confirmed":true})");
+  ASSERT_TRUE(send.body);
+  const auto& action = std::get<Action>(*send.body);
+  EXPECT_EQ(std::get<SendMessage>(action).preset, "evacuate");
+  EXPECT_TRUE(std::get<SendMessage>(action).confirmed);
+  EXPECT_EQ(action_name(action), "send_message");
+
+  auto unconfirmed = parse_client_message(R"({"type":"send_message","id":"c2","preset":"x"})");
+  ASSERT_TRUE(unconfirmed.body);
+  EXPECT_FALSE(std::get<SendMessage>(std::get<Action>(*unconfirmed.body)).confirmed);
+
+  auto ack = parse_client_message(R"({"type":"ack_message","id":"c3","message_id":"m1"})");
+  ASSERT_TRUE(ack.body);
+  EXPECT_EQ(std::get<AckMessage>(std::get<Action>(*ack.body)).message_id, "m1");
+  auto cancel = parse_client_message(R"({"type":"cancel_message","id":"c4","message_id":"m1"})");
+  ASSERT_TRUE(cancel.body);
+  EXPECT_EQ(std::get<CancelMessage>(std::get<Action>(*cancel.body)).message_id, "m1");
+
+  for (const char* bad : {R"({"type":"send_message","id":"c5"})",
+                          R"({"type":"send_message","id":"c6","preset":"x","confirmed":"yes"})",
+                          R"({"type":"ack_message","id":"c7","message_id":""})",
+                          R"({"type":"cancel_message","id":"c8"})"}) {
+    auto refused = parse_client_message(bad);
+    EXPECT_FALSE(refused.body) << bad;
+    EXPECT_EQ(refused.error.error, make_error_code(Errc::invalid_argument)) << bad;
+  }
 }
 
 TEST(Encode, RepliesNameTheirErrors) {

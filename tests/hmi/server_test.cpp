@@ -164,7 +164,7 @@ TEST_F(HmiServerTest, PublishReachesEveryScreenInOrder) {
   server_->on_io([this] {
     for (int i = 0; i < 30; ++i)
       server_->server().publish(numbered_status(i));
-    server_->server().publish(Subtitle{"c1", "Next stop: OCT", "en", 1, 2, false});
+    server_->server().publish(Subtitle{"c1", "Next stop: OCT", "en", 1, 2, false, {}});
     server_->server().publish(Prompt{"ramp", PromptKind::ramp_deploying, {{"en", "Ramp"}}, true});
   });
   for (auto& screen : screens) {
