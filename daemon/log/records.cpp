@@ -38,6 +38,8 @@ template <>
 constexpr std::string_view kType<Request> = "request";
 template <>
 constexpr std::string_view kType<Signal> = "signal";
+template <>
+constexpr std::string_view kType<Message> = "message";
 
 // Every field of a record after "type", in the order of the line: f(key, member). The one list
 // both the encoder and the decoder follow.
@@ -103,6 +105,17 @@ void each_field(R& r, F&& f) {
     f("expires", r.expires);
     f("why", r.why);
     f("stops_to_go", r.stops_to_go);
+  } else if constexpr (std::is_same_v<T, Message>) {
+    f("id", r.id);
+    f("event", r.event);
+    f("kind", r.kind);
+    f("source", r.source);
+    f("preset", r.preset);
+    f("languages", r.languages);
+    f("missing", r.missing);
+    f("output", r.output);
+    f("times", r.times);
+    f("note", r.note);
   } else {
     static_assert(std::is_same_v<T, Signal>);
     f("signal", r.signal);

@@ -81,7 +81,8 @@ struct Fault {
   friend bool operator==(const Fault&, const Fault&) = default;
 };
 
-// "held": a stop announcement held while the ramp is out, or dropped after it was.
+// "held": a stop announcement held while the ramp is out or an emergency is on, or dropped after
+// it was.
 struct Held {
   std::string time;
   std::string id;
@@ -158,8 +159,25 @@ struct Signal {
   friend bool operator==(const Signal&, const Signal&) = default;
 };
 
+// "message": an emergency or service message and each step of its life, one line per step.
+struct Message {
+  std::string time;
+  std::string id;
+  std::string event;   // "sent", "refused", "said", "heard", "acknowledged", "cancelled",
+                       // "expired", "ended" (service: said as often as it was to be)
+  std::string kind;    // "emergency", "service"
+  std::string source;  // "console", "control", "signal", "fleet"
+  std::optional<std::string> preset;   // the route data's preset it came from
+  std::vector<std::string> languages;  // sent: the languages it has, in the order spoken
+  std::vector<std::string> missing;    // sent: configured languages it lacks (not said in them)
+  std::optional<std::string> output;   // heard: where ("interior", "exterior")
+  std::optional<int> times;            // said: which time (1 = the first)
+  std::optional<std::string> note;     // refused: why; cancelled: by whom
+  friend bool operator==(const Message&, const Message&) = default;
+};
+
 using Record = std::variant<Announcement, AnnouncementResult, Sound, TimeZone, Fault, Held, Prompt,
-                            GpsWaiting, GpsFirstFix, Volume, Login, Request, Signal>;
+                            GpsWaiting, GpsFirstFix, Volume, Login, Request, Signal, Message>;
 
 // The record's "type" ("announcement", "announcement_result", ...).
 std::string_view type_name(const Record& record);
