@@ -18,6 +18,7 @@ namespace {
 
 using namespace stopcall::routes::testing;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string all_messages(const Problems& problems) {
   std::string out;
@@ -265,6 +266,45 @@ TEST(MessagePresets, ChangingAPresetAfterSigningBreaksTheSignature) {
                              [&] { verify_bundle(dir / "out.db", keys.public_key); });
     EXPECT_THAT(msg, HasSubstr("changed after")) << change;
   }
+}
+
+// ---- the demo route's messages --------------------------------------------------------------
+
+TEST(MessagePresets, TheDemoRouteShipsMessagesInItsThreeLanguages) {
+  TempDir dir;
+  ImportOptions options;
+  options.feed = source_dir() + "/routes/demo/shenzhen-101";
+  options.extra_dir = source_dir() + "/routes/demo/shenzhen-101-extra";
+  options.output = dir / "demo.db";
+  auto report = import_feed(options);
+  ASSERT_TRUE(report.written) << all_messages(report.problems);
+  EXPECT_EQ(report.problems.warning_count(), 0u) << all_messages(report.problems);
+
+  auto bundle = Bundle::open(options.output);
+  std::vector<std::string> ids;
+  for (const auto& m : bundle.message_presets()) {
+    ids.push_back(m.id);
+    for (const char* lang : {"zh-Hans", "yue", "en"}) {
+      EXPECT_FALSE(m.text.at(lang).empty()) << m.id << " " << lang;
+      // A console button holds a word or two.
+      EXPECT_LE(m.title.at(lang).size(), std::string_view(lang) == "en" ? 20u : 18u)
+          << m.id << " " << lang;
+    }
+  }
+  EXPECT_THAT(ids, ::testing::IsSupersetOf(
+                       {"evacuate", "fire", "breakdown", "detour", "typhoon", "toilet"}));
+  EXPECT_EQ(bundle.message_preset("evacuate")->kind, MessageKind::emergency);
+  EXPECT_EQ(bundle.message_preset("fire")->kind, MessageKind::emergency);
+  EXPECT_EQ(bundle.message_preset("detour")->kind, MessageKind::service);
+
+  // "No. 8" on the screen is said as a word.
+  auto typhoon = bundle.message_preset("typhoon");
+  ASSERT_TRUE(typhoon.has_value());
+  EXPECT_THAT(typhoon->text.at("en"), HasSubstr("No. 8"));
+  EXPECT_THAT(typhoon->spoken.at("en"), HasSubstr("number eight"));
+  EXPECT_THAT(typhoon->spoken.at("zh-Hans"), HasSubstr("八号"));
+  EXPECT_THAT(typhoon->spoken.at("yue"), HasSubstr("八號"));
+  EXPECT_THAT(typhoon->spoken.at("yue"), Not(HasSubstr("8")));
 }
 
 }  // namespace
