@@ -130,6 +130,11 @@ struct BadMessages {
   std::string names;  // what the error message must contain
 };
 
+// Named in test output by its case, not its bytes.
+void PrintTo(const BadMessages& bad, std::ostream* os) {
+  *os << bad.name;
+}
+
 class RefusedMessages : public ::testing::TestWithParam<BadMessages> {};
 
 TEST_P(RefusedMessages, AreRefusedNamingFileAndLine) {
