@@ -1,8 +1,9 @@
 // Our own announcement data (`import --extra DIR`, routes/extra_data.hpp) read into a bundle's
-// tables: the input's "--- NAME" sections (fuzz_support.hpp) are the folder's files, the three
-// CSVs and any clips they name. The feed beside it knows stops SA, SB and routes R1. Promises
-// checked: problems go to the report, never out as exceptions, and every row stored names a stop
-// or route of the feed.
+// tables: the input's "--- NAME" sections (fuzz_support.hpp) are the folder's files, the four
+// CSVs (messages.csv too) and any clips they name. The feed beside it knows stops SA, SB and
+// routes R1. Promises checked: problems go to the report, never out as exceptions; every row
+// stored names a stop or route of the feed; every message stored has a known kind, an id of at
+// most 64 bytes and a text, and every message text belongs to a stored message.
 #include "fuzz/fuzz_support.hpp"
 #include "routes/extra_data.hpp"
 #include "routes/schema.hpp"
@@ -38,11 +39,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   for (const char* sql : {"SELECT count(*) FROM stop_phrases WHERE stop_id NOT IN ('SA','SB')",
                           "SELECT count(*) FROM stop_clips WHERE stop_id NOT IN ('SA','SB')",
-                          "SELECT count(*) FROM route_exterior WHERE route_id <> 'R1'"}) {
+                          "SELECT count(*) FROM route_exterior WHERE route_id <> 'R1'",
+                          "SELECT count(*) FROM message_presets WHERE kind NOT IN "
+                          "('emergency','service') OR message_id = '' OR length(CAST(message_id "
+                          "AS BLOB)) > 64",
+                          "SELECT count(*) FROM message_presets p WHERE NOT EXISTS (SELECT 1 FROM "
+                          "message_texts t WHERE t.message_id = p.message_id AND "
+                          "t.purpose = 'text')",
+                          "SELECT count(*) FROM message_texts WHERE message_id NOT IN (SELECT "
+                          "message_id FROM message_presets) OR text = ''"}) {
     auto q = db.prepare(sql);
     q.step();
-    fuzz::check(q.integer(0) == 0,
-                std::string("a row for a stop or route not in the feed: ") + sql);
+    fuzz::check(q.integer(0) == 0, std::string("a row the import should not have stored: ") + sql);
   }
   return 0;
 }

@@ -16,6 +16,7 @@ struct Bundle::Impl {
   sql::Db db;
   std::string path;
   std::string feed_lang;
+  bool has_messages = false;  // bundles imported before message presets have no such tables
 
   // Statements the daemon runs per trip load; prepared once.
   std::optional<sql::Stmt> stop_by_id, translation_by_record, translation_by_value, phrases_of_stop,
@@ -110,6 +111,10 @@ Bundle Bundle::open(const std::string& path) {
     }
     auto meta = impl->db.prepare("SELECT value FROM bundle_meta WHERE key='feed_lang'");
     impl->feed_lang = meta.step() ? meta.text(0) : "und";
+    auto messages = impl->db.prepare(
+        "SELECT count(*) FROM sqlite_schema WHERE type='table' AND name IN "
+        "('message_presets','message_texts')");
+    impl->has_messages = messages.step() && messages.integer(0) == 2;
     impl->prepare();
   } catch (const sql::Error& e) {
     throw RouteError(Errc::bundle_unreadable, path + ": not a usable route bundle: " + e.what());
@@ -187,6 +192,7 @@ BundleSummary Bundle::summary() const {
   s.derived_shapes = count("SELECT count(*) FROM shapes WHERE derived=1");
   s.translations = count("SELECT count(*) FROM translations");
   s.clips = count("SELECT count(*) FROM clips");
+  s.message_presets = impl_->has_messages ? count("SELECT count(*) FROM message_presets") : 0;
   s.signed_ = count("SELECT count(*) FROM sqlite_schema WHERE name='bundle_signature'") > 0 &&
               count("SELECT count(*) FROM bundle_signature") > 0;
   return s;
@@ -401,6 +407,62 @@ std::pair<std::string, std::string> Bundle::clip(const std::string& sha256) cons
   q.bind(1, sha256);
   if (!q.step()) throw RouteError(Errc::bundle_unreadable, "no clip " + sha256 + " in the bundle");
   return {std::string(q.blob(0)), q.text(1)};
+}
+
+namespace {
+
+// Reads the presets the query's rows name (message_id, kind, interior, exterior, repeat_interval_s,
+// repeat_count, expires_after_min; in order), with their texts.
+std::vector<MessagePreset> presets_from(sql::Db& db, sql::Stmt& q) {
+  std::vector<MessagePreset> out;
+  auto texts = db.prepare("SELECT purpose,language,text FROM message_texts WHERE message_id=?");
+  while (q.step()) {
+    MessagePreset m;
+    m.id = q.text(0);
+    auto kind = q.text_view(1);
+    // Only the importer writes this table; a kind it does not write is from a newer stopcall,
+    // and a message this one cannot tell how to give is left out rather than given wrongly.
+    if (kind != "emergency" && kind != "service") continue;
+    m.kind = kind == "emergency" ? MessageKind::emergency : MessageKind::service;
+    m.interior = q.integer(2) != 0;
+    m.exterior = q.integer(3) != 0;
+    m.repeat_interval_s = q.integer(4);
+    m.repeat_count = q.integer(5);
+    m.expires_after_min = q.integer(6);
+    texts.bind(1, m.id);
+    while (texts.step()) {
+      auto purpose = texts.text_view(0);
+      Names* target = purpose == "title"    ? &m.title
+                      : purpose == "text"   ? &m.text
+                      : purpose == "spoken" ? &m.spoken
+                                            : nullptr;
+      if (target) (*target)[texts.text(1)] = texts.text(2);
+    }
+    texts.reset();
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+constexpr std::string_view kPresetColumns =
+    "SELECT message_id,kind,interior,exterior,repeat_interval_s,repeat_count,expires_after_min "
+    "FROM message_presets ";
+
+}  // namespace
+
+std::vector<MessagePreset> Bundle::message_presets() const {
+  if (!impl_->has_messages) return {};
+  auto q = impl_->db.prepare(std::string(kPresetColumns) + "ORDER BY rowid");
+  return presets_from(impl_->db, q);
+}
+
+std::optional<MessagePreset> Bundle::message_preset(const std::string& id) const {
+  if (!impl_->has_messages) return std::nullopt;
+  auto q = impl_->db.prepare(std::string(kPresetColumns) + "WHERE message_id=?");
+  q.bind(1, id);
+  auto found = presets_from(impl_->db, q);
+  if (found.empty()) return std::nullopt;
+  return std::move(found.front());
 }
 
 }  // namespace stopcall::routes

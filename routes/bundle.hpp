@@ -19,7 +19,7 @@ struct BundleSummary {
   std::string source;                  // the feed path it was imported from
   std::vector<std::string> languages;  // every language with at least one name
   long agencies = 0, routes = 0, stops = 0, trips = 0, stop_times = 0, shapes = 0,
-       derived_shapes = 0, translations = 0, clips = 0;
+       derived_shapes = 0, translations = 0, clips = 0, message_presets = 0;
   bool signed_ = false;
 };
 
@@ -86,6 +86,11 @@ class Bundle {
 
   // Bytes of a recorded clip by its sha256, and its format ("wav", "ogg", ...).
   std::pair<std::string, std::string> clip(const std::string& sha256) const;
+
+  // The emergency and service messages the bus can give on request (messages.csv), in the order
+  // the depot wrote them. None from a bundle imported before message presets existed.
+  std::vector<MessagePreset> message_presets() const;
+  std::optional<MessagePreset> message_preset(const std::string& id) const;
 
  private:
   struct Impl;

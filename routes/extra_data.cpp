@@ -7,6 +7,7 @@
 #include <iterator>
 #include <set>
 
+#include "routes/message_presets.hpp"
 #include "routes/table_reader.hpp"
 
 namespace stopcall::routes {
@@ -27,6 +28,7 @@ class ExtraReader {
     read_stop_phrases();
     read_route_exterior();
     read_stop_clips();
+    read_messages();
     return counts_;
   }
 
@@ -130,6 +132,18 @@ class ExtraReader {
       insert_stop_clip.bind(1, stop).bind(2, lang).bind(3, purpose);
       insert_stop_clip.bind(4, std::string_view(hex)).bind(5, text).run();
     });
+  }
+
+  void read_messages() {
+    const std::string file(kMessagesFile);
+    if (!source_->has(file)) return;
+    auto stream = source_->open_file(file);
+    try {
+      TableReader table(*stream, file, extra_.limits.max_record_bytes, problems_);
+      counts_.message_presets = read_message_presets(table, db_, problems_);
+    } catch (const CsvError& e) {
+      problems_.error(file, e.line(), "", "", e.what());
+    }
   }
 
   const ExtraData& extra_;

@@ -23,7 +23,7 @@ struct ImportOptions {
 struct ImportCounts {
   long agencies = 0, routes = 0, stops = 0, trips = 0, stop_times = 0, shapes = 0,
        derived_shapes = 0, patterns = 0, translations = 0, frequencies = 0, stop_phrases = 0,
-       clips = 0;
+       clips = 0, message_presets = 0;
 };
 
 struct ImportReport {

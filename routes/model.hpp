@@ -81,6 +81,24 @@ struct Trip {
   std::vector<ShapePoint> shape;
 };
 
+// A message the bus can give on request (messages.csv in the --extra folder): an emergency
+// (preempts everything, repeats until acknowledged) or a service message (a detour, a
+// disruption; said after the current announcement and after stop departures).
+enum class MessageKind { emergency, service };
+
+struct MessagePreset {
+  std::string id;  // "evacuate"
+  MessageKind kind = MessageKind::service;
+  Names title;           // short label per language for the driver's console ("Evacuate")
+  Names text;            // what the screens show, per language
+  Names spoken;          // what is said where it differs from text (may be empty)
+  bool interior = true;  // outputs
+  bool exterior = false;
+  int repeat_interval_s = 0;  // emergency: seconds between repeats (0: the daemon's default, 30)
+  int repeat_count = 0;       // service: times said again after stop departures (0: default 2)
+  int expires_after_min = 0;  // 0: no expiry of its own
+};
+
 // A trip that may be running at a given moment, for route auto-detection and the driver's login.
 struct TripCandidate {
   std::string trip_id;

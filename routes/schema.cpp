@@ -136,6 +136,23 @@ CREATE TABLE stop_clips (
   text     TEXT NOT NULL,            -- what the clip says, for the subtitle
   PRIMARY KEY (stop_id, language, purpose)
 ) WITHOUT ROWID;
+CREATE TABLE message_presets (       -- from --extra messages.csv, in file order (rowid)
+  message_id        TEXT PRIMARY KEY NOT NULL,
+  kind              TEXT NOT NULL,     -- 'emergency' or 'service'
+  interior          INTEGER NOT NULL,  -- 1: said and shown inside
+  exterior          INTEGER NOT NULL,  -- 1: said outside
+  repeat_interval_s INTEGER NOT NULL,  -- 0: the daemon's default
+  repeat_count      INTEGER NOT NULL,  -- 0: the daemon's default
+  expires_after_min INTEGER NOT NULL,  -- 0: no expiry of its own
+  src_line          INTEGER
+);
+CREATE TABLE message_texts (
+  message_id TEXT NOT NULL REFERENCES message_presets(message_id),
+  purpose    TEXT NOT NULL,            -- 'title', 'text' or 'spoken'
+  language   TEXT NOT NULL,
+  text       TEXT NOT NULL,
+  PRIMARY KEY (message_id, purpose, language)
+) WITHOUT ROWID;
 CREATE VIRTUAL TABLE stops_rtree USING rtree(id, min_lat, max_lat, min_lon, max_lon);
 )sql";
 

@@ -1,5 +1,8 @@
 // The route bundle's SQLite schema. Bump kSchemaVersion on any incompatible change; the daemon
-// refuses a bundle whose PRAGMA user_version it does not know.
+// refuses a bundle whose PRAGMA user_version it does not know. A table added for new data, which
+// older readers ignore, is not such a change: the reader then checks that the table is there, as
+// buses keep bundles imported before it across a software update (message_presets,
+// message_texts).
 #pragma once
 
 #include <string_view>

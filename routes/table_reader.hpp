@@ -15,6 +15,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "routes/csv.hpp"
 #include "routes/problem.hpp"
@@ -45,6 +46,11 @@ class TableReader {
   // Like operator[], but an empty value is an error naming the file, line and column (and that
   // the row was short, when it was).
   std::string_view need(std::string_view column);
+
+  // The header's names, for files whose columns are not fixed (text_<lang> in messages.csv), and
+  // this row's cell under one of them by its index; empty when the row is short.
+  const std::vector<std::string>& header() const { return csv_.header(); }
+  std::string_view cell(std::size_t index) const { return csv_.field(static_cast<int>(index)); }
 
   std::uint64_t line() const { return csv_.line(); }
   const std::string& file() const { return csv_.file_name(); }

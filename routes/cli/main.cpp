@@ -86,7 +86,8 @@ int cmd_import(const std::string& feed, const std::string& out, const std::strin
             << c.routes << " routes, " << c.stops << " stops, " << c.trips << " trips, "
             << c.stop_times << " stop times, " << c.shapes << " shapes (" << c.derived_shapes
             << " built from stops), " << c.translations << " translations, " << c.clips
-            << " clips; " << report.problems.warning_count() << " warning(s)\n";
+            << " clips, " << c.message_presets << " message presets; "
+            << report.problems.warning_count() << " warning(s)\n";
   return 0;
 }
 
@@ -114,9 +115,36 @@ int cmd_validate(const std::string& path, const std::string& extra, bool as_json
   return problems.has_errors() ? 1 : 0;
 }
 
+// The message presets as the driver's console would offer them, with what each says.
+void print_messages(const Bundle& bundle) {
+  auto presets = bundle.message_presets();
+  if (presets.empty()) std::cout << "no message presets\n";
+  for (const auto& m : presets) {
+    bool emergency = m.kind == MessageKind::emergency;
+    std::cout << m.id << " (" << (emergency ? "emergency" : "service") << ", "
+              << (m.interior && m.exterior ? "both"
+                  : m.exterior             ? "exterior"
+                                           : "interior");
+    if (emergency && m.repeat_interval_s > 0)
+      std::cout << ", every " << m.repeat_interval_s << " s";
+    if (!emergency && m.repeat_count > 0) {
+      std::cout << ", said again " << m.repeat_count << (m.repeat_count == 1 ? " time" : " times");
+    }
+    if (m.expires_after_min > 0) std::cout << ", expires after " << m.expires_after_min << " min";
+    std::cout << ")\n";
+    if (!m.title.empty()) std::cout << "  title: " << join_names(m.title) << "\n";
+    std::cout << "  text: " << join_names(m.text) << "\n";
+    if (!m.spoken.empty()) std::cout << "  spoken: " << join_names(m.spoken) << "\n";
+  }
+}
+
 int cmd_inspect(const std::string& path, const std::string& trip_id, const std::string& route_id,
-                const std::string& stop_id) {
+                const std::string& stop_id, bool messages) {
   auto bundle = Bundle::open(path);
+  if (messages) {
+    print_messages(bundle);
+    return 0;
+  }
   if (!trip_id.empty()) {
     auto trip = bundle.load_trip(trip_id);
     std::cout << "trip " << trip.id << " route " << join_names(trip.route.short_names)
@@ -179,7 +207,8 @@ int cmd_inspect(const std::string& path, const std::string& trip_id, const std::
   std::cout << "\n  " << s.agencies << " agencies, " << s.routes << " routes, " << s.stops
             << " stops, " << s.trips << " trips, " << s.stop_times << " stop times, " << s.shapes
             << " shapes (" << s.derived_shapes << " built from stops), " << s.translations
-            << " translations, " << s.clips << " clips\n";
+            << " translations, " << s.clips << " clips, " << s.message_presets
+            << " message presets\n";
   return 0;
 }
 
@@ -247,7 +276,7 @@ int main(int argc, char** argv) {
   CLI::App app{"stopcall-routes: load GTFS route data onto stopcall buses"};
   app.require_subcommand(1);
   std::string feed, out, extra, bundle, trip, route, stop;
-  bool as_json = false, strict = false;
+  bool as_json = false, strict = false, messages = false;
 
   auto* import = app.add_subcommand("import", "import a GTFS feed (zip or folder) into a bundle");
   import->add_option("FEED", feed, "GTFS zip or folder")->required();
@@ -268,6 +297,7 @@ int main(int argc, char** argv) {
   by->add_option("--trip", trip, "a trip's stops in order, with names per language");
   by->add_option("--route", route, "a route's names and trips");
   by->add_option("--stop", stop, "a stop's names, phrases and clips");
+  by->add_flag("--messages", messages, "the message presets with their texts per language");
   by->require_option(0, 1);
 
   std::string key, pub, dir;
@@ -298,7 +328,7 @@ int main(int argc, char** argv) {
   try {
     if (*import) return cmd_import(feed, out, extra, as_json, strict);
     if (*validate) return cmd_validate(feed, extra, as_json, strict);
-    if (*inspect) return cmd_inspect(bundle, trip, route, stop);
+    if (*inspect) return cmd_inspect(bundle, trip, route, stop, messages);
     if (*keygen) return cmd_keygen(key, pub);
     if (*sign) return cmd_sign(bundle, key);
     if (*verify) return cmd_verify(bundle, pub);

@@ -6,7 +6,7 @@ Writes two folders next to this script:
   shenzhen-101/        a GTFS feed: agency, feed_info, routes, stops, shapes, calendar,
                        calendar_dates, trips, stop_times, translations
   shenzhen-101-extra/  stopcall's own announcement data for `--extra`: stop_phrases.csv,
-                       route_exterior.csv, stop_clips.csv and clips/*.wav
+                       route_exterior.csv, stop_clips.csv, messages.csv and clips/*.wav
 
 Standard library only. Running it again rewrites both folders with identical bytes. The WAV clips
 are synthesised with espeak-ng when it is installed; without it the clips already in
@@ -241,6 +241,59 @@ METRO_PHRASES = {  # station -> text per language, on both of its platforms
 }
 EXTERIOR = {"zh-Hans": "101路，开往{headsign}", "yue": "101號巴士，開往{headsign}",
             "en": "Route 101 to {headsign}"}
+
+# Messages the driver can give (messages.csv): emergencies repeat until acknowledged, service
+# messages are said after the current announcement and after stop departures. Per message:
+# (id, kind, outputs, repeat_interval_s, repeat_count, expires_after_min,
+#  title per language, text per language, spoken form per language where it differs).
+MESSAGE_LANGS = ("zh-Hans", "yue", "en")
+MESSAGES = [
+    ("evacuate", "emergency", "both", 20, "", "",
+     ("紧急疏散", "緊急疏散", "Evacuate"),
+     ("紧急情况，请保持冷静，从最近的车门有序下车，并听从司机指示。",
+      "緊急情況，請保持冷靜，由最近嘅車門有秩序噉落車，並聽從司機指示。",
+      "Emergency. Please stay calm, leave the bus by the nearest door and follow the driver's "
+      "instructions."),
+     ("", "", "")),
+    ("fire", "emergency", "both", 15, "", "",
+     ("火警", "火警", "Fire"),
+     ("车上发生火警，请立即下车，远离车辆。",
+      "車上發生火警，請即刻落車，行遠啲，唔好埋近架車。",
+      "Fire reported on the bus. Leave the bus now and keep well clear of it."),
+     ("", "", "")),
+    # Not a danger: said (inside and to the riders waiting outside) after what is playing.
+    ("breakdown", "service", "both", "", 1, 60,
+     ("车辆故障", "車輛故障", "Breakdown"),
+     ("本车发生故障，暂停服务。请下车等候下一班车，换乘免费。",
+      "本車發生故障，暫停服務。請落車等下一班車，轉車免費。",
+      "This bus has broken down and is out of service. Please get off and wait for the next "
+      "bus; your transfer is free."),
+     ("", "", "")),
+    ("detour", "service", "interior", "", 2, 480,
+     ("临时绕行", "臨時改道", "Detour"),
+     ("因道路施工，本线临时绕行，不停靠岗厦站，请在会展中心站或上海宾馆站上下车。",
+      "由於道路施工，本線臨時改道，唔停崗廈站，請喺會展中心站或者上海賓館站上落車。",
+      "Because of roadworks this bus is on a detour and does not stop at Gangxia. Please use "
+      "Convention & Exhibition Center or Shanghai Hotel instead."),
+     # Said with the stop's tts_stop_name, so that 厦 is read xià.
+     ("因道路施工，本线临时绕行，不停靠%s站，请在会展中心站或上海宾馆站上下车。" % TTS_ZH["GX"],
+      "", "")),
+    ("typhoon", "service", "both", "", 3, 120,
+     ("台风停运", "颱風停駛", "Typhoon"),
+     ("8号台风信号已生效，本车完成此程后暂停服务，请尽早安排行程。",
+      "8號風球已經生效，本車行完呢程之後暫停服務，請盡早安排行程。",
+      "Typhoon Signal No. 8 is in force. Service is suspended after this trip; please plan your "
+      "journey now."),
+     ("八号台风信号已生效，本车完成此程后暂停服务，请尽早安排行程。",
+      "八號風球已經生效，本車行完呢程之後暫停服務，請盡早安排行程。",
+      "Typhoon signal number eight is in force. Service is suspended after this trip; please "
+      "plan your journey now.")),
+    ("toilet", "service", "interior", "", 1, "",
+     ("无障碍洗手间", "無障礙洗手間", "Accessible toilet"),
+     ("终点站设有无障碍洗手间。", "總站有無障礙洗手間。",
+      "There is an accessible toilet at the terminus."),
+     ("", "", "")),
+]
 
 # espeak-ng 1.51's "cmn" voice reads its own pinyin as English ("gang three"); the
 # cmn-latn-pinyin voice does not (espeak-ng issue #1236). "cmn" is the fallback.
@@ -497,6 +550,15 @@ def build_extra(positions):
                for stop_id in platforms(station) for lang in langs])
     write_csv(EXTRA_DIR / "route_exterior.csv", ["route_id", "language", "text"],
               [[ROUTE_ID, lang, EXTERIOR[lang]] for lang in langs])
+
+    write_csv(EXTRA_DIR / "messages.csv",
+              ["message_id", "kind", "outputs", "repeat_interval_s", "repeat_count",
+               "expires_after_min"]
+              + ["%s_%s" % (purpose, lang) for purpose in ("title", "text", "spoken")
+                 for lang in MESSAGE_LANGS],
+              [[mid, kind, outputs, interval, count, expires, *titles, *texts, *spoken]
+               for mid, kind, outputs, interval, count, expires, titles, texts, spoken
+               in MESSAGES])
 
     rows = []
     for stations, lang, purpose, file, shown, spoken, voices in CLIPS:

@@ -238,6 +238,7 @@ void Importer::read_extra() {
   auto counts = read_extra_data(extra, db_, problems_);
   counts_.stop_phrases = counts.stop_phrases;
   counts_.clips = counts.clips;
+  counts_.message_presets = counts.message_presets;
 }
 
 void Importer::write_meta() {

@@ -154,6 +154,20 @@ TEST(Cli, AnOutputThatIsNotARegularFileIsNeverReplaced) {
   EXPECT_EQ(what_is_at(pipe), "a named pipe");
 }
 
+TEST(Cli, InspectCountsTheMessagePresetsAndListsThemWithTheirTexts) {
+  TempDir dir;
+  auto imported = routes_tool("import " + demo_args() + " -o " + (dir / "demo.db"));
+  ASSERT_EQ(imported.status, 0) << imported.out;
+  EXPECT_THAT(imported.out, HasSubstr("6 message presets"));
+  auto summary = routes_tool("inspect " + (dir / "demo.db"));
+  EXPECT_EQ(summary.status, 0) << summary.out;
+  EXPECT_THAT(summary.out, HasSubstr("6 message presets"));
+  auto listing = routes_tool("inspect " + (dir / "demo.db") + " --messages");
+  EXPECT_EQ(listing.status, 0) << listing.out;
+  EXPECT_THAT(listing.out, HasSubstr("evacuate (emergency, both, every 20 s)"));
+  EXPECT_THAT(listing.out, HasSubstr("en: Typhoon signal number eight"));
+}
+
 TEST(Cli, UnknownSubcommandIsAUsageError) {
   EXPECT_NE(routes_tool("frobnicate").status, 0);
 }
