@@ -43,7 +43,13 @@ Onboard::Onboard(asio::io_context& io, const routes::Bundle& bundle, Pipeline& p
       announcer_(options_.announcer),
       assist_(options_.assist, *this),
       reached_(std::make_shared<std::atomic<int>>(0)),
-      departures_(std::make_shared<std::atomic<long>>(0)) {
+      departures_(std::make_shared<std::atomic<long>>(0)),
+      board_([this] {
+        messages::BoardConfig config = options_.messages;
+        config.languages = options_.announcer.languages;
+        config.pause_between_languages = options_.announcer.pause_between_languages;
+        return config;
+      }()) {
   if (options_.screens) {
     screens_ = std::make_unique<Screens>(io_, *options_.screens, bundle_.timezone(),
                                          [this](hmi::LogLevel level, std::string_view text) {
@@ -54,14 +60,18 @@ Onboard::Onboard(asio::io_context& io, const routes::Bundle& bundle, Pipeline& p
                                                 << text << "\n";
                                          });
     screens_->on_driver_action([this](const hmi::DriverAction& a) { return driver_action(a); });
+    publish_message_options();
   }
   if (options_.media) {
     media::Callbacks callbacks;
     callbacks.on_cue = [this](media::Cue cue) {
       asio::post(io_, [this, cue = std::move(cue)] {
         if (stopped_) return;
-        if (screens_) screens_->subtitle(cue);
-        if (cue.event == media::Cue::Event::start) first_sound(cue);
+        if (screens_) screens_->subtitle(cue, board_.message_of(cue.announcement_id).value_or(""));
+        if (cue.event == media::Cue::Event::start) {
+          first_sound(cue);
+          carry_out(board_.heard(cue.announcement_id, cue.output, clock_()));
+        }
       });
     };
     callbacks.on_result = [this](media::Result result) {
@@ -74,6 +84,7 @@ Onboard::Onboard(asio::io_context& io, const routes::Bundle& bundle, Pipeline& p
         write(log::AnnouncementResult{tracking::format_time(clock_()), result.announcement_id,
                                       std::string(media::to_string(result.output)),
                                       std::string(media::to_string(result.outcome))});
+        message_result(result);
       });
     };
     callbacks.on_output = [this](media::OutputStatus status) {
@@ -113,6 +124,15 @@ Onboard::Onboard(asio::io_context& io, const routes::Bundle& bundle, Pipeline& p
     };
     voice_ = std::make_unique<media::Engine>(*options_.media, std::move(callbacks));
     voice_->prerender(assist_.phrases());
+    // The presets' words too, so that an emergency's words follow its tone without a gap.
+    std::vector<media::SpeechItem> words;
+    for (const auto& p : bundle_.message_presets()) {
+      for (const auto& [lang, text] : p.text) {
+        auto spoken = p.spoken.find(lang);
+        words.push_back({spoken == p.spoken.end() ? text : spoken->second, lang});
+      }
+    }
+    voice_->prerender(std::move(words));
   }
   if (!options_.event_store.empty()) {
     try {
@@ -248,13 +268,25 @@ void Onboard::step(const Pipeline& pipeline, const std::vector<StopEvent>& event
     if ((e.type == StopEvent::Type::arrived || e.type == StopEvent::Type::passed) && e.stop_index) {
       reached_->store(*e.stop_index + 1);
     }
-    if (e.type == StopEvent::Type::departed || e.type == StopEvent::Type::passed) ++*departures_;
+    if (e.type == StopEvent::Type::departed || e.type == StopEvent::Type::passed) {
+      ++*departures_;
+      carry_out(board_.departed(e.time));
+    }
     if (!trip || e.trip_id != trip->id) continue;
     for (auto& a : announcer_.on_event(*trip, e)) {
       if (a.outputs == media::Outputs::only(media::Output::exterior)) {
         // With door signals the doors say when to tell people outside (the workflows do it).
         if (options_.door_signals || doors_seen_) continue;
+        if (board_.holding_stops()) {
+          write(log::Held{tracking::format_time(e.time), a.id, "an emergency message is on"});
+          continue;
+        }
         announce("exterior_route", std::move(a));
+        continue;
+      }
+      if (board_.holding_stops()) {
+        // Not spoken over an emergency; the next stop is said again when it ends.
+        write(log::Held{tracking::format_time(e.time), a.id, "an emergency message is on"});
         continue;
       }
       if (e.stop_index) {
@@ -299,6 +331,7 @@ void Onboard::tick(const Pipeline& pipeline) {
   (void)pipeline;
   const auto now = clock_();
   assist_.on_tick(now);
+  carry_out(board_.tick(now));
   if (screens_ &&
       (!options_at_ || now - *options_at_ >= std::chrono::minutes(1) || now < *options_at_)) {
     publish_trip_options(now);
@@ -365,8 +398,13 @@ void Onboard::announce(std::string_view kind, media::Announcement a) {
   write(line);
   if (voice_) {
     if (submitted_.size() > 256) submitted_.clear();  // (a result never came: don't grow)
-    submitted_[a.id] = {std::chrono::steady_clock::now(),
-                        (a.outputs.interior ? 1u : 0u) | (a.outputs.exterior ? 2u : 0u), 0u};
+    const unsigned outputs = (a.outputs.interior ? 1u : 0u) | (a.outputs.exterior ? 2u : 0u);
+    submitted_[a.id] = {std::chrono::steady_clock::now(), outputs, 0u};
+    if (in_voice_.size() > 256) in_voice_.clear();  // (results never came: don't grow)
+    // Only outputs with a sink report results.
+    const unsigned there = (options_.media->interior.sink.empty() ? 0u : 1u) |
+                           (options_.media->exterior.sink.empty() ? 0u : 2u);
+    if ((outputs & there) != 0) in_voice_[a.id] = outputs & there;
     voice_->submit(std::move(a));
   }
 }
@@ -484,6 +522,7 @@ vehicle::Reply Onboard::command(const vehicle::Command& command) {
       [&](const auto& c) -> vehicle::Reply {
         using T = std::decay_t<decltype(c)>;
         if constexpr (std::is_same_v<T, vehicle::Signal>) {
+          if (c.name == vehicle::SignalName::emergency) return emergency_signal(c, now);
           if (c.name == vehicle::SignalName::door) doors_seen_ = true;
           vehicle_motion(c, now);
           return assist_.on_signal(c, now);
@@ -498,6 +537,10 @@ vehicle::Reply Onboard::command(const vehicle::Command& command) {
               return false;
             }
           });
+        } else if constexpr (std::is_same_v<T, vehicle::MessageIn>) {
+          return message(c, now);
+        } else if constexpr (std::is_same_v<T, vehicle::MessageEnd>) {
+          return end_message(c, now);
         } else {
           auto reply = vehicle::Reply::success("state");
           reply.data = assist_.state_json(now);
@@ -552,7 +595,7 @@ hmi::Reply Onboard::driver_action(const hmi::DriverAction& action) {
         } else if constexpr (std::is_same_v<T, hmi::SendMessage> ||
                              std::is_same_v<T, hmi::CancelMessage> ||
                              std::is_same_v<T, hmi::AckMessage>) {
-          return hmi::Reply::failure(hmi::Errc::unavailable, "messages are not handled yet");
+          return console_message(action.action, now);
         } else {
           // One touch: the driver confirms the trip detection found (it is already tracked).
           const routes::Trip* trip = pipeline_.trip();

@@ -22,6 +22,7 @@
 #include "daemon/assist/assist.hpp"
 #include "daemon/log/event_store.hpp"
 #include "daemon/log/records.hpp"
+#include "daemon/messages/board.hpp"
 #include "daemon/pipeline.hpp"
 #include "daemon/screens.hpp"
 #include "daemon/service/state_store.hpp"
@@ -49,6 +50,10 @@ struct OnboardOptions {
   // The bus reports its doors: the exterior route announcement is made when they open. Without
   // door signals it is made on arrival (and switches to the doors at the first door signal).
   bool door_signals = false;
+  // Emergency and service messages: repeats, lifetimes (languages: the announcer's).
+  messages::BoardConfig messages;
+  // The route data's preset an `emergency` vehicle signal starts (fire system, panic switch).
+  std::string emergency_preset = "evacuate";
 };
 
 class Onboard final : private AssistPort {
@@ -100,6 +105,17 @@ class Onboard final : private AssistPort {
   void record(const log::Record& record) override;
 
   hmi::Reply driver_action(const hmi::DriverAction& action);
+
+  // Emergency and service messages (onboard_messages.cpp): requests in, the board's effects out.
+  vehicle::Reply message(const vehicle::MessageIn& in, tracking::Time now);
+  vehicle::Reply end_message(const vehicle::MessageEnd& end, tracking::Time now);
+  vehicle::Reply emergency_signal(const vehicle::Signal& signal, tracking::Time now);
+  hmi::Reply console_message(const hmi::Action& action, tracking::Time now);
+  vehicle::Reply message_outcome(messages::Outcome outcome);
+  void carry_out(std::vector<messages::Effect> effects);
+  void message_result(const media::Result& result);
+  void say_next_stop_again(tracking::Time now);
+  void publish_message_options();
   BusPosition position(const Pipeline& pipeline) const;
   void write(const log::Record& record);
   void write(const std::string& line);
@@ -151,6 +167,11 @@ class Onboard final : private AssistPort {
   long announcements_ = 0;
   long repeats_ = 0;
   bool stopped_ = false;
+  messages::Board board_;
+  long messages_sent_ = 0;  // for the ids of messages sent without one
+  // Announcements in the voice and the outputs (bits as in Submitted) yet to report a result:
+  // the board's, to know when a saying has ended; the others, to hold them for an emergency.
+  std::map<std::string, unsigned> in_voice_;
 };
 
 }  // namespace stopcall::daemon

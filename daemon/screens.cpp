@@ -141,7 +141,7 @@ void Screens::update(const Pipeline& pipeline, const std::vector<StopEvent>& eve
   }
 }
 
-void Screens::subtitle(const media::Cue& cue) {
+void Screens::subtitle(const media::Cue& cue, const std::string& message) {
   if (cue.kind != media::SegmentKind::speech && !cue.withdrawn()) return;
   if (cue.output != media::Output::interior) return;  // the displays are inside
   using namespace std::chrono;
@@ -155,6 +155,7 @@ void Screens::subtitle(const media::Cue& cue) {
   s.start = start_ms;
   s.end = start_ms + duration_cast<milliseconds>(cue.end - cue.start).count();
   s.withdrawn = cue.withdrawn() || cue.event == media::Cue::Event::cut;
+  s.message = message;
   server_->publish(s);
 }
 
@@ -185,6 +186,15 @@ void Screens::detected_trip(std::optional<hmi::DetectedTrip> detected) {
   if (detected == server_->state().detected_trip) return;
   hmi::State state = server_->state();
   state.detected_trip = std::move(detected);
+  server_->publish_state(std::move(state));
+}
+void Screens::message(const hmi::MessagePanel& panel) {
+  server_->publish(panel);
+}
+void Screens::message_options(std::vector<hmi::MessageOption> options) {
+  if (options == server_->state().message_options) return;
+  hmi::State state = server_->state();
+  state.message_options = std::move(options);
   server_->publish_state(std::move(state));
 }
 void Screens::on_driver_action(std::function<hmi::Reply(const hmi::DriverAction&)> handler) {

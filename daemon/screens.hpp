@@ -49,8 +49,9 @@ class Screens {
   // After each pipeline step: what the events mean for the screens.
   void update(const Pipeline& pipeline, const std::vector<tracking::StopEvent>& events);
 
-  // A subtitle, as the media engine really plays it (call on the io_context thread).
-  void subtitle(const media::Cue& cue);
+  // A subtitle, as the media engine really plays it (call on the io_context thread). `message`:
+  // the emergency or service message it says, if it is one (its panel highlights the language).
+  void subtitle(const media::Cue& cue, const std::string& message = {});
 
   // Prompts, status lines, the boarding requests and the volumes, as the workflows change them.
   void prompt(const hmi::Prompt& prompt);
@@ -60,6 +61,9 @@ class Screens {
   // The trips the driver may log into, and what detection settled on (whole state: rare).
   void trip_options(std::vector<hmi::TripOption> options);
   void detected_trip(std::optional<hmi::DetectedTrip> detected);
+  // An emergency or service message shown, changed or taken down; the presets the console offers.
+  void message(const hmi::MessagePanel& panel);
+  void message_options(std::vector<hmi::MessageOption> options);
   // The console's actions (ramp assist, repeat, volume, dismiss). Unset: answered "unavailable".
   void on_driver_action(std::function<hmi::Reply(const hmi::DriverAction&)> handler);
 

@@ -160,6 +160,9 @@ void Assist::log_signal(const vehicle::Signal& s, Time now, std::string_view not
     case vehicle::SignalName::speed:
       line.kmh = s.speed_kmh;
       break;
+    case vehicle::SignalName::emergency:
+      line.state = s.active ? "active" : "clear";
+      break;
   }
   if (!note.empty()) line.note = std::string(note);
   port_.record(line);
@@ -187,6 +190,8 @@ Reply Assist::on_signal(const vehicle::Signal& s, Time now) {
       log_signal(s, now, {});
       kneeling_ = s.active;
       return Reply::success(s.active ? "kneeling" : "kneel raised");
+    case vehicle::SignalName::emergency:
+      break;  // not the workflows': the messages (Onboard) start the emergency
   }
   return Reply::failure("bad_request", "unknown signal");
 }

@@ -69,6 +69,13 @@ Parsed parse_signal(const json& j, std::string id) {
       }
       s.door = door->get<int>();
     }
+  } else if (*name == "emergency") {
+    s.name = SignalName::emergency;
+    if (*state != "active" && *state != "clear") {
+      return bad(id, "bad_request",
+                 "emergency state must be \"active\" or \"clear\", not \"" + *state + "\"");
+    }
+    s.active = *state == "active";
   } else if (*name == "ramp" || *name == "kneel") {
     s.name = *name == "ramp" ? SignalName::ramp : SignalName::kneel;
     if (*state != "deployed" && *state != "stowed") {
@@ -77,11 +84,100 @@ Parsed parse_signal(const json& j, std::string id) {
     }
     s.active = *state == "deployed";
   } else {
-    return bad(id, "bad_request", "unknown signal \"" + *name + "\" (door, ramp, kneel or speed)");
+    return bad(id, "bad_request",
+               "unknown signal \"" + *name + "\" (door, ramp, kneel, speed or emergency)");
   }
   Parsed p;
   p.id = std::move(id);
   p.command = s;
+  return p;
+}
+
+// A string per language: {"zh-Hans":"…","en":"…"}.
+bool read_texts(const json& j, const char* name, std::map<std::string, std::string>& out,
+                std::string& problem) {
+  auto it = j.find(name);
+  if (it == j.end()) return true;
+  if (!it->is_object()) {
+    problem = std::string("\"") + name + "\" must be an object of texts by language";
+    return false;
+  }
+  for (const auto& [lang, text] : it->items()) {
+    if (!text.is_string()) {
+      problem = std::string("\"") + name + "\"." + lang + " must be a string";
+      return false;
+    }
+    out[lang] = text.get<std::string>();
+  }
+  return true;
+}
+
+Parsed parse_message(const json& j, std::string id) {
+  std::string problem;
+  Parsed p;
+  p.id = id;
+  for (auto [key, action] : {std::pair{"ack", MessageEnd::Action::acknowledge},
+                             std::pair{"cancel", MessageEnd::Action::cancel}}) {
+    if (!j.contains(key)) continue;
+    auto message = text_field(j, key, problem);
+    if (!message || message->empty() || message->size() > kMaxId) {
+      return bad(id, "bad_request", std::string("\"") + key + "\" names a message id (1-64 bytes)");
+    }
+    p.command = MessageEnd{action, *message, "control"};
+    return p;
+  }
+  MessageIn m;
+  m.source = "control";
+  if (auto it = j.find("message_id"); it != j.end()) {
+    if (!it->is_string() || it->get_ref<const std::string&>().empty() ||
+        it->get_ref<const std::string&>().size() > kMaxId) {
+      return bad(id, "bad_request", "\"message_id\" must be a string of 1 to 64 bytes");
+    }
+    m.message_id = it->get<std::string>();
+  }
+  if (j.contains("preset")) {
+    auto preset = text_field(j, "preset", problem);
+    if (!preset || preset->empty() || preset->size() > kMaxId) {
+      return bad(id, "bad_request", "\"preset\" must be a preset id of 1 to 64 bytes");
+    }
+    m.preset = *preset;
+  } else {
+    auto kind = text_field(j, "kind", problem);
+    if (!kind) return bad(id, "bad_request", problem + " (or a \"preset\")");
+    if (*kind != "emergency" && *kind != "service") {
+      return bad(id, "bad_request", "kind must be \"emergency\" or \"service\"");
+    }
+    m.kind = *kind;
+  }
+  if (!read_texts(j, "text", m.text, problem) || !read_texts(j, "spoken", m.spoken, problem)) {
+    return bad(id, "bad_request", problem);
+  }
+  if (m.preset.empty() && m.text.empty()) {
+    return bad(id, "bad_request", "a message needs \"text\" in at least one language");
+  }
+  if (auto it = j.find("outputs"); it != j.end()) {
+    if (!it->is_string() || (*it != "interior" && *it != "exterior" && *it != "both")) {
+      return bad(id, "bad_request", "\"outputs\" must be \"interior\", \"exterior\" or \"both\"");
+    }
+    m.outputs = it->get<std::string>();
+  }
+  for (auto [key, field] :
+       {std::pair{"repeat_every_s", &m.repeat_every_s}, std::pair{"repeats", &m.repeats}}) {
+    auto it = j.find(key);
+    if (it == j.end()) continue;
+    if (!it->is_number_integer() || it->get<long>() < 0 || it->get<long>() > 86400) {
+      return bad(id, "bad_request", std::string("\"") + key + "\" must be a whole number");
+    }
+    *field = it->get<int>();
+  }
+  if (auto it = j.find("expires"); it != j.end()) {
+    if (it->is_string()) m.expires = parse_iso_time(it->get<std::string>());
+    if (!m.expires) {
+      return bad(id, "bad_request",
+                 "\"expires\" is not an ISO 8601 time with a zone (2026-03-02T07:30:00Z)");
+    }
+  }
+  p.command = std::move(m);
   return p;
 }
 
@@ -97,6 +193,8 @@ std::string_view to_string(SignalName name) {
       return "kneel";
     case SignalName::speed:
       return "speed";
+    case SignalName::emergency:
+      return "emergency";
   }
   return "?";
 }
@@ -256,8 +354,9 @@ Parsed parse_command(std::string_view line) {
     p.command = QueryState{};
     return p;
   }
+  if (*cmd == "message") return parse_message(j, id);
   return bad(id, "unknown_command",
-             "unknown command \"" + *cmd + "\" (signal, button, request or state)");
+             "unknown command \"" + *cmd + "\" (signal, button, request, message or state)");
 }
 
 std::string encode_command(const Command& command, std::string_view id) {
@@ -281,6 +380,9 @@ std::string encode_command(const Command& command, std::string_view id) {
             case SignalName::speed:
               j["kmh"] = c.speed_kmh;
               break;
+            case SignalName::emergency:
+              j["state"] = c.active ? "active" : "clear";
+              break;
           }
         } else if constexpr (std::is_same_v<T, ButtonPress>) {
           j["cmd"] = "button";
@@ -292,6 +394,20 @@ std::string encode_command(const Command& command, std::string_view id) {
           j["route_id"] = c.route_id;
           if (!c.id.empty()) j["request_id"] = c.id;
           if (c.expires) j["expires"] = tracking::format_time(*c.expires);
+        } else if constexpr (std::is_same_v<T, MessageIn>) {
+          j["cmd"] = "message";
+          if (!c.message_id.empty()) j["message_id"] = c.message_id;
+          if (!c.preset.empty()) j["preset"] = c.preset;
+          if (!c.kind.empty()) j["kind"] = c.kind;
+          if (!c.text.empty()) j["text"] = c.text;
+          if (!c.spoken.empty()) j["spoken"] = c.spoken;
+          if (!c.outputs.empty()) j["outputs"] = c.outputs;
+          if (c.repeat_every_s) j["repeat_every_s"] = *c.repeat_every_s;
+          if (c.repeats) j["repeats"] = *c.repeats;
+          if (c.expires) j["expires"] = tracking::format_time(*c.expires);
+        } else if constexpr (std::is_same_v<T, MessageEnd>) {
+          j["cmd"] = "message";
+          j[c.action == MessageEnd::Action::acknowledge ? "ack" : "cancel"] = c.message_id;
         } else {
           j["cmd"] = "state";
         }

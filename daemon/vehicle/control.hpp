@@ -4,6 +4,7 @@
 // encoding only; the socket is control_socket.hpp, the workflows are assist/.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,13 +14,15 @@
 
 namespace stopcall::daemon::vehicle {
 
-// A level signal of the vehicle: a door (numbered from 1, front first), the ramp, kneeling.
-enum class SignalName { door, ramp, kneel, speed };
+// A level signal of the vehicle: a door (numbered from 1, front first), the ramp, kneeling, the
+// vehicle's speed, and an emergency input (the fire-suppression system, a panic switch): becoming
+// active starts the configured emergency message.
+enum class SignalName { door, ramp, kneel, speed, emergency };
 
 struct Signal {
   SignalName name = SignalName::door;
   int door = 1;          // kind door: which one
-  bool active = false;   // door open / ramp deployed / kneeling (bus lowered)
+  bool active = false;   // door open / ramp deployed / kneeling (bus lowered) / emergency on
   double speed_kmh = 0;  // kind speed: the vehicle's own speed (CAN, tachograph)
   std::string source;    // "control", "gpio", "console": for the log
 };
@@ -46,10 +49,35 @@ struct BoardingRequestIn {
   std::string source;
 };
 
+// An emergency or service message for the bus to say and show: one of the route data's presets,
+// or words sent with it (CONTROL.md, `message`).
+struct MessageIn {
+  std::string message_id;                     // the sender's id for it; empty: the daemon makes one
+  std::string preset;                         // a preset's id; empty: `kind` and `text` say it all
+  std::string kind;                           // "emergency" or "service" (without a preset)
+  std::map<std::string, std::string> text;    // per language tag
+  std::map<std::string, std::string> spoken;  // per language, where the voice says it otherwise
+  std::string outputs;                        // "interior", "exterior", "both"; empty: the kind's
+  std::optional<int> repeat_every_s;          // emergency
+  std::optional<int> repeats;                 // service: after the next stop departures
+  std::optional<tracking::Time> expires;
+  std::string source;
+};
+
+// The end of a message's repeats (acknowledge: the driver has seen the emergency) or of the
+// message (cancel).
+struct MessageEnd {
+  enum class Action { acknowledge, cancel };
+  Action action = Action::cancel;
+  std::string message_id;
+  std::string source;
+};
+
 // Asks for the workflows' state (doors, ramp, requests) in the reply: for tests and diagnostics.
 struct QueryState {};
 
-using Command = std::variant<Signal, ButtonPress, BoardingRequestIn, QueryState>;
+using Command =
+    std::variant<Signal, ButtonPress, BoardingRequestIn, QueryState, MessageIn, MessageEnd>;
 
 // The answer to one command.
 struct Reply {

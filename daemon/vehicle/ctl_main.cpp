@@ -6,6 +6,11 @@
 //   stopcallctl signal speed KMH
 //   stopcallctl button ramp-assist|stop-request|wheelchair-request
 //   stopcallctl request --kind wheelchair|blind --stop STOP_ID --route ROUTE_ID [--expires ISO]
+//   stopcallctl message --preset ID
+//   stopcallctl message --kind emergency|service --text zh-Hans=… --text yue=… --text en=…
+//                       [--spoken LANG=…] [--outputs interior|exterior|both] [--repeat-every S]
+//                       [--repeats N] [--expires ISO] [--id ID]
+//   stopcallctl message --ack ID | --cancel ID
 //   stopcallctl state
 //
 // Exit status: 0 ok, 1 the daemon refused (its reason is printed), 2 bad usage or no daemon.
@@ -29,10 +34,12 @@ int main(int argc, char** argv) {
   auto* signal = app.add_subcommand("signal", "a door, the ramp, kneeling or the speed changed");
   std::string name, state;
   int door = 1;
-  signal->add_option("name", name, "door, ramp, kneel or speed")
+  signal->add_option("name", name, "door, ramp, kneel, speed or emergency")
       ->required()
-      ->check(CLI::IsMember({"door", "ramp", "kneel", "speed"}));
-  signal->add_option("state", state, "open|closed (door), deployed|stowed (ramp, kneel), km/h")
+      ->check(CLI::IsMember({"door", "ramp", "kneel", "speed", "emergency"}));
+  signal
+      ->add_option("state", state,
+                   "open|closed (door), deployed|stowed (ramp, kneel), km/h, active|clear")
       ->required();
   signal->add_option("--door", door, "which door (1 = front)")->check(CLI::Range(1, 8));
 
@@ -52,6 +59,29 @@ int main(int argc, char** argv) {
   request->add_option("--expires", expires, "ISO 8601 time with a zone; default: 30 minutes");
   request->add_option("--id", request_id, "the sender's id for the request");
 
+  auto* message =
+      app.add_subcommand("message", "an emergency or service message: send, ack, cancel");
+  MessageIn m;
+  std::vector<std::string> texts, spoken;
+  std::string ack, cancel, message_expires;
+  int repeat_every = -1, repeats = -1;
+  auto* preset = message->add_option("--preset", m.preset, "a preset of the route data");
+  auto* kind_opt = message->add_option("--kind", m.kind, "emergency or service (without --preset)")
+                       ->check(CLI::IsMember({"emergency", "service"}));
+  message->add_option("--text", texts, "LANG=TEXT, once per language (zh-Hans=…, yue=…, en=…)");
+  message->add_option("--spoken", spoken, "LANG=TEXT: what the voice says where it differs");
+  message->add_option("--outputs", m.outputs, "interior, exterior or both")
+      ->check(CLI::IsMember({"interior", "exterior", "both"}));
+  message->add_option("--repeat-every", repeat_every, "emergency: seconds between repeats");
+  message->add_option("--repeats", repeats, "service: times said again after stop departures");
+  message->add_option("--expires", message_expires, "ISO 8601 time with a zone");
+  message->add_option("--id", m.message_id, "the sender's id for the message");
+  auto* ack_opt = message->add_option("--ack", ack, "acknowledge emergency ID: no more repeats");
+  auto* cancel_opt = message->add_option("--cancel", cancel, "end message ID");
+  preset->excludes(kind_opt);
+  ack_opt->excludes(cancel_opt)->excludes(preset)->excludes(kind_opt);
+  cancel_opt->excludes(preset)->excludes(kind_opt);
+
   app.add_subcommand("state", "print the doors, ramp and requests as the daemon sees them");
   CLI11_PARSE(app, argc, argv);
 
@@ -69,11 +99,18 @@ int main(int argc, char** argv) {
         return 2;
       }
     } else {
-      s.name = name == "door" ? SignalName::door
-                              : (name == "ramp" ? SignalName::ramp : SignalName::kneel);
+      s.name = name == "door"        ? SignalName::door
+               : name == "ramp"      ? SignalName::ramp
+               : name == "emergency" ? SignalName::emergency
+                                     : SignalName::kneel;
       const bool door_signal = s.name == SignalName::door;
-      const std::string on = door_signal ? "open" : "deployed",
-                        off = door_signal ? "closed" : "stowed";
+      const bool emergency = s.name == SignalName::emergency;
+      const std::string on = door_signal ? "open"
+                             : emergency ? "active"
+                                         : "deployed",
+                        off = door_signal ? "closed"
+                              : emergency ? "clear"
+                                          : "stowed";
       if (state != on && state != off) {
         std::cerr << "stopcallctl: " << name << " is " << on << " or " << off << ", not \"" << state
                   << "\"\n";
@@ -100,6 +137,39 @@ int main(int argc, char** argv) {
       }
     }
     command = r;
+  } else if (*message) {
+    if (!ack.empty() || !cancel.empty()) {
+      command =
+          MessageEnd{ack.empty() ? MessageEnd::Action::cancel : MessageEnd::Action::acknowledge,
+                     ack.empty() ? cancel : ack, "control"};
+    } else {
+      if (m.preset.empty() && (m.kind.empty() || texts.empty())) {
+        std::cerr << "stopcallctl: message wants --preset ID, or --kind and --text LANG=TEXT\n";
+        return 2;
+      }
+      for (auto [list, into] : {std::pair{&texts, &m.text}, std::pair{&spoken, &m.spoken}}) {
+        for (const auto& item : *list) {
+          const auto eq = item.find('=');
+          if (eq == std::string::npos || eq == 0) {
+            std::cerr << "stopcallctl: --text and --spoken want LANG=TEXT, not \"" << item
+                      << "\"\n";
+            return 2;
+          }
+          (*into)[item.substr(0, eq)] = item.substr(eq + 1);
+        }
+      }
+      if (repeat_every >= 0) m.repeat_every_s = repeat_every;
+      if (repeats >= 0) m.repeats = repeats;
+      if (!message_expires.empty()) {
+        m.expires = parse_iso_time(message_expires);
+        if (!m.expires) {
+          std::cerr << "stopcallctl: --expires wants an ISO 8601 time with a zone\n";
+          return 2;
+        }
+      }
+      m.source = "control";
+      command = m;
+    }
   }
   try {
     Reply reply = send_command(socket, encode_command(command), timeout_ms);

@@ -14,7 +14,8 @@ namespace stopcall::daemon::vehicle {
 namespace asio = boost::asio;
 
 bool valid_gpio_input(const std::string& input) {
-  return input == "door" || input == "ramp" || input == "kneel" || button_from_string(input);
+  return input == "door" || input == "ramp" || input == "kneel" || input == "emergency" ||
+         button_from_string(input);
 }
 
 std::optional<Command> gpio_command(const GpioLine& line, bool active) {
@@ -23,9 +24,10 @@ std::optional<Command> gpio_command(const GpioLine& line, bool active) {
     return ButtonPress{*button, "gpio"};
   }
   Signal s;
-  s.name = line.input == "door"   ? SignalName::door
-           : line.input == "ramp" ? SignalName::ramp
-                                  : SignalName::kneel;
+  s.name = line.input == "door"        ? SignalName::door
+           : line.input == "ramp"      ? SignalName::ramp
+           : line.input == "emergency" ? SignalName::emergency
+                                       : SignalName::kneel;
   s.door = line.door;
   s.active = active;
   s.source = "gpio";

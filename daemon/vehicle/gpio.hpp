@@ -22,7 +22,8 @@ namespace stopcall::daemon::vehicle {
 struct GpioLine {
   std::string chip;   // "gpiochip0", "/dev/gpiochip0", a chip label or number
   unsigned line = 0;  // offset on the chip
-  // "door", "ramp", "kneel", "ramp-assist", "stop-request" or "wheelchair-request"
+  // "door", "ramp", "kneel", "emergency" (fire-suppression system, panic switch),
+  // "ramp-assist", "stop-request" or "wheelchair-request"
   std::string input;
   int door = 1;             // input "door": which one
   bool active_low = false;  // the line reads 0 when the door is open / button pressed
