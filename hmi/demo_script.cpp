@@ -9,6 +9,7 @@
 #include <sstream>
 #include <vector>
 
+#include "hmi/demo_messages.hpp"
 #include "hmi/trip_view.hpp"
 #include "routes/model.hpp"
 
@@ -196,6 +197,7 @@ std::chrono::milliseconds speaking_time(const std::string& text, const std::stri
 struct Segment {
   std::string lang;
   std::string text;
+  std::string message;  // the MessagePanel being said, if any
 };
 
 }  // namespace
@@ -208,7 +210,22 @@ struct Ride::Impl {
         speech_timer(io_),
         ramp_timer(io_),
         advance_timer(io_),
-        flood_timer(io_) {}
+        flood_timer(io_),
+        messages(
+            io_, server_,
+            [this](const std::string& id, std::vector<Messages::Sentence> sentences) {
+              std::vector<Segment> segments;
+              for (auto& sentence : sentences)
+                segments.push_back({sentence.lang, std::move(sentence.text), id});
+              speak(std::move(segments), /*remember=*/false);
+            },
+            [this](const std::string& id) {
+              if (shown && shown->message == id) silence();
+            },
+            [this](const std::string& id, const Messages::Sentence& sentence, long ms) {
+              silence();
+              show_subtitle(sentence.lang, sentence.text, std::chrono::milliseconds(ms), id);
+            }) {}
 
   asio::io_context& io;
   HmiServer& server;
@@ -217,6 +234,7 @@ struct Ride::Impl {
   asio::steady_timer ramp_timer;
   asio::steady_timer advance_timer;
   asio::steady_timer flood_timer;
+  Messages messages;
 
   std::optional<routes::Trip> trip;
   std::size_t next_index = 1;
@@ -242,6 +260,8 @@ struct Ride::Impl {
     };
     state.trip_options = trip_options();
     state.requests = server.state().requests;
+    state.messages = server.state().messages;
+    state.message_options = Messages::options();
     if (trip) {
       state.trip = trip_view(*trip);
       auto update = next_stop_update(*trip, next_index, 6);
@@ -280,9 +300,9 @@ struct Ride::Impl {
     const std::map<std::string, std::string> lead = {
         {"zh-Hans", "下一站："}, {"yue", "下一站："}, {"en", "Next stop: "}};
     for (const std::string lang : {"zh-Hans", "yue", "en"}) {
-      segments.push_back({lang, lead.at(lang) + stop.names.at(lang)});
+      segments.push_back({lang, lead.at(lang) + stop.names.at(lang), {}});
       if (auto it = stop.extra_phrases.find(lang); it != stop.extra_phrases.end()) {
-        segments.push_back({lang, it->second});
+        segments.push_back({lang, it->second, {}});
       }
     }
     speak(std::move(segments));
@@ -290,9 +310,9 @@ struct Ride::Impl {
 
   // Plays an announcement: one subtitle per segment, each published as it "starts playing", as
   // media's cues will be. A new announcement cuts the one playing.
-  void speak(std::vector<Segment> segments) {
+  void speak(std::vector<Segment> segments, bool remember = true) {
     silence();
-    last_announcement = segments;
+    if (remember) last_announcement = segments;
     speaking = std::move(segments);
     speaking_at = 0;
     play_next_segment();
@@ -305,7 +325,7 @@ struct Ride::Impl {
     }
     const Segment& segment = speaking[speaking_at++];
     const auto duration = speaking_time(segment.text, segment.lang);
-    show_subtitle(segment.lang, segment.text, duration);
+    show_subtitle(segment.lang, segment.text, duration, segment.message);
     speech_timer.expires_after(duration + 250ms);  // the pause between segments
     speech_timer.async_wait([this](boost::system::error_code ec) {
       if (!ec) play_next_segment();
@@ -313,8 +333,9 @@ struct Ride::Impl {
   }
 
   void show_subtitle(const std::string& lang, const std::string& text,
-                     std::chrono::milliseconds duration) {
+                     std::chrono::milliseconds duration, const std::string& message = {}) {
     Subtitle subtitle;
+    subtitle.message = message;
     subtitle.cue = "demo/" + std::to_string(++cue_counter);
     subtitle.lang = lang;
     subtitle.text = text;
@@ -405,6 +426,7 @@ void Ride::stop() {
   impl_->ramp_timer.cancel();
   impl_->advance_timer.cancel();
   impl_->flood_timer.cancel();
+  impl_->messages.stop();
 }
 
 Reply Ride::on_action(const DriverAction& action) {
@@ -450,9 +472,9 @@ Reply Ride::on_action(const DriverAction& action) {
       ride.server.publish(RequestsUpdate{std::move(requests)});
       return Reply::success();
     }
-    Reply operator()(const SendMessage&) { return Reply::failure(Errc::unavailable); }
-    Reply operator()(const CancelMessage&) { return Reply::failure(Errc::unavailable); }
-    Reply operator()(const AckMessage&) { return Reply::failure(Errc::unavailable); }
+    Reply operator()(const SendMessage& send) { return ride.messages.send(send, "console"); }
+    Reply operator()(const CancelMessage& cancel) { return ride.messages.cancel(cancel); }
+    Reply operator()(const AckMessage& ack) { return ride.messages.acknowledge(ack); }
   };
   Reply reply = std::visit(Visitor{ride}, action.action);
   ride.say("action " + std::string(action_name(action.action)) + " id=" + action.id + " -> " +
@@ -553,6 +575,9 @@ void Ride::command(std::string_view line) {
     }
     ride.flood(count, 0, bytes, interval);
     return;  // says "flood done" when done
+  } else if (verb == "message") {
+    ride.say(ride.messages.command(in));
+    return;
   } else if (verb == "stats") {
     const HmiStats stats = ride.server.stats();
     ride.say("stats clients=" + std::to_string(stats.clients) + " connections=" +

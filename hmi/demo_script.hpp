@@ -1,7 +1,8 @@
 // The scripted ride behind stopcall-hmi-demo: Shenzhen bus 101 (routes/demo) with hard-wired stop
 // names, standing in for the daemon until it serves the screens itself. It publishes what the
-// daemon would (state, next stops, subtitles timed like spoken segments, prompts, statuses) and
-// answers driver actions the way the daemon will.
+// daemon would (state, next stops, subtitles timed like spoken segments, prompts, statuses,
+// emergency and service messages: demo_messages.hpp) and answers driver actions the way the
+// daemon will.
 #pragma once
 
 #include <functional>
@@ -32,6 +33,10 @@ inline constexpr std::string_view kCommandHelp = R"(commands (one per line on st
   login TRIP_ID                 log in to TRIP_ID as the console would
   logout                        no trip (the console offers the login list)
   flood COUNT BYTES INTERVAL_MS publish COUNT status messages of about BYTES, one per interval
+  message emergency|service PRESET  send a preset (evacuate fire | detour typhoon); prints
+                                "ok message ID"
+  message end ID                take message ID down
+  message say ID LANG MS        say message ID's LANG sentence now (subtitle for MS milliseconds)
   stats                         print the server's counters
 )";
 

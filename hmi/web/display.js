@@ -5,12 +5,15 @@
 (function () {
   const { Connection, pick, htmlLang, el, clockText, contrast } = window.stopcallHmi;
   const CYCLE_MS = 4000; // each language this long where the languages take turns
+  const SERVICE_MS = 8000; // several service messages take turns this slowly (no flashing)
 
   const LABELS = {
     next: { 'zh-Hans': '下一站', yue: '下一站', en: 'Next stop' },
     towards: { 'zh-Hans': '开往', yue: '開往', en: 'To' },
     ended: { 'zh-Hans': '终点站到了，谢谢乘坐', yue: '終點站到了，多謝乘搭', en: 'Last stop. Thank you.' },
     welcome: { 'zh-Hans': '欢迎乘车', yue: '歡迎乘搭', en: 'Welcome aboard' },
+    emergency: { 'zh-Hans': '紧急信息', yue: '緊急信息', en: 'Emergency' },
+    service: { 'zh-Hans': '服务信息', yue: '服務信息', en: 'Service information' },
   };
 
   let state = null; // the last full state, with changes folded in
@@ -19,6 +22,12 @@
   let pinned = new URLSearchParams(location.search).get('lang');
   let subtitleCue = null; // cue of the subtitle on screen (or scheduled)
   let subtitleTimers = [];
+  // The message sentence being said: {message, lang, cue} while its subtitle runs, else null.
+  let speaking = null;
+  let speakingTimers = [];
+  let serviceIndex = 0; // which service message shows when there are several
+  let emergencyKey = ''; // what the emergency panel shows, to redraw only when it changes
+  let serviceKey = '';
 
   const $ = (id) => document.getElementById(id);
 
@@ -193,6 +202,7 @@
     renderNextStop();
     renderComing();
     renderPrompts();
+    renderMessages();
     markCurrent();
     renderClock();
     fitAll();
@@ -210,8 +220,120 @@
       node.style.fontSize = `${size}px`;
     }
   }
+  // A panel's text shrinks (down to 55 %) rather than being cut when a message is long.
+  function fitPanel(box) {
+    if (!box || box.offsetParent === null) return;
+    let scale = 1;
+    box.style.setProperty('--scale', '1');
+    while (box.scrollHeight > box.clientHeight + 1 && scale > 0.56) {
+      scale -= 0.05;
+      box.style.setProperty('--scale', scale.toFixed(2));
+    }
+  }
   function fitAll() {
     for (const node of document.querySelectorAll('.next-name')) fit(node);
+    fitPanel($('emergency-texts'));
+    fitPanel($('service'));
+  }
+
+  // ---- emergency and service messages ----
+
+  // One block per language of `message.text`, in the state's order; a language it lacks is left out.
+  function messageTexts(message, className) {
+    return languages()
+      .filter((lang) => message.text[lang])
+      .map((lang) =>
+        el(
+          'div',
+          { class: `${className} message-text`, 'data-message': message.id, 'data-lang': lang, lang: htmlLang(lang) },
+          message.text[lang],
+        ),
+      );
+  }
+
+  // "紧急疏散 · 緊急疏散 · Evacuate": the title in every language (or the kind's name).
+  function titleLine(message, fallback) {
+    const titles = languages()
+      .map((lang) => (message.title && message.title[lang]) || '')
+      .filter(Boolean);
+    const words = titles.length ? titles : languages().map((lang) => fallback[lang]).filter(Boolean);
+    return [...new Set(words)].map((word, i) => el('span', { class: i ? 'title-more' : 'title-first' }, word));
+  }
+
+  function renderEmergency(message) {
+    const box = $('emergency');
+    const shown = Boolean(message);
+    const key = shown ? JSON.stringify([message.id, message.title, message.text, languages()]) : '';
+    if (key !== emergencyKey) {
+      emergencyKey = key;
+      box.hidden = !shown;
+      if (shown) {
+        box.dataset.message = message.id;
+        $('emergency-head').replaceChildren(icon('notice'), el('div', { class: 'emergency-title' }, titleLine(message, LABELS.emergency)));
+        $('emergency-texts').replaceChildren(...messageTexts(message, 'emergency-text'));
+      } else {
+        delete box.dataset.message;
+        $('emergency-head').replaceChildren();
+        $('emergency-texts').replaceChildren();
+      }
+    }
+    document.body.classList.toggle('has-emergency', shown);
+    // Behind the panel nothing is focusable or read out.
+    for (const node of document.querySelectorAll('body > header, body > main')) node.inert = shown;
+    if (shown) renderEmergencyNext();
+  }
+
+  // The strip at the bottom of the emergency panel: where the bus stops next, in every language.
+  function renderEmergencyNext() {
+    const strip = $('emergency-next');
+    const stop = state.next_stop;
+    const texts = stop ? stop.names : state.trip ? LABELS.ended : null;
+    strip.hidden = !texts;
+    if (!texts) return;
+    const label = stop ? languages().map((lang) => LABELS.next[lang]).filter(Boolean) : [];
+    strip.replaceChildren(
+      el('span', { class: 'emergency-next-label' }, [...new Set(label)].join(' · ')),
+      ...languages()
+        .filter((lang) => texts[lang])
+        .map((lang) => el('span', { class: 'emergency-next-name', 'data-lang': lang, lang: htmlLang(lang) }, texts[lang])),
+    );
+  }
+
+  function renderService(list) {
+    const box = $('service');
+    if (serviceIndex >= list.length) serviceIndex = 0;
+    const message = list[serviceIndex];
+    const key = message ? JSON.stringify([message.id, message.title, message.text, languages(), serviceIndex, list.length]) : '';
+    document.body.classList.toggle('has-service', Boolean(message));
+    if (key === serviceKey) return;
+    serviceKey = key;
+    box.hidden = !message;
+    if (!message) {
+      box.replaceChildren();
+      return;
+    }
+    box.replaceChildren(
+      el(
+        'div',
+        { class: 'service-message', 'data-message': message.id },
+        el(
+          'div',
+          { class: 'service-head' },
+          icon('notice'),
+          el('div', { class: 'service-title' }, titleLine(message, LABELS.service)),
+          list.length > 1 ? el('span', { class: 'service-count' }, `${serviceIndex + 1} / ${list.length}`) : null,
+        ),
+        ...messageTexts(message, 'service-text'),
+      ),
+    );
+  }
+
+  function renderMessages() {
+    const messages = state.messages || [];
+    const emergencies = messages.filter((m) => m.kind === 'emergency');
+    renderEmergency(emergencies.length ? emergencies[emergencies.length - 1] : null); // the newest
+    renderService(messages.filter((m) => m.kind === 'service'));
+    markSpeaking();
   }
 
   // ---- subtitles ----
@@ -244,8 +366,51 @@
     }
   }
 
+  // ---- the message sentence being said ----
+
+  function markSpeaking() {
+    for (const node of document.querySelectorAll('.message-text')) {
+      const on = speaking !== null && node.dataset.message === speaking.message && node.dataset.lang === speaking.lang;
+      node.classList.toggle('speaking', on);
+    }
+  }
+
+  function setSpeaking(value) {
+    speaking = value;
+    markSpeaking();
+  }
+
+  // A subtitle with `message` is that message being said: its sentence in `lang` is highlighted
+  // from start to end. Any newer subtitle replaces it; a withdrawn one takes it down.
+  function onMessageSubtitle(sub) {
+    if (sub.withdrawn) {
+      if (speaking && (!sub.cue || sub.cue === speaking.cue)) {
+        for (const t of speakingTimers) clearTimeout(t);
+        speakingTimers = [];
+        setSpeaking(null);
+      }
+      return;
+    }
+    for (const t of speakingTimers) clearTimeout(t);
+    speakingTimers = [];
+    setSpeaking(null);
+    if (!sub.message) return;
+    const untilEnd = connection.clock.until(sub.end);
+    if (untilEnd <= 0) return;
+    const on = { message: sub.message, lang: sub.lang, cue: sub.cue };
+    const untilStart = connection.clock.until(sub.start);
+    if (untilStart > 0) speakingTimers.push(setTimeout(() => setSpeaking(on), untilStart));
+    else setSpeaking(on);
+    speakingTimers.push(
+      setTimeout(() => {
+        if (speaking && speaking.cue === on.cue) setSpeaking(null);
+      }, untilEnd),
+    );
+  }
+
   // Shown from start to end (server clock, converted to ours), or until withdrawn.
   function onSubtitle(sub) {
+    onMessageSubtitle(sub);
     if (sub.withdrawn) {
       if (!sub.cue || sub.cue === subtitleCue) {
         clearSubtitleTimers();
@@ -288,7 +453,8 @@
         state = msg;
         renderAll();
         if (msg.subtitle) onSubtitle(msg.subtitle);
-        else if (subtitleCue !== null) {
+        else onMessageSubtitle({ withdrawn: true, cue: '' });
+        if (!msg.subtitle && subtitleCue !== null) {
           clearSubtitleTimers();
           hideSubtitle();
         }
@@ -299,6 +465,7 @@
         state.coming = msg.coming;
         renderNextStop();
         renderComing();
+        renderMessages();
         markCurrent();
         fitAll();
         break;
@@ -320,6 +487,15 @@
         break;
       case 'volume':
         if (state) state.volume = { interior: msg.interior, exterior: msg.exterior };
+        break;
+      case 'message':
+        if (!state) return;
+        if (!state.messages) state.messages = [];
+        // A change keeps its place (oldest first); an inactive one is taken down.
+        if (msg.active) upsert(state.messages, msg, 'id');
+        else state.messages = state.messages.filter((m) => m.id !== msg.id);
+        renderMessages();
+        fitAll();
         break;
       default:
         break; // hello, reply: nothing to show
@@ -347,6 +523,13 @@
     markCurrent();
     fitAll();
   }, CYCLE_MS);
+  setInterval(() => {
+    const services = state ? (state.messages || []).filter((m) => m.kind === 'service') : [];
+    if (services.length < 2) return;
+    serviceIndex = (serviceIndex + 1) % services.length;
+    renderMessages();
+    fitAll();
+  }, SERVICE_MS);
   setInterval(renderClock, 1000);
   window.addEventListener('resize', fitAll);
   if (document.fonts && document.fonts.ready) document.fonts.ready.then(fitAll);

@@ -21,7 +21,14 @@
     repeat_last: '重播 Repeat',
     set_volume: '音量 Volume',
     dismiss_request: '完成请求 Request done',
+    send_message: '发送信息 Send message',
+    ack_message: '确认信息 Acknowledge',
+    cancel_message: '结束信息 End message',
   };
+  const MESSAGE_ACTIONS = ['send_message', 'ack_message', 'cancel_message'];
+  const ARM_MS = 5000; // an emergency preset waits this long for its confirming second press
+  const KINDS = { emergency: '紧急 Emergency', service: '服务 Service' };
+  const OUTPUTS = { interior: '车内 Interior', exterior: '车外 Exterior' };
   const PROMPT_NAMES = {
     stop_requested: '下车请求 Stop requested',
     ramp_requested: '乘客请求坡板 Ramp requested',
@@ -32,6 +39,7 @@
   };
 
   let state = null;
+  let armed = null; // the emergency preset pressed once: {preset, timer}
   const $ = (id) => document.getElementById(id);
 
   // ---- the token: from driver.html#token=..., kept for this tab only, out of the address bar ----
@@ -183,6 +191,116 @@
     );
   }
 
+  // ---- emergency and service messages ----
+
+  // "紧急疏散 Evacuate": the title in Chinese and English (or whatever it has).
+  function bilingual(names) {
+    const zh = pick(names, 'zh-Hans', ORDER);
+    const en = pick(names, 'en', ORDER);
+    return zh === en ? zh : `${zh} ${en}`;
+  }
+
+  // The presets as buttons, emergencies first; an armed emergency asks for its second press.
+  function renderPresets() {
+    const options = state.message_options || [];
+    const groups = ['emergency', 'service']
+      .map((kind) => [kind, options.filter((o) => o.kind === kind)])
+      .filter(([, list]) => list.length);
+    $('message-presets').replaceChildren(
+      ...groups.map(([kind, list]) =>
+        el(
+          'div',
+          { class: `preset-group preset-group-${kind}`, role: 'group', 'aria-label': KINDS[kind] },
+          el('div', { class: 'preset-kind' }, KINDS[kind]),
+          el(
+            'div',
+            { class: 'preset-buttons' },
+            list.map((option) => {
+              const isArmed = armed !== null && armed.preset === option.id;
+              const en = pick(option.title, 'en', ORDER).toUpperCase();
+              return el(
+                'button',
+                {
+                  type: 'button',
+                  class: `preset preset-${kind}${isArmed ? ' armed' : ''}`,
+                  'data-action': 'send_message',
+                  'data-preset': option.id,
+                  'data-kind': kind,
+                  'aria-pressed': kind === 'emergency' ? String(isArmed) : null,
+                },
+                isArmed
+                  ? [el('span', { class: 'zh' }, '再按一次发送'), el('span', { lang: 'en' }, `Press again to send ${en}`)]
+                  : [el('span', { class: 'zh' }, pick(option.title, 'zh-Hans', ORDER)), el('span', { lang: 'en' }, pick(option.title, 'en', ORDER))],
+              );
+            }),
+          ),
+        ),
+      ),
+    );
+  }
+
+  function disarm() {
+    if (!armed) return;
+    clearTimeout(armed.timer);
+    armed = null;
+    renderPresets();
+  }
+
+  function renderMessages() {
+    const list = $('messages');
+    // Emergencies first, then oldest first as the bus sends them.
+    const messages = [...(state.messages || [])].sort((a, b) => (a.kind === 'emergency' ? 0 : 1) - (b.kind === 'emergency' ? 0 : 1));
+    if (!messages.length) {
+      list.replaceChildren(el('li', { class: 'empty' }, '屏幕上没有信息 No messages on the screens'));
+      return;
+    }
+    list.replaceChildren(
+      ...messages.map((m) => {
+        const heard = m.heard || [];
+        const emergency = m.kind === 'emergency';
+        return el(
+          'li',
+          {
+            class: `message message-${m.kind}`,
+            'data-message': m.id,
+            'data-kind': m.kind,
+            'data-heard': heard.join(' '),
+            'data-acknowledged': String(Boolean(m.acknowledged)),
+          },
+          el('div', { class: 'message-title' }, el('span', { class: 'message-kind' }, KINDS[m.kind] || m.kind), bilingual(m.title)),
+          el('div', { class: 'message-body', lang: 'zh-Hans' }, pick(m.text, 'zh-Hans', ORDER)),
+          el(
+            'ul',
+            { class: 'message-facts' },
+            el('li', { class: 'fact sent' }, `已发送 Sent ${clockText(m.since_ms, state.utc_offset_min)}`),
+            Object.entries(OUTPUTS).map(([output, name]) =>
+              el(
+                'li',
+                { class: `fact heard ${heard.includes(output) ? 'yes' : 'no'}`, 'data-output': output },
+                heard.includes(output) ? `✓ ${name} 已播出 heard` : `… ${name} 未播出 not yet`,
+              ),
+            ),
+            emergency
+              ? el(
+                  'li',
+                  { class: `fact ack ${m.acknowledged ? 'yes' : 'no'}` },
+                  m.acknowledged ? '✓ 已确认 Acknowledged' : '▲ 未确认，重复播报 Not acknowledged: repeating',
+                )
+              : null,
+          ),
+          el(
+            'div',
+            { class: 'message-buttons' },
+            emergency && !m.acknowledged
+              ? el('button', { type: 'button', class: 'ack', 'data-action': 'ack_message', 'data-message': m.id }, '确认 Acknowledge')
+              : null,
+            el('button', { type: 'button', class: 'end', 'data-action': 'cancel_message', 'data-message': m.id }, '结束 Cancel'),
+          ),
+        );
+      }),
+    );
+  }
+
   function renderVolumes() {
     for (const box of document.querySelectorAll('.volume')) {
       box.querySelector('.level').textContent = String(state.volume[box.dataset.output]);
@@ -198,6 +316,8 @@
     renderTrip();
     renderRequests();
     renderPrompts();
+    renderPresets();
+    renderMessages();
     renderVolumes();
     renderClock();
   }
@@ -221,6 +341,10 @@
       const reply = await connection.request(type, fields);
       if (!reply.request_type) reply.request_type = type;
       showReply(reply);
+      // A refused message action is said where the driver is looking, too.
+      if (MESSAGE_ACTIONS.includes(type)) {
+        $('message-error').textContent = reply.ok ? '' : `✖ ${reply.message || reply.error}`;
+      }
     } finally {
       button.disabled = false;
     }
@@ -247,6 +371,26 @@
         break;
       case 'dismiss_request':
         act(button, 'dismiss_request', { request_id: button.dataset.request });
+        break;
+      case 'send_message': {
+        const preset = button.dataset.preset;
+        if (button.dataset.kind !== 'emergency') {
+          disarm();
+          act(button, 'send_message', { preset, confirmed: false });
+        } else if (armed && armed.preset === preset) {
+          disarm();
+          act(button, 'send_message', { preset, confirmed: true });
+        } else {
+          // The first press only arms it: an emergency goes out on a second, deliberate press.
+          disarm();
+          armed = { preset, timer: setTimeout(disarm, ARM_MS) };
+          renderPresets();
+        }
+        break;
+      }
+      case 'ack_message':
+      case 'cancel_message':
+        act(button, button.dataset.action, { message_id: button.dataset.message });
         break;
       default:
         break;
@@ -309,6 +453,13 @@
         if (!state) return;
         state.volume = { interior: msg.interior, exterior: msg.exterior };
         renderVolumes();
+        break;
+      case 'message':
+        if (!state) return;
+        if (!state.messages) state.messages = [];
+        if (msg.active) upsert(state.messages, msg, 'id');
+        else state.messages = state.messages.filter((m) => m.id !== msg.id);
+        renderMessages();
         break;
       default:
         break;

@@ -1,6 +1,7 @@
 // Browser tests of the screens: stopcall-hmi-demo (the real server with a scripted ride) on a free
 // port, the passenger display and the driver console in Debian's chromium through playwright-core,
-// and plain WebSocket clients from node for the load test. Run with `node --test` (see run-tests).
+// and plain WebSocket clients from node for the load test. The emergency and service panels are
+// checked for what a rider notices: covered screen, every language, contrast, nothing flashing. Run with `node --test` (see run-tests).
 //
 // Environment:
 //   STOPCALL_HMI_DEMO   the stopcall-hmi-demo binary (default: build-hmi/hmi/stopcall-hmi-demo)
@@ -109,9 +110,11 @@ let demo;
 let browser;
 const pageErrors = [];
 
-async function openPage(url, viewport = FULL) {
+// `setup(page)` runs before the page loads (e.g. to watch its WebSocket frames).
+async function openPage(url, viewport = FULL, setup = null) {
   const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
   const page = await context.newPage();
+  if (setup) await setup(page);
   page.on('pageerror', (error) => pageErrors.push(`${url}: ${error.message}`));
   page.on('console', (message) => {
     if (message.type() === 'error' && !/WebSocket/.test(message.text())) pageErrors.push(`${url}: ${message.text()}`);
@@ -126,8 +129,8 @@ async function openDisplay(viewport = FULL) {
   return page;
 }
 
-async function openConsole(viewport = FULL) {
-  const page = await openPage(`${demo.base}/driver.html#token=${TOKEN}`, viewport);
+async function openConsole(viewport = FULL, setup = null) {
+  const page = await openPage(`${demo.base}/driver.html#token=${TOKEN}`, viewport, setup);
   await page.waitForSelector('body[data-authenticated="true"]');
   await page.waitForSelector('#trip-list button');
   return page;
@@ -544,6 +547,354 @@ test('cue to visible subtitle latency (p95)', async (t) => {
   console.log(`subtitle latency: p50 ${figures.p50_ms} ms, p95 ${figures.p95_ms} ms, max ${figures.max_ms} ms (${figures.samples} cues)`);
   assert.ok(figures.p95_ms < 250, `p95 ${figures.p95_ms} ms`);
   await page.context().close();
+});
+
+// ---- emergency and service messages ----
+
+// The state a screen connecting now receives: what the bus says is on the screens.
+function busState() {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${demo.port}/ws`);
+    ws.on('message', (data) => {
+      const msg = JSON.parse(data.toString());
+      if (msg.type !== 'state') return;
+      ws.close();
+      resolve(msg);
+    });
+    ws.on('error', reject);
+  });
+}
+
+// Sends a preset from the demo's control input; resolves with the message's id.
+async function sendPreset(kind, preset) {
+  const line = await demo.command(`message ${kind} ${preset}`);
+  return line.split(' ')[2];
+}
+
+// Runs in the page: what a rider sees of a panel. `root` covers the texts; `items` are the
+// selectors whose boxes are reported.
+function inspectPanel({ root, items }) {
+  const box = document.querySelector(root);
+  const rgb = (text) => text.match(/[\d.]+/g).map(Number);
+  const luminance = ([r, g, b]) => {
+    const l = [r, g, b].map((v) => v / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+    return 0.2126 * l[0] + 0.7152 * l[1] + 0.0722 * l[2];
+  };
+  const background = (node) => {
+    for (let n = node; n; n = n.parentElement) {
+      const c = rgb(getComputedStyle(n).backgroundColor);
+      if (c.length < 4 || c[3] > 0) return c;
+    }
+    return [255, 255, 255];
+  };
+  // Every element with text of its own: its colour against what is behind it.
+  const contrasts = [];
+  for (const node of [box, ...box.querySelectorAll('*')]) {
+    const own = [...node.childNodes].filter((c) => c.nodeType === Node.TEXT_NODE && c.textContent.trim()).map((c) => c.textContent.trim());
+    if (!own.length || node.getClientRects().length === 0) continue;
+    const [a, b] = [luminance(rgb(getComputedStyle(node).color)), luminance(background(node))].sort((x, y) => y - x);
+    contrasts.push({ text: own.join(' ').slice(0, 24), ratio: Number(((a + 0.05) / (b + 0.05)).toFixed(2)) });
+  }
+  // Anything that moves: animations and transitions, on the panel and inside it.
+  const seconds = (list) => list.split(',').map((v) => (v.trim().endsWith('ms') ? parseFloat(v) / 1000 : parseFloat(v)));
+  const moving = [];
+  for (const node of [box, ...box.querySelectorAll('*')]) {
+    const style = getComputedStyle(node);
+    if (style.animationName !== 'none') moving.push({ node: node.className, animation: style.animationName, seconds: seconds(style.animationDuration) });
+    const transitions = seconds(style.transitionDuration).filter((d) => d > 0);
+    if (transitions.length) moving.push({ node: node.className, transition: style.transitionProperty, seconds: transitions });
+  }
+  const rect = (node) => {
+    const r = node.getBoundingClientRect();
+    return { left: r.left, top: r.top, right: r.right, bottom: r.bottom, width: r.width, height: r.height };
+  };
+  // Drawn where it is, on top, inside the viewport and not cut by the panel.
+  const seen = (node) => {
+    const r = node.getBoundingClientRect();
+    const hit = document.elementFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2);
+    return r.width > 0 && r.top >= 0 && r.left >= 0 && r.bottom <= window.innerHeight + 0.5 && r.right <= window.innerWidth + 0.5 && node.contains(hit);
+  };
+  const found = {};
+  for (const selector of items) {
+    found[selector] = [...document.querySelectorAll(selector)].map((node) => ({
+      lang: node.dataset.lang || null,
+      text: node.textContent,
+      seen: seen(node),
+      rect: rect(node),
+      speaking: node.classList.contains('speaking'),
+    }));
+  }
+  return {
+    rect: rect(box),
+    overflow: box.scrollHeight > box.clientHeight + 1,
+    contrasts,
+    moving,
+    found,
+    viewport: { width: window.innerWidth, height: window.innerHeight },
+  };
+}
+
+// Where the next stop's name (the language shown now) is drawn, and whether a rider sees it.
+function nextStopSeen() {
+  const name = document.querySelector('#next-names .next-name.current');
+  const range = document.createRange();
+  range.selectNodeContents(name.lastChild);
+  const r = range.getBoundingClientRect();
+  const hit = document.elementFromPoint((r.left + Math.min(r.right, window.innerWidth)) / 2, (r.top + r.bottom) / 2);
+  return {
+    text: name.lastChild.textContent,
+    seen: r.top >= 0 && r.bottom <= window.innerHeight && r.left >= 0 && r.right <= window.innerWidth && name.contains(hit),
+    rect: { left: r.left, top: r.top, right: r.right, bottom: r.bottom },
+  };
+}
+
+const assertReadable = (label, panel) => {
+  assert.ok(panel.contrasts.length > 0, `${label}: no text found`);
+  for (const c of panel.contrasts) assert.ok(c.ratio >= 7, `${label}: "${c.text}" contrast ${c.ratio}:1 is under 7:1`);
+  // Nothing flashes more than three times a second (WCAG 2.3.1): any motion lasts >= 1/3 s.
+  for (const m of panel.moving) assert.ok(m.seconds.every((d) => d >= 1 / 3), `${label}: ${JSON.stringify(m)}`);
+  assert.equal(panel.overflow, false, `${label}: text cut off`);
+};
+
+test('an emergency covers the display in every language, keeps the next stop and follows the voice', async (t) => {
+  await demo.command('login 101-WD-E-0630');
+  await demo.command('goto 4'); // 车公庙 · Chegongmiao
+  const shots = [];
+  for (const [label, viewport] of [
+    ['1920x1080', FULL],
+    ['1920x540', STRIP],
+  ]) {
+    const display = await openDisplay(viewport);
+    await display.evaluate(() => window.stopcallHmi.pinLanguage('zh-Hans'));
+    const id = await sendPreset('emergency', 'evacuate');
+    await display.waitForSelector(`#emergency[data-message="${id}"]:not([hidden])`, { timeout: 3000 });
+    const bus = await busState();
+    const message = bus.messages.find((m) => m.id === id);
+    assert.equal(message.kind, 'emergency');
+    // The voice starts with the first language: that sentence is highlighted.
+    await display.waitForSelector('.emergency-text.speaking[data-lang="zh-Hans"]', { timeout: 3000 });
+
+    const panel = await display.evaluate(inspectPanel, {
+      root: '#emergency',
+      items: ['.emergency-text', '#emergency-next', '.emergency-next-name'],
+    });
+    // Over everything: the whole screen, and what is hit anywhere on it is the panel.
+    assert.deepEqual(
+      [panel.rect.left, panel.rect.top, panel.rect.width, panel.rect.height],
+      [0, 0, viewport.width, viewport.height],
+      label,
+    );
+    const covered = await display.evaluate(() => {
+      const panelNode = document.getElementById('emergency');
+      const points = [];
+      for (const fx of [0.02, 0.5, 0.98]) for (const fy of [0.02, 0.5, 0.98]) points.push([fx * innerWidth, fy * innerHeight]);
+      return points.every(([x, y]) => panelNode.contains(document.elementFromPoint(x, y)));
+    });
+    assert.ok(covered, `${label}: something shows through the emergency panel`);
+    // Every language of the message, in the state's order, each whole and in sight.
+    const texts = panel.found['.emergency-text'];
+    assert.deepEqual(
+      texts.map((x) => x.lang),
+      bus.languages.filter((lang) => message.text[lang]),
+    );
+    assert.deepEqual(texts.map((x) => x.lang), ['zh-Hans', 'yue', 'en']);
+    for (const x of texts) {
+      assert.equal(x.text, message.text[x.lang], `${label} ${x.lang}`);
+      assert.ok(x.seen, `${label}: the ${x.lang} text is not in sight: ${JSON.stringify(x.rect)}`);
+    }
+    assert.deepEqual(
+      texts.filter((x) => x.speaking).map((x) => x.lang),
+      ['zh-Hans'],
+    );
+    // The next stop stays in sight, in every language, on a strip at the bottom.
+    const strip = panel.found['#emergency-next'][0];
+    assert.ok(strip.seen && strip.rect.bottom >= viewport.height - 1, `${label}: next-stop strip ${JSON.stringify(strip.rect)}`);
+    assert.deepEqual(
+      panel.found['.emergency-next-name'].map((x) => [x.lang, x.text, x.seen]),
+      ['zh-Hans', 'yue', 'en'].map((lang) => [lang, bus.next_stop.names[lang], true]),
+    );
+    assertReadable(`emergency ${label}`, panel);
+    const file = path.join(ARTIFACTS, `emergency-${label}.png`);
+    await display.screenshot({ path: file });
+    shots.push(file);
+    t.diagnostic(`${label}: lowest contrast ${Math.min(...panel.contrasts.map((c) => c.ratio))}:1, ${panel.moving.length} moving parts`);
+
+    if (label === '1920x1080') {
+      // The highlight follows the voice: the sentence said now, and only it; gone at its end.
+      await demo.command(`message say ${id} en 1500`);
+      await display.waitForSelector('.emergency-text.speaking[data-lang="en"]', { timeout: 1000 });
+      assert.deepEqual(
+        await display.$$eval('.emergency-text.speaking', (nodes) => nodes.map((n) => n.dataset.lang)),
+        ['en'],
+      );
+      await display.waitForSelector('.emergency-text.speaking', { state: 'detached', timeout: 3000 });
+      // Withdrawn (the voice cut off): taken down at once.
+      await demo.command(`message say ${id} yue 20000`);
+      await display.waitForSelector('.emergency-text.speaking[data-lang="yue"]', { timeout: 1000 });
+      await demo.command('withdraw');
+      await display.waitForSelector('.emergency-text.speaking', { state: 'detached', timeout: 1000 });
+      // Between its sentences the panel stays.
+      assert.equal(await display.isVisible('#emergency'), true);
+    }
+
+    // Ended: the panel goes and the display is back, the next stop in sight.
+    await demo.command(`message end ${id}`);
+    await display.waitForSelector('#emergency', { state: 'hidden', timeout: 3000 });
+    const next = await display.evaluate(nextStopSeen);
+    assert.ok(next.seen && next.text === '车公庙', `${label}: ${JSON.stringify(next)}`);
+    await display.context().close();
+  }
+  t.diagnostic(`screenshots: ${shots.join(', ')}`);
+});
+
+test('a service message sits beside the next stop, which stays in sight', async (t) => {
+  await demo.command('login 101-WD-E-0630');
+  await demo.command('goto 4');
+  const shots = [];
+  for (const [label, viewport] of [
+    ['1920x1080', FULL],
+    ['1920x540', STRIP],
+  ]) {
+    const display = await openDisplay(viewport);
+    await display.evaluate(() => window.stopcallHmi.pinLanguage('zh-Hans'));
+    const id = await sendPreset('service', 'detour');
+    await display.waitForSelector(`#service .service-message[data-message="${id}"]`, { timeout: 3000 });
+    await demo.command('withdraw'); // the voice's subtitle is not what this picture is about
+    const bus = await busState();
+    const message = bus.messages.find((m) => m.id === id);
+    const panel = await display.evaluate(inspectPanel, { root: '#service', items: ['.service-text'] });
+    const texts = panel.found['.service-text'];
+    assert.deepEqual(texts.map((x) => x.lang), ['zh-Hans', 'yue', 'en']);
+    for (const x of texts) {
+      assert.equal(x.text, message.text[x.lang]);
+      assert.ok(x.seen, `${label}: the ${x.lang} text is not in sight`);
+    }
+    // Beside the next stop, not over it: the stop's name is drawn to its left and still seen.
+    for (const lang of ['zh-Hans', 'yue', 'en']) {
+      await display.evaluate((l) => window.stopcallHmi.pinLanguage(l), lang);
+      const next = await display.evaluate(nextStopSeen);
+      assert.ok(next.seen, `${label} ${lang}: next stop hidden: ${JSON.stringify(next)}`);
+      assert.equal(next.text, bus.next_stop.names[lang]);
+      assert.ok(next.rect.right <= panel.rect.left, `${label} ${lang}: ${JSON.stringify([next.rect, panel.rect])}`);
+      assert.ok(next.rect.top < panel.rect.bottom && next.rect.bottom > panel.rect.top, `${label}: not beside`);
+    }
+    await display.evaluate(() => window.stopcallHmi.pinLanguage('zh-Hans'));
+    await sleep(400);
+    assertReadable(`service ${label}`, panel);
+    const background = await display.$eval('#service', (node) => getComputedStyle(node).backgroundColor);
+    assert.equal(background, 'rgb(255, 191, 0)', 'amber');
+    const file = path.join(ARTIFACTS, `service-${label}.png`);
+    await display.screenshot({ path: file });
+    shots.push(file);
+    t.diagnostic(`${label}: lowest contrast ${Math.min(...panel.contrasts.map((c) => c.ratio))}:1`);
+
+    let second = null;
+    if (label === '1920x1080') {
+      // Two at once take turns, slowly, saying which of how many is shown.
+      second = await sendPreset('service', 'typhoon');
+      await display.waitForFunction(() => document.querySelector('.service-count')?.textContent === '1 / 2');
+      await display.waitForSelector(`#service .service-message[data-message="${second}"]`, { timeout: 10000 });
+      assert.equal(await display.textContent('.service-count'), '2 / 2');
+      await demo.command(`message end ${second}`);
+    }
+    await demo.command(`message end ${id}`);
+    await display.waitForSelector('#service', { state: 'hidden', timeout: 3000 });
+    const widths = await display.evaluate(() => [document.querySelector('.next').clientWidth, document.querySelector('main').clientWidth]);
+    assert.equal(widths[0], widths[1], 'the next stop has its whole width back');
+    await display.context().close();
+  }
+  t.diagnostic(`screenshots: ${shots.join(', ')}`);
+});
+
+test('the console sends an emergency on a second press, acknowledges and ends it', async (t) => {
+  await demo.command('login 101-WD-E-0630');
+  await demo.command('goto 4');
+  const display = await openDisplay();
+  const sent = [];
+  const console_ = await openConsole(FULL, (page) =>
+    page.on('websocket', (ws) =>
+      ws.on('framesent', (frame) => {
+        const msg = JSON.parse(frame.payload);
+        if (msg.type !== 'ping') sent.push(msg);
+      }),
+    ),
+  );
+  const sentOf = (type) => sent.filter((m) => m.type === type);
+  const actions = () => demo.lines.filter((l) => l.startsWith('action send_message')).length;
+
+  // Emergencies first, apart from the service messages.
+  const groups = await console_.$$eval('#message-presets .preset-group', (nodes) => nodes.map((n) => n.className));
+  assert.deepEqual(groups, ['preset-group preset-group-emergency', 'preset-group preset-group-service']);
+  const evacuate = '#message-presets button[data-preset="evacuate"]';
+
+  // One press sends nothing: it asks for a second.
+  const before = actions();
+  await console_.click(evacuate);
+  assert.match(await console_.textContent(evacuate), /Press again to send EVACUATE/);
+  await sleep(700);
+  assert.equal(sentOf('send_message').length, 0, JSON.stringify(sent));
+  assert.equal(actions(), before);
+  assert.equal(await display.isVisible('#emergency'), false);
+  // The second sends it, confirmed.
+  await console_.click(evacuate);
+  await demo.waitLine(/^action send_message id=\S+ -> ok$/, 3000, { after: demo.lines.length - 1 });
+  assert.deepEqual(
+    sentOf('send_message').map(({ preset, confirmed }) => ({ preset, confirmed })),
+    [{ preset: 'evacuate', confirmed: true }],
+  );
+  assert.doesNotMatch(await console_.textContent(evacuate), /Press again/);
+  await display.waitForSelector('#emergency:not([hidden])', { timeout: 3000 });
+  const item = '#messages .message[data-kind="emergency"]';
+  await console_.waitForSelector(item);
+  const id = await console_.getAttribute(item, 'data-message');
+  assert.match(await console_.textContent(item), /Evacuate/);
+  assert.match(await console_.textContent(item), /Sent \d\d:\d\d/);
+  assert.equal(await console_.getAttribute(item, 'data-acknowledged'), 'false');
+  // Heard on both outputs, as the bus reports it.
+  await console_.waitForSelector(`${item}[data-heard="interior exterior"]`, { timeout: 5000 });
+  assert.match(await console_.textContent(item), /Interior 已播出 heard/);
+  assert.match(await console_.textContent(item), /Exterior 已播出 heard/);
+
+  // The same emergency again: the bus refuses, and the console says why.
+  await console_.click(evacuate);
+  await console_.click(evacuate);
+  await console_.waitForFunction(() => /already on the screens/.test(document.getElementById('message-error').textContent));
+  assert.equal(await console_.getAttribute('#reply', 'data-ok'), 'false');
+  const file = path.join(ARTIFACTS, 'driver-emergency-1920x1080.png');
+  await console_.screenshot({ path: file });
+
+  // Every message button is a comfortable touch target.
+  const small = await console_.$$eval('.messages button', (buttons) =>
+    buttons
+      .filter((b) => b.offsetParent !== null)
+      .map((b) => ({ text: b.textContent.trim().slice(0, 30), ...b.getBoundingClientRect().toJSON() }))
+      .filter((r) => r.width < 44 || r.height < 44),
+  );
+  assert.deepEqual(small, []);
+
+  // Acknowledge: the bus stops repeating it; the console shows it acknowledged.
+  await console_.click(`${item} button.ack`);
+  await console_.waitForSelector(`${item}[data-acknowledged="true"]`, { timeout: 3000 });
+  assert.deepEqual(sentOf('ack_message').map((m) => m.message_id), [id]);
+  assert.equal(await console_.$(`${item} button.ack`), null);
+  assert.match(await console_.textContent(item), /Acknowledged/);
+  assert.equal(await display.isVisible('#emergency'), true, 'acknowledged is not ended');
+
+  // Cancel: gone from the console and from the screens.
+  await console_.click(`${item} button.end`);
+  await console_.waitForSelector(item, { state: 'detached', timeout: 3000 });
+  assert.deepEqual(sentOf('cancel_message').map((m) => m.message_id), [id]);
+  await display.waitForSelector('#emergency', { state: 'hidden', timeout: 3000 });
+
+  // A service message goes on one press, unconfirmed.
+  await console_.click('#message-presets button[data-preset="detour"]');
+  await display.waitForSelector('#service .service-message', { timeout: 3000 });
+  assert.deepEqual(sentOf('send_message').at(-1), { ...sentOf('send_message').at(-1), preset: 'detour', confirmed: false });
+  await console_.click('#messages .message[data-kind="service"] button.end');
+  await display.waitForSelector('#service', { state: 'hidden', timeout: 3000 });
+  t.diagnostic(`screenshot: ${file}`);
+  await display.context().close();
+  await console_.context().close();
 });
 
 test('no script errors on the pages', () => {
