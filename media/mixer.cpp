@@ -81,7 +81,7 @@ void Mixer::stop_current(Cue::Event why, Result::Outcome outcome) {
 void Mixer::begin(std::shared_ptr<const PreparedPlay> play) {
   current_ = Active{};
   current_->play = std::move(play);
-  sink_.begins();
+  sink_.begins(current_->play->priority);
 }
 
 bool Mixer::start_next(std::int64_t at) {

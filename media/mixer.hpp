@@ -49,8 +49,9 @@ class MixerSink {
   virtual void cue(Cue c) = 0;
   virtual void result(Result r) = 0;
   virtual void problem(Problem p) = 0;
-  // An announcement begins (the output applies a gain it held back meanwhile).
-  virtual void begins() = 0;
+  // An announcement of `priority` begins (the output applies a gain it held back meanwhile; quiet
+  // hours do not hold a safety announcement down).
+  virtual void begins(Priority priority) = 0;
   // The composed samples of timeline positions [at, at + Mixer::kChunk).
   virtual void chunk(std::span<const std::int16_t> samples, std::int64_t at) = 0;
 

@@ -210,7 +210,8 @@ void OutputPlayer::problem(Problem p) {
   reporter_.problem(std::move(p));
 }
 
-void OutputPlayer::begins() {
+void OutputPlayer::begins(Priority priority) {
+  safety_ = priority == Priority::safety;
   auto_db_ = auto_db_pending_;
   apply_gain();
 }

@@ -100,7 +100,7 @@ class OutputPlayer final : private MixerSink {
   void cue(Cue c) override;
   void result(Result r) override;
   void problem(Problem p) override;
-  void begins() override;
+  void begins(Priority priority) override;
   void chunk(std::span<const std::int16_t> samples, std::int64_t at) override;
 
   // the pipelines (output_pipeline.cpp)
@@ -147,6 +147,8 @@ class OutputPlayer final : private MixerSink {
   double gain_db_ = 0;
   double auto_db_ = 0;          // applied
   double auto_db_pending_ = 0;  // applied when the next announcement begins
+  // The announcement playing (or last played) is a safety one: quiet hours do not apply to it.
+  bool safety_ = false;
   double applied_linear_ = -1;
   bool applied_mute_ = false;
   std::chrono::milliseconds backoff_{0};

@@ -408,7 +408,8 @@ void OutputPlayer::apply_streaming_priority() {
 void OutputPlayer::apply_gain() {
   double db = gain_db_ + auto_db_;
   bool mute = false;
-  if (config_.quiet_hours) {
+  // An emergency is for everyone, at night too: quiet hours hold every other announcement down.
+  if (config_.quiet_hours && !safety_) {
     const int hour = settings_.local_hour ? settings_.local_hour() : system_local_hour();
     if (config_.quiet_hours->active_at(hour)) {
       if (config_.quiet_hours->cap_db) {

@@ -431,6 +431,50 @@ TEST(MediaEngine, GainSetGainAndQuietHoursMute) {
   EXPECT_FALSE(wav.first_sound(ms(night->start), ms(night->end), Analysis::kSilence));
 }
 
+TEST(MediaEngine, QuietHoursDoNotHoldAnEmergencyDown) {
+  ScratchDir dir;
+  Recorder rec;
+  const auto outside = dir / "exterior.wav";
+  const auto tone = test::write_tone(dir / "t.wav", 440, 400ms);
+  EngineConfig config = test::file_config(dir / "interior.wav");
+  config.exterior.sink = test::wav_sink(outside);
+  config.exterior.quiet_hours = QuietHours{22, 7, std::nullopt};  // muted at night
+  config.local_hour = [] { return 23; };
+  {
+    Engine engine(config, rec.callbacks());
+    Announcement route;
+    route.id = "route";
+    route.priority = Priority::stop;
+    route.outputs = Outputs::only(Output::exterior);
+    route.segments = {Segment::recorded(tone, "Route 101", "en")};
+    engine.submit(route);
+    ASSERT_TRUE(rec.wait_result("route", Output::exterior));
+    Announcement fire = route;
+    fire.id = "fire";
+    fire.priority = Priority::safety;
+    engine.submit(fire);
+    ASSERT_TRUE(rec.wait_result("fire", Output::exterior));
+    Announcement after = route;
+    after.id = "after";
+    engine.submit(after);
+    ASSERT_TRUE(rec.wait_result("after", Output::exterior));
+    finish(engine);
+  }
+  const Analysis wav(outside);
+  const auto quiet = rec.cue("route", 0, Cue::Event::start, Output::exterior);
+  const auto loud = rec.cue("fire", 0, Cue::Event::start, Output::exterior);
+  const auto again = rec.cue("after", 0, Cue::Event::start, Output::exterior);
+  ASSERT_TRUE(quiet && loud && again);
+  // (The gain changes as the emergency is composed, up to `lead` ahead of what is heard: the
+  // last few tens of milliseconds before it may already sound.)
+  EXPECT_FALSE(wav.first_sound(ms(quiet->start), ms(quiet->end) - 60, Analysis::kSilence))
+      << "at night the exterior speaker is muted for a route announcement";
+  EXPECT_NEAR(wav.tone_level(440, ms(loud->start) + 50, ms(loud->end) - 50), -13.5, 1.5)
+      << "an emergency is heard outside at night, at the configured gain";
+  EXPECT_FALSE(wav.first_sound(ms(again->start) + 50, ms(again->end), Analysis::kSilence))
+      << "and the quiet hours hold again after it";
+}
+
 TEST(MediaEngine, PrerenderWarmsTheCache) {
   Recorder rec;
   EngineConfig config = test::file_config("unused.wav");

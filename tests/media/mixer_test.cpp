@@ -31,7 +31,7 @@ class Tape final : public MixerSink {
   void cue(Cue c) override { cues.push_back(std::move(c)); }
   void result(Result r) override { results.push_back(std::move(r)); }
   void problem(Problem p) override { problems.push_back(std::move(p)); }
-  void begins() override { ++began; }
+  void begins(Priority) override { ++began; }
   void chunk(std::span<const std::int16_t> samples, std::int64_t at) override {
     chunks.push_back(at);
     const auto end = static_cast<std::size_t>(at) + samples.size();
