@@ -104,7 +104,7 @@ Show Board::show(const Active& a, bool active) const {
 void Board::say(Active& a, tracking::Time now, std::vector<Effect>& out) {
   ++a.said;
   a.next_due.reset();
-  for (auto& announcement : sayings(a.message, a.said)) {
+  for (auto& announcement : sayings(a.message, static_cast<int>(++sayings_))) {
     if (announcement.id.ends_with(":tone")) {
       a.tone = announcement.id;
     } else {

@@ -140,8 +140,8 @@ class Board {
   };
   const std::vector<Active>& active() const { return active_; }
 
-  // The announcement(s) one saying of `message` is (tone first for an emergency), `n` counting
-  // from 1. Exposed for tests and for the console's "what will be said".
+  // The announcement(s) one saying of `message` is (tone first for an emergency), `n` making their
+  // ids unique ("msg:ID:N", "msg:ID:N:tone"). Exposed for tests.
   std::vector<media::Announcement> sayings(const Message& message, int n) const;
 
  private:
@@ -154,6 +154,7 @@ class Board {
 
   BoardConfig config_;
   std::vector<Active> active_;  // oldest first
+  long sayings_ = 0;            // every saying's announcements get ids of their own
 };
 
 }  // namespace stopcall::messages

@@ -1,9 +1,13 @@
-// assist_bench: from the driver's ramp-assist press to the first sound of "ramp deploying" on the
-// interior and the exterior output, through the real path: the control socket of a running
-// `stopcalld run`, the workflows, the media engine, its output pipelines. Prints figures; never
-// gates.
+// trigger_bench: from a trigger to the first sound on the interior and the exterior output,
+// through the real path: the control socket of a running `stopcalld run`, the workflows or the
+// message board, the media engine, its output pipelines. Prints figures; never gates.
 //
-//   assist_bench --stopcalld PATH --routes BUNDLE [--presses N] [--sink SINK]
+//   trigger_bench --stopcalld PATH --routes BUNDLE [--trigger T] [--presses N] [--sink SINK]
+//
+// Triggers: `ramp` (the driver's ramp-assist press, "ramp deploying"), `message` (an emergency
+// preset sent through the socket, its attention tone), `signal` (the emergency input becoming
+// active, the same). Each emergency cuts into a long service message playing on both outputs;
+// then the bench cancels both and waits for the silence.
 //
 // The press is timed when the client sends it; the sound when media reports the first sample
 // rendered (the daemon's "sound" log line, CLOCK_MONOTONIC like ours). The outputs are
@@ -57,7 +61,7 @@ std::string field(const std::string& line, const std::string& key) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string stopcalld, routes, sink = "fakesink sync=true";
+  std::string stopcalld, routes, sink = "fakesink sync=true", trigger = "ramp";
   int presses = 20;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
@@ -65,12 +69,29 @@ int main(int argc, char** argv) {
     if (a == "--routes") routes = argv[i + 1];
     if (a == "--presses") presses = std::max(2, std::atoi(argv[i + 1]));
     if (a == "--sink") sink = argv[i + 1];
+    if (a == "--trigger") trigger = argv[i + 1];
   }
-  if (stopcalld.empty() || routes.empty()) {
-    std::fprintf(stderr, "usage: assist_bench --stopcalld PATH --routes BUNDLE [--presses N]\n");
+  if (trigger != "ramp" && trigger != "message" && trigger != "signal") {
+    std::fprintf(stderr, "trigger_bench: --trigger is ramp, message or signal\n");
     return 2;
   }
-  const fs::path dir = fs::temp_directory_path() / ("assist_bench." + std::to_string(::getpid()));
+  // What is sent, the id its announcements start with, and how an emergency is ended again.
+  const std::string command = trigger == "ramp" ? R"({"cmd":"button","button":"ramp-assist"})"
+                              : trigger == "message"
+                                  ? R"({"cmd":"message","preset":"evacuate","message_id":"bench"})"
+                                  : R"({"cmd":"signal","signal":"emergency","state":"active"})";
+  const std::string prefix = trigger == "ramp" ? "ramp:" : "msg:";
+  const std::string cancel = trigger == "message" ? R"({"cmd":"message","cancel":"bench"})"
+                             : trigger == "signal"
+                                 ? R"({"cmd":"message","cancel":"evacuate-signal"})"
+                                 : "";
+  if (stopcalld.empty() || routes.empty()) {
+    std::fprintf(stderr,
+                 "usage: trigger_bench --stopcalld PATH --routes BUNDLE [--trigger ramp|message|"
+                 "signal] [--presses N]\n");
+    return 2;
+  }
+  const fs::path dir = fs::temp_directory_path() / ("trigger_bench." + std::to_string(::getpid()));
   fs::create_directories(dir);
   const std::string socket = dir / "control.sock", events = dir / "events.jsonl";
   {
@@ -102,10 +123,34 @@ int main(int argc, char** argv) {
   std::ifstream log;
   std::streamoff offset = 0;
   int failures = 0;
+  // An emergency must cut into whatever is playing: before each one a long service message plays.
+  const std::string busy =
+      R"({"cmd":"message","message_id":"busy","kind":"service","outputs":"both","text":)"
+      R"({"en":"Please note: this is a long service message that is still playing when the )"
+      R"(emergency comes, so that the emergency has to cut into it on both speakers."}})";
   for (int press = 0; press < presses; ++press) {
+    if (!cancel.empty()) {
+      stopcall::daemon::vehicle::send_command(socket, R"({"cmd":"message","cancel":"busy"})");
+      stopcall::daemon::vehicle::send_command(socket, busy);
+      // Until it sounds on both outputs.
+      int sounding = 0;
+      const auto until = std::chrono::steady_clock::now() + 10s;
+      while (sounding < 2 && std::chrono::steady_clock::now() < until) {
+        std::ifstream in(events);
+        in.seekg(offset);
+        std::string line;
+        while (std::getline(in, line) && !in.eof()) {
+          offset += static_cast<std::streamoff>(line.size() + 1);
+          if (field(line, "type") == "sound" && field(line, "id").rfind("msg:busy:", 0) == 0) {
+            ++sounding;
+          }
+        }
+        std::this_thread::sleep_for(5ms);
+      }
+      std::this_thread::sleep_for(300ms);  // well into it
+    }
     const auto t0 = std::chrono::steady_clock::now();
-    auto reply = stopcall::daemon::vehicle::send_command(
-        socket, R"({"cmd":"button","button":"ramp-assist"})");
+    auto reply = stopcall::daemon::vehicle::send_command(socket, command);
     if (!reply.ok) {
       std::fprintf(stderr, "press %d refused: %s\n", press, reply.message.c_str());
       ++failures;
@@ -121,18 +166,25 @@ int main(int argc, char** argv) {
       std::string line;
       while (std::getline(in, line) && !in.eof()) {
         offset += static_cast<std::streamoff>(line.size() + 1);
-        if (field(line, "id").rfind("ramp:", 0) != 0) continue;
+        if (field(line, "id").rfind(prefix, 0) != 0) continue;
+        if (field(line, "id").rfind("msg:busy:", 0) == 0) continue;
         if (field(line, "type") == "sound") {
           double mono = std::stod(field(line, "mono_ns"));
-          heard[field(line, "output")] =
+          heard.emplace(  // the first sound on each output (an emergency's tone)
+              field(line, "output"),
               (mono - static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                               t0.time_since_epoch())
                                               .count())) /
-              1e6;
+                  1e6);
         }
         if (field(line, "type") == "announcement_result") ++finished;
       }
       std::this_thread::sleep_for(5ms);
+      if (!cancel.empty() && heard.size() == 2) break;  // heard: now end it
+    }
+    if (!cancel.empty()) {
+      stopcall::daemon::vehicle::send_command(socket, cancel);
+      std::this_thread::sleep_for(500ms);  // its fade and results
     }
     if (heard.size() < 2) {
       ++failures;
@@ -147,10 +199,11 @@ int main(int argc, char** argv) {
   ::waitpid(pid, &status, 0);
   fs::remove_all(dir);
 
-  std::printf(
-      "ramp-assist press -> first sound (control socket -> workflows -> media), %zu presses, "
-      "outputs '%s'\n",
-      both.size(), sink.c_str());
+  std::printf("%s -> first sound (control socket -> daemon -> media), %zu triggers, outputs '%s'\n",
+              trigger == "ramp"      ? "ramp-assist press"
+              : trigger == "message" ? "emergency message"
+                                     : "emergency signal",
+              both.size(), sink.c_str());
   std::printf("  %-10s %8s %8s %8s %8s\n", "output", "first", "p50", "p95", "max");
   auto row = [](const char* name, const std::vector<double>& v) {
     if (v.empty()) return;
@@ -160,7 +213,7 @@ int main(int argc, char** argv) {
   row("interior", interior);
   row("exterior", exterior);
   row("both", both);
-  std::printf("RESULT ramp_first_sound_p95_ms=%.1f failures=%d\n", percentile(both, 0.95),
-              failures);
+  std::printf("RESULT %s_first_sound_p95_ms=%.1f failures=%d\n", trigger.c_str(),
+              percentile(both, 0.95), failures);
   return failures == 0 ? 0 : 1;
 }

@@ -1,0 +1,30 @@
+# shellcheck shell=bash disable=SC2154  # the settings and helpers are tools/bench's
+# tools/bench sources this: the section "messages", bench_messages.
+#
+#   messages  an emergency end to end (trigger_bench): `stopcalld run` with two clocked outputs
+#             and a control socket; the demo route's `evacuate` preset sent through the socket, and
+#             the emergency input becoming active, each timed to the first sample of the attention
+#             tone rendered on the interior and on the exterior output (the daemon's "sound" log
+#             line, CLOCK_MONOTONIC); each emergency is then cancelled. Target: under 200 ms at
+#             p95 on both outputs, whatever was playing.
+
+bench_messages() {
+  local name="emergency"
+  local triggers=12
+  ((quick)) && triggers=4
+  "$build/routes/stopcall-routes" import "$root/routes/demo/shenzhen-101" \
+    --extra "$root/routes/demo/shenzhen-101-extra" -o "$work/messages-demo.bundle" >/dev/null ||
+    die "demo import failed"
+  local trigger p95 failures
+  for trigger in message signal; do
+    heading "$name: trigger_bench --trigger $trigger, $triggers emergencies through stopcalld run"
+    "$build/daemon/bench/trigger_bench" --stopcalld "$build/daemon/stopcalld" \
+      --trigger "$trigger" --routes "$work/messages-demo.bundle" --presses "$triggers" |
+      tee "$work/messages-$trigger.txt" || die "trigger_bench --trigger $trigger failed"
+    p95=$(sed -n "s/.*${trigger}_first_sound_p95_ms=\([0-9.]*\).*/\1/p" "$work/messages-$trigger.txt")
+    failures=$(sed -n 's/.*failures=\([0-9]*\).*/\1/p' "$work/messages-$trigger.txt")
+    [[ -n "$p95" ]] || die "trigger_bench gave no figure"
+    row "$name" "$trigger to first sound, both outputs" "p95 $p95 ms ($triggers triggers)" \
+      "< 200 ms" "$(verdict "$(calc '%d' "($failures == 0 && $p95 < 200)")")"
+  done
+}
