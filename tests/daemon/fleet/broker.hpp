@@ -2,8 +2,9 @@
 // folder, a free port on 127.0.0.1, a password file made with mosquitto_passwd and the access file
 // of PROTOCOL.md (a bus publishes only under its own name and reads only its requests; "depot"
 // reads and writes everything). Killed (SIGKILL) and started again on the same port on demand;
-// it saves its state every second (autosave_interval 1), so a depot's persistent session
-// survives the crash as it would on a depot's broker.
+// it saves its state every second or two (autosave_interval 1), and wait_saved() waits for a save
+// to be on disk, so a depot's persistent session survives the crash as it would on a depot's
+// broker.
 // Also `Peer`: a plain libmosquitto client (its own thread) playing the depot, or a bus gone bad.
 #pragma once
 
@@ -13,6 +14,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -114,8 +116,12 @@ class Broker {
   std::string other_ca_file() const { return dir_ / "other-ca.crt"; }
   std::string log() const { return routes::testing::read_bytes(dir_ / "mosquitto.log"); }
 
-  // Waits until the broker has saved its state once more (autosave): what it knows now, a
-  // persistent session among it, survives a crash.
+  // Waits until a save begun after this call is on disk: what the broker knows now, a persistent
+  // session among it, survives a crash. mosquitto logs "Saving in-memory database" before it
+  // writes mosquitto.db.new, fsyncs it and renames it over mosquitto.db; killed before the
+  // rename, it starts again from the previous file, or from nothing. So the line alone is not
+  // enough: the save is done when mosquitto.db is another file than when its line was seen, or
+  // when the next save's line comes (the broker saves one at a time, on its one thread).
   bool wait_saved(std::chrono::milliseconds timeout = 10s) const {
     auto saves = [&] {
       const std::string text = log();
@@ -125,13 +131,27 @@ class Broker {
         ++n;
       return n;
     };
-    const std::size_t before = saves();
+    const std::string db = dir_ / "mosquitto.db";
+    auto inode = [&] {
+      struct ::stat st {};
+      return ::stat(db.c_str(), &st) == 0 ? st.st_ino : ::ino_t{0};
+    };
     const auto until = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < until) {
-      if (saves() > before) return true;
-      std::this_thread::sleep_for(50ms);
-    }
-    return false;
+    auto wait_for = [&](const std::function<bool()>& done) {
+      while (std::chrono::steady_clock::now() < until) {
+        if (done()) return true;
+        std::this_thread::sleep_for(50ms);
+      }
+      return false;
+    };
+    const std::size_t before = saves();
+    if (!wait_for([&] { return saves() > before; })) return false;
+    const std::size_t begun = saves();
+    const ::ino_t file = inode();
+    return wait_for([&] {
+      const ::ino_t now = inode();
+      return (now != 0 && now != file) || saves() > begun;
+    });
   }
 
   void start() {
