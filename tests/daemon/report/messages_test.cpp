@@ -1,15 +1,21 @@
 // The report's messages section: what a controller reads about the emergency and service
 // messages a bus gave, from an event log written the way the daemon writes it.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "daemon/report/report.hpp"
+#include "tests/routes/test_feed.hpp"
 
 namespace stopcall::report {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 // One trip. At 08:00:40 the driver sends the "evacuate" emergency from the console: the stop
 // announcement in the voice is held, the emergency is said (tone, then words), heard inside after
@@ -130,6 +136,48 @@ TEST(Messages, TheFiguresAControllerReadsFirst) {
   EXPECT_EQ(f.stops_held, 2);  // the next stop and the arriving; not the one held for the ramp
 }
 
+TEST(Messages, TextHtmlAndCsvSayTheSame) {
+  const Report r = report_of(kLog);
+  const std::string text = to_text(r);
+  EXPECT_THAT(text, HasSubstr("Emergency and service messages\n"));
+  EXPECT_THAT(text, HasSubstr("messages sent                             emergency 1 (console 1); "
+                              "service 1 (control 1)\n"));
+  EXPECT_THAT(text, HasSubstr("emergencies heard inside and outside      1 of 1 (100.0 %)\n"));
+  EXPECT_THAT(text,
+              HasSubstr("slowest sent -> first heard               2.5 s (detour-7, interior)"));
+  EXPECT_THAT(text, HasSubstr("refused                                   1: no such preset in the "
+                              "route data (1)"));
+  EXPECT_THAT(text, HasSubstr("stop announcements held for an emergency  2\n"));
+  EXPECT_THAT(text, HasSubstr("cancelled (control) after 80.0 s"));
+  EXPECT_THAT(text, HasSubstr("expired after 1800.0 s"));
+  EXPECT_THAT(text, HasSubstr("after 50.0 s (console)"));
+  EXPECT_THAT(text, HasSubstr("refused 2026-03-02T08:04:00.000Z (no id) (console, preset flood): "
+                              "no such preset in the route data"));
+
+  const std::string html = to_html(r);
+  EXPECT_THAT(html, HasSubstr("<h2>Emergency and service messages</h2>"));
+  EXPECT_THAT(html, HasSubstr("<td>evacuate-1</td><td>emergency</td><td>console</td>"
+                              "<td>evacuate</td><td>2026-03-02T08:00:40.000Z</td><td>0.3 s</td>"
+                              "<td>1.5 s</td><td>2</td><td>after 50.0 s (console)</td>"));
+  // The detour went inside only: outside is "–", not "not heard".
+  EXPECT_THAT(html, HasSubstr("<td>2.5 s</td><td>–</td>"));
+  EXPECT_THAT(html, HasSubstr("<td>zh-Hans, en</td><td>yue</td>"));
+  EXPECT_THAT(html, HasSubstr("Messages refused"));
+
+  const std::string csv = to_messages_csv(r);
+  EXPECT_EQ(csv,
+            "message_id,kind,source,preset,sent,heard_interior_s,heard_exterior_s,said,"
+            "acknowledged_s,acknowledged_by,end,note,lasted_s,languages,missing\n"
+            "evacuate-1,emergency,console,evacuate,2026-03-02T08:00:40.000Z,0.3,1.5,2,50.0,console,"
+            "cancelled,control,80.0,zh-Hans yue en,\n"
+            "detour-7,service,control,,2026-03-02T08:03:00.000Z,2.5,,2,,,expired,,1800.0,"
+            "zh-Hans en,yue\n"
+            ",,console,flood,2026-03-02T08:04:00.000Z,,,0,,,refused,"
+            "no such preset in the route data,,,\n");
+  // The trips' CSV, which the fleet spreadsheet reads, keeps its columns.
+  EXPECT_EQ(to_csv(r).rfind("trip_id,day,stops,", 0), 0u);
+}
+
 TEST(Messages, AWindowShowsWhatWasSentBeforeItAndWhatIsStillActive) {
   // From 08:01:00: the emergency was sent before the window; until 08:04:00 the detour has not
   // expired yet.
@@ -150,6 +198,9 @@ TEST(Messages, AWindowShowsWhatWasSentBeforeItAndWhatIsStillActive) {
   EXPECT_EQ(detour.end, "active");
   EXPECT_EQ(r.messages.refused.size(), 0u);
   EXPECT_EQ(r.messages.stops_held, 1);
+  const std::string text = to_text(r);
+  EXPECT_THAT(text, HasSubstr("before the window"));
+  EXPECT_THAT(text, HasSubstr("still active at the end of the log"));
 }
 
 TEST(Messages, AnIdUsedAgainAfterItEndedIsAnotherMessage) {
@@ -169,6 +220,33 @@ TEST(Messages, AnIdUsedAgainAfterItEndedIsAnotherMessage) {
   EXPECT_EQ(r.messages.emergencies_heard_both, 0);
   EXPECT_EQ(r.messages.never_heard, 1);
   EXPECT_EQ(r.messages.refused.size(), 1u);
+  // What a sender chose is escaped in the page, never raw.
+  const std::string html = to_html(r);
+  EXPECT_THAT(html, HasSubstr("message &lt;evacuate-signal&gt; is already active"));
+  EXPECT_THAT(html, Not(HasSubstr("<evacuate-signal>")));
+}
+
+TEST(Messages, ALogWithoutMessagesSaysSo) {
+  const std::string log =
+      R"({"type":"trip_started","time":"2026-03-02T08:00:00.000Z","trip_id":"T1","stop_id":"S0","stop_index":0})"
+      "\n";
+  const Report r = report_of(log);
+  EXPECT_TRUE(r.messages.empty());
+  EXPECT_THAT(to_text(r), HasSubstr("Emergency and service messages: none in the window"));
+  EXPECT_THAT(to_html(r), HasSubstr("No emergency or service message in the window."));
+  EXPECT_THAT(to_text(r), Not(HasSubstr("slowest sent")));
+}
+
+// The command writes the messages CSV.
+TEST(Messages, TheCommandWritesTheMessagesCsv) {
+  routes::testing::TempDir dir;
+  const std::string log = dir / "events.jsonl";
+  routes::testing::write_file(log, std::string(kLog).substr(1));
+  const std::string out = dir / "messages.csv";
+  const std::string command = std::string(STOPCALL_BINARY_DIR) + "/daemon/stopcall-report '" + log +
+                              "' --messages-csv -o '" + out + "'";
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  EXPECT_EQ(routes::testing::read_bytes(out), to_messages_csv(report_of(kLog)));
 }
 
 }  // namespace
