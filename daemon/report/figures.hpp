@@ -1,6 +1,7 @@
 // What the depot's report holds: the figures per trip, per service day and in total (how many
 // announcements were heard, why not, exterior route, ramp, requests, GPS outage), the stops whose
-// announcement was not heard, and the whole Report with its window, unreadable lines and faults.
+// announcement was not heard, the emergency and service messages, and the whole Report with its
+// window, unreadable lines and faults.
 // Plain data and how figures add up; judge.hpp computes them from the log's records, render.hpp
 // prints them. The figures are defined in daemon/report/README.md.
 #pragma once
@@ -99,6 +100,56 @@ struct Fault {
   friend bool operator==(const Fault&, const Fault&) = default;
 };
 
+// One emergency or service message: when it was sent, how soon it was heard inside and outside,
+// how often it was said, its acknowledgement and how it ended.
+struct MessageReport {
+  std::string id;
+  std::string kind;    // "emergency", "service"
+  std::string source;  // "console", "control", "signal", "fleet"
+  std::string preset;
+  std::string sent;                    // the log's time; empty: sent before the window
+  std::vector<std::string> languages;  // it went out in
+  std::vector<std::string> missing;    // configured languages it lacked
+  bool to_interior = false;            // its sayings went there (from their announcement lines)
+  bool to_exterior = false;
+  bool heard_interior = false;
+  bool heard_exterior = false;
+  std::optional<double> heard_interior_s;  // sent -> first heard there, seconds
+  std::optional<double> heard_exterior_s;
+  int said = 0;
+  bool acknowledged = false;
+  std::string acknowledged_by;
+  std::optional<double> acknowledged_s;  // sent -> acknowledged
+  std::string end;                       // "cancelled", "expired", "ended", "active"
+  std::string ended_by;                  // cancelled: by whom ("console", "control", ...)
+  std::optional<double> lasted_s;        // sent -> its end
+};
+
+// A message the bus refused: nothing was said or shown.
+struct MessageRefusal {
+  std::string time;  // the log's time
+  std::string id, kind, source, preset;
+  std::string why;
+  friend bool operator==(const MessageRefusal&, const MessageRefusal&) = default;
+};
+
+// The messages in the window and what a controller reads first about them.
+struct MessageFigures {
+  std::vector<MessageReport> messages;                        // in the order they were sent
+  std::map<std::string, std::map<std::string, int>> by_kind;  // kind -> source -> messages
+  int emergencies = 0;
+  int emergencies_heard_both = 0;  // heard inside and outside
+  int never_heard = 0;             // messages not heard on any output
+  // The slowest sent -> first heard, of every message and output.
+  std::optional<double> slowest_s;
+  std::string slowest_id;
+  std::string slowest_output;  // "interior", "exterior"
+  std::vector<MessageRefusal> refused;
+  std::map<std::string, int> refused_by_reason;
+  int stops_held = 0;  // stop announcements held while an emergency was on
+  bool empty() const { return messages.empty() && refused.empty() && stops_held == 0; }
+};
+
 struct Report {
   std::string source;
   std::string format;  // "JSON lines" or "event store"
@@ -113,6 +164,7 @@ struct Report {
   std::vector<RecordedZone> zones;  // the time zones the log recorded
   std::vector<Fault> faults;        // in the window, in order (the first kMaxFaults)
   std::size_t fault_count = 0;
+  MessageFigures messages;  // emergency and service messages
   static constexpr std::size_t kMaxFaults = 100;
   // How much faster than real time the bus's clock ran while the announcements played (a replay
   // with --speed): the time between sounds on the bus's clock over the same on the computer's

@@ -128,6 +128,7 @@ struct Builder::State {
   std::unordered_map<std::string, std::size_t> trip_by_id;          // latest trip of each id
   std::unordered_map<std::string, std::size_t> announcement_by_id;  // latest of each id
   std::unordered_map<std::string, std::size_t> request_by_id;       // latest of each id
+  std::unordered_map<std::string, std::size_t> message_by_id;       // latest of each id
   bool ramp_deployed = false;
   std::optional<std::pair<Time, std::int64_t>> last_sound;  // time and mono_ns
 
@@ -196,6 +197,9 @@ struct Builder::State {
 
   void on(const log::Announcement& line, Time t) {
     const std::string& id = line.id;
+    if (MessageRecord* m = message_of_saying(id)) {
+      m->outputs.insert(line.outputs.begin(), line.outputs.end());
+    }
     const auto stop = parse_stop_id(id);
     Announcement a;
     a.trip = trip_of_id(id, stop);
@@ -291,6 +295,62 @@ struct Builder::State {
     r.fate = fate;
     r.trip = current;
     records.trips[current].touch(t);
+  }
+
+  // The message a saying's announcement id names: "msg:<id>:<n>" or "msg:<id>:<n>:tone".
+  MessageRecord* message_of_saying(std::string_view id) {
+    if (!id.starts_with("msg:")) return nullptr;
+    id.remove_prefix(4);
+    if (id.ends_with(":tone")) id.remove_suffix(5);
+    const auto colon = id.rfind(':');
+    if (colon == std::string_view::npos) return nullptr;
+    auto it = message_by_id.find(std::string(id.substr(0, colon)));
+    return it == message_by_id.end() ? nullptr : &records.messages[it->second];
+  }
+
+  void on(const log::Message& line, Time t) {
+    if (line.event == "refused") {
+      records.refused_messages.push_back(
+          {t, line.id, line.kind, line.source, line.preset.value_or(""), line.note.value_or("")});
+      return;
+    }
+    auto it = message_by_id.find(line.id);
+    // "sent" starts a message (an id is used again once the one before has ended); a step of a
+    // message sent before the window starts one whose sending is not known.
+    if (line.event == "sent" || it == message_by_id.end()) {
+      it = message_by_id.insert_or_assign(line.id, records.messages.size()).first;
+      records.messages.push_back({});
+      MessageRecord& added = records.messages.back();
+      added.id = line.id;
+      added.kind = line.kind;
+      added.source = line.source;
+      added.preset = line.preset.value_or("");
+    }
+    MessageRecord& m = records.messages[it->second];
+    if (line.event == "sent") {
+      m.sent = t;
+      m.languages = line.languages;
+      m.missing = line.missing;
+    } else if (line.event == "said") {
+      m.said = std::max(m.said + 1, line.times.value_or(0));
+    } else if (line.event == "heard") {
+      const std::string output = line.output.value_or("");
+      if (output == "interior" && !m.heard_interior) m.heard_interior = t;
+      if (output == "exterior" && !m.heard_exterior) m.heard_exterior = t;
+    } else if (line.event == "acknowledged") {
+      if (!m.acknowledged) {
+        m.acknowledged = t;
+        m.acknowledged_by = line.note.value_or("");
+      }
+    } else if (line.event == "cancelled" || line.event == "expired" || line.event == "ended") {
+      m.end = line.event;
+      m.ended = t;
+      m.ended_by = line.note.value_or("");
+    }
+  }
+
+  void on(const log::Held& line, Time) {
+    if (line.why == "an emergency message is on") ++records.held_for_emergency;
   }
 
   // What the depot must put right: said once per start by the bus.

@@ -58,6 +58,7 @@ void count_request(Figures& f, const Request& r) {
 }
 
 void judge_records(Records records, Report& report) {
+  report.messages = judge_messages(records);
   std::vector<Figures> figures(records.trips.size());
   std::vector<std::vector<StopProblem>> problems(records.trips.size());
   for (std::size_t i = 0; i < records.trips.size(); ++i) {

@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
       "stopcall-report: were the next-stop and arriving announcements heard, per trip and per "
       "service day, from a bus's event log (an event store or a JSON-lines file)"};
   std::string log, from, to, output;
-  bool csv = false, html = false;
+  bool csv = false, html = false, messages_csv = false;
   std::optional<int> offset;
   app.add_option("LOG", log, "event log: an EventStore SQLite file or a JSON-lines file")
       ->required()
@@ -30,7 +30,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(-14 * 60, 14 * 60));
   auto* csv_flag = app.add_flag("--csv", csv, "one CSV row per trip and a TOTAL row");
   auto* html_flag = app.add_flag("--html", html, "a self-contained HTML page with a chart");
+  auto* messages_flag =
+      app.add_flag("--messages-csv", messages_csv,
+                   "one CSV row per emergency or service message, then one per message refused");
   csv_flag->excludes(html_flag);
+  messages_flag->excludes(csv_flag)->excludes(html_flag);
   app.add_option("-o,--output", output, "write to this file instead of standard output");
   try {
     app.parse(argc, argv);
@@ -76,7 +80,10 @@ int main(int argc, char** argv) {
     std::cerr << "stopcall-report: " << e.what() << "\n";
     return 1;
   }
-  const std::string text = csv ? report::to_csv(r) : html ? report::to_html(r) : report::to_text(r);
+  const std::string text = csv            ? report::to_csv(r)
+                           : messages_csv ? report::to_messages_csv(r)
+                           : html         ? report::to_html(r)
+                                          : report::to_text(r);
   if (output.empty()) {
     std::cout << text;
   } else {

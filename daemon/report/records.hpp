@@ -1,7 +1,8 @@
 // The records the depot's report reads out of an event log (ingest.hpp makes them, judge.hpp
 // judges them): every trip run with the stops it reached and the signals on it, every
 // announcement with when it was heard on each output and what became of it, and every boarding
-// request with its last fate. No JSON and no files: what the log said, ready to be counted.
+// request with its last fate, every emergency or service message with the steps of its life. No
+// JSON and no files: what the log said, ready to be counted.
 #pragma once
 
 #include <algorithm>
@@ -65,11 +66,41 @@ struct Request {
   std::size_t trip = 0;  // index in Records::trips: the trip running at its last line
 };
 
+// An emergency or service message, from its "message" lines (one per step of its life) and the
+// "announcement" lines of its sayings ("msg:<id>:<n>", the attention tone "msg:<id>:<n>:tone").
+struct MessageRecord {
+  std::string id;
+  std::string kind;    // "emergency", "service"
+  std::string source;  // "console", "control", "signal", "fleet"
+  std::string preset;
+  std::optional<Time> sent;            // unset: sent before the window
+  std::vector<std::string> languages;  // it went out in, in the order spoken
+  std::vector<std::string> missing;    // configured languages it lacked
+  std::set<std::string> outputs;       // where its sayings were sent ("interior", "exterior")
+  std::optional<Time> heard_interior, heard_exterior;  // first "heard" on each output
+  int said = 0;                                        // sayings
+  std::optional<Time> acknowledged;
+  std::string acknowledged_by;
+  std::string end;  // "cancelled", "expired", "ended"; empty: still active at the end of the log
+  std::optional<Time> ended;
+  std::string ended_by;  // cancelled: by whom
+};
+
+// A message the bus refused (nothing was said or shown).
+struct RefusedMessage {
+  Time time{};
+  std::string id, kind, source, preset;
+  std::string why;
+};
+
 // Everything the report counts, from the lines in the window.
 struct Records {
   std::vector<Trip> trips{Trip{}};  // [0]: lines before any trip
   std::vector<Announcement> announcements;
   std::vector<Request> requests;
+  std::vector<MessageRecord> messages;  // in the order they were sent
+  std::vector<RefusedMessage> refused_messages;
+  int held_for_emergency = 0;        // "held" stop announcements: "an emergency message is on"
   Time last_line{};                  // the latest time of a line in the window
   std::vector<double> clock_ratios;  // bus time over monotonic time between successive sounds
 };

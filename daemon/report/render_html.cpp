@@ -94,6 +94,54 @@ std::string svg_chart(const Report& r) {
   return s.str();
 }
 
+// The messages section: the figures, one row per message, the refused ones.
+std::string messages_html(const MessageFigures& m) {
+  std::ostringstream h;
+  h << "<h2>Emergency and service messages</h2>\n";
+  if (m.empty()) {
+    h << "<p class=\"meta\">No emergency or service message in the window.</p>\n";
+    return h.str();
+  }
+  h << "<table>\n";
+  auto row = [&](const std::string& name, const std::string& value) {
+    h << "<tr>" << th(name) << "<td class=\"text\">" << esc(value) << "</td></tr>\n";
+  };
+  row("messages sent", by_kind_text(m));
+  row("emergencies heard inside and outside", of(m.emergencies_heard_both, m.emergencies));
+  row("messages never heard", std::to_string(m.never_heard));
+  row("slowest sent → first heard", slowest_text(m));
+  row("refused", refused_text(m));
+  row("stop announcements held for an emergency", std::to_string(m.stops_held));
+  h << "</table>\n";
+  if (!m.messages.empty()) {
+    h << "<p class=\"meta\">Heard inside / outside: seconds from sent to first heard there; "
+         "– where its sayings did not go.</p>\n<table>\n<tr>"
+      << th("message") << th("kind") << th("source") << th("preset") << th("sent")
+      << th("heard inside") << th("heard outside") << th("said") << th("acknowledged")
+      << "<th class=\"text\">ended</th>" << th("languages") << th("missing") << "</tr>\n";
+    for (const auto& x : m.messages) {
+      h << "<tr>" << td(x.id) << td(x.kind) << td(x.source) << td(x.preset.empty() ? "–" : x.preset)
+        << td(x.sent.empty() ? "before the window" : x.sent) << td(heard_after_text(x, true))
+        << td(heard_after_text(x, false)) << td(std::to_string(x.said)) << td(acknowledged_text(x))
+        << "<td class=\"text\">" << esc(end_text(x)) << "</td>" << td(list_text(x.languages))
+        << td(list_text(x.missing)) << "</tr>\n";
+    }
+    h << "</table>\n";
+  }
+  if (!m.refused.empty()) {
+    h << "<h3>Messages refused</h3>\n<table>\n<tr>" << th("time") << th("message") << th("kind")
+      << th("source") << th("preset") << "<th class=\"text\">why</th></tr>\n";
+    for (const auto& x : m.refused) {
+      h << "<tr>" << td(x.time) << td(x.id.empty() ? "(no id)" : x.id)
+        << td(x.kind.empty() ? "–" : x.kind) << td(x.source)
+        << td(x.preset.empty() ? "–" : x.preset) << "<td class=\"text\">" << esc(x.why)
+        << "</td></tr>\n";
+    }
+    h << "</table>\n";
+  }
+  return h.str();
+}
+
 }  // namespace
 
 std::string to_html(const Report& r) {
@@ -187,6 +235,8 @@ std::string to_html(const Report& r) {
       << td(std::to_string(g.requests_missed)) << td(fixed(g.gps_outage_s, 1)) << "</tr>\n";
   }
   h << "</table>\n";
+
+  h << messages_html(r.messages);
 
   h << "<h2>Stops whose announcement was not heard</h2>\n<table>\n<tr>" << th("trip") << th("stop")
     << th("stop id") << th("next stop") << th("arriving") << "<th class=\"text\">announced as</th>"

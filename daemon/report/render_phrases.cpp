@@ -100,4 +100,69 @@ std::string failures_text(const KindFigures& k) {
          std::to_string(k.never_heard) + " of " + std::to_string(k.announced) + " announcements";
 }
 
+std::string seconds_text(std::optional<double> s) {
+  return s ? fixed(*s, 1) + " s" : std::string("–");
+}
+
+std::string heard_after_text(const MessageReport& m, bool interior) {
+  const bool heard = interior ? m.heard_interior : m.heard_exterior;
+  const auto after = interior ? m.heard_interior_s : m.heard_exterior_s;
+  if (after) return seconds_text(after);
+  if (heard) return "heard";
+  // Where its sayings went is known from their announcement lines; without them, it may have.
+  const bool sent_there = interior ? m.to_interior : m.to_exterior;
+  if (!sent_there && (m.to_interior || m.to_exterior)) return "–";
+  return "not heard";
+}
+
+std::string acknowledged_text(const MessageReport& m) {
+  if (m.acknowledged) {
+    return (m.acknowledged_s ? "after " + seconds_text(m.acknowledged_s) : std::string("yes")) +
+           (m.acknowledged_by.empty() ? "" : " (" + m.acknowledged_by + ")");
+  }
+  return m.kind == "emergency" ? "no" : "–";
+}
+
+std::string end_text(const MessageReport& m) {
+  if (m.end == "active") return "still active at the end of the log";
+  std::string s = m.end == "ended" ? std::string("said as often as it was to be") : m.end;
+  if (!m.ended_by.empty()) s += " (" + m.ended_by + ")";
+  if (m.lasted_s) s += " after " + seconds_text(m.lasted_s);
+  return s;
+}
+
+std::string list_text(const std::vector<std::string>& items) {
+  std::string s;
+  for (const auto& item : items)
+    s += (s.empty() ? "" : ", ") + item;
+  return s.empty() ? std::string("–") : s;
+}
+
+std::string by_kind_text(const MessageFigures& f) {
+  std::string s;
+  for (const auto& [kind, sources] : f.by_kind) {
+    int n = 0;
+    std::string each;
+    for (const auto& [source, count] : sources) {
+      n += count;
+      each += (each.empty() ? "" : ", ") + source + " " + std::to_string(count);
+    }
+    s += (s.empty() ? "" : "; ") + kind + " " + std::to_string(n) + " (" + each + ")";
+  }
+  return s.empty() ? std::string("none") : s;
+}
+
+std::string slowest_text(const MessageFigures& f) {
+  if (!f.slowest_s) return "–";
+  return seconds_text(f.slowest_s) + " (" + f.slowest_id + ", " + f.slowest_output + ")";
+}
+
+std::string refused_text(const MessageFigures& f) {
+  std::string s = std::to_string(f.refused.size());
+  std::string reasons;
+  for (const auto& [why, count] : f.refused_by_reason)
+    reasons += (reasons.empty() ? "" : ", ") + why + " (" + std::to_string(count) + ")";
+  return reasons.empty() ? s : s + ": " + reasons;
+}
+
 }  // namespace stopcall::report::phrases

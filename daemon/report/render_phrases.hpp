@@ -1,5 +1,6 @@
 // The words and numbers every rendering of the depot's report shares (render.hpp): shares as
-// percentages, "12 of 15", the window and its time zones, the speed note, kinds in their order.
+// percentages, "12 of 15", the window and its time zones, the speed note, kinds in their order,
+// the messages section's cells.
 // Text and HTML say the same things in the same words.
 #pragma once
 
@@ -35,5 +36,25 @@ std::string days_text(const Report& r);
 int trip_count(const Report& r);
 // "3 (expired 2, interrupted 1, cancelled 0, failed 0); never heard 1 of 40 announcements"
 std::string failures_text(const KindFigures& k);
+
+// The messages section (the same words in text and HTML).
+// "12.5 s", "–" without a value.
+std::string seconds_text(std::optional<double> s);
+// How soon a message was heard on one output: "2.0 s", "not heard", "heard" (sent before the
+// window), "–" (its sayings did not go there).
+std::string heard_after_text(const MessageReport& m, bool interior);
+// "after 12.0 s (console)", "no"; "–" for a service message (not acknowledged).
+std::string acknowledged_text(const MessageReport& m);
+// "cancelled (console) after 95.0 s", "expired after 3600.0 s", "still active at the end of the
+// log"
+std::string end_text(const MessageReport& m);
+// "zh-Hans, yue, en"; "–" for none.
+std::string list_text(const std::vector<std::string>& items);
+// "emergency 1 (console 1); service 2 (control 1, fleet 1)"; "none".
+std::string by_kind_text(const MessageFigures& f);
+// "9.5 s (svc-1, interior)"; "–".
+std::string slowest_text(const MessageFigures& f);
+// "2: no such preset in the route data (1), ..."; "0".
+std::string refused_text(const MessageFigures& f);
 
 }  // namespace stopcall::report::phrases

@@ -72,6 +72,38 @@ std::string problem_text(const StopProblem& p) {
   return s;
 }
 
+// The messages section: the figures, one row per message, the refused ones.
+std::string messages_text(const MessageFigures& m) {
+  if (m.empty()) return "\nEmergency and service messages: none in the window\n";
+  std::string out = "\nEmergency and service messages\n";
+  out += labelled({
+      {"messages sent", by_kind_text(m)},
+      {"emergencies heard inside and outside", of(m.emergencies_heard_both, m.emergencies)},
+      {"messages never heard", std::to_string(m.never_heard)},
+      {"slowest sent -> first heard", slowest_text(m)},
+      {"refused", refused_text(m)},
+      {"stop announcements held for an emergency", std::to_string(m.stops_held)},
+  });
+  if (!m.messages.empty()) {
+    std::vector<std::vector<std::string>> rows = {
+        {"message", "kind", "source", "preset", "sent", "heard inside", "heard outside", "said",
+         "acknowledged", "ended", "languages", "missing"}};
+    for (const auto& x : m.messages) {
+      rows.push_back({x.id, x.kind, x.source, x.preset.empty() ? "–" : x.preset,
+                      x.sent.empty() ? "before the window" : x.sent, heard_after_text(x, true),
+                      heard_after_text(x, false), std::to_string(x.said), acknowledged_text(x),
+                      end_text(x), list_text(x.languages), list_text(x.missing)});
+    }
+    out += "\n" + table(rows, "  ");
+  }
+  for (const auto& x : m.refused) {
+    out += "  refused " + x.time + " " + (x.id.empty() ? "(no id)" : x.id) + " (" +
+           (x.kind.empty() ? "" : x.kind + ", ") + x.source +
+           (x.preset.empty() ? "" : ", preset " + x.preset) + "): " + x.why + "\n";
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string to_text(const Report& r) {
@@ -152,6 +184,7 @@ std::string to_text(const Report& r) {
                      std::to_string(g.requests_missed), fixed(g.gps_outage_s, 1)});
   }
   out << "\nPer trip\n" << table(trips, "  ");
+  out << messages_text(r.messages);
 
   constexpr std::size_t kListed = 20;
   std::size_t listed = 0, problems = 0;
@@ -224,6 +257,30 @@ std::string csv_row(const std::string& trip, const std::string& day, const Figur
   return line + "\n";
 }
 
+std::string csv_seconds(std::optional<double> s) {
+  return s ? fixed(*s, 1) : std::string();
+}
+
+// A text a person or a vehicle system chose (a message id, a reason): never read as a formula.
+std::string csv_text(const std::string& v) {
+  if (!v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@')) return "'" + v;
+  return v;
+}
+
+std::string csv_list(const std::vector<std::string>& items) {
+  std::string s;
+  for (const auto& item : items)
+    s += (s.empty() ? "" : " ") + item;
+  return s;
+}
+
+std::string csv_line(const std::vector<std::string>& cells) {
+  std::string line;
+  for (std::size_t i = 0; i < cells.size(); ++i)
+    line += (i ? "," : "") + csv_field(cells[i]);
+  return line + "\n";
+}
+
 }  // namespace
 
 std::string to_csv(const Report& r) {
@@ -236,6 +293,24 @@ std::string to_csv(const Report& r) {
   for (const auto& t : r.trips)
     out += csv_row(trip_label(t), t.day, t.figures);
   out += csv_row("TOTAL", days_text(r), r.total);
+  return out;
+}
+
+std::string to_messages_csv(const Report& r) {
+  std::string out =
+      "message_id,kind,source,preset,sent,heard_interior_s,heard_exterior_s,said,acknowledged_s,"
+      "acknowledged_by,end,note,lasted_s,languages,missing\n";
+  for (const auto& m : r.messages.messages) {
+    out += csv_line({csv_text(m.id), m.kind, m.source, csv_text(m.preset), m.sent,
+                     csv_seconds(m.heard_interior_s), csv_seconds(m.heard_exterior_s),
+                     std::to_string(m.said), csv_seconds(m.acknowledged_s), m.acknowledged_by,
+                     m.end, csv_text(m.ended_by), csv_seconds(m.lasted_s), csv_list(m.languages),
+                     csv_list(m.missing)});
+  }
+  for (const auto& m : r.messages.refused) {
+    out += csv_line({csv_text(m.id), csv_text(m.kind), m.source, csv_text(m.preset), m.time, "", "",
+                     "0", "", "", "refused", csv_text(m.why), "", "", ""});
+  }
   return out;
 }
 
