@@ -273,7 +273,14 @@ void Onboard::step(const Pipeline& pipeline, const std::vector<StopEvent>& event
       carry_out(board_.departed(e.time));
     }
     if (!trip || e.trip_id != trip->id) continue;
-    for (auto& a : announcer_.on_event(*trip, e)) {
+    // The longest form that ends before the next announcement is due (announcer.hpp).
+    auto fitted = announcer_.on_event(
+        *trip, e, pipeline.time_to_stop(e), pipeline.approach_lead(),
+        [this](const media::Segment& s) -> std::optional<std::chrono::milliseconds> {
+          if (!voice_) return std::nullopt;
+          return voice_->length(s);
+        });
+    for (auto& a : fitted.announcements) {
       if (a.outputs == media::Outputs::only(media::Output::exterior)) {
         // With door signals the doors say when to tell people outside (the workflows do it).
         if (options_.door_signals || doors_seen_) continue;
@@ -309,14 +316,9 @@ void Onboard::step(const Pipeline& pipeline, const std::vector<StopEvent>& event
   if (trip && trip->id != trip_id_) {
     trip_id_ = trip->id;
     if (voice_) {
-      // Every stop name of the trip, synthesized now so each announcement starts at once.
-      std::vector<media::SpeechItem> items;
-      for (const auto& s : trip->stops) {
-        for (const auto& lang : options_.announcer.languages) {
-          items.push_back({name_in(s.stop.names, lang), lang});
-        }
-      }
-      voice_->prerender(std::move(items));
+      // Every stop's words in every form, synthesized now so each announcement starts at once
+      // and its length is known when its form is chosen.
+      voice_->prerender(announcer_.spoken_texts(*trip));
     }
   }
   for (const auto& e : events) {

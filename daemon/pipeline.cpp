@@ -1,6 +1,7 @@
 #include "daemon/pipeline.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include "routes/problem.hpp"
@@ -35,6 +36,35 @@ const routes::Trip* Pipeline::trip() const {
 const tracking::Tracker* Pipeline::tracker() const {
   if (tracker_) return tracker_.get();
   return detector_ ? detector_->provisional_tracker() : nullptr;
+}
+
+double seconds_to_cover(double distance_m, double speed_mps, double accel_mps2, double cruise_mps) {
+  if (distance_m <= 0) return 0;
+  const double v = std::max(speed_mps, 0.0);
+  const double c = std::max(v, cruise_mps);
+  if (accel_mps2 <= 0 || c <= v) return c > 0 ? distance_m / c : 0;
+  const double t_accel = (c - v) / accel_mps2;
+  const double d_accel = v * t_accel + accel_mps2 * t_accel * t_accel / 2;
+  if (distance_m <= d_accel)
+    return (std::sqrt(v * v + 2 * accel_mps2 * distance_m) - v) / accel_mps2;
+  return t_accel + (distance_m - d_accel) / c;
+}
+
+std::optional<std::chrono::milliseconds> Pipeline::time_to_stop(const StopEvent& event) const {
+  const tracking::Tracker* t = tracker();
+  if (!t || !event.stop_index) return std::nullopt;
+  int stop = *event.stop_index;
+  if (event.with_previous && event.type == StopEvent::Type::next_stop && stop > 0) --stop;
+  const auto& stops = t->stop_distances_m();
+  if (stop < 0 || static_cast<std::size_t>(stop) >= stops.size()) return std::nullopt;
+  const double s =
+      seconds_to_cover(stops[static_cast<std::size_t>(stop)] - t->progress_m(), t->speed_mps(),
+                       t->config().typical_accel_mps2, options_.eta_cruise_mps);
+  return std::chrono::milliseconds{static_cast<long>(s * 1000)};
+}
+
+std::chrono::milliseconds Pipeline::approach_lead() const {
+  return std::chrono::milliseconds{static_cast<long>(options_.tracker.approach_lead_s * 1000)};
 }
 
 void Pipeline::start_trip(const std::string& trip_id) {

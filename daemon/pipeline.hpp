@@ -3,6 +3,7 @@
 // with the next trip of the block when one ends, and keeps the GPS timeline sane.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,7 +29,15 @@ struct PipelineOptions {
   // within resume_max_age_s of it, dropping the events up to and including the saved one.
   std::optional<SavedState> resume;
   double resume_max_age_s = 1800;
+  // The time to a stop (time_to_stop) is predicted for a bus speeding up at the tracker's
+  // typical_accel_mps2 to this speed (or on at its own when faster): a fast city bus between
+  // stops, so the prediction errs short and an announcement chosen to fit does fit.
+  double eta_cruise_mps = 13.9;  // 50 km/h
 };
+
+// Seconds to cover `distance_m` from `speed_mps`, speeding up at `accel_mps2` to
+// max(speed, cruise_mps) and going on at that speed.
+double seconds_to_cover(double distance_m, double speed_mps, double accel_mps2, double cruise_mps);
 
 class Pipeline {
  public:
@@ -47,6 +56,13 @@ class Pipeline {
   // they agree on is announced as.
   const routes::Trip* trip() const;
   const tracking::Tracker* tracker() const;
+  // The predicted time until the bus reaches the stop of `event` (next_stop, approaching), from
+  // the distance along to it and the speed (PipelineOptions::eta_cruise_mps); for a stop said
+  // with the one before it (with_previous), the time to that one, which its words must not
+  // outlast. nullopt without a tracker or a stop.
+  std::optional<std::chrono::milliseconds> time_to_stop(const tracking::StopEvent& event) const;
+  // `approaching` comes this long before the bus reaches the stop.
+  std::chrono::milliseconds approach_lead() const;
   long trips_started() const { return trips_started_; }
   long time_glitches() const { return time_filter_.dropped(); }
   // The fixes' timeline: the last fix taken, and whether the pipeline would take one.

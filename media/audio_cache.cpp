@@ -14,6 +14,12 @@ PcmPtr AudioCache::get(const std::string& key) {
   return it->second->second;
 }
 
+PcmPtr AudioCache::peek(const std::string& key) const {
+  std::lock_guard lock(mu_);
+  const auto it = index_.find(key);
+  return it == index_.end() ? nullptr : it->second->second;
+}
+
 void AudioCache::put(const std::string& key, PcmPtr pcm) {
   std::lock_guard lock(mu_);
   if (const auto it = index_.find(key); it != index_.end()) {

@@ -26,6 +26,8 @@ class AudioCache {
   explicit AudioCache(std::size_t max_bytes) : max_bytes_(max_bytes) {}
 
   PcmPtr get(const std::string& key);  // nullptr on a miss; a hit becomes most recent
+  // The entry without using it: neither the order nor the hit and miss counts change.
+  PcmPtr peek(const std::string& key) const;
   // Stores (or replaces) an entry and evicts the least recent ones beyond the bound. An entry
   // larger than the whole bound is not stored.
   void put(const std::string& key, PcmPtr pcm);

@@ -1,6 +1,7 @@
 #include "media/engine.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -51,6 +52,8 @@ struct Engine::Impl {
   PcmPtr speech(const std::string& text, const std::string& lang, const std::string& id,
                 std::size_t seg);
   PcmPtr clip(const Segment& s, const std::string& id, std::size_t seg);
+  // The cache key of `text` spoken by `voice`.
+  std::string speech_key(const std::string& text, const std::string& voice) const;
   std::vector<Output> targets(const Announcement& a) const;
   void report_all(const Announcement& a, Result::Outcome o);
 
@@ -77,6 +80,7 @@ struct Engine::Impl {
   std::optional<Synthesizer> synth;
   std::string synth_error;
   PcmPtr chime;
+  std::atomic<std::int64_t> chime_samples{-1};  // its length, for length() (-1: not yet loaded)
 };
 
 Engine::Engine(EngineConfig config, Callbacks callbacks)
@@ -177,6 +181,33 @@ CacheStats Engine::cache_stats() const {
   return impl_->cache.stats();
 }
 
+std::optional<std::chrono::milliseconds> Engine::length(const Segment& segment) const {
+  using std::chrono::milliseconds;
+  const Impl& m = *impl_;
+  auto ms = [](std::int64_t samples) {
+    return std::chrono::duration_cast<milliseconds>(samples_to_ns(samples));
+  };
+  switch (segment.kind) {
+    case SegmentKind::pause:
+      return std::max(segment.pause, milliseconds{0});
+    case SegmentKind::chime:
+      if (const auto n = m.chime_samples.load(); n >= 0) return ms(n);
+      return std::nullopt;
+    case SegmentKind::speech: {
+      const std::string& text = segment.spoken.empty() ? segment.text : segment.spoken;
+      if (text.empty()) return milliseconds{0};
+      const std::string voice = m.voices.voice_for(segment.lang).value_or(m.cfg.fallback_voice);
+      if (PcmPtr pcm = m.cache.peek(m.speech_key(text, voice))) {
+        return ms(static_cast<std::int64_t>(pcm->size()));
+      }
+      return std::nullopt;
+    }
+    case SegmentKind::clip:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 void Engine::stop() {
   Impl& m = *impl_;
   {
@@ -216,6 +247,7 @@ void Engine::Impl::run() {
     }
   }
   if (!chime) chime = std::make_shared<const Samples>(make_chime());
+  chime_samples.store(static_cast<std::int64_t>(chime->size()));
 
   std::unique_lock lock(mu);
   for (;;) {
@@ -344,8 +376,7 @@ PcmPtr Engine::Impl::speech(const std::string& text, const std::string& lang, co
     reporter.problem({Problem::Kind::voice_fallback, id, seg, std::nullopt,
                       "no voice for language '" + lang + "'; speaking with '" + voice + "'"});
   }
-  const std::string key =
-      std::string("tts") + kSep + voice + kSep + std::to_string(cfg.speech_rate_wpm) + kSep + text;
+  const std::string key = speech_key(text, voice);
   if (PcmPtr hit = cache.get(key)) return hit;
   if (!synth) {
     reporter.problem({Problem::Kind::speech_failed, id, seg, std::nullopt, synth_error});
@@ -370,6 +401,11 @@ PcmPtr Engine::Impl::speech(const std::string& text, const std::string& lang, co
   auto ptr = std::make_shared<const Samples>(std::move(pcm));
   cache.put(key, ptr);
   return ptr;
+}
+
+std::string Engine::Impl::speech_key(const std::string& text, const std::string& voice) const {
+  return std::string("tts") + kSep + voice + kSep + std::to_string(cfg.speech_rate_wpm) + kSep +
+         text;
 }
 
 PcmPtr Engine::Impl::clip(const Segment& s, const std::string& id, std::size_t seg) {

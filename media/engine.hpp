@@ -9,6 +9,7 @@
 // asynchronously; stop() waits for the outputs to end their streams (at most ~2 s).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,6 +43,10 @@ class Engine {
   // The automatic gain from the cabin microphone; unset when EngineConfig::ambient is not set.
   std::optional<AmbientStatus> ambient() const;
   CacheStats cache_stats() const;
+  // How long `segment` will sound, when media knows without rendering anything (non-blocking): a
+  // pause its length; the chime once loaded; speech already rendered (prerender(), or said
+  // before), its audio after trimming. nullopt otherwise (not rendered yet, evicted, a clip).
+  std::optional<std::chrono::milliseconds> length(const Segment& segment) const;
 
   // Ends every output's stream (a file sink gets its EOS and a valid header), joins the threads,
   // then delivers the callbacks still queued. Idempotent. Not from inside a callback.

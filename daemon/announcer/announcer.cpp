@@ -1,5 +1,7 @@
 #include "daemon/announcer/announcer.hpp"
 
+#include <algorithm>
+
 namespace stopcall::daemon {
 
 namespace {
@@ -86,6 +88,12 @@ media::Announcement exterior_route_announcement(const routes::Trip& trip,
 
 std::vector<media::Announcement> Announcer::on_event(const routes::Trip& trip,
                                                      const tracking::StopEvent& event) const {
+  return on_event(trip, event, Form::full);
+}
+
+std::vector<media::Announcement> Announcer::on_event(const routes::Trip& trip,
+                                                     const tracking::StopEvent& event, Form form,
+                                                     std::size_t languages) const {
   std::vector<media::Announcement> out;
   if (!event.stop_index || *event.stop_index < 0 ||
       static_cast<std::size_t>(*event.stop_index) >= trip.stops.size()) {
@@ -95,29 +103,39 @@ std::vector<media::Announcement> Announcer::on_event(const routes::Trip& trip,
   const std::string id_prefix = trip.id + ":" + std::to_string(*event.stop_index) + ":";
 
   if (event.type == Type::next_stop || event.type == Type::approaching) {
+    if (form == Form::skipped) return out;
+    const bool names_only = form == Form::brief || form == Form::fewer_languages;
+    if (form != Form::fewer_languages) languages = config_.languages.size();
     media::Announcement a;
     a.id = id_prefix + std::string(tracking::type_name(event.type));
     a.priority = media::Priority::stop;
     a.outputs = media::Outputs::only(media::Output::interior);
     // (A stop said with the one before follows its announcement without a chime of its own.)
-    if (config_.chime && !event.with_previous) a.segments.push_back(media::Segment::chime());
-    bool first = true;
-    for (const auto& lang : config_.languages) {
-      if (!first) a.segments.push_back(media::Segment::silence(config_.pause_between_languages));
-      first = false;
-      std::string name = name_in(stop.names, lang);
+    if (config_.chime && !event.with_previous && (form == Form::full || form == Form::no_transfer))
+      a.segments.push_back(media::Segment::chime());
+    for (std::size_t i = 0; i < config_.languages.size() && i < languages; ++i) {
+      const auto& lang = config_.languages[i];
+      if (i > 0) a.segments.push_back(media::Segment::silence(config_.pause_between_languages));
+      const std::string name = name_in(stop.names, lang);
+      const auto tts = stop.tts_names.find(lang);
+      const std::string said_name = tts != stop.tts_names.end() ? tts->second : name;
       std::string text = stop_sentence(event.type, lang, name, event.with_previous);
       std::string spoken;
-      if (auto tts = stop.tts_names.find(lang); tts != stop.tts_names.end()) {
-        spoken = stop_sentence(event.type, lang, tts->second, event.with_previous);
+      if (names_only) {
+        spoken = said_name;
+      } else if (tts != stop.tts_names.end() || form == Form::no_transfer ||
+                 form == Form::no_chime) {
+        spoken = stop_sentence(event.type, lang, said_name, event.with_previous);
       }
-      // The transfer hint belongs to "next stop", said once, not again on arrival.
+      // The transfer hint belongs to "next stop", said once, not again on arrival. The caption
+      // always has it; only the full form says it.
       if (event.type == Type::next_stop) {
         if (auto phrase = stop.extra_phrases.find(lang); phrase != stop.extra_phrases.end()) {
           text += sentence_end(lang) + phrase->second;
-          if (!spoken.empty()) spoken += sentence_end(lang) + phrase->second;
+          if (form == Form::full && !spoken.empty()) spoken += sentence_end(lang) + phrase->second;
         }
       }
+      if (spoken == text) spoken.clear();
       auto segment = media::Segment::speech(text, lang);
       segment.spoken = spoken;
       a.segments.push_back(std::move(segment));
@@ -128,6 +146,92 @@ std::vector<media::Announcement> Announcer::on_event(const routes::Trip& trip,
     out.push_back(exterior_route_announcement(trip, config_, id_prefix + "exterior"));
   }
   return out;
+}
+
+namespace {
+
+bool interior_stop(const media::Announcement& a) {
+  return a.outputs == media::Outputs::only(media::Output::interior);
+}
+
+}  // namespace
+
+Fitted Announcer::fit(const routes::Trip& trip, const tracking::StopEvent& event,
+                      const FitTiming& timing, const SegmentLength& known) const {
+  Fitted f;
+  f.languages = config_.languages.size();
+  const bool next = event.type == Type::next_stop;
+  const auto available = time_available(next, timing);
+  auto take = [&](Form form, std::vector<media::Announcement> out) {
+    f.form = form;
+    f.length = milliseconds{0};
+    for (const auto& a : out) {
+      if (interior_stop(a)) f.length = length_of(a, known);
+    }
+    f.announcements = std::move(out);
+    return f;
+  };
+  if (!available || (!next && event.type != Type::approaching)) {
+    return take(Form::full, on_event(trip, event, Form::full));
+  }
+  for (Form form : {Form::full, Form::no_transfer, Form::no_chime, Form::brief}) {
+    auto out = on_event(trip, event, form);
+    milliseconds length{0};
+    for (const auto& a : out)
+      length += length_of(a, known);
+    if (length <= *available) return take(form, std::move(out));
+  }
+  if (next) {
+    f.languages = 0;
+    return take(Form::skipped, {});
+  }
+  // "Arriving at": the first languages whose names end in time, at least the first.
+  std::size_t n = 1;
+  while (n < config_.languages.size()) {
+    auto out = on_event(trip, event, Form::fewer_languages, n + 1);
+    if (out.empty() || length_of(out.front(), known) > *available) break;
+    ++n;
+  }
+  f.languages = n;
+  return take(Form::fewer_languages, on_event(trip, event, Form::fewer_languages, n));
+}
+
+Fitted Announcer::on_event(const routes::Trip& trip, const tracking::StopEvent& event,
+                           std::optional<milliseconds> to_stop, milliseconds approach_lead,
+                           const SegmentLength& known) {
+  FitTiming timing{to_stop, approach_lead, milliseconds{0}};
+  if (busy_until_ && *busy_until_ > event.time) timing.busy = *busy_until_ - event.time;
+  Fitted f = fit(trip, event, timing, known);
+  if (f.length > milliseconds{0}) {
+    const tracking::Time start = std::max(event.time, busy_until_.value_or(event.time));
+    busy_until_ = start + f.length;
+  }
+  return f;
+}
+
+std::vector<media::SpeechItem> Announcer::spoken_texts(const routes::Trip& trip) const {
+  std::vector<media::SpeechItem> items;
+  tracking::StopEvent e;
+  e.trip_id = trip.id;
+  for (std::size_t i = 0; i < trip.stops.size(); ++i) {
+    e.stop_index = static_cast<int>(i);
+    for (Type type : {Type::next_stop, Type::approaching}) {
+      e.type = type;
+      for (Form form : {Form::full, Form::no_transfer, Form::brief}) {
+        for (const auto& a : on_event(trip, e, form)) {
+          for (const auto& s : a.segments) {
+            if (s.kind != media::SegmentKind::speech) continue;
+            media::SpeechItem item{s.spoken.empty() ? s.text : s.spoken, s.lang};
+            const bool seen = std::any_of(items.begin(), items.end(), [&](const auto& x) {
+              return x.text == item.text && x.lang == item.lang;
+            });
+            if (!seen) items.push_back(std::move(item));
+          }
+        }
+      }
+    }
+  }
+  return items;
 }
 
 }  // namespace stopcall::daemon

@@ -189,5 +189,16 @@ TEST_F(DemoPipeline, TheBlockGoesOnIntoItsNextTrip) {
   EXPECT_EQ(count(events, Type::next_stop, west.stops[5].stop.id), 1);
 }
 
+TEST(TimeToStop, ABusIsTakenToSpeedUpToACitySpeedSoThePredictionErrsShort) {
+  // Pulling away from a stop 150 m short of the next: 1 m/s^2 up to 50 km/h, about 18 s.
+  EXPECT_NEAR(seconds_to_cover(150, 0, 1.0, 13.9), 13.9 + (150 - 13.9 * 13.9 / 2) / 13.9, 0.01);
+  // At 40 km/h it still speeds up: less than the 13.5 s at a constant 40 km/h.
+  EXPECT_LT(seconds_to_cover(150, 40 / 3.6, 1.0, 13.9), 13.5);
+  // Faster than that: its own speed. A short hop: reached while speeding up.
+  EXPECT_NEAR(seconds_to_cover(150, 20, 1.0, 13.9), 7.5, 0.01);
+  EXPECT_NEAR(seconds_to_cover(8, 0, 1.0, 13.9), 4.0, 0.01);
+  EXPECT_EQ(seconds_to_cover(-3, 10, 1.0, 13.9), 0);
+}
+
 }  // namespace
 }  // namespace stopcall::daemon

@@ -498,6 +498,44 @@ TEST(MediaEngine, PrerenderWarmsTheCache) {
   EXPECT_EQ(rec.result("a")->outcome, Result::Outcome::cancelled);
 }
 
+TEST(MediaEngine, KnowsHowLongPrerenderedSpeechLastsAsItThenPlays) {
+  ScratchDir dir;
+  Recorder rec;
+  const auto out = dir / "out.wav";
+  std::optional<std::chrono::milliseconds> known;
+  {
+    Engine engine(test::file_config(out), rec.callbacks());
+    const Segment name = Segment::speech("Chegongmiao", "en");
+    Segment sentence = Segment::speech("Next stop: Chegongmiao", "en");
+    EXPECT_FALSE(engine.length(name)) << "not rendered yet: unknown, and nothing waits for it";
+    EXPECT_EQ(engine.length(Segment::silence(300ms)), 300ms);
+    engine.prerender({{"Chegongmiao", "en"}});
+    ASSERT_TRUE(test::poll([&] { return engine.length(name).has_value(); }, 10s));
+    known = engine.length(name);
+    EXPECT_GT(*known, 300ms);
+    EXPECT_LT(*known, 2000ms);
+    EXPECT_FALSE(engine.length(sentence)) << "another text";
+    // What a caption says does not matter, what is spoken does.
+    sentence.spoken = "Chegongmiao";
+    EXPECT_EQ(engine.length(sentence), known);
+    ASSERT_TRUE(test::poll([&] { return engine.length(Segment::chime()).has_value(); }, 10s));
+    EXPECT_EQ(*engine.length(Segment::chime()), 800ms) << "the built-in chime";
+    const CacheStats stats = engine.cache_stats();
+    EXPECT_EQ(stats.hits, 0u) << "asking is not using";
+
+    Announcement a;
+    a.id = "name";
+    a.segments = {sentence};
+    engine.submit(a);
+    ASSERT_TRUE(rec.wait_result("name"));
+    finish(engine);
+  }
+  // The length asked for is the length heard.
+  const std::vector<Cue> cues = rec.cues("name");
+  ASSERT_EQ(cues.size(), 1u);
+  EXPECT_NEAR(ms(cues[0].end - cues[0].start), static_cast<double>(known->count()), 1.0);
+}
+
 TEST(MediaEngine, EqualPriorityWaitsItsTurnGapFree) {
   ScratchDir dir;
   Recorder rec;
