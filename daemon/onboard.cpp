@@ -310,7 +310,7 @@ void Onboard::step(const Pipeline& pipeline, const std::vector<StopEvent>& event
         held_.push_back(std::move(a));
         continue;
       }
-      announce(tracking::type_name(e.type), std::move(a));
+      say(tracking::type_name(e.type), std::move(a), std::string(form_name(fitted.form)));
     }
   }
   if (trip && trip->id != trip_id_) {
@@ -364,6 +364,10 @@ void Onboard::publish_trip_options(tracking::Time now) {
 }
 
 void Onboard::announce(std::string_view kind, media::Announcement a) {
+  say(kind, std::move(a), std::nullopt);
+}
+
+void Onboard::say(std::string_view kind, media::Announcement a, std::optional<std::string> form) {
   ++announcements_;
   if (!a.still_valid && (kind == "exterior_route" || kind == "boarding_request")) {
     // "Route 101 to Grand Theater" is for the people at this stop: never said at the next one.
@@ -375,6 +379,7 @@ void Onboard::announce(std::string_view kind, media::Announcement a) {
   line.time = tracking::format_time(clock_());
   line.id = a.id;
   line.kind = std::string(kind);
+  line.form = std::move(form);
   line.priority = std::string(media::to_string(a.priority));
   if (a.outputs.interior) line.outputs.push_back("interior");
   if (a.outputs.exterior) line.outputs.push_back("exterior");

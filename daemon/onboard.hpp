@@ -105,6 +105,8 @@ class Onboard final : private AssistPort {
   void record(const log::Record& record) override;
 
   hmi::Reply driver_action(const hmi::DriverAction& action);
+  // Logs and submits an announcement; `form`: a stop announcement's form (announcer.hpp).
+  void say(std::string_view kind, media::Announcement a, std::optional<std::string> form);
 
   // Emergency and service messages (onboard_messages.cpp): requests in, the board's effects out.
   vehicle::Reply message(const vehicle::MessageIn& in, tracking::Time now);

@@ -57,6 +57,7 @@ void each_field(R& r, F&& f) {
     f("text", r.text);
     f("trip_id", r.trip_id);
     f("distance_m", r.distance_m);
+    f("form", r.form);
   } else if constexpr (std::is_same_v<T, AnnouncementResult>) {
     f("id", r.id);
     f("output", r.output);

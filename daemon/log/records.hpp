@@ -39,6 +39,7 @@ struct Announcement {
   std::vector<std::pair<std::string, std::string>> text;
   std::optional<std::string> trip_id;  // the trip when it was decided
   std::optional<double> distance_m;    // how far along it the bus was
+  std::optional<std::string> form;     // a stop announcement's form: "full", "brief", ... (fit.hpp)
   friend bool operator==(const Announcement&, const Announcement&) = default;
 };
 

@@ -22,8 +22,9 @@ std::vector<Record> every_kind() {
                    {"chime", "speech", "pause", "speech"},
                    {{"zh-Hans", "下一站，甲站"}, {"en", "Next stop: Alpha"}},
                    "T1",
-                   512.5},
-      Announcement{t, "ramp:1", "ramp_assist", "ramp", {"exterior"}, {}, {"clip"}, {}, {}, {}},
+                   512.5,
+                   "brief"},
+      Announcement{t, "ramp:1", "ramp_assist", "ramp", {"exterior"}, {}, {"clip"}, {}, {}, {}, {}},
       AnnouncementResult{t, "T1:1:next_stop", "interior", "finished"},
       Sound{t, "T1:1:next_stop", "interior", 80.25, 123456789012345},
       Sound{t, "T1:1:next_stop", "exterior", {}, {}},
@@ -85,7 +86,8 @@ TEST(Records, EncodesTheLinesTheDaemonWrites) {
                                 {"chime", "speech", "pause", "speech"},
                                 {{"zh-Hans", "下一站"}, {"en", "Next stop: Alpha"}},
                                 "T1",
-                                512.0}),
+                                512.0,
+                                {}}),
             R"({"type":"announcement","time":"2026-03-02T08:00:30.020Z","id":"T1:1:next_stop",)"
             R"("kind":"next_stop","priority":"stop","outputs":["interior"],)"
             R"("languages":["zh-Hans","en"],"segments":["chime","speech","pause","speech"],)"
