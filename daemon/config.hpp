@@ -11,6 +11,7 @@
 #include "daemon/assist/assist.hpp"
 #include "daemon/fleet/client.hpp"
 #include "daemon/gps/gpsd_client.hpp"
+#include "daemon/messages/board.hpp"
 #include "daemon/pipeline.hpp"
 #include "daemon/vehicle/control_socket.hpp"
 #include "daemon/vehicle/gpio.hpp"
@@ -52,6 +53,10 @@ struct Config {
   bool door_signals = false;
   AssistConfig assist;
   std::vector<vehicle::GpioLine> gpio;  // [[gpio]]: one table per line
+
+  // [messages]: emergency and service messages (the languages are [audio] languages).
+  messages::BoardConfig messages;
+  std::string emergency_preset = "evacuate";  // what the emergency input starts
 
   // [fleet]: the link to the depot's MQTT broker; absent: none. Needs [events] store.
   std::optional<fleet::Options> fleet;

@@ -181,6 +181,8 @@ int main(int argc, char** argv) {
       onboard.announcer.languages = config.languages;
       onboard.assist = config.assist;
       onboard.door_signals = config.door_signals;
+      onboard.messages = config.messages;
+      onboard.emergency_preset = config.emergency_preset;
       onboard.gpio = config.gpio;
       onboard.control_socket = run_control.empty() ? config.control_socket : run_control;
       onboard.control_limits = config.control_limits;

@@ -108,6 +108,61 @@ TEST(ControlProtocol, RefusesAnythingElseWithAReason) {
   EXPECT_EQ(parse_command(std::string(5000, ' ')).error.error, "too_large");
 }
 
+TEST(ControlProtocol, ReadsMessagesAndTheEmergencyInput) {
+  auto preset = parse_command(R"({"cmd":"message","preset":"evacuate"})");
+  ASSERT_TRUE(preset.command);
+  EXPECT_EQ(std::get<MessageIn>(*preset.command).preset, "evacuate");
+
+  auto words = parse_command(
+      R"({"cmd":"message","kind":"service","message_id":"d1","outputs":"both","repeats":3,)"
+      R"("text":{"zh-Hans":"绕行","en":"Detour"},"spoken":{"en":"Dee-tour"},)"
+      R"("expires":"2026-03-02T18:00:00+08:00"})");
+  ASSERT_TRUE(words.command) << words.error.message;
+  const auto& m = std::get<MessageIn>(*words.command);
+  EXPECT_EQ(m.kind, "service");
+  EXPECT_EQ(m.message_id, "d1");
+  EXPECT_EQ(m.text.at("zh-Hans"), "绕行");
+  EXPECT_EQ(m.spoken.at("en"), "Dee-tour");
+  EXPECT_EQ(m.outputs, "both");
+  EXPECT_EQ(m.repeats, 3);
+  EXPECT_EQ(tracking::format_time(*m.expires), "2026-03-02T10:00:00.000Z");
+  // What stopcallctl sends reads back the same.
+  auto again = parse_command(encode_command(m));
+  ASSERT_TRUE(again.command);
+  EXPECT_EQ(std::get<MessageIn>(*again.command).text, m.text);
+
+  auto ack = parse_command(R"({"cmd":"message","ack":"evacuate-1"})");
+  ASSERT_TRUE(ack.command);
+  EXPECT_EQ(std::get<MessageEnd>(*ack.command).action, MessageEnd::Action::acknowledge);
+  auto cancel = parse_command(encode_command(MessageEnd{MessageEnd::Action::cancel, "d1", {}}));
+  ASSERT_TRUE(cancel.command);
+  EXPECT_EQ(std::get<MessageEnd>(*cancel.command).message_id, "d1");
+
+  auto fire = parse_command(R"({"cmd":"signal","signal":"emergency","state":"active"})");
+  ASSERT_TRUE(fire.command);
+  EXPECT_EQ(std::get<Signal>(*fire.command).name, SignalName::emergency);
+  EXPECT_TRUE(std::get<Signal>(*fire.command).active);
+
+  for (const char* bad : {
+           R"({"cmd":"message"})",
+           R"({"cmd":"message","kind":"panic","text":{"en":"x"}})",
+           R"({"cmd":"message","kind":"service"})",
+           R"({"cmd":"message","kind":"service","text":"Detour"})",
+           R"({"cmd":"message","kind":"service","text":{"en":7}})",
+           R"({"cmd":"message","preset":""})",
+           R"({"cmd":"message","preset":"evacuate","outputs":"roof"})",
+           R"({"cmd":"message","preset":"evacuate","repeats":-1})",
+           R"({"cmd":"message","preset":"evacuate","expires":"tomorrow"})",
+           R"({"cmd":"message","ack":""})",
+           R"({"cmd":"signal","signal":"emergency","state":"on"})",
+       }) {
+    auto refused = parse_command(bad);
+    EXPECT_FALSE(refused.command) << bad;
+    EXPECT_EQ(refused.error.error, "bad_request") << bad;
+    EXPECT_FALSE(refused.error.message.empty()) << bad;
+  }
+}
+
 TEST(ControlProtocol, ALineWithANulByteOrInvalidUtf8IsRefused) {
   using namespace std::string_literals;
   for (const std::string& line :
