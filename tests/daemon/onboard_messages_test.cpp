@@ -391,6 +391,41 @@ TEST_F(OnboardMessages, StopsAreHeldDuringAnEmergencyAndTheNextStopIsSaidAfterIt
       << "the stop whose announcement was held last";
 }
 
+TEST_F(OnboardMessages, AfterAnEmergencyTheNextStopStillWaitsForTheRampToBeStowed) {
+  Bus bus(*bundles_->demo, dir_);
+  const auto trip = bundles_->demo->load_trip(kTrip);
+  const auto fixes = testing::drive(trip, departure());
+  std::size_t next = 0;
+  // At the first stop after the terminal, standing, doors open, the ramp out.
+  bus.drive(fixes, next, [](const std::vector<tracking::StopEvent>& events) {
+    return std::any_of(events.begin(), events.end(), [](const tracking::StopEvent& e) {
+      return e.type == tracking::StopEvent::Type::arrived && e.stop_index == 1;
+    });
+  });
+  ASSERT_LT(next, fixes.size());
+  vehicle::Signal ramp;
+  ramp.name = vehicle::SignalName::ramp;
+  ramp.active = true;
+  ASSERT_TRUE(bus.send(ramp).ok);
+  const std::size_t before = bus.lines("announcement").size();
+  ASSERT_TRUE(bus.send(R"({"cmd":"message","preset":"evacuate","message_id":"e"})").ok);
+  ASSERT_TRUE(bus.send(R"({"cmd":"message","cancel":"e"})").ok);
+  // The emergency is over but the ramp is still out: "next stop" waits for it.
+  auto announced = bus.lines("announcement");
+  EXPECT_THAT(kinds_of({announced.begin() + static_cast<std::ptrdiff_t>(before), announced.end()}),
+              ::testing::Not(::testing::Contains("next_stop")));
+  auto held = bus.lines("held");
+  ASSERT_FALSE(held.empty());
+  EXPECT_THAT(held.back()["id"].get<std::string>(), EndsWith(":after_emergency"));
+  EXPECT_EQ(held.back()["why"], "the ramp is deployed");
+  ramp.active = false;
+  ASSERT_TRUE(bus.send(ramp).ok);
+  announced = bus.lines("announcement");
+  ASSERT_FALSE(announced.empty());
+  EXPECT_EQ(announced.back()["kind"], "next_stop");
+  EXPECT_EQ(announced.back()["id"], held.back()["id"]);
+}
+
 TEST_F(OnboardMessages, AnEmergencyIsRepeatedUntilTheDriverAcknowledgesIt) {
   Bus bus(*bundles_->demo, dir_);
   // Short words, said every 10 s of the bus's time after each saying ends.
