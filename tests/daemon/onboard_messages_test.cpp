@@ -21,6 +21,7 @@
 #include "daemon/vehicle/control_socket.hpp"
 #include "routes/importer.hpp"
 #include "tests/daemon/drive.hpp"
+#include "tests/hmi/test_client.hpp"
 #include "tests/routes/test_feed.hpp"
 
 namespace stopcall::daemon {
@@ -61,7 +62,7 @@ class Bundles {
 // (inside and outside), the event log in memory. The test owns the bus's clock.
 class Bus {
  public:
-  Bus(const routes::Bundle& bundle, const TempDir& dir)
+  Bus(const routes::Bundle& bundle, const TempDir& dir, bool screens = false)
       : pipeline_(bundle, [] {
           PipelineOptions o;
           o.trip_id = kTrip;
@@ -75,6 +76,13 @@ class Bus {
     voice.exterior.sink = "wavenc ! filesink location=\"" + (dir / "exterior.wav") + "\"";
     voice.realtime_priority = 0;
     options.media = voice;
+    if (screens) {
+      ScreensOptions pages;
+      pages.port = 0;
+      pages.web_root = routes::testing::source_dir() + "/hmi/web";
+      pages.driver_token = "cab";
+      options.screens = pages;
+    }
     now_ms_ = departure().time_since_epoch().count();
     onboard_ = std::make_unique<Onboard>(
         io_, bundle, pipeline_, std::move(options),
@@ -166,6 +174,7 @@ class Bus {
     }
     return false;
   }
+  unsigned short http_port() const { return onboard_->http_port(); }
   std::string daemon_log() {
     return on_io([this] { return log_.str(); });
   }
@@ -424,6 +433,42 @@ TEST_F(OnboardMessages, AfterAnEmergencyTheNextStopStillWaitsForTheRampToBeStowe
   ASSERT_FALSE(announced.empty());
   EXPECT_EQ(announced.back()["kind"], "next_stop");
   EXPECT_EQ(announced.back()["id"], held.back()["id"]);
+}
+
+// What a screen connecting now is shown (the whole state it receives first).
+json screen_state(unsigned short port, const std::string& target = "/ws") {
+  hmi::test::WsClient screen(port, target);
+  while (auto m = screen.read(5s)) {
+    if ((*m)["type"] == "state") return *m;
+  }
+  return {};
+}
+
+TEST_F(OnboardMessages, AnEmergencyAndThePresetsStayOnTheScreensWhenTheTripStarts) {
+  Bus bus(*bundles_->demo, dir_, true);
+  ASSERT_TRUE(bus.send(R"({"cmd":"message","preset":"evacuate","message_id":"e"})").ok);
+  // The first fixes: the trip starts, and the screens get its whole state.
+  const auto trip = bundles_->demo->load_trip(kTrip);
+  const auto fixes = testing::drive(trip, departure());
+  std::size_t next = 0;
+  bus.drive(fixes, next, [](const std::vector<tracking::StopEvent>& events) {
+    return std::any_of(events.begin(), events.end(), [](const tracking::StopEvent& e) {
+      return e.type == tracking::StopEvent::Type::trip_started;
+    });
+  });
+  ASSERT_LT(next, fixes.size());
+  const json display = screen_state(bus.http_port());
+  ASSERT_TRUE(display.is_object());
+  EXPECT_EQ(display["trip"]["id"], kTrip);
+  ASSERT_EQ(display["messages"].size(), 1u) << display.dump();
+  EXPECT_EQ(display["messages"][0]["id"], "e");
+  EXPECT_EQ(display["messages"][0]["kind"], "emergency");
+  const json console = screen_state(bus.http_port(), "/ws?role=driver&token=cab");
+  std::vector<std::string> presets;
+  for (const auto& o : console["message_options"])
+    presets.push_back(o["id"]);
+  EXPECT_THAT(presets, ::testing::UnorderedElementsAre("evacuate", "fire", "breakdown", "detour",
+                                                       "typhoon", "toilet"));
 }
 
 TEST_F(OnboardMessages, AnEmergencyIsRepeatedUntilTheDriverAcknowledgesIt) {
