@@ -260,6 +260,12 @@ void Onboard::say_next_stop_again(tracking::Time now) {
     a.id += ":after_emergency";
     a.still_valid = [reached = reached_, index] { return reached->load() <= index; };
     last_stop_announcement_ = a;
+    if (assist_.hold_departure_announcements()) {
+      // As in step(): never "next stop" with the ramp out; said when it is stowed.
+      write(log::Held{tracking::format_time(now), a.id, "the ramp is deployed"});
+      held_.push_back(std::move(a));
+      continue;
+    }
     announce("next_stop", std::move(a));
   }
 }

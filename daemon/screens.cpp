@@ -94,6 +94,9 @@ void Screens::update(const Pipeline& pipeline, const std::vector<StopEvent>& eve
     state.volume = server_->state().volume;
     state.trip_options = server_->state().trip_options;
     state.detected_trip = server_->state().detected_trip;
+    // Messages are the bus's, not the trip's: an emergency stays up, the presets stay offered.
+    state.messages = server_->state().messages;
+    state.message_options = server_->state().message_options;
     server_->publish_state(std::move(state));
   }
   if (!events.empty()) {

@@ -2,7 +2,9 @@
 // generated trace, voice on a clocked null sink, vehicle signals through its control socket.
 // Debian's chromium through playwright-core. What a rider and a driver would notice: the next
 // stop changes as the bus leaves each stop, the spoken words appear as subtitles while they are
-// said, and the console's ramp-assist button warns and puts the ramp prompt on the displays.
+// said, the console's ramp-assist button warns and puts the ramp prompt on the displays, and an
+// emergency or service message sent through the control socket or the console reaches the
+// displays, the console and the event log.
 //
 // Environment (CTest sets them): STOPCALL_DAEMON, STOPCALL_ROUTES, STOPCALL_SCENARIO,
 // STOPCALL_CTL (the binaries), STOPCALL_ARTIFACTS (screenshots), STOPCALL_CHROMIUM.
@@ -167,6 +169,135 @@ test('ramp assist on the console warns and puts the ramp prompt on the passenger
   );
   assert.equal(refused.ok, false);
   assert.equal(refused.error, 'not_authorized');
+  await display.context().close();
+  await console_.context().close();
+});
+
+// ---- emergency and service messages ----
+
+const ctl = (...args) => execFileSync(CTL, ['--socket', path.join(work, 'control.sock'), ...args], { encoding: 'utf8' });
+// The event log's message lines so far (other lines are not about messages).
+const messageLines = () =>
+  fs
+    .readFileSync(path.join(work, 'events.jsonl'), 'utf8')
+    .split('\n')
+    .filter((line) => line.includes('"type":"message"'))
+    .map((line) => JSON.parse(line));
+async function waitMessageLine(match, timeout = 5000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const found = messageLines().find(match);
+    if (found || Date.now() > deadline) return found;
+    await sleep(50);
+  }
+}
+// The route data's words for the evacuate preset, as a rider should read them.
+const EVACUATE = {
+  'zh-Hans': '紧急情况，请保持冷静，从最近的车门有序下车，并听从司机指示。',
+  yue: '緊急情況，請保持冷靜，由最近嘅車門有秩序噉落車，並聽從司機指示。',
+  en: "Emergency. Please stay calm, leave the bus by the nearest door and follow the driver's instructions.",
+};
+
+test('an emergency from the control socket covers the displays; the driver acknowledges and cancels it', async (t) => {
+  const displays = [];
+  for (const viewport of [{ width: 1920, height: 1080 }, { width: 1920, height: 540 }]) {
+    const page = await openPage(`${base}/`, viewport);
+    await page.waitForSelector('#next-names .next-name', { timeout: 20000 });
+    await page.evaluate(() => window.stopcallHmi.pinLanguage('zh-Hans'));
+    displays.push([`${viewport.width}x${viewport.height}`, page]);
+  }
+  const console_ = await openPage(`${base}/driver.html#token=${TOKEN}`);
+  await console_.waitForSelector('body[data-authenticated="true"]', { timeout: 10000 });
+
+  const answer = ctl('message', '--preset', 'evacuate');
+  const id = answer.match(/emergency message (\S+) sent/)?.[1];
+  assert.ok(id, `stopcallctl answered: ${answer}`);
+  // On every display within a second, in all three languages.
+  for (const [label, page] of displays) {
+    await page.waitForSelector(`#emergency[data-message="${id}"]:not([hidden])`, { timeout: 1000 });
+    const texts = await page.$$eval('#emergency .emergency-text', (nodes) => nodes.map((n) => [n.dataset.lang, n.textContent]));
+    assert.deepEqual(texts, Object.entries(EVACUATE), label);
+    await page.screenshot({ path: path.join(ARTIFACTS, `daemon-emergency-${label}.png`) });
+  }
+  const sent = await waitMessageLine((j) => j.id === id && j.event === 'sent');
+  assert.equal(sent?.source, 'control');
+  assert.equal(sent?.preset, 'evacuate');
+
+  // The console: the emergency with its Acknowledge button, pressed as a driver would.
+  const item = `#messages .message[data-message="${id}"]`;
+  await console_.waitForSelector(`${item}[data-kind="emergency"] button.ack`, { timeout: 3000 });
+  await console_.click(`${item} button.ack`);
+  await console_.waitForSelector(`${item}[data-acknowledged="true"]`, { timeout: 3000 });
+  const acknowledged = await waitMessageLine((j) => j.id === id && j.event === 'acknowledged');
+  assert.equal(acknowledged?.note, 'console', JSON.stringify(acknowledged));
+  assert.equal(await displays[0][1].isVisible('#emergency'), true, 'acknowledged is not ended');
+
+  // Cancel from the console: the displays are back to the trip.
+  await console_.click(`${item} button.end`);
+  for (const [, page] of displays) await page.waitForSelector('#emergency', { state: 'hidden', timeout: 3000 });
+  const cancelled = await waitMessageLine((j) => j.id === id && j.event === 'cancelled');
+  assert.equal(cancelled?.note, 'console', JSON.stringify(cancelled));
+  await console_.waitForSelector(item, { state: 'detached', timeout: 3000 });
+  t.diagnostic(`screenshots: daemon-emergency-1920x1080.png, daemon-emergency-1920x540.png`);
+  for (const [, page] of displays) await page.context().close();
+  await console_.context().close();
+});
+
+test('a service message without Cantonese is shown amber in the languages it has', async () => {
+  const display = await openPage(`${base}/`);
+  await display.waitForSelector('#next-names .next-name', { timeout: 20000 });
+  await display.evaluate(() => window.stopcallHmi.pinLanguage('zh-Hans'));
+  const words = { 'zh-Hans': '前方道路积水，车辆慢行。', en: 'Flooded road ahead: the bus goes slowly.' };
+  ctl('message', '--kind', 'service', '--id', 'flood-1', '--text', `zh-Hans=${words['zh-Hans']}`, '--text', `en=${words.en}`);
+  await display.waitForSelector('#service .service-message[data-message="flood-1"]', { timeout: 3000 });
+  const texts = await display.$$eval('#service .service-text', (nodes) => nodes.map((n) => [n.dataset.lang, n.textContent]));
+  assert.deepEqual(texts, Object.entries(words));
+  assert.equal(await display.$eval('#service', (node) => getComputedStyle(node).backgroundColor), 'rgb(255, 191, 0)', 'amber');
+  // The panel is not over the next stop.
+  assert.equal(await display.isVisible('#emergency'), false);
+  await display.screenshot({ path: path.join(ARTIFACTS, 'daemon-service-1920x1080.png') });
+  const sent = await waitMessageLine((j) => j.id === 'flood-1' && j.event === 'sent');
+  assert.deepEqual(sent?.missing, ['yue'], JSON.stringify(sent));
+  assert.deepEqual(sent?.languages, ['zh-Hans', 'en']);
+  assert.equal(sent?.kind, 'service');
+  ctl('message', '--cancel', 'flood-1');
+  await display.waitForSelector('#service', { state: 'hidden', timeout: 3000 });
+  await display.context().close();
+});
+
+test("the console's emergency preset needs a second press; a service preset goes on one", async () => {
+  const display = await openPage(`${base}/`);
+  await display.waitForSelector('#next-names .next-name', { timeout: 20000 });
+  const console_ = await openPage(`${base}/driver.html#token=${TOKEN}`);
+  await console_.waitForSelector('body[data-authenticated="true"]', { timeout: 10000 });
+  const fire = '#message-presets button[data-preset="fire"]';
+  await console_.waitForSelector(fire, { timeout: 3000 });
+  const sentFire = () => messageLines().filter((j) => j.event === 'sent' && j.preset === 'fire');
+  assert.equal(sentFire().length, 0);
+
+  // One press arms it and sends nothing.
+  await console_.click(fire);
+  assert.match(await console_.textContent(fire), /Press again to send FIRE/);
+  await sleep(700);
+  assert.deepEqual(sentFire(), [], 'the first press sent it');
+  assert.equal(await display.isVisible('#emergency'), false);
+  // The second press sends it.
+  await console_.click(fire);
+  await display.waitForSelector('#emergency:not([hidden])', { timeout: 3000 });
+  const sent = await waitMessageLine((j) => j.event === 'sent' && j.preset === 'fire');
+  assert.equal(sent?.source, 'console');
+  assert.equal(sent?.kind, 'emergency');
+  assert.equal(sentFire().length, 1);
+  await console_.click(`#messages .message[data-message="${sent.id}"] button.end`);
+  await display.waitForSelector('#emergency', { state: 'hidden', timeout: 3000 });
+
+  // A service preset: one press.
+  await console_.click('#message-presets button[data-preset="toilet"]');
+  await display.waitForSelector('#service .service-message', { timeout: 3000 });
+  const service = await waitMessageLine((j) => j.event === 'sent' && j.preset === 'toilet');
+  assert.equal(service?.source, 'console');
+  await console_.click(`#messages .message[data-message="${service.id}"] button.end`);
+  await display.waitForSelector('#service', { state: 'hidden', timeout: 3000 });
   await display.context().close();
   await console_.context().close();
 });
