@@ -411,7 +411,9 @@ void Onboard::say(std::string_view kind, media::Announcement a, std::optional<st
     // Only outputs with a sink report results.
     const unsigned there = (options_.media->interior.sink.empty() ? 0u : 1u) |
                            (options_.media->exterior.sink.empty() ? 0u : 2u);
-    if ((outputs & there) != 0) in_voice_[a.id] = outputs & there;
+    if ((outputs & there) != 0) {
+      in_voice_[a.id] = {outputs & there, a.priority == media::Priority::stop};
+    }
     voice_->submit(std::move(a));
   }
 }

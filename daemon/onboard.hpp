@@ -173,7 +173,11 @@ class Onboard final : private AssistPort {
   long messages_sent_ = 0;  // for the ids of messages sent without one
   // Announcements in the voice and the outputs (bits as in Submitted) yet to report a result:
   // the board's, to know when a saying has ended; the others, to hold them for an emergency.
-  std::map<std::string, unsigned> in_voice_;
+  struct InVoice {
+    unsigned outputs = 0;  // bits as in Submitted
+    bool stop = false;     // a stop-priority announcement: it gives way to an emergency
+  };
+  std::map<std::string, InVoice> in_voice_;
 };
 
 }  // namespace stopcall::daemon

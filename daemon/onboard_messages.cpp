@@ -209,9 +209,10 @@ void Onboard::carry_out(std::vector<messages::Effect> effects) {
     } else if (const auto* hold = std::get_if<messages::HoldStops>(&effect)) {
       if (hold->hold) {
         // Whatever stop announcement is playing or waiting gives way now, and is said again
-        // (as the current next stop) when the emergency ends.
-        for (const auto& [id, bits] : in_voice_) {
-          if (board_.message_of(id)) continue;
+        // (as the current next stop) when the emergency ends. The ramp's warnings stay: they
+        // are about safety too, and the emergency preempts them only while it speaks.
+        for (const auto& [id, in] : in_voice_) {
+          if (!in.stop || board_.message_of(id)) continue;
           if (voice_) voice_->cancel(id);
           write(log::Held{tracking::format_time(clock_()), id, "an emergency message is on"});
         }
@@ -235,8 +236,8 @@ void Onboard::carry_out(std::vector<messages::Effect> effects) {
 void Onboard::message_result(const media::Result& result) {
   auto it = in_voice_.find(result.announcement_id);
   if (it == in_voice_.end()) return;
-  it->second &= ~(1u << static_cast<unsigned>(result.output));
-  if (it->second != 0) return;
+  it->second.outputs &= ~(1u << static_cast<unsigned>(result.output));
+  if (it->second.outputs != 0) return;
   in_voice_.erase(it);
   carry_out(board_.finished(result.announcement_id, clock_()));
 }
