@@ -497,8 +497,8 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
         ack = parsed.refusal;
       } else {
         ack = parsed.refusal;  // vehicle, id and request_id
-        const vehicle::Reply reply = handler ? handler(vehicle::Command{*parsed.request})
-                                             : vehicle::Reply::failure("refused", "no handler");
+        const vehicle::Reply reply =
+            handler ? handler(*parsed.request) : vehicle::Reply::failure("refused", "no handler");
         ack.accepted = reply.ok;
         ack.error = reply.ok ? std::string() : reply.error;
         ack.message = reply.message;

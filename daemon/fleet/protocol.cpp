@@ -121,15 +121,23 @@ ParsedRequest parse_request(std::string_view payload, const std::string& vehicle
     out.refusal.message = parsed.error.message;
     return out;
   }
-  auto* request = std::get_if<vehicle::BoardingRequestIn>(&*parsed.command);
-  if (!request) {
+  if (auto* request = std::get_if<vehicle::BoardingRequestIn>(&*parsed.command)) {
+    request->source = "fleet";
+    out.refusal.request_id = request->id;
+  } else if (auto* message = std::get_if<vehicle::MessageIn>(&*parsed.command)) {
+    message->source = "fleet";
+    out.refusal.request_id = message->message_id;
+  } else if (auto* end = std::get_if<vehicle::MessageEnd>(&*parsed.command)) {
+    end->source = "fleet";
+    out.refusal.request_id = end->message_id;
+  } else {
     out.refusal.error = "not_a_request";
-    out.refusal.message = "only boarding requests (\"cmd\":\"request\") are taken from the fleet";
+    out.refusal.message =
+        "only boarding requests and messages (\"cmd\":\"request\", \"message\") are taken from "
+        "the fleet";
     return out;
   }
-  request->source = "fleet";
-  out.refusal.request_id = request->id;
-  out.request = std::move(*request);
+  out.request = std::move(*parsed.command);
   return out;
 }
 

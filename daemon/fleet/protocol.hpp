@@ -74,12 +74,13 @@ struct RequestAck {
 void to_json(nlohmann::json& j, const RequestAck& a);
 void from_json(const nlohmann::json& j, RequestAck& a);
 
-// A request message (a control-protocol line with "cmd":"request") into a command, or the ack
-// that refuses it. Only boarding requests are taken from the fleet: signals and buttons are the
+// A request message (a control-protocol line with "cmd":"request" or "cmd":"message") into a
+// command, or the ack that refuses it. Boarding requests and emergency and service messages (with
+// their acknowledgement and cancellation) are taken from the fleet: signals and buttons are the
 // vehicle's own.
 struct ParsedRequest {
-  std::optional<vehicle::BoardingRequestIn> request;
-  RequestAck refusal;  // when !request
+  std::optional<vehicle::Command> request;  // a BoardingRequestIn, MessageIn or MessageEnd
+  RequestAck refusal;                       // when !request
   std::string id;
 };
 ParsedRequest parse_request(std::string_view payload, const std::string& vehicle);

@@ -77,6 +77,23 @@ TEST(FleetDaemon, StatusRequestsEventsAndTheLastWill) {
   ASSERT_TRUE(depot.wait([](const auto& m) { return on(m, "/requests/ack").size() == 2; }));
   EXPECT_EQ(on(depot.messages(), "/requests/ack")[1]["error"], "unknown_stop");
 
+  // The control centre's typhoon notice for this bus: a preset of its route data, said and
+  // shown as one from the driver would be, and logged as from the fleet.
+  ASSERT_TRUE(depot.publish("stopcall/v1/bus/bus-7/requests",
+                            R"({"id":"t1","cmd":"message","preset":"typhoon",)"
+                            R"("message_id":"typhoon-8"})"));
+  ASSERT_TRUE(depot.wait([](const auto& m) { return on(m, "/requests/ack").size() == 3; }));
+  EXPECT_EQ(on(depot.messages(), "/requests/ack")[2]["accepted"], true)
+      << on(depot.messages(), "/requests/ack")[2].dump();
+  EXPECT_EQ(on(depot.messages(), "/requests/ack")[2]["request_id"], "typhoon-8");
+  ASSERT_TRUE(depot.wait([](const auto& m) {
+    for (const auto& e : on(m, "/events"))
+      if (e["event"].value("type", "") == "message" && e["event"].value("event", "") == "sent" &&
+          e["event"].value("source", "") == "fleet" && e["event"].value("id", "") == "typhoon-8")
+        return true;
+    return false;
+  })) << daemon.log();
+
   // The bus dies without a word: the broker tells the last will, retained.
   ::kill(daemon.pid(), SIGKILL);
   ASSERT_TRUE(depot.wait([](const auto& m) {

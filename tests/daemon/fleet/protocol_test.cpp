@@ -72,12 +72,23 @@ TEST(FleetProtocol, RequestsAreTheControlSocketsRequestAndNothingElse) {
       "bus-1");
   ASSERT_TRUE(p.request);
   EXPECT_EQ(p.id, "m1");
-  EXPECT_EQ(p.request->id, "r-7");
-  EXPECT_EQ(p.request->kind, vehicle::RequestKind::blind);
-  EXPECT_EQ(p.request->stop_id, "CGM-E");
-  EXPECT_EQ(p.request->route_id, "101");
-  EXPECT_TRUE(p.request->expires);
-  EXPECT_EQ(p.request->source, "fleet");
+  const auto& r = std::get<vehicle::BoardingRequestIn>(*p.request);
+  EXPECT_EQ(r.id, "r-7");
+  EXPECT_EQ(r.kind, vehicle::RequestKind::blind);
+  EXPECT_EQ(r.stop_id, "CGM-E");
+  EXPECT_EQ(r.route_id, "101");
+  EXPECT_TRUE(r.expires);
+  EXPECT_EQ(r.source, "fleet");
+
+  // The control centre's emergency and service messages, and their ends, are taken too.
+  p = parse_request(R"({"id":"m3","cmd":"message","preset":"typhoon","message_id":"t8"})", "bus-1");
+  ASSERT_TRUE(p.request);
+  EXPECT_EQ(std::get<vehicle::MessageIn>(*p.request).preset, "typhoon");
+  EXPECT_EQ(std::get<vehicle::MessageIn>(*p.request).source, "fleet");
+  EXPECT_EQ(p.refusal.request_id, "t8");
+  p = parse_request(R"({"id":"m4","cmd":"message","cancel":"t8"})", "bus-1");
+  ASSERT_TRUE(p.request);
+  EXPECT_EQ(std::get<vehicle::MessageEnd>(*p.request).source, "fleet");
 
   // Signals and buttons are the vehicle's own: never from the fleet.
   p = parse_request(R"({"id":"m2","cmd":"signal","signal":"door","state":"open"})", "bus-1");
