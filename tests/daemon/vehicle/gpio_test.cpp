@@ -38,6 +38,13 @@ TEST(Gpio, ALevelInputReportsBothStatesAButtonOnlyItsPress) {
   ASSERT_TRUE(press);
   EXPECT_EQ(std::get<ButtonPress>(*press).button, Button::wheelchair_request);
   EXPECT_FALSE(gpio_command(button, false)) << "releasing a button is not a press";
+
+  // The fire-suppression system's or a panic switch's contact: the emergency input, both states.
+  GpioLine fire{"gpiochip0", 6, "emergency", 1, true, 30ms};
+  EXPECT_TRUE(valid_gpio_input("emergency"));
+  EXPECT_EQ(std::get<Signal>(*gpio_command(fire, true)).name, SignalName::emergency);
+  EXPECT_TRUE(std::get<Signal>(*gpio_command(fire, true)).active);
+  EXPECT_FALSE(std::get<Signal>(*gpio_command(fire, false)).active);
 }
 
 TEST(Gpio, TheConfigurationNamesEachLine) {
