@@ -3,7 +3,8 @@
 'use strict';
 
 (function () {
-  const { Connection, pick, htmlLang, el, clockText, contrast } = window.stopcallHmi;
+  const { Connection, pick, htmlLang, el, clockText, contrast, upsert, foldMessage } =
+    window.stopcallHmi;
   const CYCLE_MS = 4000; // each language this long where the languages take turns
   const SERVICE_MS = 8000; // several service messages take turns this slowly (no flashing)
 
@@ -441,11 +442,6 @@
 
   // ---- messages ----
 
-  function upsert(list, item, key) {
-    const i = list.findIndex((x) => x[key] === item[key]);
-    if (i >= 0) list[i] = item;
-    else list.push(item);
-  }
 
   function onMessage(msg) {
     switch (msg.type) {
@@ -490,10 +486,7 @@
         break;
       case 'message':
         if (!state) return;
-        if (!state.messages) state.messages = [];
-        // A change keeps its place (oldest first); an inactive one is taken down.
-        if (msg.active) upsert(state.messages, msg, 'id');
-        else state.messages = state.messages.filter((m) => m.id !== msg.id);
+        foldMessage(state, msg);
         renderMessages();
         fitAll();
         break;

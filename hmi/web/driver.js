@@ -2,7 +2,7 @@
 'use strict';
 
 (function () {
-  const { Connection, pick, el, clockText } = window.stopcallHmi;
+  const { Connection, pick, el, clockText, upsert, foldMessage } = window.stopcallHmi;
   const ORDER = ['zh-Hans', 'en', 'yue'];
 
   const STATUS_NAMES = {
@@ -399,11 +399,6 @@
 
   // ---- messages ----
 
-  function upsert(list, item, key) {
-    const i = list.findIndex((x) => x[key] === item[key]);
-    if (i >= 0) list[i] = item;
-    else list.push(item);
-  }
 
   function onMessage(msg) {
     switch (msg.type) {
@@ -456,9 +451,7 @@
         break;
       case 'message':
         if (!state) return;
-        if (!state.messages) state.messages = [];
-        if (msg.active) upsert(state.messages, msg, 'id');
-        else state.messages = state.messages.filter((m) => m.id !== msg.id);
+        foldMessage(state, msg);
         renderMessages();
         break;
       default:

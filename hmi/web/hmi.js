@@ -213,8 +213,25 @@
     return (a + 0.05) / (b + 0.05);
   }
 
+  // Replaces the item of `list` with the same `key`, or appends it.
+  function upsert(list, item, key) {
+    const i = list.findIndex((x) => x[key] === item[key]);
+    if (i >= 0) list[i] = item;
+    else list.push(item);
+  }
+
+  // Folds a `message` change into the state: a change keeps its place (oldest first), an inactive
+  // one is taken down.
+  function foldMessage(state, msg) {
+    if (!state.messages) state.messages = [];
+    if (msg.active) upsert(state.messages, msg, 'id');
+    else state.messages = state.messages.filter((m) => m.id !== msg.id);
+  }
+
   // What the tests and a curious engineer may look at: the connection, and measured figures.
   window.stopcallHmi = {
+    upsert,
+    foldMessage,
     Connection,
     pick,
     htmlLang,
