@@ -58,6 +58,16 @@ vehicle::Reply Onboard::message_outcome(messages::Outcome outcome) {
 
 vehicle::Reply Onboard::message(const vehicle::MessageIn& in, tracking::Time now) {
   messages::Message m;
+  if (!in.preset.empty() && in.message_id.empty()) {
+    // A preset pressed or sent again while it is on is not a second message: said twice over
+    // itself it would only confuse.
+    for (const auto& a : board_.active()) {
+      if (a.message.preset == in.preset) {
+        return vehicle::Reply::success("'" + in.preset + "' is already on as message " +
+                                       a.message.id);
+      }
+    }
+  }
   if (!in.preset.empty()) {
     auto preset = bundle_.message_preset(in.preset);
     if (!preset) {

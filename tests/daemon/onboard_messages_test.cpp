@@ -212,6 +212,11 @@ TEST_F(OnboardMessages, APresetFromTheControlSocketIsSaidInEveryLanguageAfterIts
   auto reply = bus.send(R"({"cmd":"message","preset":"evacuate"})");
   ASSERT_TRUE(reply.ok) << reply.error << ": " << reply.message;
 
+  // Pressed again while it is on: not a second emergency said over the first.
+  auto again = bus.send(R"({"cmd":"message","preset":"evacuate"})");
+  EXPECT_TRUE(again.ok);
+  EXPECT_THAT(again.message, ::testing::HasSubstr("already on"));
+
   auto sent = bus.lines("message", "sent");
   ASSERT_EQ(sent.size(), 1u);
   const std::string id = sent[0]["id"];
