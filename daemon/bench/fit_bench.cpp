@@ -9,13 +9,17 @@
 // lengths only (an engine whose cache knows nothing), and on the rendered lengths (the daemon,
 // which renders every form's words at trip start). Prints figures; never gates.
 //
-//   fit_bench RUNS.tsv     one run a line: label, bundle, trace (NMEA or gpsd JSON), trip id
+//   fit_bench RUNS.tsv [--list]
+//       RUNS.tsv: one run a line: label, bundle, trace (NMEA or gpsd JSON), trip id
+//       --list: print each overlap and each stop where a language never heard the name, with the
+//       predicted and the actual time to the stop (for the two announcers that choose a form)
 //
 // Figures per announcer: stop names cut off (a language's name not heard because the announcement
 // went stale before it: the bus had reached the stop), announcements dropped whole (stale before
 // they started), announcements overlapping the next (still playing when the next stop
-// announcement was due, which then waits), stops where a language never heard the name, and how
-// often each form was used.
+// announcement was due, which then waits; "then: B", said right after "next stop: A" by design,
+// is not due on its own), stops where a language never heard the name, and how often each form
+// was used.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -84,8 +88,14 @@ struct Said {
   std::string trip;
   int stop = 0;
   tracking::Time at{};
-  std::vector<milliseconds> lengths;  // per segment, rendered
-  std::vector<bool> name;             // per segment: says the stop name (speech)
+  std::string run;  // the run's label
+  Type type = Type::next_stop;
+  Form form = Form::full;
+  std::optional<milliseconds> predicted;  // the time to the stop the form was chosen on
+  bool with_previous = false;             // "then: B", said right after the stop before
+  std::string motion;                     // the tracker's speed, acceleration and distance left
+  std::vector<milliseconds> lengths;      // per segment, rendered
+  std::vector<bool> name;                 // per segment: says the stop name (speech)
   std::vector<std::string> lang;
 };
 
@@ -121,18 +131,36 @@ std::vector<Run> read_runs(const std::string& path) {
 // The simulated interior output for one announcer's announcements of one run. `reached`: per trip
 // and stop, when the bus reached that stop or one after it (arrived or passed): from then on the
 // announcement is stale.
+// `list`: print each overlap and each stop where a language never heard the name.
 void play(Figures& fig, std::size_t from,
           const std::map<std::string, std::map<int, tracking::Time>>& reached,
-          const std::vector<std::string>& languages) {
-  auto stale = [&](const Said& s, tracking::Time t) {
+          const std::vector<std::string>& languages, const char* list) {
+  auto reached_at = [&](const Said& s) -> std::optional<tracking::Time> {
     const auto trip = reached.find(s.trip);
-    if (trip == reached.end()) return false;
+    if (trip == reached.end()) return std::nullopt;
     const auto it = trip->second.lower_bound(s.stop);  // this stop or one after it, reached
-    if (it == trip->second.end()) return false;
+    if (it == trip->second.end()) return std::nullopt;
     tracking::Time first = it->second;
     for (auto j = it; j != trip->second.end(); ++j)
       first = std::min(first, j->second);
-    return t >= first;
+    return first;
+  };
+  auto stale = [&](const Said& s, tracking::Time t) {
+    const auto first = reached_at(s);
+    return first && t >= *first;
+  };
+  auto ms = [](auto d) {
+    return static_cast<long>(std::chrono::duration_cast<milliseconds>(d).count());
+  };
+  auto describe = [&](const Said& s, tracking::Time start, tracking::Time end) {
+    const auto first = reached_at(s);
+    std::printf(
+        "  %-s %s stop %d %s %s at %s: predicted %ld ms, actual %ld ms, starts +%ld ms, "
+        "ends +%ld ms %s\n",
+        list, s.run.c_str(), s.stop, std::string(tracking::type_name(s.type)).c_str(),
+        std::string(daemon::form_name(s.form)).c_str(), tracking::format_time(s.at).c_str(),
+        s.predicted ? s.predicted->count() : -1L, first ? ms(*first - s.at) : -1L, ms(start - s.at),
+        ms(end - s.at), s.motion.c_str());
   };
   std::map<std::pair<std::string, int>, std::vector<std::string>> heard;
   tracking::Time busy{};
@@ -155,9 +183,19 @@ void play(Figures& fig, std::size_t from,
       t += s.lengths[k];
       if (s.name[k]) heard[{s.trip, s.stop}].push_back(s.lang[k]);
     }
+    const tracking::Time start = std::max(s.at, busy);
     busy = t;
-    if (i + 1 < fig.said.size() && fig.said[i + 1].at < t && started) {
+    // ("Then: B" is not due on its own: it follows "next stop: A" by design.)
+    const bool then = i + 1 < fig.said.size() && fig.said[i + 1].with_previous &&
+                      fig.said[i + 1].type == Type::next_stop && fig.said[i + 1].at == s.at;
+    if (i + 1 < fig.said.size() && fig.said[i + 1].at < t && started && !then) {
       ++fig.overlaps;
+      if (list) {
+        std::printf("%s overlap:\n", list);
+        describe(s, start, t);
+        const Said& n = fig.said[i + 1];
+        describe(n, n.at, n.at);
+      }
       fig.overlap_ms_max =
           std::max(fig.overlap_ms_max, static_cast<long>((t - fig.said[i + 1].at).count()));
     }
@@ -167,15 +205,29 @@ void play(Figures& fig, std::size_t from,
     const bool all = std::all_of(languages.begin(), languages.end(), [&](const std::string& l) {
       return std::find(langs.begin(), langs.end(), l) != langs.end();
     });
-    if (!all) ++fig.stops_missing;
+    if (!all) {
+      ++fig.stops_missing;
+      if (list) {
+        std::printf("%s missing %s stop %d heard:", list, stop.first.c_str(), stop.second);
+        for (const auto& l : langs)
+          std::printf(" %s", l.c_str());
+        std::printf("\n");
+        for (std::size_t i = from; i < fig.said.size(); ++i) {
+          const Said& s = fig.said[i];
+          if (s.trip == stop.first && s.stop == stop.second) describe(s, s.at, s.at);
+        }
+      }
+    }
   }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: fit_bench RUNS.tsv (label, bundle, trace, trip per line)\n");
+  const bool list = argc == 3 && std::string(argv[2]) == "--list";
+  if (argc != 2 && !list) {
+    std::fprintf(stderr,
+                 "usage: fit_bench RUNS.tsv [--list] (label, bundle, trace, trip per line)\n");
     return 2;
   }
   try {
@@ -223,11 +275,30 @@ int main(int argc, char** argv) {
             }
             ++figures[v].forms[f.form];
             for (const auto& a : f.announcements) {
-              Said s{trip->id, *e.stop_index, e.time, {}, {}, {}};
+              Said s{trip->id,
+                     *e.stop_index,
+                     e.time,
+                     run.label,
+                     e.type,
+                     f.form,
+                     pipeline.time_to_stop(e),
+                     e.with_previous,
+                     {},
+                     {},
+                     {},
+                     {}};
               for (const auto& seg : a.segments) {
                 s.lengths.push_back(render(seg));
                 s.name.push_back(seg.kind == media::SegmentKind::speech);
                 s.lang.push_back(seg.lang);
+              }
+              if (const auto* tr = pipeline.tracker()) {
+                char buf[128];
+                std::snprintf(buf, sizeof buf, "v=%.1f a=%.2f r=%.0f", tr->speed_mps(),
+                              tr->acceleration_mps2(),
+                              tr->stop_distances_m()[static_cast<std::size_t>(*e.stop_index)] -
+                                  tr->progress_m());
+                s.motion = buf;
               }
               figures[v].said.push_back(std::move(s));
             }
@@ -252,7 +323,7 @@ int main(int argc, char** argv) {
         handle();
       }
       for (int v = 0; v < 3; ++v)
-        play(figures[v], from[v], reached, config.languages);
+        play(figures[v], from[v], reached, config.languages, list && v > 0 ? names[v] : nullptr);
     }
     std::printf(
         "%zu runs, %ld fixes, %ld stop events; %zu distinct texts rendered with espeak-ng\n",
