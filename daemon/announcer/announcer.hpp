@@ -40,6 +40,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -84,11 +85,10 @@ class Announcer {
              const SegmentLength& known) const;
 
   // fit(), keeping track of how long the interior is busy with the stop announcements it gave
-  // (they play one after the other): what the daemon calls for each stop event. `to_stop`: the
-  // predicted time until the bus reaches the stop (nullopt: unknown).
+  // (they play one after the other): what the daemon calls for each stop event. `until`: the
+  // predicted time until it must be over (FitTiming::until; nullopt: unknown).
   Fitted on_event(const routes::Trip& trip, const tracking::StopEvent& event,
-                  std::optional<milliseconds> to_stop, milliseconds approach_lead,
-                  const SegmentLength& known);
+                  std::optional<milliseconds> until, const SegmentLength& known);
 
   // Everything the stop announcements of `trip` may speak, in every form: for the media engine
   // to render at trip start, so that each announcement starts at once and its length is known.
@@ -99,6 +99,9 @@ class Announcer {
  private:
   AnnouncerConfig config_;
   std::optional<tracking::Time> busy_until_;  // when the last stop announcement given ends
+  // The stops of this trip whose name "next stop" said in every language.
+  std::string named_trip_;
+  std::set<int> named_;
 };
 
 // Route and destination for people outside ("101路，开往大剧院" / "Route 101 to Grand Theater"),

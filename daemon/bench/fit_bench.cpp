@@ -3,8 +3,9 @@
 // as the daemon does, and plays the announcements on a simulated interior timeline with the media
 // engine's rules: stop announcements one after the other (equal priority waits its turn), an
 // announcement checked for staleness before it starts and at every segment boundary (the daemon
-// drops "next stop X" / "arriving at X" once the bus has reached X), each segment as long as the
-// audio the engine's synthesis path really renders (espeak-ng, trimmed), no real-time playback.
+// drops "next stop X" once the bus has reached X, "arriving at X" once it has left X), each
+// segment as long as the audio the engine's synthesis path really renders (espeak-ng, trimmed),
+// no real-time playback.
 // Three announcers side by side: always the full form (before), the form chosen on estimated
 // lengths only (an engine whose cache knows nothing), and on the rendered lengths (the daemon,
 // which renders every form's words at trip start). Prints figures; never gates.
@@ -15,8 +16,8 @@
 //       predicted and the actual time to the stop (for the two announcers that choose a form)
 //
 // Figures per announcer: stop names cut off (a language's name not heard because the announcement
-// went stale before it: the bus had reached the stop), announcements dropped whole (stale before
-// they started), announcements overlapping the next (still playing when the next stop
+// went stale before it: the bus had reached or left the stop), announcements dropped whole (stale
+// before they started), announcements overlapping the next (still playing when the next stop
 // announcement was due, which then waits; "then: B", said right after "next stop: A" by design,
 // is not due on its own), stops where a language never heard the name, and how often each form
 // was used.
@@ -91,7 +92,7 @@ struct Said {
   std::string run;  // the run's label
   Type type = Type::next_stop;
   Form form = Form::full;
-  std::optional<milliseconds> predicted;  // the time to the stop the form was chosen on
+  std::optional<milliseconds> predicted;  // the time it had (Pipeline::time_to_say)
   bool with_previous = false;             // "then: B", said right after the stop before
   std::string motion;                     // the tracker's speed, acceleration and distance left
   std::vector<milliseconds> lengths;      // per segment, rendered
@@ -128,21 +129,32 @@ std::vector<Run> read_runs(const std::string& path) {
   return runs;
 }
 
+using Stops = std::map<std::string, std::map<int, tracking::Time>>;  // per trip and stop: when
+
 // The simulated interior output for one announcer's announcements of one run. `reached`: per trip
-// and stop, when the bus reached that stop or one after it (arrived or passed): from then on the
-// announcement is stale.
-// `list`: print each overlap and each stop where a language never heard the name.
-void play(Figures& fig, std::size_t from,
-          const std::map<std::string, std::map<int, tracking::Time>>& reached,
+// and stop, when the bus reached it (arrived or passed); `left`: when it left it (departed or
+// passed). From the bus reaching X (or a stop after it) "next stop X" is stale, from leaving it
+// "arriving at X". `list`: print each overlap and each stop where a language never heard the name.
+void play(Figures& fig, std::size_t from, const Stops& reached, const Stops& left,
           const std::vector<std::string>& languages, const char* list) {
+  // The first time in `times` (per trip and stop) for stop `from` or one after it.
+  auto first_from = [](const Stops& times, const std::string& trip_id,
+                       int from) -> std::optional<tracking::Time> {
+    const auto trip = times.find(trip_id);
+    if (trip == times.end()) return std::nullopt;
+    std::optional<tracking::Time> first;
+    for (auto j = trip->second.lower_bound(from); j != trip->second.end(); ++j)
+      first = std::min(first.value_or(j->second), j->second);
+    return first;
+  };
+  // "Next stop X": stale once the bus has reached X. "Arriving at X": once it has left X
+  // (departed, passed, or reached a stop after X).
   auto reached_at = [&](const Said& s) -> std::optional<tracking::Time> {
-    const auto trip = reached.find(s.trip);
-    if (trip == reached.end()) return std::nullopt;
-    const auto it = trip->second.lower_bound(s.stop);  // this stop or one after it, reached
-    if (it == trip->second.end()) return std::nullopt;
-    tracking::Time first = it->second;
-    for (auto j = it; j != trip->second.end(); ++j)
-      first = std::min(first, j->second);
+    auto first = first_from(reached, s.trip, s.stop);
+    if (s.type != Type::approaching) return first;
+    first = first_from(reached, s.trip, s.stop + 1);
+    if (const auto gone = first_from(left, s.trip, s.stop); gone && (!first || *gone < *first))
+      first = gone;
     return first;
   };
   auto stale = [&](const Said& s, tracking::Time t) {
@@ -254,7 +266,7 @@ int main(int argc, char** argv) {
       std::size_t from[3];
       for (int v = 0; v < 3; ++v)
         from[v] = figures[v].said.size();
-      std::map<std::string, std::map<int, tracking::Time>> reached;
+      Stops reached, left;
       std::vector<tracking::StopEvent> out;
       auto handle = [&] {
         events += static_cast<long>(out.size());
@@ -264,14 +276,17 @@ int main(int argc, char** argv) {
           if (e.type == Type::arrived || e.type == Type::passed) {
             reached[e.trip_id].emplace(*e.stop_index, e.time);
           }
+          if (e.type == Type::departed || e.type == Type::passed) {
+            left[e.trip_id].emplace(*e.stop_index, e.time);
+          }
           if (e.type != Type::next_stop && e.type != Type::approaching) continue;
           for (int v = 0; v < 3; ++v) {
             daemon::Fitted f;
             if (v == 0) {
               f.announcements = announcers[v].on_event(*trip, e);
             } else {
-              f = announcers[v].on_event(*trip, e, pipeline.time_to_stop(e),
-                                         pipeline.approach_lead(), v == 1 ? unknown : rendered);
+              f = announcers[v].on_event(*trip, e, pipeline.time_to_say(e),
+                                         v == 1 ? unknown : rendered);
             }
             ++figures[v].forms[f.form];
             for (const auto& a : f.announcements) {
@@ -323,7 +338,8 @@ int main(int argc, char** argv) {
         handle();
       }
       for (int v = 0; v < 3; ++v)
-        play(figures[v], from[v], reached, config.languages, list && v > 0 ? names[v] : nullptr);
+        play(figures[v], from[v], reached, left, config.languages,
+             list && v > 0 ? names[v] : nullptr);
     }
     std::printf(
         "%zu runs, %ld fixes, %ld stop events; %zu distinct texts rendered with espeak-ng\n",
