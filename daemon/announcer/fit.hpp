@@ -1,5 +1,5 @@
 // Announcements that fit the stretch: how long an announcement lasts, and which of its forms ends
-// before the next one is due. Pure: lengths and the time to the stop come in as arguments.
+// before the next one is due. Pure: lengths and the time it has come in as arguments.
 //
 // Where stops are close together the full form ("ding-dong", three languages, the transfer hint)
 // is still playing when the bus gets there: the next announcement waits behind it, and the
