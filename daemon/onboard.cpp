@@ -43,6 +43,7 @@ Onboard::Onboard(asio::io_context& io, const routes::Bundle& bundle, Pipeline& p
       announcer_(options_.announcer),
       assist_(options_.assist, *this),
       reached_(std::make_shared<std::atomic<int>>(0)),
+      left_(std::make_shared<std::atomic<int>>(0)),
       departures_(std::make_shared<std::atomic<long>>(0)),
       board_([this] {
         messages::BoardConfig config = options_.messages;
@@ -263,10 +264,16 @@ void Onboard::step(const Pipeline& pipeline, const std::vector<StopEvent>& event
         e.type == StopEvent::Type::trip_resumed) {
       record_time_zone(e.time);
       reached_->store(0);
+      left_->store(0);
       held_.clear();
     }
     if ((e.type == StopEvent::Type::arrived || e.type == StopEvent::Type::passed) && e.stop_index) {
       reached_->store(*e.stop_index + 1);
+      left_->store(std::max(left_->load(), *e.stop_index));  // every stop before it, left
+    }
+    if ((e.type == StopEvent::Type::departed || e.type == StopEvent::Type::passed) &&
+        e.stop_index) {
+      left_->store(*e.stop_index + 1);
     }
     if (e.type == StopEvent::Type::departed || e.type == StopEvent::Type::passed) {
       ++*departures_;
@@ -275,7 +282,7 @@ void Onboard::step(const Pipeline& pipeline, const std::vector<StopEvent>& event
     if (!trip || e.trip_id != trip->id) continue;
     // The longest form that ends before the next announcement is due (announcer.hpp).
     auto fitted = announcer_.on_event(
-        *trip, e, pipeline.time_to_stop(e), pipeline.approach_lead(),
+        *trip, e, pipeline.time_to_say(e),
         [this](const media::Segment& s) -> std::optional<std::chrono::milliseconds> {
           if (!voice_) return std::nullopt;
           return voice_->length(s);
@@ -297,9 +304,11 @@ void Onboard::step(const Pipeline& pipeline, const std::vector<StopEvent>& event
         continue;
       }
       if (e.stop_index) {
-        // "Next stop X" / "arriving at X" is dropped once the bus has reached X.
-        a.still_valid = [reached = reached_, index = *e.stop_index] {
-          return reached->load() <= index;
+        // "Next stop X" is dropped once the bus has reached X; "arriving at X" is still true while
+        // the bus stands at X, and dropped once it has left X (departed or passed).
+        const bool arriving = e.type == StopEvent::Type::approaching;
+        a.still_valid = [gone = arriving ? left_ : reached_, index = *e.stop_index] {
+          return gone->load() <= index;
         };
       }
       const bool departing = e.type == StopEvent::Type::next_stop;

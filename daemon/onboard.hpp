@@ -143,6 +143,8 @@ class Onboard final : private AssistPort {
   std::unique_ptr<log::EventStore> store_;
   // Stops reached (arrived or passed) on the current trip: an announcement for one is stale.
   std::shared_ptr<std::atomic<int>> reached_;
+  // Stops left (departed or passed, or a later one reached): "arriving at" one is stale.
+  std::shared_ptr<std::atomic<int>> left_;
   // Departures (departed or passed) so far: words for people outside at one stop are stale once
   // the bus has left it.
   std::shared_ptr<std::atomic<long>> departures_;

@@ -63,6 +63,46 @@ std::optional<std::chrono::milliseconds> Pipeline::time_to_stop(const StopEvent&
   return std::chrono::milliseconds{static_cast<long>(s * 1000)};
 }
 
+std::optional<std::chrono::milliseconds> Pipeline::time_to_say(const StopEvent& event) const {
+  const bool next = event.type == StopEvent::Type::next_stop;
+  if (!next && event.type != StopEvent::Type::approaching) return std::nullopt;
+  const tracking::Tracker* t = tracker();
+  if (!t || !event.stop_index) return std::nullopt;
+  int stop = *event.stop_index;
+  if (event.with_previous && next && stop > 0) --stop;
+  const auto& stops = t->stop_distances_m();
+  if (stop < 0 || static_cast<std::size_t>(stop) >= stops.size()) return std::nullopt;
+  const auto& cfg = t->config();
+  const double v = std::max(t->speed_mps(), 0.0);
+  // The tracker's own prediction for its last chance to say `approaching` (Tracker::approach_due):
+  // the bus going on speeding up as hard as it now does (up to max_accel_mps2; a crawling bus at
+  // least crawl_accel_mps2, one pulling away pull_away_accel_mps2), at no speed limit.
+  double accel = std::clamp(t->acceleration_mps2(), 0.0, cfg.max_accel_mps2);
+  if (v < cfg.crawl_speed_mps) accel = std::max(accel, cfg.crawl_accel_mps2);
+  if (v < cfg.approach_slow_speed_mps) accel = std::max(accel, cfg.pull_away_accel_mps2);
+  auto soonest = [&](double distance_m) {
+    return distance_m <= 0 ? 0.0 : (std::sqrt(v * v + 2 * accel * distance_m) - v) / accel;
+  };
+  auto typical = [&](double distance_m) {
+    return seconds_to_cover(distance_m, v, cfg.typical_accel_mps2, options_.eta_cruise_mps);
+  };
+  const double distance = stops[static_cast<std::size_t>(stop)] - t->progress_m();
+  double s = 0;
+  if (next) {
+    // `approaching` comes approach_lead_s before the bus is there, or on the last fix that would
+    // come with approach_lead_min_s left by the tracker's own prediction: with fixes 5 s apart,
+    // 10 s before the bus would be there speeding up as it does.
+    s = std::min(typical(distance) - cfg.approach_lead_s,
+                 soonest(distance) - t->fix_interval_s() - cfg.approach_lead_min_s);
+  } else {
+    // "Arriving at X" holds until the bus leaves X: departed after halting there, or passed,
+    // beyond arrival_radius_m. Whether it halts is unknown in advance: taken to drive through.
+    const double beyond = distance + cfg.arrival_radius_m;
+    s = std::min(typical(beyond), soonest(beyond));
+  }
+  return std::chrono::milliseconds{static_cast<long>(std::max(s, 0.0) * 1000)};
+}
+
 std::chrono::milliseconds Pipeline::approach_lead() const {
   return std::chrono::milliseconds{static_cast<long>(options_.tracker.approach_lead_s * 1000)};
 }

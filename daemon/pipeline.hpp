@@ -61,6 +61,13 @@ class Pipeline {
   // with the one before it (with_previous), the time to that one, which its words must not
   // outlast. nullopt without a tracker or a stop.
   std::optional<std::chrono::milliseconds> time_to_stop(const tracking::StopEvent& event) const;
+  // How long the stop announcement for `event` (next_stop, approaching) has before it must be
+  // over (FitTiming::until): "next stop X" until `approaching` for X may be due, the tracker
+  // saying it on its own prediction (the bus speeding up as hard as it now does, on the fix before
+  // it would be too late: the fix interval counts); "arriving at X" until the bus may have left
+  // X, taken to drive through it (it may not halt there). nullopt for other events, or without a
+  // tracker or a stop.
+  std::optional<std::chrono::milliseconds> time_to_say(const tracking::StopEvent& event) const;
   // `approaching` comes this long before the bus reaches the stop.
   std::chrono::milliseconds approach_lead() const;
   long trips_started() const { return trips_started_; }

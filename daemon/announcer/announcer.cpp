@@ -161,7 +161,7 @@ Fitted Announcer::fit(const routes::Trip& trip, const tracking::StopEvent& event
   Fitted f;
   f.languages = config_.languages.size();
   const bool next = event.type == Type::next_stop;
-  const auto available = time_available(next, timing);
+  const auto available = time_available(timing);
   auto take = [&](Form form, std::vector<media::Announcement> out) {
     f.form = form;
     f.length = milliseconds{0};
@@ -185,6 +185,7 @@ Fitted Announcer::fit(const routes::Trip& trip, const tracking::StopEvent& event
     f.languages = 0;
     return take(Form::skipped, {});
   }
+  if (timing.only_chance) return take(Form::brief, on_event(trip, event, Form::brief));
   // "Arriving at": the first languages whose names end in time, at least the first.
   std::size_t n = 1;
   while (n < config_.languages.size()) {
@@ -197,11 +198,17 @@ Fitted Announcer::fit(const routes::Trip& trip, const tracking::StopEvent& event
 }
 
 Fitted Announcer::on_event(const routes::Trip& trip, const tracking::StopEvent& event,
-                           std::optional<milliseconds> to_stop, milliseconds approach_lead,
-                           const SegmentLength& known) {
-  FitTiming timing{to_stop, approach_lead, milliseconds{0}};
+                           std::optional<milliseconds> until, const SegmentLength& known) {
+  FitTiming timing{until, milliseconds{0}};
   if (busy_until_ && *busy_until_ > event.time) timing.busy = *busy_until_ - event.time;
+  if (named_trip_ != trip.id) named_trip_ = trip.id, named_.clear();
+  const int stop = event.stop_index.value_or(-1);
+  timing.only_chance = event.type == Type::approaching && !named_.contains(stop);
   Fitted f = fit(trip, event, timing, known);
+  if (event.type == Type::next_stop && f.form != Form::skipped &&
+      f.languages == config_.languages.size()) {
+    named_.insert(stop);
+  }
   if (f.length > milliseconds{0}) {
     const tracking::Time start = std::max(event.time, busy_until_.value_or(event.time));
     busy_until_ = start + f.length;

@@ -1,6 +1,7 @@
 // The announcer: stop events in, announcements out — what is said, in which languages and order,
 // on which speakers, at which priority. Pure: no clock, no I/O; the daemon hands the result to the
-// media engine and decides staleness (an announcement for a stop the bus has passed is dropped).
+// media engine and decides staleness ("next stop X" is dropped once the bus has reached X,
+// "arriving at X" once it has left X: it is still true while the bus stands there).
 //
 // clang-format off
 //   event        output     what is said (zh-Hans / yue / en)
@@ -21,8 +22,9 @@
 //   no_chime         every language's sentence, no chime
 //   brief            every language says just the stop name ("车公庙" / "車公廟" / "Chegongmiao"),
 //                    no chime: the rider hears the one thing that matters, in their language
-//   fewer_languages  `approaching` only, when not even `brief` ends before the bus is at the stop:
-//                    the stop name in the first languages that end in time, at least the first one
+//   fewer_languages  `approaching` only, when not even `brief` ends before the bus may have left
+//                    the stop and "next stop" said the name in every language: the stop name in
+//                    the first languages that end in time, at least the first one
 //   skipped          `next_stop` only, when not even `brief` ends before `approaching` is due:
 //                    nothing now, "arriving at X" follows at once with the name in every language
 // clang-format on
@@ -31,15 +33,19 @@
 // get up; everything else (the chime, the transfer hint, the lead words) is dropped before a
 // language is. No stop name is started that cannot end in time: "next stop" is skipped rather
 // than cut, because the stop's "arriving at" always follows (the tracker says it at the latest
-// as the bus reaches the stop). "Arriving at" is the last chance, so its first language is always
-// said; the media engine drops an announcement only between segments, so a name already started
-// when the bus stops is heard to its end. The form is chosen once, before the announcement starts;
-// without a prediction of the time to the stop the full form is said.
+// as the bus reaches the stop). "Arriving at" is the last chance: it has until the bus leaves the
+// stop (taken to drive through it: whether it halts is unknown in advance), and when "next stop"
+// was skipped it says the name in every language (`brief`) even if that may outlast a bus that
+// drives through -- the engine drops the rest between segments, so a name already started is heard
+// to its end; otherwise its first language is always said. The form is chosen once, before the
+// announcement starts; without a prediction of the time it has (Pipeline::time_to_say) the full
+// form is said.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -84,11 +90,10 @@ class Announcer {
              const SegmentLength& known) const;
 
   // fit(), keeping track of how long the interior is busy with the stop announcements it gave
-  // (they play one after the other): what the daemon calls for each stop event. `to_stop`: the
-  // predicted time until the bus reaches the stop (nullopt: unknown).
+  // (they play one after the other): what the daemon calls for each stop event. `until`: the
+  // predicted time until it must be over (FitTiming::until; nullopt: unknown).
   Fitted on_event(const routes::Trip& trip, const tracking::StopEvent& event,
-                  std::optional<milliseconds> to_stop, milliseconds approach_lead,
-                  const SegmentLength& known);
+                  std::optional<milliseconds> until, const SegmentLength& known);
 
   // Everything the stop announcements of `trip` may speak, in every form: for the media engine
   // to render at trip start, so that each announcement starts at once and its length is known.
@@ -99,6 +104,9 @@ class Announcer {
  private:
   AnnouncerConfig config_;
   std::optional<tracking::Time> busy_until_;  // when the last stop announcement given ends
+  // The stops of this trip whose name "next stop" said in every language.
+  std::string named_trip_;
+  std::set<int> named_;
 };
 
 // Route and destination for people outside ("101路，开往大剧院" / "Route 101 to Grand Theater"),

@@ -84,11 +84,9 @@ milliseconds length_of(const media::Announcement& announcement, const SegmentLen
   return total;
 }
 
-std::optional<milliseconds> time_available(bool next_stop, const FitTiming& timing) {
-  if (!timing.to_stop) return std::nullopt;
-  milliseconds deadline = *timing.to_stop;
-  if (next_stop) deadline -= timing.approach_lead;
-  return deadline - timing.busy;
+std::optional<milliseconds> time_available(const FitTiming& timing) {
+  if (!timing.until) return std::nullopt;
+  return *timing.until - timing.busy;
 }
 
 }  // namespace stopcall::daemon

@@ -1,5 +1,5 @@
 // Announcements that fit the stretch: how long an announcement lasts, and which of its forms ends
-// before the next one is due. Pure: lengths and the time to the stop come in as arguments.
+// before the next one is due. Pure: lengths and the time it has come in as arguments.
 //
 // Where stops are close together the full form ("ding-dong", three languages, the transfer hint)
 // is still playing when the bus gets there: the next announcement waits behind it, and the
@@ -46,19 +46,20 @@ milliseconds length_of(const media::Announcement& announcement, const SegmentLen
 
 // When the stop announcement must be over, as the tracker predicts it.
 struct FitTiming {
-  // Time until the bus reaches the stop (Pipeline::time_to_stop); unset: no prediction, the full
-  // form is said as before.
-  std::optional<milliseconds> to_stop;
-  // `approaching` comes this long before the bus reaches the stop (TrackerConfig::approach_lead_s):
-  // "next stop" must be over by then.
-  milliseconds approach_lead{10000};
+  // Time until it must be over (Pipeline::time_to_say): for `next_stop` until `approaching` for
+  // the stop may be due, for `approaching` until the bus may have left the stop. Unset: no
+  // prediction, the full form is said as before.
+  std::optional<milliseconds> until;
   // The interior is still busy this long with stop announcements started before (they play one
   // after the other): this one starts only then.
   milliseconds busy{0};
+  // For `approaching`: "next stop" did not say the stop's name in every language (skipped): this
+  // is the rider's only chance, so every language says it (at least `brief`), even where the last
+  // languages may not end before the bus leaves a stop it drives through.
+  bool only_chance = false;
 };
 
-// The time a stop announcement has: for `next_stop` until `approaching` is due, for `approaching`
-// until the bus is at the stop, both less `busy`. nullopt without a prediction.
-std::optional<milliseconds> time_available(bool next_stop, const FitTiming& timing);
+// The time a stop announcement has: `until` less `busy`. nullopt without a prediction.
+std::optional<milliseconds> time_available(const FitTiming& timing);
 
 }  // namespace stopcall::daemon

@@ -3,19 +3,24 @@
 // as the daemon does, and plays the announcements on a simulated interior timeline with the media
 // engine's rules: stop announcements one after the other (equal priority waits its turn), an
 // announcement checked for staleness before it starts and at every segment boundary (the daemon
-// drops "next stop X" / "arriving at X" once the bus has reached X), each segment as long as the
-// audio the engine's synthesis path really renders (espeak-ng, trimmed), no real-time playback.
+// drops "next stop X" once the bus has reached X, "arriving at X" once it has left X), each
+// segment as long as the audio the engine's synthesis path really renders (espeak-ng, trimmed),
+// no real-time playback.
 // Three announcers side by side: always the full form (before), the form chosen on estimated
 // lengths only (an engine whose cache knows nothing), and on the rendered lengths (the daemon,
 // which renders every form's words at trip start). Prints figures; never gates.
 //
-//   fit_bench RUNS.tsv     one run a line: label, bundle, trace (NMEA or gpsd JSON), trip id
+//   fit_bench RUNS.tsv [--list]
+//       RUNS.tsv: one run a line: label, bundle, trace (NMEA or gpsd JSON), trip id
+//       --list: print each overlap and each stop where a language never heard the name, with the
+//       predicted and the actual time to the stop (for the two announcers that choose a form)
 //
 // Figures per announcer: stop names cut off (a language's name not heard because the announcement
-// went stale before it: the bus had reached the stop), announcements dropped whole (stale before
-// they started), announcements overlapping the next (still playing when the next stop
-// announcement was due, which then waits), stops where a language never heard the name, and how
-// often each form was used.
+// went stale before it: the bus had reached or left the stop), announcements dropped whole (stale
+// before they started), announcements overlapping the next (still playing when the next stop
+// announcement was due, which then waits; "then: B", said right after "next stop: A" by design,
+// is not due on its own), stops where a language never heard the name, and how often each form
+// was used.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -84,8 +89,14 @@ struct Said {
   std::string trip;
   int stop = 0;
   tracking::Time at{};
-  std::vector<milliseconds> lengths;  // per segment, rendered
-  std::vector<bool> name;             // per segment: says the stop name (speech)
+  std::string run;  // the run's label
+  Type type = Type::next_stop;
+  Form form = Form::full;
+  std::optional<milliseconds> predicted;  // the time it had (Pipeline::time_to_say)
+  bool with_previous = false;             // "then: B", said right after the stop before
+  std::string motion;                     // the tracker's speed, acceleration and distance left
+  std::vector<milliseconds> lengths;      // per segment, rendered
+  std::vector<bool> name;                 // per segment: says the stop name (speech)
   std::vector<std::string> lang;
 };
 
@@ -118,21 +129,50 @@ std::vector<Run> read_runs(const std::string& path) {
   return runs;
 }
 
+using Stops = std::map<std::string, std::map<int, tracking::Time>>;  // per trip and stop: when
+
 // The simulated interior output for one announcer's announcements of one run. `reached`: per trip
-// and stop, when the bus reached that stop or one after it (arrived or passed): from then on the
-// announcement is stale.
-void play(Figures& fig, std::size_t from,
-          const std::map<std::string, std::map<int, tracking::Time>>& reached,
-          const std::vector<std::string>& languages) {
+// and stop, when the bus reached it (arrived or passed); `left`: when it left it (departed or
+// passed). From the bus reaching X (or a stop after it) "next stop X" is stale, from leaving it
+// "arriving at X". `list`: print each overlap and each stop where a language never heard the name.
+void play(Figures& fig, std::size_t from, const Stops& reached, const Stops& left,
+          const std::vector<std::string>& languages, const char* list) {
+  // The first time in `times` (per trip and stop) for stop `from` or one after it.
+  auto first_from = [](const Stops& times, const std::string& trip_id,
+                       int from) -> std::optional<tracking::Time> {
+    const auto trip = times.find(trip_id);
+    if (trip == times.end()) return std::nullopt;
+    std::optional<tracking::Time> first;
+    for (auto j = trip->second.lower_bound(from); j != trip->second.end(); ++j)
+      first = std::min(first.value_or(j->second), j->second);
+    return first;
+  };
+  // "Next stop X": stale once the bus has reached X. "Arriving at X": once it has left X
+  // (departed, passed, or reached a stop after X).
+  auto reached_at = [&](const Said& s) -> std::optional<tracking::Time> {
+    auto first = first_from(reached, s.trip, s.stop);
+    if (s.type != Type::approaching) return first;
+    first = first_from(reached, s.trip, s.stop + 1);
+    if (const auto gone = first_from(left, s.trip, s.stop); gone && (!first || *gone < *first))
+      first = gone;
+    return first;
+  };
   auto stale = [&](const Said& s, tracking::Time t) {
-    const auto trip = reached.find(s.trip);
-    if (trip == reached.end()) return false;
-    const auto it = trip->second.lower_bound(s.stop);  // this stop or one after it, reached
-    if (it == trip->second.end()) return false;
-    tracking::Time first = it->second;
-    for (auto j = it; j != trip->second.end(); ++j)
-      first = std::min(first, j->second);
-    return t >= first;
+    const auto first = reached_at(s);
+    return first && t >= *first;
+  };
+  auto ms = [](auto d) {
+    return static_cast<long>(std::chrono::duration_cast<milliseconds>(d).count());
+  };
+  auto describe = [&](const Said& s, tracking::Time start, tracking::Time end) {
+    const auto first = reached_at(s);
+    std::printf(
+        "  %-s %s stop %d %s %s at %s: predicted %ld ms, actual %ld ms, starts +%ld ms, "
+        "ends +%ld ms %s\n",
+        list, s.run.c_str(), s.stop, std::string(tracking::type_name(s.type)).c_str(),
+        std::string(daemon::form_name(s.form)).c_str(), tracking::format_time(s.at).c_str(),
+        s.predicted ? s.predicted->count() : -1L, first ? ms(*first - s.at) : -1L, ms(start - s.at),
+        ms(end - s.at), s.motion.c_str());
   };
   std::map<std::pair<std::string, int>, std::vector<std::string>> heard;
   tracking::Time busy{};
@@ -155,9 +195,19 @@ void play(Figures& fig, std::size_t from,
       t += s.lengths[k];
       if (s.name[k]) heard[{s.trip, s.stop}].push_back(s.lang[k]);
     }
+    const tracking::Time start = std::max(s.at, busy);
     busy = t;
-    if (i + 1 < fig.said.size() && fig.said[i + 1].at < t && started) {
+    // ("Then: B" is not due on its own: it follows "next stop: A" by design.)
+    const bool then = i + 1 < fig.said.size() && fig.said[i + 1].with_previous &&
+                      fig.said[i + 1].type == Type::next_stop && fig.said[i + 1].at == s.at;
+    if (i + 1 < fig.said.size() && fig.said[i + 1].at < t && started && !then) {
       ++fig.overlaps;
+      if (list) {
+        std::printf("%s overlap:\n", list);
+        describe(s, start, t);
+        const Said& n = fig.said[i + 1];
+        describe(n, n.at, n.at);
+      }
       fig.overlap_ms_max =
           std::max(fig.overlap_ms_max, static_cast<long>((t - fig.said[i + 1].at).count()));
     }
@@ -167,15 +217,29 @@ void play(Figures& fig, std::size_t from,
     const bool all = std::all_of(languages.begin(), languages.end(), [&](const std::string& l) {
       return std::find(langs.begin(), langs.end(), l) != langs.end();
     });
-    if (!all) ++fig.stops_missing;
+    if (!all) {
+      ++fig.stops_missing;
+      if (list) {
+        std::printf("%s missing %s stop %d heard:", list, stop.first.c_str(), stop.second);
+        for (const auto& l : langs)
+          std::printf(" %s", l.c_str());
+        std::printf("\n");
+        for (std::size_t i = from; i < fig.said.size(); ++i) {
+          const Said& s = fig.said[i];
+          if (s.trip == stop.first && s.stop == stop.second) describe(s, s.at, s.at);
+        }
+      }
+    }
   }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: fit_bench RUNS.tsv (label, bundle, trace, trip per line)\n");
+  const bool list = argc == 3 && std::string(argv[2]) == "--list";
+  if (argc != 2 && !list) {
+    std::fprintf(stderr,
+                 "usage: fit_bench RUNS.tsv [--list] (label, bundle, trace, trip per line)\n");
     return 2;
   }
   try {
@@ -202,7 +266,7 @@ int main(int argc, char** argv) {
       std::size_t from[3];
       for (int v = 0; v < 3; ++v)
         from[v] = figures[v].said.size();
-      std::map<std::string, std::map<int, tracking::Time>> reached;
+      Stops reached, left;
       std::vector<tracking::StopEvent> out;
       auto handle = [&] {
         events += static_cast<long>(out.size());
@@ -212,22 +276,44 @@ int main(int argc, char** argv) {
           if (e.type == Type::arrived || e.type == Type::passed) {
             reached[e.trip_id].emplace(*e.stop_index, e.time);
           }
+          if (e.type == Type::departed || e.type == Type::passed) {
+            left[e.trip_id].emplace(*e.stop_index, e.time);
+          }
           if (e.type != Type::next_stop && e.type != Type::approaching) continue;
           for (int v = 0; v < 3; ++v) {
             daemon::Fitted f;
             if (v == 0) {
               f.announcements = announcers[v].on_event(*trip, e);
             } else {
-              f = announcers[v].on_event(*trip, e, pipeline.time_to_stop(e),
-                                         pipeline.approach_lead(), v == 1 ? unknown : rendered);
+              f = announcers[v].on_event(*trip, e, pipeline.time_to_say(e),
+                                         v == 1 ? unknown : rendered);
             }
             ++figures[v].forms[f.form];
             for (const auto& a : f.announcements) {
-              Said s{trip->id, *e.stop_index, e.time, {}, {}, {}};
+              Said s{trip->id,
+                     *e.stop_index,
+                     e.time,
+                     run.label,
+                     e.type,
+                     f.form,
+                     pipeline.time_to_stop(e),
+                     e.with_previous,
+                     {},
+                     {},
+                     {},
+                     {}};
               for (const auto& seg : a.segments) {
                 s.lengths.push_back(render(seg));
                 s.name.push_back(seg.kind == media::SegmentKind::speech);
                 s.lang.push_back(seg.lang);
+              }
+              if (const auto* tr = pipeline.tracker()) {
+                char buf[128];
+                std::snprintf(buf, sizeof buf, "v=%.1f a=%.2f r=%.0f", tr->speed_mps(),
+                              tr->acceleration_mps2(),
+                              tr->stop_distances_m()[static_cast<std::size_t>(*e.stop_index)] -
+                                  tr->progress_m());
+                s.motion = buf;
               }
               figures[v].said.push_back(std::move(s));
             }
@@ -252,7 +338,8 @@ int main(int argc, char** argv) {
         handle();
       }
       for (int v = 0; v < 3; ++v)
-        play(figures[v], from[v], reached, config.languages);
+        play(figures[v], from[v], reached, left, config.languages,
+             list && v > 0 ? names[v] : nullptr);
     }
     std::printf(
         "%zu runs, %ld fixes, %ld stop events; %zu distinct texts rendered with espeak-ng\n",

@@ -187,6 +187,8 @@ class Tracker {
   double speed_mps() const { return v_; }
   // Acceleration along the trip, m/s^2 (from the Doppler speeds when there are any).
   double acceleration_mps2() const { return a_; }
+  // The receiver's usual interval between fixes, seconds (the median of the last few).
+  double fix_interval_s() const { return fix_interval_s_; }
   // Along-track uncertainty (about one standard deviation), metres.
   double uncertainty_m() const;
   // 1 = sure, 0 = no idea (waiting, off route, or lost for long).

@@ -189,6 +189,62 @@ TEST_F(DemoPipeline, TheBlockGoesOnIntoItsNextTrip) {
   EXPECT_EQ(count(events, Type::next_stop, west.stops[5].stop.id), 1);
 }
 
+// Each stop announcement is given no more time than it has: "next stop X" until "arriving at X"
+// comes, "arriving at X" until the bus leaves X -- and that is more than the time to reach X.
+TEST_F(DemoPipeline, EachStopAnnouncementIsGivenNoMoreTimeThanItHas) {
+  PipelineOptions options;
+  options.trip_id = "101-WD-E-0630";
+  const auto trip = bundle_->load_trip(options.trip_id);
+  const auto every_second = testing::drive(trip, local(6, 30));
+  std::vector<tracking::Fix> every_fifth;  // a receiver giving a fix every 5 s
+  for (std::size_t i = 0; i < every_second.size(); i += 5)
+    every_fifth.push_back(every_second[i]);
+  const std::vector<tracking::Fix>* receivers[] = {&every_second, &every_fifth};
+  for (const auto* fixes : receivers) {
+    SCOPED_TRACE(fixes == &every_second ? "1 Hz" : "0.2 Hz");
+    Pipeline pipeline(*bundle_, options);
+    struct Said {
+      StopEvent event;
+      milliseconds time, to_stop;
+    };
+    std::vector<Said> said;
+    std::vector<StopEvent> events;
+    for (const auto& f : *fixes) {
+      std::vector<StopEvent> out;
+      pipeline.on_fix(f, out);
+      for (const auto& e : out) {
+        if (auto time = pipeline.time_to_say(e))
+          said.push_back({e, *time, *pipeline.time_to_stop(e)});
+      }
+      events.insert(events.end(), out.begin(), out.end());
+    }
+    auto first = [&](std::initializer_list<Type> types, int stop) -> std::optional<tracking::Time> {
+      for (const auto& e : events) {
+        if (e.stop_index == stop && std::find(types.begin(), types.end(), e.type) != types.end())
+          return e.time;
+      }
+      return std::nullopt;
+    };
+    int arriving = 0;
+    for (const auto& s : said) {
+      const int stop = *s.event.stop_index;
+      if (s.event.type == Type::next_stop) {
+        const auto due = first({Type::approaching}, stop);
+        ASSERT_TRUE(due);
+        EXPECT_LE(s.time, *due - s.event.time) << tracking::to_json_line(s.event);
+      } else {
+        ASSERT_EQ(s.event.type, Type::approaching);
+        const auto left = first({Type::departed, Type::passed}, stop);
+        if (!left) continue;  // the terminus
+        EXPECT_LE(s.time, *left - s.event.time) << tracking::to_json_line(s.event);
+        EXPECT_GT(s.time, s.to_stop) << tracking::to_json_line(s.event);
+        ++arriving;
+      }
+    }
+    EXPECT_GE(arriving, static_cast<int>(trip.stops.size()) - 2);
+  }
+}
+
 TEST(TimeToStop, ABusIsTakenToSpeedUpToACitySpeedSoThePredictionErrsShort) {
   // Pulling away from a stop 150 m short of the next: 1 m/s^2 up to 50 km/h, about 18 s.
   EXPECT_NEAR(seconds_to_cover(150, 0, 1.0, 13.9), 13.9 + (150 - 13.9 * 13.9 / 2) / 13.9, 0.01);

@@ -32,9 +32,10 @@ class FitAnnouncer : public scenario::testing::DemoRoute {
     e.stop_id = trip_->stops[static_cast<std::size_t>(index)].stop.id;
     return e;
   }
-  // The time to the stop for a bus covering `metres` at `kmh`.
+  // "Next stop" for a bus covering `metres` to the stop at `kmh`: until "arriving at" is due,
+  // 10 s before the bus is there.
   static FitTiming driving(double metres, double kmh) {
-    return {milliseconds{static_cast<long>(metres / (kmh / 3.6) * 1000)}, 10s, 0ms};
+    return {milliseconds{static_cast<long>(metres / (kmh / 3.6) * 1000)} - 10s, 0ms};
   }
   static std::vector<std::string> captions(const media::Announcement& a) {
     std::vector<std::string> out;
@@ -97,7 +98,7 @@ TEST_F(FitAnnouncer, AMiddleStretchDropsOnlyTheTransferHint) {
   const auto no_hint =
       length_of(announcer.on_event(*trip_, e, Form::no_transfer)[0], SegmentLength{});
   ASSERT_LT(no_hint, full);
-  const Fitted f = announcer.fit(*trip_, e, {no_hint + 10s, 10s, 0ms}, unknown);
+  const Fitted f = announcer.fit(*trip_, e, {no_hint, 0ms}, unknown);
   EXPECT_EQ(f.form, Form::no_transfer);
   EXPECT_TRUE(has_chime(f.announcements[0]));
   EXPECT_THAT(spoken(f.announcements[0]),
@@ -127,21 +128,20 @@ TEST_F(FitAnnouncer, AStopNameThatWouldNotFinishIsNeverStarted) {
   };
   // "Next stop" with 2.5 s before "arriving at" is due: not all three names fit, so none is
   // started; "arriving at" follows with the name in every language.
-  const Fitted next =
-      announcer.fit(*trip_, event(Type::next_stop, 4), {12500ms, 10s, 0ms}, rendered);
+  const Fitted next = announcer.fit(*trip_, event(Type::next_stop, 4), {2500ms, 0ms}, rendered);
   EXPECT_EQ(next.form, Form::skipped);
   EXPECT_TRUE(next.announcements.empty());
-  // "Arriving at" with 2.5 s to the stop: Mandarin ends at 0.9 s, Cantonese at 2.1 s, English
-  // would end at 3.3 s, after the bus has stopped: not started.
+  // "Arriving at" with 2.5 s before the bus may have left the stop ("next stop" said the name):
+  // Mandarin ends at 0.9 s, Cantonese at 2.1 s, English would end at 3.3 s: not started.
   const Fitted arriving =
-      announcer.fit(*trip_, event(Type::approaching, 4), {2500ms, 10s, 0ms}, rendered);
+      announcer.fit(*trip_, event(Type::approaching, 4), {2500ms, 0ms}, rendered);
   EXPECT_EQ(arriving.form, Form::fewer_languages);
   EXPECT_EQ(arriving.languages, 2u);
   EXPECT_THAT(spoken(arriving.announcements[0]),
               ::testing::ElementsAre("zh-Hans: 车公庙", "yue: 車公廟"));
   EXPECT_EQ(arriving.length, 2100ms);
-  // Already at the stop: the name is still said once, in the first language.
-  const Fitted last = announcer.fit(*trip_, event(Type::approaching, 4), {0ms, 10s, 0ms}, rendered);
+  // No time left at all: the name is still said once, in the first language.
+  const Fitted last = announcer.fit(*trip_, event(Type::approaching, 4), {0ms, 0ms}, rendered);
   EXPECT_EQ(last.form, Form::fewer_languages);
   EXPECT_THAT(spoken(last.announcements[0]), ::testing::ElementsAre("zh-Hans: 车公庙"));
 }
@@ -151,16 +151,41 @@ TEST_F(FitAnnouncer, AnAnnouncementStillPlayingLeavesLessTime) {
   const SegmentLength none = unknown;
   auto first = event(Type::next_stop, 4);
   first.time = tracking::Time{} + 1000s;
-  // 30 s to the stop, 20 s to "arriving at": the full form (about 16 s estimated) fits.
-  const Fitted a = announcer.on_event(*trip_, first, 30s, 10s, none);
+  // 20 s until "arriving at" is due: the full form (about 16 s estimated) fits.
+  const Fitted a = announcer.on_event(*trip_, first, 20s, none);
   EXPECT_EQ(a.form, Form::full);
   // A stop close after it, said right after it: it has only what is left, so it is brief.
   auto then = event(Type::next_stop, 5);
   then.time = first.time;
   then.with_previous = true;
-  const Fitted b = announcer.on_event(*trip_, then, 30s, 10s, none);
+  const Fitted b = announcer.on_event(*trip_, then, 20s, none);
   EXPECT_NE(b.form, Form::full);
   EXPECT_LE(a.length + b.length, 20s);
+}
+
+TEST_F(FitAnnouncer, WhenNextStopWasSkippedArrivingAtSaysTheNameInEveryLanguage) {
+  const SegmentLength rendered = [](const media::Segment& s) -> std::optional<milliseconds> {
+    if (s.kind == media::SegmentKind::speech) return 900ms;
+    return std::nullopt;
+  };
+  auto next = event(Type::next_stop, 4);
+  auto arriving = event(Type::approaching, 4);
+  next.time = tracking::Time{} + 1000s;
+  arriving.time = next.time + 10s;
+  // "Next stop" had no time: "arriving at" is the rider's only chance to hear the name, so every
+  // language says it, though the third may end only as the bus leaves a stop it drives through.
+  Announcer skipped;
+  EXPECT_EQ(skipped.on_event(*trip_, next, 0ms, rendered).form, Form::skipped);
+  const Fitted only = skipped.on_event(*trip_, arriving, 2500ms, rendered);
+  EXPECT_EQ(only.form, Form::brief);
+  EXPECT_THAT(spoken(only.announcements[0]),
+              ::testing::ElementsAre("zh-Hans: 车公庙", "yue: 車公廟", "en: Chegongmiao"));
+  // "Next stop" said the name in every language: "arriving at" keeps to its time.
+  Announcer said;
+  EXPECT_EQ(said.on_event(*trip_, next, 20s, rendered).form, Form::full);
+  const Fitted again = said.on_event(*trip_, arriving, 2500ms, rendered);
+  EXPECT_EQ(again.form, Form::fewer_languages);
+  EXPECT_EQ(again.languages, 2u);
 }
 
 TEST_F(FitAnnouncer, UnknownLengthsAreEstimatedFromTheText) {
