@@ -6,41 +6,14 @@
 
 #include "routes/bundle.hpp"
 #include "routes/importer.hpp"
-#include "tests/daemon/scenario/demo_route.hpp"
+#include "tests/daemon/announcer/demo_trip.hpp"
 
 namespace stopcall::daemon {
 namespace {
 
 using Type = tracking::StopEvent::Type;
 
-class DemoAnnouncer : public scenario::testing::DemoRoute {
- protected:
-  static void SetUpTestSuite() {
-    DemoRoute::SetUpTestSuite();
-    trip_ = new routes::Trip(trip());
-  }
-  static void TearDownTestSuite() {
-    delete trip_;
-    DemoRoute::TearDownTestSuite();
-  }
-  static tracking::StopEvent event(Type type, int index) {
-    tracking::StopEvent e;
-    e.type = type;
-    e.trip_id = trip_->id;
-    e.stop_index = index;
-    e.stop_id = trip_->stops[static_cast<std::size_t>(index)].stop.id;
-    return e;
-  }
-  // The spoken sentences (captions), in order.
-  static std::vector<std::string> captions(const media::Announcement& a) {
-    std::vector<std::string> out;
-    for (const auto& s : a.segments) {
-      if (s.kind == media::SegmentKind::speech) out.push_back(s.lang + ": " + s.text);
-    }
-    return out;
-  }
-  static inline routes::Trip* trip_ = nullptr;
-};
+class DemoAnnouncer : public testing::DemoTrip {};
 
 TEST_F(DemoAnnouncer, NextStopInThreeLanguagesWithTheTransferHintInside) {
   Announcer announcer;

@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon/announcer/announcer.hpp"
-#include "tests/daemon/scenario/demo_route.hpp"
+#include "tests/daemon/announcer/demo_trip.hpp"
 
 namespace stopcall::daemon {
 namespace {
@@ -14,35 +14,12 @@ namespace {
 using Type = tracking::StopEvent::Type;
 using namespace std::chrono_literals;
 
-class FitAnnouncer : public scenario::testing::DemoRoute {
+class FitAnnouncer : public testing::DemoTrip {
  protected:
-  static void SetUpTestSuite() {
-    DemoRoute::SetUpTestSuite();
-    trip_ = new routes::Trip(trip());
-  }
-  static void TearDownTestSuite() {
-    delete trip_;
-    DemoRoute::TearDownTestSuite();
-  }
-  static tracking::StopEvent event(Type type, int index) {
-    tracking::StopEvent e;
-    e.type = type;
-    e.trip_id = trip_->id;
-    e.stop_index = index;
-    e.stop_id = trip_->stops[static_cast<std::size_t>(index)].stop.id;
-    return e;
-  }
   // "Next stop" for a bus covering `metres` to the stop at `kmh`: until "arriving at" is due,
   // 10 s before the bus is there.
   static FitTiming driving(double metres, double kmh) {
     return {milliseconds{static_cast<long>(metres / (kmh / 3.6) * 1000)} - 10s, 0ms};
-  }
-  static std::vector<std::string> captions(const media::Announcement& a) {
-    std::vector<std::string> out;
-    for (const auto& s : a.segments) {
-      if (s.kind == media::SegmentKind::speech) out.push_back(s.lang + ": " + s.text);
-    }
-    return out;
   }
   static std::vector<std::string> spoken(const media::Announcement& a) {
     std::vector<std::string> out;
@@ -56,7 +33,6 @@ class FitAnnouncer : public scenario::testing::DemoRoute {
   static bool has_chime(const media::Announcement& a) {
     return !a.segments.empty() && a.segments.front().kind == media::SegmentKind::chime;
   }
-  static inline routes::Trip* trip_ = nullptr;
   static inline const SegmentLength unknown = [](const media::Segment&) {
     return std::optional<milliseconds>{};
   };
