@@ -192,6 +192,18 @@ class Bus {
   std::thread thread_;
 };
 
+// Whether the step's events hold one of `type` (at stop `index`, when given).
+bool has(const std::vector<tracking::StopEvent>& events, tracking::StopEvent::Type type,
+         std::optional<int> index = std::nullopt) {
+  return std::any_of(events.begin(), events.end(), [&](const tracking::StopEvent& e) {
+    return e.type == type && (!index || e.stop_index == index);
+  });
+}
+// The bus leaves a stop: "next stop" is due.
+bool leaving(const std::vector<tracking::StopEvent>& events) {
+  return has(events, tracking::StopEvent::Type::next_stop);
+}
+
 class OnboardMessages : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { bundles_ = new Bundles; }
@@ -375,11 +387,7 @@ TEST_F(OnboardMessages, AnEmergencyCutsIntoNextStopWhichIsSaidAgainAfterIt) {
     const auto trip = bundles_->demo->load_trip(kTrip);
     const auto fixes = testing::drive(trip, departure());
     std::size_t next = 0;
-    bus.drive(fixes, next, [](const std::vector<tracking::StopEvent>& events) {
-      return std::any_of(events.begin(), events.end(), [](const tracking::StopEvent& e) {
-        return e.type == tracking::StopEvent::Type::next_stop;
-      });
-    });
+    bus.drive(fixes, next, leaving);
     const auto first_sound = [&](const std::string& prefix, const std::string& suffix) {
       const auto deadline = steady_clock::now() + 30s;
       while (steady_clock::now() < deadline) {
@@ -442,11 +450,6 @@ TEST_F(OnboardMessages, StopsAreHeldDuringAnEmergencyAndTheNextStopIsSaidAfterIt
   const auto fixes = testing::drive(trip, departure());
   std::size_t next = 0;
   // Leaving the terminal: "next stop" is said as usual.
-  const auto leaving = [](const std::vector<tracking::StopEvent>& events) {
-    return std::any_of(events.begin(), events.end(), [](const tracking::StopEvent& e) {
-      return e.type == tracking::StopEvent::Type::next_stop;
-    });
-  };
   bus.drive(fixes, next, leaving);
   ASSERT_LT(next, fixes.size());
   ASSERT_EQ(kinds_of(bus.lines("announcement")), std::vector<std::string>{"next_stop"});
@@ -485,9 +488,7 @@ TEST_F(OnboardMessages, AfterAnEmergencyTheNextStopStillWaitsForTheRampToBeStowe
   std::size_t next = 0;
   // At the first stop after the terminal, standing, doors open, the ramp out.
   bus.drive(fixes, next, [](const std::vector<tracking::StopEvent>& events) {
-    return std::any_of(events.begin(), events.end(), [](const tracking::StopEvent& e) {
-      return e.type == tracking::StopEvent::Type::arrived && e.stop_index == 1;
-    });
+    return has(events, tracking::StopEvent::Type::arrived, 1);
   });
   ASSERT_LT(next, fixes.size());
   vehicle::Signal ramp;
@@ -530,9 +531,7 @@ TEST_F(OnboardMessages, AnEmergencyAndThePresetsStayOnTheScreensWhenTheTripStart
   const auto fixes = testing::drive(trip, departure());
   std::size_t next = 0;
   bus.drive(fixes, next, [](const std::vector<tracking::StopEvent>& events) {
-    return std::any_of(events.begin(), events.end(), [](const tracking::StopEvent& e) {
-      return e.type == tracking::StopEvent::Type::trip_started;
-    });
+    return has(events, tracking::StopEvent::Type::trip_started);
   });
   ASSERT_LT(next, fixes.size());
   const json display = screen_state(bus.http_port());
