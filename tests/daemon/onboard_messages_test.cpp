@@ -576,5 +576,60 @@ TEST_F(OnboardMessages, AnEmergencyIsRepeatedUntilTheDriverAcknowledgesIt) {
             "unknown_message");
 }
 
+// "Arriving at X" is still true while the bus stands at X: it is said to its end there, and only
+// dropped (between two languages, never within a name) once the bus has left X.
+using OnboardStops = OnboardMessages;
+
+// The outcome of the stop announcement `kind` at stop `index` on the interior speaker, once the
+// voice has reported it; empty when it has not within the wait.
+std::string outcome_of(Bus& bus, int index, const std::string& kind) {
+  const std::string id = std::string(kTrip) + ":" + std::to_string(index) + ":" + kind;
+  if (!bus.wait_finished(id, 1)) return {};
+  for (const auto& r : bus.lines("announcement_result")) {
+    if (r["id"] == id && r["output"] == "interior") return r["outcome"];
+  }
+  return {};
+}
+
+TEST_F(OnboardStops, ArrivingAtIsSaidToItsEndWhileTheBusStandsAtTheStop) {
+  Bus bus(*bundles_->demo, dir_);
+  const auto trip = bundles_->demo->load_trip(kTrip);
+  const auto fixes = testing::drive(trip, departure());
+  std::size_t next = 0;
+  int stop = -1;
+  // Until the bus has arrived at a stop it was told "arriving at" for; then it stands there.
+  bus.drive(fixes, next, [&](const std::vector<tracking::StopEvent>& events) {
+    for (const auto& e : events) {
+      if (e.type == tracking::StopEvent::Type::approaching && e.stop_index) stop = *e.stop_index;
+      if (e.type == tracking::StopEvent::Type::arrived && e.stop_index == stop) return true;
+    }
+    return false;
+  });
+  ASSERT_GE(stop, 1);
+  EXPECT_EQ(outcome_of(bus, stop, "approaching"), "finished");
+}
+
+TEST_F(OnboardStops, ArrivingAtIsDroppedOnceTheBusHasLeftTheStop) {
+  Bus bus(*bundles_->demo, dir_);
+  const auto trip = bundles_->demo->load_trip(kTrip);
+  const auto fixes = testing::drive(trip, departure());
+  std::size_t next = 0;
+  int stop = -1;
+  // The bus arrives and leaves again at once (the fixes come much faster than the voice speaks).
+  bus.drive(fixes, next, [&](const std::vector<tracking::StopEvent>& events) {
+    for (const auto& e : events) {
+      if (e.type == tracking::StopEvent::Type::approaching && e.stop_index) stop = *e.stop_index;
+      if ((e.type == tracking::StopEvent::Type::departed ||
+           e.type == tracking::StopEvent::Type::passed) &&
+          e.stop_index == stop) {
+        return true;
+      }
+    }
+    return false;
+  });
+  ASSERT_GE(stop, 1);
+  EXPECT_EQ(outcome_of(bus, stop, "approaching"), "expired");
+}
+
 }  // namespace
 }  // namespace stopcall::daemon
