@@ -174,6 +174,7 @@ void Onboard::record_time_zone(tracking::Time now) {
 
 void Onboard::start() {
   record_time_zone(clock_());
+  restore_messages();
   if (screens_) {
     screens_->start();
     log_ << "info: passenger display http://" << options_.screens->address << ":"

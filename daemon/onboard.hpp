@@ -118,6 +118,9 @@ class Onboard final : private AssistPort {
   void message_result(const media::Result& result);
   void say_next_stop_again(tracking::Time now);
   void publish_message_options();
+  // The active messages into the state file, and back after a restart.
+  void save_messages();
+  void restore_messages();
   BusPosition position(const Pipeline& pipeline) const;
   void write(const log::Record& record);
   void write(const std::string& line);

@@ -2,6 +2,7 @@
 // signal and the driver console become messages::Board calls, and the board's effects become
 // voice, screens and event-log lines. The decisions are the board's (daemon/messages/board.hpp).
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <ostream>
 
 #include "daemon/onboard.hpp"
@@ -48,7 +49,113 @@ messages::Message builtin_emergency() {
   return m;
 }
 
+using nlohmann::json;
+
+std::int64_t ms_of(tracking::Time t) {
+  return t.time_since_epoch().count();
+}
+
+// One active message as the state file keeps it.
+std::string to_saved(const messages::Board::Active& a) {
+  const auto& m = a.message;
+  json j;
+  j["id"] = m.id;
+  j["kind"] = messages::to_string(m.kind);
+  for (const auto& [lang, text] : m.texts)
+    j["texts"][lang] = {text.shown, text.spoken};
+  j["titles"] = m.titles;
+  if (m.outputs) j["outputs"] = {m.outputs->interior, m.outputs->exterior};
+  if (m.repeat_every) j["repeat_every_s"] = m.repeat_every->count();
+  if (m.repeats) j["repeats"] = *m.repeats;
+  if (m.expires) j["expires_ms"] = ms_of(*m.expires);
+  j["source"] = m.source;
+  j["preset"] = m.preset;
+  j["since_ms"] = ms_of(a.since);
+  j["acknowledged"] = a.acknowledged;
+  return j.dump();
+}
+
+struct Saved {
+  messages::Message message;
+  tracking::Time since{};
+  bool acknowledged = false;
+};
+
+// The same back; nullopt for anything unreadable (it is then dropped, with a line in the log).
+std::optional<Saved> from_saved(const std::string& body) {
+  const json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return std::nullopt;
+  try {
+    Saved s;
+    auto& m = s.message;
+    m.id = j.at("id").get<std::string>();
+    auto kind = messages::kind_from_string(j.at("kind").get<std::string>());
+    if (!kind) return std::nullopt;
+    m.kind = *kind;
+    for (const auto& [lang, text] : j.at("texts").items()) {
+      m.texts[lang] = {text.at(0).get<std::string>(), text.at(1).get<std::string>()};
+    }
+    m.titles = j.value("titles", std::map<std::string, std::string>{});
+    if (j.contains("outputs")) {
+      m.outputs = media::Outputs{j["outputs"].at(0).get<bool>(), j["outputs"].at(1).get<bool>()};
+    }
+    if (j.contains("repeat_every_s")) m.repeat_every = std::chrono::seconds(j["repeat_every_s"]);
+    if (j.contains("repeats")) m.repeats = j["repeats"].get<int>();
+    if (j.contains("expires_ms")) {
+      m.expires = tracking::Time(std::chrono::milliseconds(j["expires_ms"].get<std::int64_t>()));
+    }
+    m.source = j.value("source", "");
+    m.preset = j.value("preset", "");
+    s.since = tracking::Time(std::chrono::milliseconds(j.at("since_ms").get<std::int64_t>()));
+    s.acknowledged = j.value("acknowledged", false);
+    return s;
+  } catch (const json::exception&) {
+    return std::nullopt;
+  }
+}
+
 }  // namespace
+
+void Onboard::save_messages() {
+  if (!state_) return;
+  std::vector<std::string> bodies;
+  for (const auto& a : board_.active())
+    bodies.push_back(to_saved(a));
+  try {
+    state_->save_messages(bodies);
+  } catch (const std::exception& e) {
+    log_ << "error: saving the active messages: " << e.what() << "\n";
+  }
+}
+
+void Onboard::restore_messages() {
+  if (!state_) return;
+  std::vector<std::string> bodies;
+  try {
+    bodies = state_->load_messages();
+  } catch (const std::exception& e) {
+    log_ << "error: reading the saved messages: " << e.what() << "\n";
+    return;
+  }
+  const tracking::Time now = clock_();
+  for (const auto& body : bodies) {
+    auto saved = from_saved(body);
+    if (!saved) {
+      log_ << "warning: a saved message could not be read; it is not given again\n";
+      continue;
+    }
+    const std::string id = saved->message.id;
+    auto outcome =
+        board_.restore(std::move(saved->message), saved->since, saved->acknowledged, now);
+    if (!outcome.ok) {
+      log_ << "info: saved message " << id << " not given again: " << outcome.message << "\n";
+      continue;
+    }
+    log_ << "info: message " << id << " was active before the restart: given again\n";
+    carry_out(std::move(outcome.effects));
+  }
+  save_messages();  // without the ones not given again
+}
 
 vehicle::Reply Onboard::message_outcome(messages::Outcome outcome) {
   if (!outcome.ok) return vehicle::Reply::failure(outcome.error, outcome.message);
@@ -189,6 +296,7 @@ hmi::Reply Onboard::console_message(const hmi::Action& action, tracking::Time no
 }
 
 void Onboard::carry_out(std::vector<messages::Effect> effects) {
+  bool changed = false;  // the active messages changed: the state file gets them
   for (auto& effect : effects) {
     if (auto* speak = std::get_if<messages::Speak>(&effect)) {
       auto& a = speak->announcement;
@@ -232,6 +340,10 @@ void Onboard::carry_out(std::vector<messages::Effect> effects) {
       }
     } else if (const auto* line = std::get_if<log::Message>(&effect)) {
       write(*line);
+      if (line->event == "sent" || line->event == "acknowledged" || line->event == "cancelled" ||
+          line->event == "expired") {
+        changed = true;
+      }
       if (line->event == "sent" && !line->missing.empty()) {
         std::string missing;
         for (const auto& l : line->missing)
@@ -241,6 +353,7 @@ void Onboard::carry_out(std::vector<messages::Effect> effects) {
       }
     }
   }
+  if (changed) save_messages();
 }
 
 void Onboard::message_result(const media::Result& result) {

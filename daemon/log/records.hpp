@@ -165,7 +165,7 @@ struct Message {
   std::string time;
   std::string id;
   std::string event;   // "sent", "refused", "said", "heard", "acknowledged", "cancelled",
-                       // "expired", "ended" (service: said as often as it was to be)
+                       // "expired", "restored" (active when the daemon stopped, given again)
   std::string kind;    // "emergency", "service"
   std::string source;  // "console", "control", "signal", "fleet"
   std::optional<std::string> preset;   // the route data's preset it came from

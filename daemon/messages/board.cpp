@@ -117,7 +117,7 @@ void Board::say(Active& a, tracking::Time now, std::vector<Effect>& out) {
   out.push_back(std::move(l));
 }
 
-Outcome Board::send(Message m, tracking::Time now) {
+std::optional<Outcome> Board::refusal(Message& m, tracking::Time now) const {
   if (m.id.empty() || m.id.size() > kMaxId) {
     return refused("bad_request", "a message needs an id of 1 to 64 bytes");
   }
@@ -155,6 +155,11 @@ Outcome Board::send(Message m, tracking::Time now) {
     return refused("too_many", "the bus has " + std::to_string(active_.size()) +
                                    " active messages: cancel one first");
   }
+  return std::nullopt;
+}
+
+Outcome Board::send(Message m, tracking::Time now) {
+  if (auto refused = refusal(m, now)) return std::move(*refused);
   if (m.kind == Kind::service && !m.expires) m.expires = now + config_.service_lifetime;
 
   Outcome outcome;
@@ -183,6 +188,28 @@ Outcome Board::send(Message m, tracking::Time now) {
   }
   outcome.message = std::string(to_string(added.message.kind)) + " message " + added.message.id +
                     (added.said > 0 ? " sent" : " sent; said when the emergency ends");
+  return outcome;
+}
+
+Outcome Board::restore(Message m, tracking::Time since, bool acknowledged, tracking::Time now) {
+  if (auto refused = refusal(m, now)) return std::move(*refused);
+  Outcome outcome;
+  const bool was_holding = holding_stops();
+  Active a;
+  a.message = std::move(m);
+  a.since = since;
+  a.acknowledged = acknowledged;
+  outcome.effects.push_back(line(a, "restored", now));
+  active_.push_back(std::move(a));
+  Active& added = active_.back();
+  outcome.effects.push_back(show(added, true));
+  if (added.message.kind == Kind::emergency) {
+    if (!was_holding) outcome.effects.push_back(HoldStops{true});
+    if (!acknowledged) say(added, now, outcome.effects);
+  } else {
+    added.said = 1;  // said before the restart; the departures say it again
+  }
+  outcome.message = "restored " + added.message.id;
   return outcome;
 }
 

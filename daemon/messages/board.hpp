@@ -110,6 +110,11 @@ class Board {
   // A new message. Refused, changing nothing, when it has no id or no text, an empty text,
   // an id already active, an expiry already past, or when max_active are active.
   Outcome send(Message message, tracking::Time now);
+  // A message that was active when the daemon stopped (a crash, a restart), given again as it
+  // was: shown at once; an emergency not yet acknowledged is said again at once (the riders may
+  // not have heard all of it); a service message waits for the next departures. Refused like
+  // send(), and as "expired" once its expiry has passed.
+  Outcome restore(Message message, tracking::Time since, bool acknowledged, tracking::Time now);
   // The driver has seen the emergency: no more repeats (it stays shown until cancelled/expired).
   Outcome acknowledge(const std::string& id, const std::string& source, tracking::Time now);
   // Ends the message: silenced wherever it is, taken down.
@@ -146,6 +151,7 @@ class Board {
 
  private:
   media::Outputs outputs_of(const Message& m) const;
+  std::optional<Outcome> refusal(Message& m, tracking::Time now) const;
   void say(Active& a, tracking::Time now, std::vector<Effect>& out);
   void end(std::size_t index, std::string_view event, const std::string& note, tracking::Time now,
            std::vector<Effect>& out);

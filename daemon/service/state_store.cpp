@@ -31,6 +31,7 @@ StateStore::StateStore(const std::string& path) {
     db_->exec(
         "CREATE TABLE IF NOT EXISTS resume (id INTEGER PRIMARY KEY CHECK (id = 1), trip_id TEXT "
         "NOT NULL, stop_index INTEGER NOT NULL, event TEXT NOT NULL, time_ms INTEGER NOT NULL)");
+    db_->exec("CREATE TABLE IF NOT EXISTS messages (seq INTEGER PRIMARY KEY, body TEXT NOT NULL)");
   } catch (const std::exception& e) {
     throw std::runtime_error("state file " + path + ": " + e.what());
   }
@@ -65,6 +66,23 @@ std::optional<SavedState> StateStore::load() {
 
 void StateStore::clear() {
   db_->exec("DELETE FROM resume");
+}
+
+void StateStore::save_messages(const std::vector<std::string>& messages) {
+  sqlite::Transaction transaction(*db_);
+  db_->exec("DELETE FROM messages");
+  for (const auto& body : messages) {
+    db_->prepare("INSERT INTO messages (body) VALUES (?)").bind(1, body).run();
+  }
+  transaction.commit();
+}
+
+std::vector<std::string> StateStore::load_messages() {
+  std::vector<std::string> out;
+  auto stmt = db_->prepare("SELECT body FROM messages ORDER BY seq");
+  while (stmt.step())
+    out.push_back(stmt.text(0));
+  return out;
 }
 
 std::optional<SavedState> load_saved_state(const std::string& path, std::ostream& log) {

@@ -1,5 +1,6 @@
 // What must survive a crash or a power cut: the trip being run, the last stop event on it (which
-// stop, how far: next-stop said, arriving said, arrived/passed, departed) and when. Written at
+// stop, how far: next-stop said, arriving said, arrived/passed, departed) and when, and the active
+// emergency and service messages. Written at
 // each stop event as one SQLite transaction (WAL), read once at start so the daemon resumes the
 // trip without repeating what it last said and without missing what comes next.
 #pragma once
@@ -8,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "daemon/tracking/events.hpp"
 
@@ -36,6 +38,11 @@ class StateStore {
   void save(const SavedState& state);  // atomically replaces the saved state
   std::optional<SavedState> load();    // nothing saved (or an unreadable row): nullopt
   void clear();                        // the trip ended: nothing to resume
+
+  // The emergency and service messages active now, each as one JSON object (Onboard's), so that
+  // a restart gives them again instead of dropping an evacuation order. Replaced whole.
+  void save_messages(const std::vector<std::string>& messages);
+  std::vector<std::string> load_messages();
 
  private:
   std::unique_ptr<routes::sql::Db> db_;

@@ -63,7 +63,8 @@ class Bundles {
 // (inside and outside), the event log in memory. The test owns the bus's clock.
 class Bus {
  public:
-  Bus(const routes::Bundle& bundle, const TempDir& dir, bool screens = false)
+  Bus(const routes::Bundle& bundle, const TempDir& dir, bool screens = false,
+      const std::string& state_file = {})
       : pipeline_(bundle, [] {
           PipelineOptions o;
           o.trip_id = kTrip;
@@ -72,6 +73,7 @@ class Bus {
     socket = dir / "control.sock";
     OnboardOptions options;
     options.control_socket = socket;
+    options.state_file = state_file;
     media::EngineConfig voice;
     voice.interior.sink = "wavenc ! filesink location=\"" + (dir / "interior.wav") + "\"";
     voice.exterior.sink = "wavenc ! filesink location=\"" + (dir / "exterior.wav") + "\"";
@@ -629,6 +631,39 @@ TEST_F(OnboardStops, ArrivingAtIsDroppedOnceTheBusHasLeftTheStop) {
   });
   ASSERT_GE(stop, 1);
   EXPECT_EQ(outcome_of(bus, stop, "approaching"), "expired");
+}
+
+TEST_F(OnboardMessages, AnEmergencyActiveAtACrashIsGivenAgainAfterTheRestart) {
+  const std::string state = dir_ / "state.db";
+  {
+    Bus bus(*bundles_->demo, dir_, false, state);
+    ASSERT_TRUE(bus.send(R"({"cmd":"message","preset":"fire","message_id":"fire"})").ok);
+    ASSERT_TRUE(bus.send(R"({"cmd":"message","preset":"detour","message_id":"detour"})").ok);
+    ASSERT_TRUE(bus.send(R"({"cmd":"message","cancel":"detour"})").ok);
+  }  // the daemon stops (a crash, the watchdog, an update)
+  Bus bus(*bundles_->demo, dir_, false, state);
+  // The fire alarm comes back at once and is said again; the cancelled detour does not.
+  const auto restored = bus.lines("message", "restored");
+  ASSERT_EQ(restored.size(), 1u) << bus.daemon_log();
+  EXPECT_EQ(restored[0]["id"], "fire");
+  EXPECT_EQ(restored[0]["source"], "control");
+  ASSERT_EQ(bus.lines("message", "said").size(), 1u);
+  EXPECT_THAT(bus.daemon_log(), ::testing::HasSubstr("message fire was active before the restart"));
+}
+
+TEST_F(OnboardMessages, AnAcknowledgedEmergencyIsShownAgainAfterARestartButNotSaid) {
+  const std::string state = dir_ / "state.db";
+  {
+    Bus bus(*bundles_->demo, dir_, false, state);
+    ASSERT_TRUE(bus.send(R"({"cmd":"message","preset":"fire","message_id":"fire"})").ok);
+    ASSERT_TRUE(bus.send(R"({"cmd":"message","ack":"fire"})").ok);
+  }
+  Bus bus(*bundles_->demo, dir_, false, state);
+  ASSERT_EQ(bus.lines("message", "restored").size(), 1u) << bus.daemon_log();
+  EXPECT_TRUE(bus.lines("message", "said").empty()) << "the driver had acknowledged it";
+  // It is still an emergency: the stop announcements stay held until it is cancelled.
+  ASSERT_TRUE(bus.send(R"({"cmd":"message","cancel":"fire"})").ok);
+  EXPECT_EQ(bus.lines("message", "cancelled").size(), 1u);
 }
 
 }  // namespace

@@ -238,5 +238,38 @@ TEST(Message, TheBoardHasRoomForAFewOnly) {
   EXPECT_EQ(board.send(c, t0).error, "too_many");
 }
 
+TEST(Restart, AnEmergencyComesBackAndIsSaidAgainUnlessAcknowledged) {
+  Board board;
+  auto outcome = board.restore(evacuate(), t0 - 5min, false, t0);
+  ASSERT_TRUE(outcome.ok);
+  EXPECT_EQ(events(outcome.effects), (std::vector<std::string>{"restored", "said"}));
+  EXPECT_EQ(all<Speak>(outcome.effects).size(), 2u);
+  ASSERT_EQ(all<HoldStops>(outcome.effects).size(), 1u);
+  EXPECT_EQ(all<Show>(outcome.effects)[0].since, t0 - 5min);
+
+  Board quiet;
+  auto acknowledged = quiet.restore(evacuate(), t0 - 5min, true, t0);
+  EXPECT_TRUE(all<Speak>(acknowledged.effects).empty());
+  EXPECT_TRUE(quiet.holding_stops());
+  EXPECT_TRUE(all<Show>(acknowledged.effects)[0].acknowledged);
+}
+
+TEST(Restart, AServiceMessageWaitsForTheDeparturesAndAnExpiredOneStaysGone) {
+  Board board({.service_repeats = 1});
+  auto m = detour();
+  m.expires = t0 + 10min;
+  auto outcome = board.restore(m, t0 - 1min, false, t0);
+  ASSERT_TRUE(outcome.ok);
+  EXPECT_TRUE(all<Speak>(outcome.effects).empty());
+  EXPECT_EQ(all<Speak>(board.departed(t0 + 1min)).size(), 1u);
+  board.finished(board.active()[0].playing, t0 + 70s);
+  EXPECT_TRUE(all<Speak>(board.departed(t0 + 2min)).empty());
+
+  auto old = detour();
+  old.id = "old";
+  old.expires = t0 - 1s;
+  EXPECT_EQ(board.restore(old, t0 - 2h, false, t0).error, "expired");
+}
+
 }  // namespace
 }  // namespace stopcall::messages
