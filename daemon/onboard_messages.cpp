@@ -1,6 +1,7 @@
 // Onboard's side of emergency and service messages: requests from the control socket, a vehicle
 // signal and the driver console become messages::Board calls, and the board's effects become
 // voice, screens and event-log lines. The decisions are the board's (daemon/messages/board.hpp).
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -164,6 +165,18 @@ vehicle::Reply Onboard::message_outcome(messages::Outcome outcome) {
 }
 
 vehicle::Reply Onboard::message(const vehicle::MessageIn& in, tracking::Time now) {
+  // Every refusal is a line in the log too: who asked for what, and why not.
+  const auto refused_line = [&](std::string kind, std::string why) {
+    log::Message line;
+    line.time = tracking::format_time(now);
+    line.id = in.message_id;
+    line.event = "refused";
+    line.kind = std::move(kind);
+    line.source = in.source;
+    if (!in.preset.empty()) line.preset = in.preset;
+    line.note = std::move(why);
+    return line;
+  };
   messages::Message m;
   if (!in.preset.empty() && in.message_id.empty()) {
     // A preset pressed or sent again while it is on is not a second message: said twice over
@@ -178,17 +191,7 @@ vehicle::Reply Onboard::message(const vehicle::MessageIn& in, tracking::Time now
   if (!in.preset.empty()) {
     auto preset = bundle_.message_preset(in.preset);
     if (!preset) {
-      write(log::Message{tracking::format_time(now),
-                         in.message_id,
-                         "refused",
-                         {},
-                         in.source,
-                         in.preset,
-                         {},
-                         {},
-                         {},
-                         {},
-                         "no such preset in the route data"});
+      write(refused_line({}, "no such preset in the route data"));
       return vehicle::Reply::failure("unknown_preset",
                                      "the route data on this bus has no message "
                                      "preset '" +
@@ -210,24 +213,19 @@ vehicle::Reply Onboard::message(const vehicle::MessageIn& in, tracking::Time now
   if (in.expires) m.expires = in.expires;
   m.source = in.source;
   m.id = in.message_id;
-  if (m.id.empty()) {
+  // Without an id of the sender's: the preset's or the kind's, numbered, and not one that is
+  // active (after a restart the numbering starts again beside restored messages).
+  const auto active = [this](const std::string& id) {
+    const auto& all = board_.active();
+    return std::any_of(all.begin(), all.end(), [&](const auto& a) { return a.message.id == id; });
+  };
+  while (m.id.empty() || (in.message_id.empty() && active(m.id))) {
     m.id = (m.preset.empty() ? std::string(messages::to_string(m.kind)) : m.preset) + "-" +
            std::to_string(++messages_sent_);
   }
+  const std::string kind(messages::to_string(m.kind));
   auto outcome = board_.send(std::move(m), now);
-  if (!outcome.ok) {
-    write(log::Message{tracking::format_time(now),
-                       in.message_id,
-                       "refused",
-                       in.kind,
-                       in.source,
-                       in.preset.empty() ? std::nullopt : std::optional(in.preset),
-                       {},
-                       {},
-                       {},
-                       {},
-                       outcome.message});
-  }
+  if (!outcome.ok) write(refused_line(kind, outcome.message));
   return message_outcome(std::move(outcome));
 }
 

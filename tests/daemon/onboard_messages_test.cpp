@@ -640,12 +640,18 @@ TEST_F(OnboardMessages, AnEmergencyActiveAtACrashIsGivenAgainAfterTheRestart) {
     ASSERT_TRUE(bus.send(R"({"cmd":"message","preset":"fire","message_id":"fire"})").ok);
     ASSERT_TRUE(bus.send(R"({"cmd":"message","preset":"detour","message_id":"detour"})").ok);
     ASSERT_TRUE(bus.send(R"({"cmd":"message","cancel":"detour"})").ok);
-  }  // the daemon stops (a crash, the watchdog, an update)
+    ASSERT_TRUE(bus.send(R"({"cmd":"message","kind":"service","text":{"en":"Lift out of order"}})")
+                    .ok);  // given the id service-1
+  }                        // the daemon stops (a crash, the watchdog, an update)
   Bus bus(*bundles_->demo, dir_, false, state);
+  // A new message without an id does not collide with a restored one.
+  auto another = bus.send(R"({"cmd":"message","kind":"service","text":{"en":"Mind the step"}})");
+  EXPECT_TRUE(another.ok) << another.error << ": " << another.message;
   // The fire alarm comes back at once and is said again; the cancelled detour does not.
   const auto restored = bus.lines("message", "restored");
-  ASSERT_EQ(restored.size(), 1u) << bus.daemon_log();
+  ASSERT_EQ(restored.size(), 2u) << bus.daemon_log();
   EXPECT_EQ(restored[0]["id"], "fire");
+  EXPECT_EQ(restored[1]["id"], "service-1");
   EXPECT_EQ(restored[0]["source"], "control");
   ASSERT_EQ(bus.lines("message", "said").size(), 1u);
   EXPECT_THAT(bus.daemon_log(), ::testing::HasSubstr("message fire was active before the restart"));
