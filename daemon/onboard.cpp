@@ -288,6 +288,12 @@ void Onboard::step(const Pipeline& pipeline, const std::vector<StopEvent>& event
           if (!voice_) return std::nullopt;
           return voice_->length(s);
         });
+    if (fitted.form == Form::skipped && e.stop_index) {
+      // Not a silence by failure: the depot sees why this "next stop" was not said.
+      write(log::Held{tracking::format_time(e.time),
+                      e.trip_id + ":" + std::to_string(*e.stop_index) + ":next_stop",
+                      "skipped: the stretch is too short; \"arriving at\" says the name"});
+    }
     for (auto& a : fitted.announcements) {
       if (a.outputs == media::Outputs::only(media::Output::exterior)) {
         // With door signals the doors say when to tell people outside (the workflows do it).
