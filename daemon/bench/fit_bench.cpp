@@ -212,7 +212,10 @@ void play(Figures& fig, std::size_t from, const Stops& reached, const Stops& lef
           std::max(fig.overlap_ms_max, static_cast<long>((t - fig.said[i + 1].at).count()));
     }
   }
-  for (const auto& [stop, langs] : heard) {
+  for (const auto& entry : heard) {
+    const auto& stop = entry.first;
+    const auto& langs =
+        entry.second;  // (a lambda may not capture a structured binding in Clang 14)
     ++fig.stops;
     const bool all = std::all_of(languages.begin(), languages.end(), [&](const std::string& l) {
       return std::find(langs.begin(), langs.end(), l) != langs.end();
