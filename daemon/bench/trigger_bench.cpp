@@ -120,8 +120,19 @@ int main(int argc, char** argv) {
   std::this_thread::sleep_for(500ms);  // the outputs' pipelines reach PLAYING
 
   std::vector<double> interior, exterior, both;
-  std::ifstream log;
   std::streamoff offset = 0;
+  // The event log's lines written since the last call (a line still being written waits).
+  const auto fresh_lines = [&] {
+    std::vector<std::string> lines;
+    std::ifstream in(events);
+    in.seekg(offset);
+    std::string line;
+    while (std::getline(in, line) && !in.eof()) {
+      offset += static_cast<std::streamoff>(line.size() + 1);
+      lines.push_back(std::move(line));
+    }
+    return lines;
+  };
   int failures = 0;
   // An emergency must cut into whatever is playing: before each one a long service message plays.
   const std::string busy =
@@ -136,11 +147,7 @@ int main(int argc, char** argv) {
       int sounding = 0;
       const auto until = std::chrono::steady_clock::now() + 10s;
       while (sounding < 2 && std::chrono::steady_clock::now() < until) {
-        std::ifstream in(events);
-        in.seekg(offset);
-        std::string line;
-        while (std::getline(in, line) && !in.eof()) {
-          offset += static_cast<std::streamoff>(line.size() + 1);
+        for (const auto& line : fresh_lines()) {
           if (field(line, "type") == "sound" && field(line, "id").rfind("msg:busy:", 0) == 0) {
             ++sounding;
           }
@@ -161,11 +168,7 @@ int main(int argc, char** argv) {
     int finished = 0;
     const auto deadline = std::chrono::steady_clock::now() + 20s;
     while ((heard.size() < 2 || finished < 2) && std::chrono::steady_clock::now() < deadline) {
-      std::ifstream in(events);
-      in.seekg(offset);
-      std::string line;
-      while (std::getline(in, line) && !in.eof()) {
-        offset += static_cast<std::streamoff>(line.size() + 1);
+      for (const auto& line : fresh_lines()) {
         if (field(line, "id").rfind(prefix, 0) != 0) continue;
         if (field(line, "id").rfind("msg:busy:", 0) == 0) continue;
         if (field(line, "type") == "sound") {
