@@ -26,9 +26,7 @@ bench_attack() {
   local figures="$work/attack-figures.tsv" seconds=10
   ((quick)) && seconds=3
   heading "$name: tools/attack on the Release stopcalld (${seconds} s for the reader and guessing)"
-  "$build/routes/stopcall-routes" import "$root/routes/demo/shenzhen-101" \
-    --extra "$root/routes/demo/shenzhen-101-extra" -o "$work/attack-demo.db" >/dev/null ||
-    die "importing the demo route failed"
+  demo_bundle "$work/attack-demo.db"
   local live=(--dose full --speed 4)
   ((quick)) && live=(--dose ci --speed 4 --trip-seconds 600)
   "$root/tools/attack" --daemon "$build/daemon/stopcalld" --bundle "$work/attack-demo.db" \

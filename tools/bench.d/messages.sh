@@ -14,28 +14,20 @@ bench_messages() {
   local name="emergency"
   local triggers=12
   ((quick)) && triggers=4
-  "$build/routes/stopcall-routes" import "$root/routes/demo/shenzhen-101" \
-    --extra "$root/routes/demo/shenzhen-101-extra" -o "$work/messages-demo.bundle" >/dev/null ||
-    die "demo import failed"
-  local trigger p95 failures
+  demo_bundle "$work/messages-demo.bundle"
+  local trigger
   for trigger in message signal; do
     heading "$name: trigger_bench --trigger $trigger, $triggers emergencies through stopcalld run"
     "$build/daemon/bench/trigger_bench" --stopcalld "$build/daemon/stopcalld" \
       --trigger "$trigger" --routes "$work/messages-demo.bundle" --presses "$triggers" |
       tee "$work/messages-$trigger.txt" || die "trigger_bench --trigger $trigger failed"
-    p95=$(sed -n "s/.*${trigger}_first_sound_p95_ms=\([0-9.]*\).*/\1/p" "$work/messages-$trigger.txt")
-    failures=$(sed -n 's/.*failures=\([0-9]*\).*/\1/p' "$work/messages-$trigger.txt")
-    [[ -n "$p95" ]] || die "trigger_bench gave no figure"
-    row "$name" "$trigger to first sound, both outputs" "p95 $p95 ms ($triggers triggers)" \
-      "< 200 ms" "$(verdict "$(calc '%d' "($failures == 0 && $p95 < 200)")")"
+    first_sound_row "$name" "$trigger to first sound, both outputs" \
+      "$work/messages-$trigger.txt" "$trigger" "$triggers triggers" 200
   done
   heading "$name: console_trigger.py, $triggers presses on the driver console"
   "$root/tools/bench.d/console_trigger.py" "$build/daemon/stopcalld" "$build/daemon/stopcallctl" \
     "$work/messages-demo.bundle" "$triggers" | tee "$work/messages-console.txt" ||
     die "console_trigger.py failed"
-  p95=$(sed -n 's/.*console_first_sound_p95_ms=\([0-9.]*\).*/\1/p' "$work/messages-console.txt")
-  failures=$(sed -n 's/.*failures=\([0-9]*\).*/\1/p' "$work/messages-console.txt")
-  [[ -n "$p95" ]] || die "console_trigger.py gave no figure"
-  row "$name" "console to first sound, both outputs" "p95 $p95 ms ($triggers presses)" \
-    "< 200 ms" "$(verdict "$(calc '%d' "($failures == 0 && $p95 < 200)")")"
+  first_sound_row "$name" "console to first sound, both outputs" "$work/messages-console.txt" \
+    console "$triggers presses" 200
 }
