@@ -10,7 +10,7 @@
 #include <random>
 
 #include "routes/bundle.hpp"
-#include "tests/daemon/scenario/demo_route.hpp"
+#include "tests/daemon/scenario/demo_trip.hpp"
 
 namespace stopcall::daemon {
 namespace {
@@ -74,17 +74,8 @@ struct Recorder final : AssistPort {
   }
 };
 
-class AssistTest : public scenario::testing::DemoRoute {
+class AssistTest : public testing::DemoTrip {
  protected:
-  static void SetUpTestSuite() {
-    DemoRoute::SetUpTestSuite();
-    trip_ = new routes::Trip(trip());
-  }
-  static void TearDownTestSuite() {
-    delete trip_;
-    DemoRoute::TearDownTestSuite();
-  }
-
   // The bus standing at stop `index` (the tracker then names the following stop as next).
   void stand_at(int index, std::vector<tracking::StopEvent> events = {}) {
     pos_.trip = trip_;
@@ -106,14 +97,6 @@ class AssistTest : public scenario::testing::DemoRoute {
   }
   static double stop_m(int index) {
     return trip_->stops[static_cast<std::size_t>(index)].distance_m;
-  }
-  static tracking::StopEvent event(Type type, int index) {
-    tracking::StopEvent e;
-    e.type = type;
-    e.trip_id = trip_->id;
-    e.stop_index = index;
-    e.stop_id = trip_->stops[static_cast<std::size_t>(index)].stop.id;
-    return e;
   }
   static std::string stop_id(int index) {
     return trip_->stops[static_cast<std::size_t>(index)].stop.id;
@@ -139,7 +122,6 @@ class AssistTest : public scenario::testing::DemoRoute {
     assist_.on_tick(now_);
   }
 
-  static inline routes::Trip* trip_ = nullptr;
   Recorder port_;
   Assist assist_{AssistConfig{}, port_};
   BusPosition pos_;

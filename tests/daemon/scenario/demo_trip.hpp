@@ -1,5 +1,5 @@
-// The demo route's first trip as loaded once for a test suite, and stop events on it: what the
-// announcer's tests say riders hear.
+// The demo route's first trip, loaded once for a test suite, and stop events on it: what the
+// announcer's and the accessibility workflows' tests use.
 #pragma once
 
 #include <string>
