@@ -639,4 +639,28 @@ VerifyResult verify_bundle(sql::Db& db, const std::string& path, const PublicKey
                        "copy from the depot");
 }
 
+std::string sign_text(const SecretKey& key, std::string_view message) {
+  ensure_sodium();
+  std::array<unsigned char, crypto_sign_BYTES> sig{};
+  crypto_sign_detached(sig.data(), nullptr, reinterpret_cast<const unsigned char*>(message.data()),
+                       message.size(), key.bytes.data());
+  return base64(sig.data(), sig.size());
+}
+
+bool verify_text(const PublicKey& key, std::string_view message, std::string_view signature) {
+  ensure_sodium();
+  std::array<unsigned char, crypto_sign_BYTES> sig{};
+  if (!unbase64(signature, sig.data(), sig.size())) return false;
+  return crypto_sign_verify_detached(sig.data(),
+                                     reinterpret_cast<const unsigned char*>(message.data()),
+                                     message.size(), key.bytes.data()) == 0;
+}
+
+std::string random_hex(std::size_t bytes) {
+  ensure_sodium();
+  std::vector<unsigned char> buf(bytes);
+  randombytes_buf(buf.data(), buf.size());
+  return hex(buf.data(), buf.size());
+}
+
 }  // namespace stopcall::routes

@@ -25,6 +25,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "routes/sqlite.hpp"
 
@@ -110,5 +111,13 @@ sql::Db open_bundle_checked(const std::string& path);
 VerifyResult verify_bundle(const std::string& path, const PublicKey& key);
 // The same on an already opened and checked bundle; `path` is only used in messages.
 VerifyResult verify_bundle(sql::Db& db, const std::string& path, const PublicKey& key);
+
+// Ed25519 over any other text signed with the same keys (the fleet's commands): the detached
+// signature of `message`, in base64.
+std::string sign_text(const SecretKey& key, std::string_view message);
+// True only when `signature` is the base64 of `key`'s signature of exactly `message`.
+bool verify_text(const PublicKey& key, std::string_view message, std::string_view signature);
+// `bytes` random bytes from the system's generator, in hex (ids that must not repeat).
+std::string random_hex(std::size_t bytes);
 
 }  // namespace stopcall::routes
