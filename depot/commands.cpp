@@ -57,6 +57,12 @@ void add_password(const fs::path& file, const std::string& user, const std::stri
 
 }  // namespace
 
+std::string control_access(const std::string& p) {
+  return "\nuser control\ntopic readwrite " + p + "/depot/bookings/#\ntopic write " + p +
+         "/depot/bookings\ntopic write " + p + "/bus/+/requests\ntopic write " + p +
+         "/route/+/requests\ntopic write " + p + "/fleet/requests\n";
+}
+
 int list_buses(const std::string& store_path, std::ostream& out) {
   if (!fs::exists(store_path)) throw std::runtime_error(store_path + ": no such fleet store");
   FleetStore store(store_path, true);
@@ -186,8 +192,8 @@ int make_credentials(const CredentialsOptions& o, std::ostream& out) {
         throw std::invalid_argument("route id \"" + r + "\" is not one topic level");
   }
   const fs::path dir(o.out_dir);
-  std::vector<fs::path> files{dir / "depot.password", dir / "stopcall.passwd",
-                              dir / "stopcall.acl"};
+  std::vector<fs::path> files{dir / "depot.password", dir / "control.password",
+                              dir / "stopcall.passwd", dir / "stopcall.acl"};
   for (const auto& bus : o.buses)
     files.push_back(dir / (bus + ".password"));
   for (const auto& f : files)
@@ -201,12 +207,14 @@ int make_credentials(const CredentialsOptions& o, std::ostream& out) {
     add_password(passwd, user, password);
   };
   make("depot");
+  make("control");
   for (const auto& bus : o.buses)
     make(bus);
   const std::string& p = o.prefix;
   std::string acl =
       "# stopcall fleet access (PROTOCOL.md, \"Access\")\nuser depot\ntopic readwrite " +
       p.substr(0, p.find('/')) + "/#\n";
+  acl += control_access(p);
   for (const auto& [bus, routes] : o.routes) {
     acl += "\nuser " + bus + "\n";
     for (const auto& r : routes)

@@ -41,14 +41,19 @@ std::string message_line(const MessageOptions& options);
 // Signs it for its audience and publishes it on that audience's requests topic.
 int send_message(MessageOptions options, std::ostream& out);
 
+// The access-file lines of the controllers' login `control` (bookings and messages: what
+// `request` and `message` publish). Its own login, since the broker takes the user name as the
+// client id: a second `depot` connection would take over the service's session.
+std::string control_access(const std::string& prefix);
+
 struct CredentialsOptions {
   std::string out_dir;
   std::vector<std::string> buses;
   std::map<std::string, std::vector<std::string>> routes;  // bus -> its routes
   std::string prefix = "stopcall/v1";
 };
-// DIR/<bus>.password (0600) per bus, DIR/depot.password, DIR/stopcall.passwd (mosquitto_passwd)
-// and DIR/stopcall.acl. Refuses when any of them exists (and writes nothing).
+// DIR/<bus>.password (0600) per bus, DIR/depot.password, DIR/control.password, DIR/stopcall.passwd
+// (mosquitto_passwd) and DIR/stopcall.acl. Refuses when any of them exists (and writes nothing).
 int make_credentials(const CredentialsOptions& options, std::ostream& out);
 
 }  // namespace stopcall::depot

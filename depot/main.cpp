@@ -24,9 +24,11 @@ struct BrokerArgs {
   std::string broker, password_file;
 };
 
-void add_broker(CLI::App* app, BrokerArgs& args, BrokerOptions& broker, std::string& prefix) {
+void add_broker(CLI::App* app, BrokerArgs& args, BrokerOptions& broker, std::string& prefix,
+                const std::string& user) {
+  broker.user = user;
   app->add_option("--broker", args.broker, "the broker, HOST:PORT")->required();
-  app->add_option("--user", broker.user, "the broker login (default depot)");
+  app->add_option("--user", broker.user, "the broker login (default " + user + ")");
   app->add_option("--password-file", args.password_file, "its password (first line)")
       ->required()
       ->check(CLI::ExistingFile);
@@ -50,7 +52,7 @@ int main(int argc, char** argv) {
   ServeOptions serve_options;
   BrokerArgs serve_broker;
   auto* serve_cmd = app.add_subcommand("serve", "collect statuses and events, route bookings");
-  add_broker(serve_cmd, serve_broker, serve_options.broker, serve_options.prefix);
+  add_broker(serve_cmd, serve_broker, serve_options.broker, serve_options.prefix, "depot");
   serve_cmd->add_option("--store", serve_options.store, "the fleet store (SQLite)")->required();
   serve_cmd->add_option("--bundle", serve_options.bundle, "the route bundle")
       ->required()
@@ -67,7 +69,8 @@ int main(int argc, char** argv) {
   BrokerArgs request_broker;
   int wait_s = 60;
   auto* request_cmd = app.add_subcommand("request", "book boarding help and follow the booking");
-  add_broker(request_cmd, request_broker, request_options.broker, request_options.prefix);
+  add_broker(request_cmd, request_broker, request_options.broker, request_options.prefix,
+             "control");
   request_cmd->add_option("--route", request_options.route_id, "route id")->required();
   request_cmd->add_option("--stop", request_options.stop_id, "stop id")->required();
   request_cmd->add_option("--kind", request_options.kind, "wheelchair or blind")->required();
@@ -79,7 +82,8 @@ int main(int argc, char** argv) {
   BrokerArgs message_broker;
   std::vector<std::string> texts;
   auto* message_cmd = app.add_subcommand("message", "send a signed emergency or service message");
-  add_broker(message_cmd, message_broker, message_options.broker, message_options.prefix);
+  add_broker(message_cmd, message_broker, message_options.broker, message_options.prefix,
+             "control");
   message_cmd->add_option("--key", message_options.key, "the control centre's secret key")
       ->required()
       ->check(CLI::ExistingFile);
