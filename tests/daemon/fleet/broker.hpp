@@ -67,7 +67,9 @@ class Broker {
   // users: name and password each.
   // tls: the listener takes TLS only, with a server certificate for 127.0.0.1 from a CA made
   // here (ca_file()); other_ca_file() is a CA that did not sign it.
-  explicit Broker(std::vector<std::pair<std::string, std::string>> users, bool tls = false)
+  // extra_access: lines added to the access file (other users' topics).
+  explicit Broker(std::vector<std::pair<std::string, std::string>> users, bool tls = false,
+                  const std::string& extra_access = {})
       : port_(free_tcp_port()) {
     std::string tls_lines;
     if (tls) {
@@ -82,7 +84,7 @@ class Broker {
           "mosquitto_passwd -b " + passwd + " '" + user + "' '" + password + "' 2>&1";
       if (std::system(cmd.c_str()) != 0) throw std::runtime_error("mosquitto_passwd failed");
     }
-    routes::testing::write_file(dir_ / "acl", access_file());
+    routes::testing::write_file(dir_ / "acl", access_file() + extra_access);
     routes::testing::write_file(dir_ / "mosquitto.conf",
                                 // As root, mosquitto would drop to its own user, which may not
                                 // read this folder; as anybody else the line does nothing.

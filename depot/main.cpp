@@ -1,0 +1,159 @@
+// stopcall-fleet: the depot side of the fleet link (daemon/fleet/PROTOCOL.md). `serve` collects
+// the buses' statuses and events and routes bookings; `buses`, `request`, `message` and
+// `credentials` are for the controllers. Exit status: 0 done, 1 refused or failed, 2 bad usage.
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <iostream>
+
+#include "depot/commands.hpp"
+#include "depot/serve.hpp"
+
+namespace {
+
+using namespace stopcall::depot;
+
+std::atomic<bool> g_stop{false};
+
+void on_signal(int) {
+  g_stop = true;
+}
+
+struct BrokerArgs {
+  std::string broker, password_file;
+};
+
+void add_broker(CLI::App* app, BrokerArgs& args, BrokerOptions& broker, std::string& prefix,
+                const std::string& user) {
+  broker.user = user;
+  app->add_option("--broker", args.broker, "the broker, HOST:PORT")->required();
+  app->add_option("--user", broker.user, "the broker login (default " + user + ")");
+  app->add_option("--password-file", args.password_file, "its password (first line)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  app->add_option("--ca-file", broker.ca_file, "TLS: the broker's CA certificate")
+      ->check(CLI::ExistingFile);
+  app->add_option("--client-id", broker.client_id, "the MQTT client id");
+  app->add_option("--prefix", prefix, "the topic prefix (default stopcall/v1)");
+}
+
+void finish_broker(const BrokerArgs& args, BrokerOptions& broker) {
+  parse_broker(args.broker, broker);
+  broker.password = read_password_file(args.password_file);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"stopcall-fleet: the depot service of the stopcall fleet link"};
+  app.require_subcommand(1);
+
+  ServeOptions serve_options;
+  BrokerArgs serve_broker;
+  auto* serve_cmd = app.add_subcommand("serve", "collect statuses and events, route bookings");
+  add_broker(serve_cmd, serve_broker, serve_options.broker, serve_options.prefix, "depot");
+  serve_cmd->add_option("--store", serve_options.store, "the fleet store (SQLite)")->required();
+  serve_cmd->add_option("--bundle", serve_options.bundle, "the route bundle")
+      ->required()
+      ->check(CLI::ExistingFile);
+  serve_cmd->add_option("--key", serve_options.key, "the control centre's secret key")
+      ->required()
+      ->check(CLI::ExistingFile);
+
+  std::string buses_store;
+  auto* buses_cmd = app.add_subcommand("buses", "list the buses the fleet store knows");
+  buses_cmd->add_option("--store", buses_store, "the fleet store")->required();
+
+  RequestOptions request_options;
+  BrokerArgs request_broker;
+  int wait_s = 60;
+  auto* request_cmd = app.add_subcommand("request", "book boarding help and follow the booking");
+  add_broker(request_cmd, request_broker, request_options.broker, request_options.prefix,
+             "control");
+  request_cmd->add_option("--route", request_options.route_id, "route id")->required();
+  request_cmd->add_option("--stop", request_options.stop_id, "stop id")->required();
+  request_cmd->add_option("--kind", request_options.kind, "wheelchair or blind")->required();
+  request_cmd->add_option("--expires", request_options.expires, "ISO 8601 with a zone");
+  request_cmd->add_option("--booking-id", request_options.booking_id, "default: random");
+  request_cmd->add_option("--wait", wait_s, "seconds to follow it (default 60)");
+
+  MessageOptions message_options;
+  BrokerArgs message_broker;
+  std::vector<std::string> texts;
+  auto* message_cmd = app.add_subcommand("message", "send a signed emergency or service message");
+  add_broker(message_cmd, message_broker, message_options.broker, message_options.prefix,
+             "control");
+  message_cmd->add_option("--key", message_options.key, "the control centre's secret key")
+      ->required()
+      ->check(CLI::ExistingFile);
+  message_cmd->add_option("--bus", message_options.bus, "one bus");
+  message_cmd->add_option("--route", message_options.route, "every bus on a route");
+  message_cmd->add_flag("--fleet", message_options.fleet, "every bus");
+  message_cmd->add_option("--preset", message_options.preset, "a preset of the route data");
+  message_cmd->add_option("--text", texts, "LANG=WORDS (repeat per language)");
+  message_cmd->add_option("--ack", message_options.ack, "acknowledge emergency ID");
+  message_cmd->add_option("--cancel", message_options.cancel, "end message ID");
+  message_cmd->add_option("--kind", message_options.kind, "emergency or service");
+  message_cmd->add_option("--id", message_options.message_id, "the message's id");
+
+  CredentialsOptions credentials_options;
+  std::vector<std::string> route_args;
+  auto* credentials_cmd =
+      app.add_subcommand("credentials", "make broker logins and the access file");
+  credentials_cmd->add_option("--out", credentials_options.out_dir, "output folder")->required();
+  credentials_cmd->add_option("--bus", credentials_options.buses, "vehicle ids")->required();
+  credentials_cmd->add_option("--routes", route_args, "BUS=R1,R2: the routes a bus may run");
+  credentials_cmd->add_option("--prefix", credentials_options.prefix, "topic prefix");
+
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (serve_cmd->parsed()) {
+      finish_broker(serve_broker, serve_options.broker);
+      struct sigaction sa {};
+      sa.sa_handler = on_signal;
+      ::sigaction(SIGTERM, &sa, nullptr);
+      ::sigaction(SIGINT, &sa, nullptr);
+      return serve(serve_options, g_stop);
+    }
+    if (buses_cmd->parsed()) return list_buses(buses_store, std::cout);
+    if (request_cmd->parsed()) {
+      finish_broker(request_broker, request_options.broker);
+      request_options.wait = std::chrono::seconds(wait_s);
+      return request_booking(request_options, std::cout);
+    }
+    if (message_cmd->parsed()) {
+      finish_broker(message_broker, message_options.broker);
+      for (const auto& t : texts) {
+        const auto eq = t.find('=');
+        if (eq == std::string::npos || eq == 0)
+          throw std::invalid_argument("--text is LANG=WORDS, not \"" + t + "\"");
+        message_options.text[t.substr(0, eq)] = t.substr(eq + 1);
+      }
+      return send_message(message_options, std::cout);
+    }
+    if (credentials_cmd->parsed()) {
+      for (const auto& r : route_args) {
+        const auto eq = r.find('=');
+        if (eq == std::string::npos || eq == 0 || eq + 1 == r.size())
+          throw std::invalid_argument("--routes is BUS=R1,R2, not \"" + r + "\"");
+        auto& list = credentials_options.routes[r.substr(0, eq)];
+        std::string rest = r.substr(eq + 1);
+        for (std::size_t at = 0; at <= rest.size();) {
+          const auto comma = std::min(rest.find(',', at), rest.size());
+          list.push_back(rest.substr(at, comma - at));
+          at = comma + 1;
+        }
+      }
+      return make_credentials(credentials_options, std::cout);
+    }
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "stopcall-fleet: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "stopcall-fleet: " << e.what() << "\n";
+    return 1;
+  }
+  return 2;
+}

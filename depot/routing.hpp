@@ -1,0 +1,77 @@
+// Booking routing (PROTOCOL.md, "The depot service"): which bus of a route gets a booking, and what
+// each answer and fate from the buses does to it. Pure: no I/O, no clock; the statuses and the
+// trips' timetables come in with each call.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "daemon/fleet/protocol.hpp"
+
+namespace stopcall::depot {
+
+// A booking from the booking platform: somebody at `stop_id` needs help boarding a bus of
+// `route_id` before `expires`.
+struct Booking {
+  std::string booking_id;
+  std::string kind;  // "wheelchair", "blind"
+  std::string route_id;
+  std::string stop_id;
+  std::string expires;  // ISO 8601 with a zone; empty: the bus's default (30 minutes)
+};
+
+// A booking from its JSON payload; nullopt and `error` set when malformed.
+std::optional<Booking> parse_booking(std::string_view payload, std::string& error);
+
+// What became of a booking so far. `final()` states change no more.
+struct BookingState {
+  Booking booking;
+  std::string state = "routing";   // routing, sent, accepted, shown, served, expired, failed
+  std::string vehicle;             // the bus it is with (sent and after)
+  std::vector<std::string> tried;  // buses that refused or missed it
+  std::string message;             // for a person
+  bool final() const { return state == "served" || state == "expired" || state == "failed"; }
+};
+// {"booking_id","kind","route_id","stop_id","expires","state","vehicle","tried","message"}
+std::string encode_state(const BookingState& s);
+std::optional<BookingState> decode_state(std::string_view json);
+
+// One stop of a trip as the timetable has it.
+struct ScheduledStop {
+  std::string stop_id;
+  std::string parent_station;  // may be empty
+  int arrival_s = 0;           // seconds of the service day
+};
+// Trip id -> its stops in order. The wiring fills it from the route bundle.
+using Timetables = std::map<std::string, std::vector<ScheduledStop>>;
+
+struct Choice {
+  std::string vehicle;  // empty: no bus (reason says why)
+  int eta_s = 0;        // scheduled seconds from the bus's next stop to the booking's stop
+  std::string reason;
+};
+
+// The bus of the booking's route, online, not in `tried`, whose trip serves the stop at or after
+// its next stop, that will reach it soonest by the timetable (ties: the lower vehicle id).
+Choice choose_bus(const Booking& booking, const std::vector<daemon::fleet::StatusRecord>& statuses,
+                  const Timetables& trips, const std::vector<std::string>& tried);
+
+// Routes (or routes again) `s`: sent to the chosen bus, or failed with the reason.
+void route(BookingState& s, const std::vector<daemon::fleet::StatusRecord>& statuses,
+           const Timetables& trips);
+
+// What one answer or fate from `vehicle` does to the booking. Returns true when `s` changed.
+// Answers from a bus the booking is not with are ignored. A refusal or `missed` moves the bus to
+// `tried` and routes the booking again; served and expired end it; shown is noted.
+bool on_ack(BookingState& s, const daemon::fleet::RequestAck& ack,
+            const std::vector<daemon::fleet::StatusRecord>& statuses, const Timetables& trips);
+bool on_fate(BookingState& s, std::string_view vehicle, std::string_view fate, std::string_view why,
+             const std::vector<daemon::fleet::StatusRecord>& statuses, const Timetables& trips);
+
+// The control-protocol `request` line sent to the bus for booking `s` (CONTROL.md), with `id`.
+std::string request_line(const BookingState& s, std::string_view id);
+
+}  // namespace stopcall::depot

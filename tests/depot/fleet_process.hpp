@@ -1,0 +1,84 @@
+// The real `stopcall-fleet` program, run by the tests: its standard error kept in a file, stopped
+// with SIGTERM as systemd stops it.
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/routes/test_feed.hpp"
+
+namespace stopcall::testing::depot {
+
+inline std::string fleet_binary() {
+  return std::string(STOPCALL_BINARY_DIR) + "/depot/stopcall-fleet";
+}
+
+class FleetProcess {
+ public:
+  FleetProcess(std::vector<std::string> args, std::string log) : log_(std::move(log)) {
+    args.insert(args.begin(), fleet_binary());
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      std::vector<char*> argv;
+      for (auto& a : args)
+        argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+  }
+  ~FleetProcess() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  FleetProcess(const FleetProcess&) = delete;
+  FleetProcess& operator=(const FleetProcess&) = delete;
+
+  std::string log() const { return routes::testing::read_bytes(log_); }
+  // Waits until its output holds `text` (n times).
+  bool wait_log(const std::string& text, int n = 1,
+                std::chrono::milliseconds timeout = std::chrono::seconds(15)) const {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < until) {
+      const std::string l = log();
+      int found = 0;
+      for (auto at = l.find(text); at != std::string::npos; at = l.find(text, at + 1))
+        ++found;
+      if (found >= n) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+  // The exit status after SIGTERM (or of its own end when `signal` is false); -1 when killed.
+  int finish(bool signal = true) {
+    if (signal) ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+ private:
+  std::string log_;
+  pid_t pid_ = -1;
+};
+
+// Runs stopcall-fleet to its end; its exit status.
+inline int run_fleet(std::vector<std::string> args, const std::string& log) {
+  FleetProcess p(std::move(args), log);
+  return p.finish(false);
+}
+
+}  // namespace stopcall::testing::depot

@@ -1,0 +1,141 @@
+// Which bus gets a booking, and what the buses' answers do to it: pure, with a small timetable.
+#include "depot/routing.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace stopcall::depot {
+namespace {
+
+using daemon::fleet::NextStop;
+using daemon::fleet::RequestAck;
+using daemon::fleet::StatusRecord;
+
+// Route 7 eastbound: A (08:00), B (08:05), C (08:10), D (08:15); trips T1 and T2 alike.
+Timetables trips() {
+  std::vector<ScheduledStop> stops{{"A", "", 8 * 3600},
+                                   {"B", "", 8 * 3600 + 300},
+                                   {"C", "", 8 * 3600 + 600},
+                                   {"D", "", 8 * 3600 + 900}};
+  return {{"T1", stops}, {"T2", stops}, {"T3", stops}};
+}
+
+StatusRecord bus(std::string vehicle, std::string trip, int next_index, bool online = true) {
+  StatusRecord s;
+  s.vehicle = std::move(vehicle);
+  s.online = online;
+  s.route_id = "7";
+  s.trip_id = std::move(trip);
+  const char* ids[] = {"A", "B", "C", "D"};
+  s.next_stop = NextStop{ids[next_index], ids[next_index], next_index};
+  return s;
+}
+
+Booking at_c() {
+  return {"b-1", "wheelchair", "7", "C", ""};
+}
+
+TEST(Routing, TheBusThatReachesTheStopSoonestGetsIt) {
+  // bus-far is at A (10 min from C), bus-near at B (5 min), bus-past beyond C.
+  const auto c = choose_bus(
+      at_c(), {bus("bus-far", "T1", 0), bus("bus-near", "T2", 1), bus("bus-past", "T3", 3)},
+      trips(), {});
+  EXPECT_EQ(c.vehicle, "bus-near");
+  EXPECT_EQ(c.eta_s, 300);
+}
+
+TEST(Routing, ABusWhoseNextStopIsTheStopItselfStillServesIt) {
+  EXPECT_EQ(choose_bus(at_c(), {bus("bus-1", "T1", 2)}, trips(), {}).vehicle, "bus-1");
+}
+
+TEST(Routing, OfflineTriedAndOtherRoutesAreLeftOut) {
+  auto other = bus("bus-other", "T1", 1);
+  other.route_id = "8";
+  const auto c = choose_bus(
+      at_c(),
+      {bus("bus-off", "T1", 1, false), bus("bus-tried", "T2", 1), other, bus("bus-late", "T3", 0)},
+      trips(), {"bus-tried"});
+  EXPECT_EQ(c.vehicle, "bus-late");
+}
+
+TEST(Routing, NoBusSaysWhy) {
+  EXPECT_EQ(choose_bus(at_c(), {}, trips(), {}).reason, "no bus of route 7 is known");
+  const auto past = choose_bus(at_c(), {bus("bus-past", "T1", 3)}, trips(), {});
+  EXPECT_TRUE(past.vehicle.empty());
+  EXPECT_EQ(past.reason, "no bus of route 7 still to reach stop C");
+}
+
+TEST(Routing, ARefusalGoesToTheNextBusAndAcceptanceIsNoted) {
+  const std::vector<StatusRecord> fleet{bus("bus-1", "T1", 1), bus("bus-2", "T2", 0)};
+  BookingState s;
+  s.booking = at_c();
+  route(s, fleet, trips());
+  EXPECT_EQ(s.state, "sent");
+  EXPECT_EQ(s.vehicle, "bus-1");
+
+  RequestAck no{"bus-1", "b-1-1", "b-1", false, "too_many", "4 requests at this stop"};
+  EXPECT_TRUE(on_ack(s, no, fleet, trips()));
+  EXPECT_EQ(s.state, "sent");
+  EXPECT_EQ(s.vehicle, "bus-2");
+  EXPECT_EQ(s.tried, std::vector<std::string>{"bus-1"});
+
+  // A late answer from the bus that refused changes nothing.
+  RequestAck late{"bus-1", "b-1-1", "b-1", true, "", ""};
+  EXPECT_FALSE(on_ack(s, late, fleet, trips()));
+  RequestAck yes{"bus-2", "b-1-2", "b-1", true, "", "request taken"};
+  EXPECT_TRUE(on_ack(s, yes, fleet, trips()));
+  EXPECT_EQ(s.state, "accepted");
+}
+
+TEST(Routing, FatesFromTheBus) {
+  const std::vector<StatusRecord> fleet{bus("bus-1", "T1", 1), bus("bus-2", "T2", 0)};
+  BookingState s;
+  s.booking = at_c();
+  route(s, fleet, trips());
+  EXPECT_TRUE(on_fate(s, "bus-1", "shown", "", fleet, trips()));
+  EXPECT_EQ(s.state, "shown");
+  EXPECT_FALSE(on_fate(s, "bus-1", "pending", "", fleet, trips()));
+  EXPECT_TRUE(on_fate(s, "bus-1", "missed", "the bus did not stop", fleet, trips()));
+  EXPECT_EQ(s.vehicle, "bus-2");
+  EXPECT_EQ(s.state, "sent");
+  EXPECT_TRUE(on_fate(s, "bus-2", "served", "", fleet, trips()));
+  EXPECT_EQ(s.state, "served");
+  EXPECT_TRUE(s.final());
+  EXPECT_FALSE(on_fate(s, "bus-2", "expired", "", fleet, trips()));
+
+  BookingState last;
+  last.booking = at_c();
+  route(last, {bus("bus-1", "T1", 1)}, trips());
+  EXPECT_TRUE(on_fate(last, "bus-1", "missed", "", {bus("bus-1", "T1", 3)}, trips()));
+  EXPECT_EQ(last.state, "failed");
+  EXPECT_NE(last.message.find("bus-1 missed it"), std::string::npos) << last.message;
+}
+
+TEST(Routing, BookingsAreCheckedAndTheRequestLineIsTheControlProtocols) {
+  std::string error;
+  EXPECT_FALSE(
+      parse_booking(R"({"booking_id":"b/1","kind":"blind","route_id":"7","stop_id":"C"})", error));
+  EXPECT_NE(error.find("booking_id"), std::string::npos);
+  EXPECT_FALSE(
+      parse_booking(R"({"booking_id":"b1","kind":"pram","route_id":"7","stop_id":"C"})", error));
+  EXPECT_EQ(error, "\"kind\" is wheelchair or blind");
+  EXPECT_FALSE(parse_booking(R"({"booking_id":"b1","kind":"blind","stop_id":"C"})", error));
+  EXPECT_EQ(error, "\"route_id\" is missing");
+  auto b = parse_booking(
+      R"({"booking_id":"b1","kind":"blind","route_id":"7","stop_id":"C","expires":"2026-03-02T07:30:00+08:00"})",
+      error);
+  ASSERT_TRUE(b);
+  BookingState s;
+  s.booking = *b;
+  EXPECT_EQ(
+      nlohmann::json::parse(request_line(s, "b1-1")),
+      nlohmann::json::parse(
+          R"({"id":"b1-1","cmd":"request","kind":"blind","stop_id":"C","route_id":"7","request_id":"b1","expires":"2026-03-02T07:30:00+08:00"})"));
+  auto back = decode_state(encode_state(s));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->booking.expires, s.booking.expires);
+}
+
+}  // namespace
+}  // namespace stopcall::depot

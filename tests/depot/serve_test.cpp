@@ -1,0 +1,257 @@
+// `stopcall-fleet serve` against a real mosquitto, with clients playing buses on route 101 of the
+// demo route data and a booking platform.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/fleet/command.hpp"
+#include "depot/commands.hpp"
+#include "depot/store.hpp"
+#include "tests/daemon/fleet/broker.hpp"
+#include "tests/depot/fleet_process.hpp"
+
+namespace stopcall::depot {
+namespace {
+
+using json = nlohmann::json;
+using routes::testing::TempDir;
+using routes::testing::write_file;
+using testing::depot::FleetProcess;
+using testing::fleet::Broker;
+using testing::fleet::Message;
+using testing::fleet::Peer;
+using namespace std::chrono_literals;
+
+const std::string kPrefix = "stopcall/v1";
+
+class Serve : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    bundle_dir_ = new TempDir;
+    ASSERT_TRUE(routes::testing::import_demo(*bundle_dir_ / "demo.db"));
+  }
+  static void TearDownTestSuite() { delete bundle_dir_; }
+
+  Serve()
+      : broker_(
+            {{"depot", "depot-pw"}, {"control", "control-pw"}, {"bus-1", "b1"}, {"bus-2", "b2"}},
+            false, control_access(kPrefix)),
+        keys_(routes::generate_keypair(dir_ / "control.secret", dir_ / "control.public")) {
+    write_file(dir_ / "depot.password", "depot-pw\n");
+  }
+
+  std::unique_ptr<FleetProcess> start_serve() {
+    auto p = std::make_unique<FleetProcess>(
+        std::vector<std::string>{"serve", "--broker", "127.0.0.1:" + std::to_string(broker_.port()),
+                                 "--password-file", dir_ / "depot.password", "--store",
+                                 dir_ / "fleet.db", "--bundle", *bundle_dir_ / "demo.db", "--key",
+                                 dir_ / "control.secret"},
+        dir_ / "serve.log");
+    return p;
+  }
+
+  std::unique_ptr<Peer> bus(const std::string& id, const std::string& password) {
+    auto p = std::make_unique<Peer>(broker_.port(), id, password,
+                                    std::vector<std::string>{kPrefix + "/bus/" + id + "/requests"});
+    EXPECT_EQ(p->wait_ready(), 0);
+    return p;
+  }
+
+  static std::string status(const std::string& vehicle, const std::string& trip, int index,
+                            const std::string& stop) {
+    return json{{"vehicle", vehicle},
+                {"online", true},
+                {"software", "0.1.0"},
+                {"bundle", "demo"},
+                {"trip_id", trip},
+                {"route_id", "101"},
+                {"next_stop", {{"stop_id", stop}, {"name", stop}, {"index", index}}},
+                {"gps", "fix"},
+                {"faults", json::array()},
+                {"time", "2026-03-02T06:40:00.000Z"}}
+        .dump();
+  }
+
+  static std::string event(const std::string& vehicle, int seq, const json& e) {
+    return json{{"vehicle", vehicle}, {"seq", seq}, {"event", e}}.dump();
+  }
+
+  std::int64_t stored_events() {
+    FleetStore store(dir_ / "fleet.db", true);
+    return store.event_count();
+  }
+  bool wait_events(std::int64_t n) {
+    for (int i = 0; i < 200; ++i) {
+      if (stored_events() >= n) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  }
+
+  // The booking platform: publishes bookings and reads their states.
+  std::unique_ptr<Peer> platform(const std::string& booking_id) {
+    auto p =
+        std::make_unique<Peer>(broker_.port(), "control", "control-pw",
+                               std::vector<std::string>{kPrefix + "/depot/bookings/" + booking_id});
+    EXPECT_EQ(p->wait_ready(), 0);
+    return p;
+  }
+  static bool has_state(const std::vector<Message>& ms, const std::string& state) {
+    for (const auto& m : ms)
+      if (json::parse(m.payload).value("state", "") == state) return true;
+    return false;
+  }
+  static json last_state(Peer& p) { return json::parse(p.messages().back().payload); }
+
+  // The request command a bus received, checked as the bus checks it.
+  json command_for(const std::string& vehicle, const std::string& payload) {
+    daemon::fleet::CommandGate gate(keys_.public_key, vehicle);
+    const auto now =
+        std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    const auto check =
+        gate.check(payload, {daemon::fleet::Audience::Kind::bus, vehicle}, "101", now);
+    EXPECT_TRUE(check.command) << check.error << ": " << check.message;
+    return check.command ? json::parse(check.command->command) : json();
+  }
+
+  static inline TempDir* bundle_dir_ = nullptr;
+  TempDir dir_;
+  Broker broker_;
+  routes::KeyPair keys_;
+};
+
+TEST_F(Serve, EventsPublishedWhileItIsStoppedAreStoredOnceWhenItComesBack) {
+  auto serve = start_serve();
+  ASSERT_TRUE(serve->wait_log("connected to")) << serve->log();
+  auto bus1 = bus("bus-1", "b1");
+  const json arrived{{"type", "arrived"}, {"time", "2026-03-02T06:41:00Z"}, {"stop_id", "HQC-E"}};
+  for (int seq = 1; seq <= 3; ++seq)
+    ASSERT_TRUE(bus1->publish(kPrefix + "/bus/bus-1/events", event("bus-1", seq, arrived)));
+  ASSERT_TRUE(wait_events(3));
+  ASSERT_EQ(serve->finish(), 0) << serve->log();
+  ASSERT_TRUE(serve->log().find("stopped") != std::string::npos);
+
+  // While it is away: two new events and one sent again (QoS 1: the bus did not see the ack).
+  for (int seq : {3, 4, 5})
+    ASSERT_TRUE(bus1->publish(kPrefix + "/bus/bus-1/events", event("bus-1", seq, arrived)));
+  serve = start_serve();
+  ASSERT_TRUE(wait_events(5)) << serve->log();
+  ASSERT_TRUE(bus1->publish(kPrefix + "/bus/bus-1/events", event("bus-1", 5, arrived)));
+  ASSERT_TRUE(bus1->publish(kPrefix + "/bus/bus-1/events", event("bus-1", 6, arrived)));
+  ASSERT_TRUE(wait_events(6));
+  EXPECT_EQ(stored_events(), 6);
+  EXPECT_EQ(serve->finish(), 0);
+}
+
+TEST_F(Serve, ABookingGoesSignedToTheBusStillToReachTheStop) {
+  auto serve = start_serve();
+  ASSERT_TRUE(serve->wait_log("connected to")) << serve->log();
+  auto bus1 = bus("bus-1", "b1");
+  auto bus2 = bus("bus-2", "b2");
+  // bus-1 has passed Chegongmiao (next: Xiangmihu); bus-2 is two stops before it.
+  ASSERT_TRUE(bus1->publish(kPrefix + "/bus/bus-1/status",
+                            status("bus-1", "101-WD-E-0630", 5, "XMH-E"), true));
+  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/status",
+                            status("bus-2", "101-WD-E-0640", 2, "QCD-E"), true));
+  ASSERT_TRUE(serve->wait_log("bus bus-2 online")) << serve->log();
+
+  auto booking = platform("b-42");
+  ASSERT_TRUE(booking->publish(kPrefix + "/depot/bookings",
+                               R"({"booking_id":"b-42","kind":"blind","route_id":"101",
+                                   "stop_id":"CGM-E","expires":"2026-03-02T07:30:00+08:00"})"));
+  ASSERT_TRUE(bus2->wait([](const auto& ms) { return !ms.empty(); })) << serve->log();
+  const json cmd = command_for("bus-2", bus2->messages()[0].payload);
+  EXPECT_EQ(cmd["cmd"], "request");
+  EXPECT_EQ(cmd["request_id"], "b-42");
+  EXPECT_EQ(cmd["stop_id"], "CGM-E");
+  EXPECT_EQ(cmd["kind"], "blind");
+  EXPECT_EQ(cmd["expires"], "2026-03-02T07:30:00+08:00");
+  ASSERT_TRUE(booking->wait([](const auto& ms) { return has_state(ms, "sent"); }));
+  EXPECT_EQ(last_state(*booking)["vehicle"], "bus-2");
+
+  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/requests/ack", json{{"vehicle", "bus-2"},
+                                                                      {"accepted", true},
+                                                                      {"id", cmd["id"]},
+                                                                      {"request_id", "b-42"},
+                                                                      {"message", "ok"}}
+                                                                     .dump()));
+  ASSERT_TRUE(booking->wait([](const auto& ms) { return has_state(ms, "accepted"); }));
+  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/events", event("bus-2", 1,
+                                                                 {{"type", "request"},
+                                                                  {"time", "2026-03-02T06:47:00Z"},
+                                                                  {"id", "b-42"},
+                                                                  {"kind", "blind"},
+                                                                  {"stop_id", "CGM-E"},
+                                                                  {"fate", "served"}})));
+  ASSERT_TRUE(booking->wait([](const auto& ms) { return has_state(ms, "served"); }));
+  EXPECT_TRUE(bus1->messages().empty());  // the bus that passed the stop heard nothing
+
+  // The state stays retained for a platform that asks later (the same login: the first goes).
+  booking.reset();
+  auto later = platform("b-42");
+  ASSERT_TRUE(later->wait([](const auto& ms) { return has_state(ms, "served"); }));
+  EXPECT_TRUE(later->messages().back().retain);
+  EXPECT_EQ(serve->finish(), 0);
+}
+
+TEST_F(Serve, ARefusalThenAMissHandTheBookingOnUntilNoBusIsLeft) {
+  auto serve = start_serve();
+  ASSERT_TRUE(serve->wait_log("connected to")) << serve->log();
+  auto bus1 = bus("bus-1", "b1");
+  auto bus2 = bus("bus-2", "b2");
+  // Both before Chegongmiao: bus-1 one stop before it, bus-2 three.
+  ASSERT_TRUE(bus1->publish(kPrefix + "/bus/bus-1/status",
+                            status("bus-1", "101-WD-E-0630", 3, "ZZL-E"), true));
+  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/status",
+                            status("bus-2", "101-WD-E-0640", 1, "HQC-E"), true));
+  ASSERT_TRUE(serve->wait_log("bus bus-2 online")) << serve->log();
+
+  auto booking = platform("b-7");
+  ASSERT_TRUE(booking->publish(
+      kPrefix + "/depot/bookings",
+      R"({"booking_id":"b-7","kind":"wheelchair","route_id":"101","stop_id":"CGM-E"})"));
+  ASSERT_TRUE(bus1->wait([](const auto& ms) { return !ms.empty(); })) << serve->log();
+  const json first = command_for("bus-1", bus1->messages()[0].payload);
+  ASSERT_TRUE(bus1->publish(kPrefix + "/bus/bus-1/requests/ack",
+                            json{{"vehicle", "bus-1"},
+                                 {"accepted", false},
+                                 {"id", first["id"]},
+                                 {"request_id", "b-7"},
+                                 {"error", "too_many"},
+                                 {"message", "4 requests at this stop"}}
+                                .dump()));
+  ASSERT_TRUE(bus2->wait([](const auto& ms) { return !ms.empty(); })) << serve->log();
+  EXPECT_EQ(command_for("bus-2", bus2->messages()[0].payload)["request_id"], "b-7");
+
+  ASSERT_TRUE(
+      bus2->publish(kPrefix + "/bus/bus-2/events", event("bus-2", 1,
+                                                         {{"type", "request"},
+                                                          {"time", "2026-03-02T06:58:00Z"},
+                                                          {"id", "b-7"},
+                                                          {"kind", "wheelchair"},
+                                                          {"stop_id", "CGM-E"},
+                                                          {"fate", "missed"},
+                                                          {"why", "the doors did not open"}})));
+  ASSERT_TRUE(booking->wait([](const auto& ms) { return has_state(ms, "failed"); }))
+      << serve->log();
+  const json end = last_state(*booking);
+  EXPECT_EQ(end["tried"], json({"bus-1", "bus-2"}));
+  EXPECT_NE(end["message"].get<std::string>().find("bus-2 missed it"), std::string::npos) << end;
+  EXPECT_EQ(serve->finish(), 0);
+}
+
+TEST_F(Serve, NoBusOfTheRouteFailsTheBookingWithTheReason) {
+  auto serve = start_serve();
+  ASSERT_TRUE(serve->wait_log("connected to")) << serve->log();
+  auto booking = platform("b-9");
+  ASSERT_TRUE(booking->publish(
+      kPrefix + "/depot/bookings",
+      R"({"booking_id":"b-9","kind":"blind","route_id":"101","stop_id":"CGM-E"})"));
+  ASSERT_TRUE(booking->wait([](const auto& ms) { return has_state(ms, "failed"); }));
+  EXPECT_EQ(last_state(*booking)["message"], "no bus of route 101 is known");
+  EXPECT_TRUE(serve->wait_log("booking b-9 failed: no bus of route 101 is known"));
+  EXPECT_EQ(serve->finish(), 0);
+}
+
+}  // namespace
+}  // namespace stopcall::depot
