@@ -298,7 +298,7 @@ int run(const Args& a) {
         format("%lld lost, %lld doubled of %lld acknowledged (%lld made)",
                static_cast<long long>(c.lost), static_cast<long long>(c.doubled),
                static_cast<long long>(acked), static_cast<long long>(made)),
-        a.restart ? "(restart: see README)" : "0, 0");
+        a.restart ? "0, 0 without a restart" : "0, 0");
   }
   std::printf(
       "RESULT buses=%d ready=%d ramp_s=%.1f fanout_p50_ms=%.1f fanout_p99_ms=%.1f "
