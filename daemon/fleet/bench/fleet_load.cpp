@@ -1,0 +1,328 @@
+// fleet_load: the depot's broker under a whole fleet. One process simulates N buses (default
+// 3,000), each its own MQTT connection doing what a bus's fleet link does (buses.hpp), on one
+// real mosquitto, and prints in one table:
+//
+//  - the connection ramp: every bus connected and subscribed (first tries jittered over --ramp);
+//  - fleet message fan-out: K messages (default 5) published on <prefix>/fleet/requests by a
+//    depot client, each with its send time; p50/p99/max latency to the buses over all buses and
+//    messages, and how many buses got each (all N expected);
+//  - events per second the broker acknowledged, the broker's CPU and RSS (when started here) and
+//    this program's, over the --seconds window;
+//  - with --restart-broker: SIGKILL of the broker, started again on the same port, and the time
+//    until every bus is connected and subscribed again (target: within 60 s);
+//  - with --collector-sub: one client subscribed to <prefix>/bus/+/events as the depot's
+//    collector would be; event latency p50/p99 from the bus's publish, and the (vehicle, seq)
+//    acknowledged to a bus but never received (lost) or received twice (doubled).
+//
+//   fleet_load [--buses N] [--seconds S] [--ramp S] [--fanout K] [--threads T] [--seed N]
+//              (--mosquitto PATH [--restart-broker] | --host H --port P) [--prefix P]
+//              [--collector-sub] [--check]
+//
+// --mosquitto starts a private broker on a free port of 127.0.0.1 (process.hpp); --check exits
+// 1 unless every bus connected, got every fan-out message, came back after the restart, and (with
+// --collector-sub, without a restart) no event was lost. Ends with a RESULT line of key=value.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "daemon/fleet/bench/buses.hpp"
+#include "daemon/fleet/bench/probe.hpp"
+#include "daemon/fleet/bench/process.hpp"
+
+namespace {
+
+using namespace stopcall::fleet_bench;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+struct Args {
+  int buses = 3000, fanout = 5, threads = 2;
+  double seconds = 60, ramp = -1;
+  std::uint64_t seed = 1;
+  std::string mosquitto, host = "127.0.0.1", prefix = "stopcall/v1";
+  int port = 0;
+  bool restart = false, collector = false, check = false;
+};
+
+[[noreturn]] void usage(const std::string& why) {
+  std::fprintf(stderr,
+               "fleet_load: %s\nusage: fleet_load [--buses N] [--seconds S] [--ramp S] "
+               "[--fanout K] [--threads T] [--seed N]\n"
+               "                  (--mosquitto PATH [--restart-broker] | --host H --port P) "
+               "[--prefix P] [--collector-sub] [--check]\n",
+               why.c_str());
+  std::exit(2);
+}
+
+Args parse(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    const std::string o = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage(o + " needs a value");
+      return argv[++i];
+    };
+    auto number = [&](double low) {
+      const std::string v = value();
+      char* end = nullptr;
+      const double d = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end != '\0' || !(d >= low) || d > 1e9) usage(o + ": bad value '" + v + "'");
+      return d;
+    };
+    if (o == "--buses")
+      a.buses = static_cast<int>(number(1));
+    else if (o == "--seconds")
+      a.seconds = number(1);
+    else if (o == "--ramp")
+      a.ramp = number(0);
+    else if (o == "--fanout")
+      a.fanout = static_cast<int>(number(0));
+    else if (o == "--threads")
+      a.threads = static_cast<int>(number(1));
+    else if (o == "--seed")
+      a.seed = static_cast<std::uint64_t>(number(0));
+    else if (o == "--mosquitto")
+      a.mosquitto = value();
+    else if (o == "--host")
+      a.host = value();
+    else if (o == "--port")
+      a.port = static_cast<int>(number(1));
+    else if (o == "--prefix")
+      a.prefix = value();
+    else if (o == "--restart-broker")
+      a.restart = true;
+    else if (o == "--collector-sub")
+      a.collector = true;
+    else if (o == "--check")
+      a.check = true;
+    else
+      usage("unknown option " + o);
+  }
+  if (a.mosquitto.empty() && a.port == 0) usage("give --mosquitto PATH or --host and --port");
+  if (!a.mosquitto.empty() && a.port != 0) usage("--mosquitto starts its own broker: no --port");
+  if (a.restart && a.mosquitto.empty()) usage("--restart-broker needs the broker started here");
+  if (a.ramp < 0) a.ramp = std::max(1.0, a.buses / 200.0);  // 200 new connections a second
+  return a;
+}
+
+// Waits until `done` holds or `limit` passes; true if it held.
+template <typename F>
+bool wait_until(F done, Clock::duration limit) {
+  const auto until = Clock::now() + limit;
+  while (!done()) {
+    if (Clock::now() >= until) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
+}
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// Nearest rank, in milliseconds.
+double percentile_ms(std::vector<std::int64_t> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(v.size())));
+  return static_cast<double>(v[std::clamp<std::size_t>(rank, 1, v.size()) - 1]) / 1000.0;
+}
+
+void row(const std::string& measure, const std::string& value, const std::string& target = "") {
+  std::printf("%-32s %-62s %s\n", measure.c_str(), value.c_str(), target.c_str());
+}
+
+std::string format(const char* f, auto... args) {
+  char text[256];
+  std::snprintf(text, sizeof text, f, args...);
+  return text;
+}
+
+int run(const Args& a) {
+  const long need = 2L * a.buses + 64;  // a socket and its duplicate per bus
+  const long nofile = raise_nofile();
+  if (nofile < need) {
+    std::fprintf(stderr,
+                 "fleet_load: the open-file limit is %ld even raised to its hard limit; %d buses "
+                 "need %ld (and a broker started here as many): raise the hard limit (ulimit -Hn, "
+                 "LimitNOFILE=)\n",
+                 nofile, a.buses, need);
+    return 1;
+  }
+  std::fprintf(stderr, "fleet_load: open-file limit raised to %ld (%ld needed)\n", nofile, need);
+
+  std::optional<Broker> broker;
+  std::string host = a.host;
+  int port = a.port;
+  if (!a.mosquitto.empty()) {
+    broker.emplace(a.mosquitto, a.prefix);
+    broker->start();
+    host = "127.0.0.1";
+    port = broker->port();
+  }
+  std::unique_ptr<Collector> collector;
+  if (a.collector) {
+    collector = std::make_unique<Collector>(host, port, a.prefix);
+    if (!collector->wait_ready(10s)) throw std::runtime_error("the collector did not connect");
+  }
+  Probe depot(host, port, "depot", {});
+  if (!depot.wait_ready(10s)) throw std::runtime_error("the depot client did not connect");
+
+  BusOptions options;
+  options.host = host;
+  options.port = port;
+  options.prefix = a.prefix;
+  options.buses = a.buses;
+  options.threads = a.threads;
+  options.seed = a.seed;
+  options.ramp = std::chrono::milliseconds(static_cast<long>(a.ramp * 1000));
+  Buses buses(options);
+
+  // 1. The ramp.
+  const auto started = Clock::now();
+  buses.start();
+  std::fprintf(stderr, "fleet_load: %d buses connecting over %.1f s\n", a.buses, a.ramp);
+  const bool all_up = wait_until(
+      [&] { return buses.ready() == a.buses; },
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(a.ramp + 60)));
+  const double ramp_s = seconds_since(started);
+  const int ready_after_ramp = buses.ready();
+
+  // 2. The window: fan-out, events, CPU and memory.
+  std::fprintf(stderr, "fleet_load: %d connected in %.1f s; measuring for %.0f s\n",
+               ready_after_ramp, ramp_s, a.seconds);
+  const auto window =
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(a.seconds));
+  const auto w0 = Clock::now();
+  const ProcSample broker0 = broker ? sample(broker->pid()) : ProcSample{};
+  const ProcSample self0 = sample(0);
+  const std::int64_t acked0 = buses.events_acked(), status0 = buses.status_sent();
+  const auto spacing = std::min<Clock::duration>(1s, window / (a.fanout + 1));
+  int fanout_published = 0;
+  for (int k = 1; k <= a.fanout; ++k) {
+    std::this_thread::sleep_until(w0 + k * spacing);
+    const std::string payload = "{\"bench\":\"fanout\",\"k\":" + std::to_string(k) +
+                                ",\"sent_us\":" + std::to_string(now_us()) + "}";
+    if (depot.publish(a.prefix + "/fleet/requests", payload, 10s)) ++fanout_published;
+  }
+  std::this_thread::sleep_until(w0 + window);
+  const double window_s = seconds_since(w0);
+  const ProcSample broker1 = broker ? sample(broker->pid()) : ProcSample{};
+  const ProcSample self1 = sample(0);
+  const std::int64_t acked1 = buses.events_acked(), status1 = buses.status_sent();
+  wait_until([&] { return buses.fanout_received() >= std::int64_t{a.buses} * a.fanout; }, 10s);
+
+  // 3. The broker's crash and the fleet's return.
+  double broker_back_s = 0, reconnect_s = -1;
+  int back = 0;
+  if (a.restart) {
+    std::fprintf(stderr, "fleet_load: killing the broker\n");
+    broker->kill();
+    const auto killed = Clock::now();
+    broker->start();
+    broker_back_s = seconds_since(killed);
+    wait_until([&] { return buses.ready() == 0; }, 15s);
+    if (wait_until([&] { return buses.ready() == a.buses; }, 120s))
+      reconnect_s = seconds_since(killed);
+    back = buses.ready();
+    if (collector) collector->wait_ready(10s);
+  }
+
+  // 4. No new events; what was made goes up and reaches the collector.
+  buses.set_events(false);
+  wait_until([&] { return buses.events_acked() >= buses.events_made(); }, 20s);
+  if (collector) std::this_thread::sleep_for(2s);
+  const std::int64_t made = buses.events_made(), acked = buses.events_acked();
+  buses.stop();
+
+  // The table.
+  std::printf("\nfleet load: %d buses on mosquitto %s:%d%s, %d threads, %.0f s window\n", a.buses,
+              host.c_str(), port, broker ? " (started here)" : "", a.threads, window_s);
+  row("measure", "value", "target");
+  row("connection ramp",
+      format("%d/%d connected and subscribed in %.1f s (first tries over %.1f s)", ready_after_ramp,
+             a.buses, ramp_s, a.ramp),
+      "all");
+  const auto fan = buses.fanout();
+  std::vector<std::int64_t> all;
+  std::string got;
+  int fanout_min = a.fanout > 0 ? a.buses : 0;
+  for (int k = 1; k <= a.fanout; ++k) {
+    const auto it = fan.find(k);
+    const int n = it == fan.end() ? 0 : static_cast<int>(it->second.size());
+    fanout_min = std::min(fanout_min, n);
+    got += (got.empty() ? "" : " ") + std::to_string(n);
+    if (it != fan.end()) all.insert(all.end(), it->second.begin(), it->second.end());
+  }
+  const double f50 = percentile_ms(all, 0.5), f99 = percentile_ms(all, 0.99),
+               fmax = percentile_ms(all, 1.0);
+  row(format("fleet fan-out (%d messages)", a.fanout),
+      format("p50 %.1f ms, p99 %.1f ms, max %.1f ms", f50, f99, fmax));
+  row("  buses that got each",
+      got + format(" (of %d; %lld twice)", a.buses, static_cast<long long>(buses.fanout_doubled())),
+      "all");
+  const double events_per_s = static_cast<double>(acked1 - acked0) / window_s;
+  const double status_per_s = static_cast<double>(status1 - status0) / window_s;
+  row("events acknowledged",
+      format("%.0f/s (expected %.0f/s), status %.0f/s", events_per_s, a.buses / 5.0, status_per_s));
+  const double broker_cpu = broker ? 100 * (broker1.cpu_s - broker0.cpu_s) / window_s : 0;
+  const double self_cpu = 100 * (self1.cpu_s - self0.cpu_s) / window_s;
+  if (broker) {
+    row("broker CPU, RSS", format("%.1f %% of a core, %.1f MB (peak %.1f MB)", broker_cpu,
+                                  broker1.rss_kb / 1024.0, broker1.hwm_kb / 1024.0));
+  }
+  row("fleet_load CPU, RSS", format("%.1f %% of a core, %.1f MB (peak %.1f MB)", self_cpu,
+                                    self1.rss_kb / 1024.0, self1.hwm_kb / 1024.0));
+  if (a.restart) {
+    row("reconnect after broker restart",
+        reconnect_s >= 0 ? format("all %d back in %.1f s (broker up again in %.2f s)", a.buses,
+                                  reconnect_s, broker_back_s)
+                         : format("only %d/%d back after 120 s", back, a.buses),
+        "< 60 s");
+  }
+  CollectorFigures c;
+  if (collector) {
+    c = collector->figures(buses.acked_by_vehicle());
+    row("collector: event latency",
+        format("p50 %.1f ms, p99 %.1f ms over %lld received", percentile_ms(c.latency_us, 0.5),
+               percentile_ms(c.latency_us, 0.99), static_cast<long long>(c.received)));
+    row("collector: lost, doubled",
+        format("%lld lost, %lld doubled of %lld acknowledged (%lld made)",
+               static_cast<long long>(c.lost), static_cast<long long>(c.doubled),
+               static_cast<long long>(acked), static_cast<long long>(made)),
+        a.restart ? "0, 0 without a restart" : "0, 0");
+  }
+  std::printf(
+      "RESULT buses=%d ready=%d ramp_s=%.1f fanout_p50_ms=%.1f fanout_p99_ms=%.1f "
+      "fanout_max_ms=%.1f fanout_min_buses=%d events_per_s=%.0f broker_cpu_pct=%.1f "
+      "broker_rss_mb=%.1f self_cpu_pct=%.1f self_rss_mb=%.1f reconnect_s=%.1f "
+      "collector_p50_ms=%.1f collector_p99_ms=%.1f lost=%lld doubled=%lld\n",
+      a.buses, ready_after_ramp, ramp_s, f50, f99, fmax, fanout_min, events_per_s, broker_cpu,
+      broker1.rss_kb / 1024.0, self_cpu, self1.rss_kb / 1024.0, reconnect_s,
+      percentile_ms(c.latency_us, 0.5), percentile_ms(c.latency_us, 0.99),
+      static_cast<long long>(c.lost), static_cast<long long>(c.doubled));
+  if (!a.check) return 0;
+  const bool ok = all_up && fanout_published == a.fanout && fanout_min == a.buses && acked > 0 &&
+                  (!a.restart || reconnect_s >= 0) && (!collector || a.restart || c.lost == 0);
+  if (!ok) std::fprintf(stderr, "fleet_load: --check failed\n");
+  return ok ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(parse(argc, argv));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fleet_load: %s\n", e.what());
+    return 1;
+  }
+}
