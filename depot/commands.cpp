@@ -72,7 +72,9 @@ int list_buses(const std::string& store_path, std::ostream& out) {
     const auto& s = b.status;
     rows.push_back({s.vehicle, s.online ? "yes" : "no", s.route_id.empty() ? "-" : s.route_id,
                     s.trip_id.empty() ? "-" : s.trip_id,
-                    s.next_stop ? s.next_stop->stop_id + " " + s.next_stop->name : "-",
+                    s.next_stop ? s.next_stop->stop_id + " " + s.next_stop->name +
+                                      (s.online ? "" : " (last known)")
+                                : "-",
                     s.gps.empty() ? "-" : s.gps, s.faults.empty() ? "-" : join(s.faults, ","),
                     b.received, std::to_string(b.events)});
   }

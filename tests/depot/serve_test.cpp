@@ -240,6 +240,106 @@ TEST_F(Serve, ARefusalThenAMissHandTheBookingOnUntilNoBusIsLeft) {
   EXPECT_EQ(serve->finish(), 0);
 }
 
+// What the broker says for a bus gone without a word (its last will).
+std::string offline(const std::string& vehicle) {
+  return json{{"vehicle", vehicle}, {"online", false}}.dump();
+}
+
+TEST_F(Serve, ABookingSentToABusThatGoesOfflineGoesToTheNextBus) {
+  auto serve = start_serve();
+  ASSERT_TRUE(serve->wait_log("connected to")) << serve->log();
+  auto bus1 = bus("bus-1", "b1");
+  auto bus2 = bus("bus-2", "b2");
+  ASSERT_TRUE(bus1->publish(kPrefix + "/bus/bus-1/status",
+                            status("bus-1", "101-WD-E-0630", 3, "ZZL-E"), true));
+  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/status",
+                            status("bus-2", "101-WD-E-0640", 1, "HQC-E"), true));
+  ASSERT_TRUE(serve->wait_log("bus bus-2 online")) << serve->log();
+  auto booking = platform("b-11");
+  ASSERT_TRUE(booking->publish(
+      kPrefix + "/depot/bookings",
+      R"({"booking_id":"b-11","kind":"wheelchair","route_id":"101","stop_id":"CGM-E"})"));
+  ASSERT_TRUE(bus1->wait([](const auto& ms) { return !ms.empty(); })) << serve->log();
+
+  // bus-1 drops off the network before it answers: the broker publishes its last will.
+  ASSERT_TRUE(bus1->publish(kPrefix + "/bus/bus-1/status", offline("bus-1"), true));
+  ASSERT_TRUE(bus2->wait([](const auto& ms) { return !ms.empty(); })) << serve->log();
+  const json cmd = command_for("bus-2", bus2->messages()[0].payload);
+  EXPECT_EQ(cmd["request_id"], "b-11");
+  EXPECT_EQ(cmd["id"], "b-11-2");
+  ASSERT_TRUE(booking->wait([](const auto& ms) {
+    return !ms.empty() && json::parse(ms.back().payload).value("vehicle", "") == "bus-2";
+  }));
+  const json now = last_state(*booking);
+  EXPECT_EQ(now["state"], "sent");
+  EXPECT_NE(now["message"].get<std::string>().find("bus-1 went offline before answering"),
+            std::string::npos)
+      << now;
+  EXPECT_TRUE(serve->wait_log(
+      "bus bus-1 offline (last known: route 101 trip 101-WD-E-0630, next stop ZZL-E)"))
+      << serve->log();
+
+  // Its place is kept in the store while it is away.
+  FleetStore store(dir_ / "fleet.db", true);
+  const auto buses = store.buses();
+  ASSERT_EQ(buses.size(), 2u);
+  EXPECT_FALSE(buses[0].status.online);
+  EXPECT_EQ(buses[0].status.trip_id, "101-WD-E-0630");
+  EXPECT_EQ(buses[0].status.next_stop->stop_id, "ZZL-E");
+  EXPECT_EQ(serve->finish(), 0);
+}
+
+TEST_F(Serve, ABookingWaitsForItsBusToComeBackBeforeTheStopAndAnAcceptedOneStays) {
+  auto serve = start_serve();
+  ASSERT_TRUE(serve->wait_log("connected to")) << serve->log();
+  auto bus2 = bus("bus-2", "b2");
+  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/status",
+                            status("bus-2", "101-WD-E-0640", 1, "HQC-E"), true));
+  ASSERT_TRUE(serve->wait_log("bus bus-2 online")) << serve->log();
+  auto booking = platform("b-12");
+  ASSERT_TRUE(booking->publish(
+      kPrefix + "/depot/bookings",
+      R"({"booking_id":"b-12","kind":"blind","route_id":"101","stop_id":"CGM-E"})"));
+  ASSERT_TRUE(bus2->wait([](const auto& ms) { return ms.size() == 1; })) << serve->log();
+
+  // Away before answering, the only bus of the route: the booking waits for it.
+  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/status", offline("bus-2"), true));
+  ASSERT_TRUE(booking->wait([](const auto& ms) { return has_state(ms, "routing"); }))
+      << serve->log();
+  EXPECT_EQ(last_state(*booking)["waiting_for"], "bus-2");
+  // Back two stops on, still before Chegongmiao: sent to it again.
+  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/status",
+                            status("bus-2", "101-WD-E-0640", 2, "QCD-E"), true));
+  ASSERT_TRUE(bus2->wait([](const auto& ms) { return ms.size() == 2; })) << serve->log();
+  const json again = command_for("bus-2", bus2->messages()[1].payload);
+  EXPECT_EQ(again["request_id"], "b-12");
+  EXPECT_EQ(again["id"], "b-12-2");
+  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/requests/ack", json{{"vehicle", "bus-2"},
+                                                                      {"accepted", true},
+                                                                      {"id", again["id"]},
+                                                                      {"request_id", "b-12"},
+                                                                      {"message", "ok"}}
+                                                                     .dump()));
+  ASSERT_TRUE(booking->wait([](const auto& ms) { return has_state(ms, "accepted"); }));
+
+  // Accepted, then away and back: the bus kept its request, nothing is sent again. A later
+  // booking's command is the next thing bus-2 hears (the depot's publishes keep their order).
+  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/status", offline("bus-2"), true));
+  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/status",
+                            status("bus-2", "101-WD-E-0640", 3, "ZZL-E"), true));
+  ASSERT_TRUE(serve->wait_log("bus bus-2 online", 3)) << serve->log();
+  booking.reset();  // one platform login at a time: the broker takes the user name as client id
+  auto later = platform("b-13");
+  ASSERT_TRUE(
+      later->publish(kPrefix + "/depot/bookings",
+                     R"({"booking_id":"b-13","kind":"blind","route_id":"101","stop_id":"XMH-E"})"));
+  ASSERT_TRUE(bus2->wait([](const auto& ms) { return ms.size() >= 3; })) << serve->log();
+  EXPECT_EQ(command_for("bus-2", bus2->messages()[2].payload)["request_id"], "b-13");
+  FleetStore store(dir_ / "fleet.db", true);
+  EXPECT_EQ(store.booking("b-12")->state, "accepted");
+  EXPECT_EQ(serve->finish(), 0);
+}
+
 TEST_F(Serve, NoBusOfTheRouteFailsTheBookingWithTheReason) {
   auto serve = start_serve();
   ASSERT_TRUE(serve->wait_log("connected to")) << serve->log();
