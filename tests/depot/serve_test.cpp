@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "daemon/fleet/command.hpp"
 #include "depot/commands.hpp"
@@ -17,6 +18,7 @@ using json = nlohmann::json;
 using routes::testing::TempDir;
 using routes::testing::write_file;
 using testing::depot::FleetProcess;
+using testing::depot::run_fleet;
 using testing::fleet::Broker;
 using testing::fleet::Message;
 using testing::fleet::Peer;
@@ -337,6 +339,113 @@ TEST_F(Serve, ABookingWaitsForItsBusToComeBackBeforeTheStopAndAnAcceptedOneStays
   EXPECT_EQ(command_for("bus-2", bus2->messages()[2].payload)["request_id"], "b-13");
   FleetStore store(dir_ / "fleet.db", true);
   EXPECT_EQ(store.booking("b-12")->state, "accepted");
+  EXPECT_EQ(serve->finish(), 0);
+}
+
+// `stopcall-fleet request` as a controller runs it, against the running service.
+std::vector<std::string> request_args(int port, const std::string& password_file,
+                                      const std::string& booking_id, const std::string& wait_s) {
+  return {"request",
+          "--broker",
+          "127.0.0.1:" + std::to_string(port),
+          "--password-file",
+          password_file,
+          "--route",
+          "101",
+          "--stop",
+          "CGM-E",
+          "--kind",
+          "blind",
+          "--booking-id",
+          booking_id,
+          "--wait",
+          wait_s};
+}
+
+// The states a request's output printed, in order.
+std::vector<std::string> states_in(const std::string& output) {
+  std::vector<std::string> out;
+  std::istringstream in(output);
+  for (std::string line; std::getline(in, line);) {
+    const json j = json::parse(line, nullptr, false);
+    if (j.is_object() && j.contains("state")) out.push_back(j["state"]);
+  }
+  return out;
+}
+
+TEST_F(Serve, RequestFollowsTheBookingToServedAndExitsZero) {
+  auto serve = start_serve();
+  ASSERT_TRUE(serve->wait_log("connected to")) << serve->log();
+  write_file(dir_ / "control.password", "control-pw\n");
+  auto bus2 = bus("bus-2", "b2");
+  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/status",
+                            status("bus-2", "101-WD-E-0640", 2, "QCD-E"), true));
+  ASSERT_TRUE(serve->wait_log("bus bus-2 online")) << serve->log();
+
+  FleetProcess request(request_args(broker_.port(), dir_ / "control.password", "b-31", "60"),
+                       dir_ / "request.log");
+  ASSERT_TRUE(bus2->wait([](const auto& ms) { return !ms.empty(); })) << request.log();
+  const json cmd = command_for("bus-2", bus2->messages()[0].payload);
+  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/requests/ack", json{{"vehicle", "bus-2"},
+                                                                      {"accepted", true},
+                                                                      {"id", cmd["id"]},
+                                                                      {"request_id", "b-31"},
+                                                                      {"message", "ok"}}
+                                                                     .dump()));
+  ASSERT_TRUE(request.wait_log("\"accepted\"")) << request.log();
+  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/events", event("bus-2", 1,
+                                                                 {{"type", "request"},
+                                                                  {"time", "2026-03-02T06:47:00Z"},
+                                                                  {"id", "b-31"},
+                                                                  {"kind", "blind"},
+                                                                  {"stop_id", "CGM-E"},
+                                                                  {"fate", "served"}})));
+  EXPECT_EQ(request.finish(false), 0) << request.log();
+  EXPECT_EQ(states_in(request.log()), (std::vector<std::string>{"sent", "accepted", "served"}))
+      << request.log();
+  EXPECT_NE(request.log().find("booking b-31 served: bus-2 served it"), std::string::npos)
+      << request.log();
+  EXPECT_EQ(serve->finish(), 0);
+}
+
+TEST_F(Serve, RequestExitsZeroWhenTheBookingIsStillAcceptedAtTheEndOfItsWait) {
+  auto serve = start_serve();
+  ASSERT_TRUE(serve->wait_log("connected to")) << serve->log();
+  write_file(dir_ / "control.password", "control-pw\n");
+  auto bus2 = bus("bus-2", "b2");
+  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/status",
+                            status("bus-2", "101-WD-E-0640", 2, "QCD-E"), true));
+  ASSERT_TRUE(serve->wait_log("bus bus-2 online")) << serve->log();
+  FleetProcess request(request_args(broker_.port(), dir_ / "control.password", "b-32", "2"),
+                       dir_ / "request.log");
+  ASSERT_TRUE(bus2->wait([](const auto& ms) { return !ms.empty(); })) << request.log();
+  const json cmd = command_for("bus-2", bus2->messages()[0].payload);
+  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/requests/ack", json{{"vehicle", "bus-2"},
+                                                                      {"accepted", true},
+                                                                      {"id", cmd["id"]},
+                                                                      {"request_id", "b-32"},
+                                                                      {"message", "ok"}}
+                                                                     .dump()));
+  EXPECT_EQ(request.finish(false), 0) << request.log();
+  EXPECT_EQ(states_in(request.log()), (std::vector<std::string>{"sent", "accepted"}))
+      << request.log();
+  EXPECT_NE(request.log().find("booking b-32 accepted (still open when the wait ended)"),
+            std::string::npos)
+      << request.log();
+  EXPECT_EQ(serve->finish(), 0);
+}
+
+TEST_F(Serve, RequestExitsNonZeroWithTheReasonWhenTheBookingFails) {
+  auto serve = start_serve();
+  ASSERT_TRUE(serve->wait_log("connected to")) << serve->log();
+  write_file(dir_ / "control.password", "control-pw\n");
+  EXPECT_EQ(run_fleet(request_args(broker_.port(), dir_ / "control.password", "b-33", "60"),
+                      dir_ / "request.log"),
+            1);
+  const std::string out = routes::testing::read_bytes(dir_ / "request.log");
+  EXPECT_EQ(states_in(out), std::vector<std::string>{"failed"}) << out;
+  EXPECT_NE(out.find("booking b-33 failed: no bus of route 101 is known"), std::string::npos)
+      << out;
   EXPECT_EQ(serve->finish(), 0);
 }
 
