@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -72,7 +73,9 @@ int list_buses(const std::string& store_path, std::ostream& out) {
     const auto& s = b.status;
     rows.push_back({s.vehicle, s.online ? "yes" : "no", s.route_id.empty() ? "-" : s.route_id,
                     s.trip_id.empty() ? "-" : s.trip_id,
-                    s.next_stop ? s.next_stop->stop_id + " " + s.next_stop->name : "-",
+                    s.next_stop ? s.next_stop->stop_id + " " + s.next_stop->name +
+                                      (s.online ? "" : " (last known)")
+                                : "-",
                     s.gps.empty() ? "-" : s.gps, s.faults.empty() ? "-" : join(s.faults, ","),
                     b.received, std::to_string(b.events)});
   }
@@ -105,9 +108,13 @@ int request_booking(RequestOptions o, std::ostream& out) {
   o.broker.clean_session = true;
   const std::string state_topic = o.prefix + "/depot/bookings/" + o.booking_id;
   std::string last;
+  std::optional<BookingState> state;
   Link link(o.broker, {state_topic}, [&](const std::string&, const std::string& payload) {
     out << payload << "\n" << std::flush;
-    if (auto s = decode_state(payload)) last = s->final() ? s->state : "open";
+    if (auto s = decode_state(payload)) {
+      last = s->final() ? s->state : "open";
+      state = std::move(s);
+    }
   });
   if (!link.connect_and_wait(std::chrono::seconds(10)))
     throw std::runtime_error("cannot reach the broker: " + link.error());
@@ -119,6 +126,14 @@ int request_booking(RequestOptions o, std::ostream& out) {
          last != "failed" && !link.down())
     link.poll(std::chrono::milliseconds(100));
   link.disconnect();
+  // One line for a person on standard error: where the booking ended up, and why.
+  if (!state)
+    std::cerr << "stopcall-fleet: booking " << o.booking_id << ": no state came within "
+              << o.wait.count() << " s (is stopcall-fleet serve running?)\n";
+  else
+    std::cerr << "stopcall-fleet: booking " << o.booking_id << " " << state->state
+              << (state->final() ? "" : " (still open when the wait ended)") << ": "
+              << state->message << "\n";
   return last.empty() || last == "failed" ? 1 : 0;
 }
 

@@ -23,7 +23,9 @@ struct RequestOptions {
   std::chrono::seconds wait{60};
 };
 // Publishes a booking and prints each of its states (one JSON line each) until a final one or
-// the wait ends. 1 when it failed or nothing came.
+// the wait ends, then one line on standard error with the last state and its message. 0 when it
+// was served, expired, or still open (sent, accepted, shown) when the wait ended; 1 when it failed
+// or no state came.
 int request_booking(RequestOptions options, std::ostream& out);
 
 struct MessageOptions {

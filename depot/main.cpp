@@ -5,9 +5,12 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "depot/commands.hpp"
+#include "depot/fleet_report.hpp"
 #include "depot/serve.hpp"
 
 namespace {
@@ -41,6 +44,36 @@ void add_broker(CLI::App* app, BrokerArgs& args, BrokerOptions& broker, std::str
 void finish_broker(const BrokerArgs& args, BrokerOptions& broker) {
   parse_broker(args.broker, broker);
   broker.password = read_password_file(args.password_file);
+}
+
+// `report`: the text on standard output, the page in `html` when asked.
+int fleet_report(const std::string& store_path, const std::string& from, const std::string& to,
+                 std::optional<int> offset, const std::string& html) {
+  if (!std::filesystem::exists(store_path))
+    throw std::runtime_error(store_path + ": no such fleet store");
+  FleetStore store(store_path, true);
+  stopcall::report::Options options;
+  options.utc_offset_min = offset;
+  const int local = offset ? *offset : recorded_offset(store).value_or(0);
+  for (auto [text, slot, name] :
+       {std::tuple{&from, &options.from, "--from"}, std::tuple{&to, &options.to, "--to"}}) {
+    if (text->empty()) continue;
+    *slot = stopcall::report::parse_time(*text, local);
+    if (!*slot)
+      throw std::invalid_argument(std::string(name) + " '" + *text +
+                                  "' is not an ISO 8601 time (e.g. 2026-03-02T06:00:00+08:00)");
+  }
+  if (options.from && options.to && *options.to <= *options.from)
+    throw std::invalid_argument("--to must be after --from");
+  const FleetReport r = build_fleet_report(store, store_path, options);
+  if (!html.empty()) {
+    std::ofstream out(html, std::ios::binary);
+    out << fleet_html(r);
+    out.close();
+    if (!out) throw std::runtime_error("cannot write " + html);
+  }
+  std::cout << fleet_text(r);
+  return 0;
 }
 
 }  // namespace
@@ -106,6 +139,19 @@ int main(int argc, char** argv) {
   credentials_cmd->add_option("--routes", route_args, "BUS=R1,R2: the routes a bus may run");
   credentials_cmd->add_option("--prefix", credentials_options.prefix, "topic prefix");
 
+  std::string report_store, report_from, report_to, report_html;
+  std::optional<int> report_offset;
+  auto* report_cmd =
+      app.add_subcommand("report", "the accessibility report per route, per day and per bus");
+  report_cmd->add_option("--store", report_store, "the fleet store")->required();
+  report_cmd->add_option("--from", report_from, "first time included, ISO 8601 (2026-03-02, …)");
+  report_cmd->add_option("--to", report_to, "first time excluded, ISO 8601");
+  report_cmd
+      ->add_option("--utc-offset-min", report_offset,
+                   "the city's offset from UTC in minutes (default: as the buses recorded it)")
+      ->check(CLI::Range(-14 * 60, 14 * 60));
+  report_cmd->add_option("--html", report_html, "also write the report as an HTML page here");
+
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -118,6 +164,8 @@ int main(int argc, char** argv) {
       return serve(serve_options, g_stop);
     }
     if (buses_cmd->parsed()) return list_buses(buses_store, std::cout);
+    if (report_cmd->parsed())
+      return fleet_report(report_store, report_from, report_to, report_offset, report_html);
     if (request_cmd->parsed()) {
       finish_broker(request_broker, request_options.broker);
       request_options.wait = std::chrono::seconds(wait_s);

@@ -78,6 +78,8 @@ std::string encode_state(const BookingState& s) {
          {"message", s.message}};
   if (!s.booking.expires.empty()) j["expires"] = s.booking.expires;
   if (!s.vehicle.empty()) j["vehicle"] = s.vehicle;
+  if (!s.waiting_for.empty()) j["waiting_for"] = s.waiting_for;
+  if (s.sends > 0) j["sends"] = s.sends;
   return j.dump();
 }
 
@@ -95,6 +97,8 @@ std::optional<BookingState> decode_state(std::string_view text) {
     s.vehicle = j.value("vehicle", "");
     s.tried = j.value("tried", std::vector<std::string>{});
     s.message = j.value("message", "");
+    s.waiting_for = j.value("waiting_for", "");
+    s.sends = j.value("sends", 0);
     return s;
   } catch (const json::exception&) {
     return std::nullopt;
@@ -148,6 +152,8 @@ void route(BookingState& s, const std::vector<StatusRecord>& statuses, const Tim
   }
   s.state = "sent";
   s.vehicle = c.vehicle;
+  s.waiting_for.clear();
+  ++s.sends;
   s.message = "sent to " + c.vehicle + ", due at " + s.booking.stop_id + " in " +
               std::to_string(c.eta_s / 60) + " min by the timetable";
 }
@@ -188,6 +194,40 @@ bool on_fate(BookingState& s, std::string_view vehicle, std::string_view fate, s
     s.message = by + " missed it" + because + "; " + s.message;
   } else {
     return false;  // pending, carried, ...: nothing the booking platform needs
+  }
+  return true;
+}
+
+bool on_offline(BookingState& s, std::string_view vehicle,
+                const std::vector<StatusRecord>& statuses, const Timetables& trips) {
+  if (s.state != "sent" || vehicle != s.vehicle) return false;
+  const std::string by(vehicle);
+  const Choice c = choose_bus(s.booking, statuses, trips, s.tried);
+  if (c.vehicle.empty()) {
+    s.state = "routing";
+    s.vehicle.clear();
+    s.waiting_for = by;
+    s.message = by + " went offline before answering; waiting for it or another bus of route " +
+                s.booking.route_id + " (" + c.reason + ")";
+    return true;
+  }
+  route(s, statuses, trips);
+  s.message = by + " went offline before answering; " + s.message;
+  return true;
+}
+
+bool on_online(BookingState& s, std::string_view vehicle, const std::vector<StatusRecord>& statuses,
+               const Timetables& trips) {
+  if (s.state != "routing" || s.waiting_for.empty()) return false;
+  const Choice c = choose_bus(s.booking, statuses, trips, s.tried);
+  if (c.vehicle.empty() && vehicle != s.waiting_for) return false;
+  const std::string away = s.waiting_for;
+  route(s, statuses, trips);
+  if (s.state == "failed") {
+    s.waiting_for.clear();
+    s.message = away + " came back online; " + s.message;
+  } else if (s.vehicle == away) {
+    s.message = away + " came back online; " + s.message;
   }
   return true;
 }

@@ -33,9 +33,14 @@ struct BookingState {
   std::string vehicle;             // the bus it is with (sent and after)
   std::vector<std::string> tried;  // buses that refused or missed it
   std::string message;             // for a person
+  // routing: the bus that went offline with it before answering, when no other bus could take
+  // it; it goes to the first bus able to reach the stop, that one again included.
+  std::string waiting_for;
+  int sends = 0;  // requests sent so far (names each command: "<booking>-<sends>")
   bool final() const { return state == "served" || state == "expired" || state == "failed"; }
 };
-// {"booking_id","kind","route_id","stop_id","expires","state","vehicle","tried","message"}
+// {"booking_id","kind","route_id","stop_id","expires","state","vehicle","tried","message",
+//  "waiting_for","sends"}
 std::string encode_state(const BookingState& s);
 std::optional<BookingState> decode_state(std::string_view json);
 
@@ -70,6 +75,18 @@ bool on_ack(BookingState& s, const daemon::fleet::RequestAck& ack,
             const std::vector<daemon::fleet::StatusRecord>& statuses, const Timetables& trips);
 bool on_fate(BookingState& s, std::string_view vehicle, std::string_view fate, std::string_view why,
              const std::vector<daemon::fleet::StatusRecord>& statuses, const Timetables& trips);
+
+// `vehicle` went offline. A booking sent to it and not answered yet goes to another bus of the
+// route; with none, it waits for one (routing, `waiting_for` the bus). Not moved to `tried`: the
+// bus may come back before the stop. An accepted booking stays (the bus keeps its requests).
+// Returns true when `s` changed.
+bool on_offline(BookingState& s, std::string_view vehicle,
+                const std::vector<daemon::fleet::StatusRecord>& statuses, const Timetables& trips);
+// A bus reported itself online (`vehicle`): a waiting booking goes to the bus now able to reach
+// the stop soonest; when none is and `vehicle` is the bus it waited for (back, but past the stop),
+// it fails with the reason. Returns true when `s` changed.
+bool on_online(BookingState& s, std::string_view vehicle,
+               const std::vector<daemon::fleet::StatusRecord>& statuses, const Timetables& trips);
 
 // The control-protocol `request` line sent to the bus for booking `s` (CONTROL.md), with `id`.
 std::string request_line(const BookingState& s, std::string_view id);

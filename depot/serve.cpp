@@ -42,11 +42,12 @@ bool bus_topic(std::string_view topic, std::string_view prefix, std::string& veh
 }
 
 std::string describe(const StatusRecord& s) {
-  if (!s.online) return "bus " + s.vehicle + " offline";
-  std::string out = "bus " + s.vehicle + " online";
-  if (!s.trip_id.empty()) out += ", route " + s.route_id + " trip " + s.trip_id;
-  if (s.next_stop) out += ", next stop " + s.next_stop->stop_id;
-  if (!s.faults.empty()) {
+  std::string out = "bus " + s.vehicle + (s.online ? " online" : " offline");
+  std::string where;
+  if (!s.trip_id.empty()) where = "route " + s.route_id + " trip " + s.trip_id;
+  if (s.next_stop) where += ", next stop " + s.next_stop->stop_id;
+  if (!where.empty()) out += s.online ? ", " + where : " (last known: " + where + ")";
+  if (s.online && !s.faults.empty()) {
     out += ", faults:";
     for (const auto& f : s.faults)
       out += " " + f;
@@ -82,6 +83,21 @@ void Depot::on_status(const std::string& vehicle, const std::string& payload) {
   auto [it, fresh] = online_.try_emplace(vehicle, s.online);
   if (fresh || it->second != s.online) say(describe(s));
   it->second = s.online;
+  // A booking sent to a bus that went away before answering is routed again; one waiting for a
+  // bus goes to the first able to reach its stop (PROTOCOL.md, "A bus away").
+  std::vector<BookingState> open;
+  for (auto& b : store_.open_bookings()) {
+    if (s.online ? b.state == "routing" && !b.waiting_for.empty()
+                 : b.state == "sent" && b.vehicle == vehicle)
+      open.push_back(std::move(b));
+  }
+  if (open.empty()) return;
+  const auto statuses = store_.statuses();
+  for (auto& b : open) {
+    const bool moved = s.online ? depot::on_online(b, vehicle, statuses, timetables(statuses))
+                                : depot::on_offline(b, vehicle, statuses, timetables(statuses));
+    if (moved) changed(b);
+  }
 }
 
 void Depot::on_event(const std::string& vehicle, const std::string& payload) {
@@ -149,7 +165,7 @@ void Depot::on_booking(const std::string& payload) {
 
 void Depot::changed(BookingState& s) {
   if (s.state == "sent") {
-    const std::string id = s.booking.booking_id + "-" + std::to_string(s.tried.size() + 1);
+    const std::string id = s.booking.booking_id + "-" + std::to_string(s.sends);
     command_[id] = s.booking.booking_id;
     const auto now =
         std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());

@@ -31,6 +31,10 @@ CREATE TABLE IF NOT EXISTS statuses (
   status TEXT NOT NULL,
   received TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS trips (
+  trip_id TEXT PRIMARY KEY,
+  route_id TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS bookings (
   booking_id TEXT PRIMARY KEY,
   state TEXT NOT NULL,
@@ -43,6 +47,24 @@ CREATE TABLE IF NOT EXISTS bookings (
 std::string text_or_empty(const json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// A status as the store keeps it: the wire form drops everything but the vehicle when offline
+// (protocol.hpp), the store keeps an offline bus's last place too.
+json stored(const StatusRecord& s) {
+  StatusRecord as_online = s;
+  as_online.online = true;
+  json j = as_online;
+  j["online"] = s.online;
+  return j;
+}
+StatusRecord loaded(std::string_view text) {
+  json j = json::parse(text);
+  const bool online = j.at("online").get<bool>();
+  j["online"] = true;
+  auto s = j.get<StatusRecord>();
+  s.online = online;
+  return s;
 }
 
 }  // namespace
@@ -89,6 +111,30 @@ std::int64_t FleetStore::event_count(std::string_view vehicle) {
   return stmt.step() ? stmt.int64(0) : 0;
 }
 
+std::vector<std::string> FleetStore::event_vehicles() {
+  std::vector<std::string> out;
+  auto stmt = db_.prepare("SELECT DISTINCT vehicle FROM events ORDER BY vehicle");
+  while (stmt.step())
+    out.push_back(stmt.text(0));
+  return out;
+}
+
+void FleetStore::for_each_event(std::string_view vehicle,
+                                const std::function<void(std::int64_t, const std::string&)>& each) {
+  auto stmt = db_.prepare("SELECT seq, line FROM events WHERE vehicle = ? ORDER BY seq");
+  stmt.bind(1, vehicle);
+  while (stmt.step())
+    each(stmt.int64(0), stmt.text(1));
+}
+
+std::map<std::string, std::string> FleetStore::trip_routes() {
+  std::map<std::string, std::string> out;
+  auto stmt = db_.prepare("SELECT trip_id, route_id FROM trips");
+  while (stmt.step())
+    out.emplace(stmt.text(0), stmt.text(1));
+  return out;
+}
+
 StatusRecord FleetStore::put_status(std::string_view topic_vehicle, std::string_view payload,
                                     std::string_view received) {
   const json j = json::parse(payload, nullptr, false);
@@ -100,6 +146,23 @@ StatusRecord FleetStore::put_status(std::string_view topic_vehicle, std::string_
   }
   if (s.vehicle != topic_vehicle)
     throw std::invalid_argument("\"vehicle\" is not the topic's bus " + std::string(topic_vehicle));
+  // An offline status (the last will) says nothing of where the bus was: its last route, trip
+  // and next stop are kept, for `buses` and the controllers.
+  if (!s.online && s.trip_id.empty()) {
+    auto prev = db_.prepare("SELECT status FROM statuses WHERE vehicle = ?");
+    prev.bind(1, s.vehicle);
+    if (prev.step()) {
+      const auto last = loaded(prev.text(0));
+      s.route_id = last.route_id;
+      s.trip_id = last.trip_id;
+      s.next_stop = last.next_stop;
+    }
+  }
+  if (!s.trip_id.empty() && !s.route_id.empty())
+    db_.prepare("INSERT OR REPLACE INTO trips(trip_id, route_id) VALUES(?,?)")
+        .bind(1, s.trip_id)
+        .bind(2, s.route_id)
+        .run();
   db_.prepare(
          "INSERT OR REPLACE INTO statuses(vehicle, online, route_id, trip_id, next_stop, gps, "
          "faults, status, received) VALUES(?,?,?,?,?,?,?,?,?)")
@@ -110,7 +173,7 @@ StatusRecord FleetStore::put_status(std::string_view topic_vehicle, std::string_
       .bind(5, s.next_stop ? s.next_stop->stop_id : std::string())
       .bind(6, s.gps)
       .bind(7, json(s.faults).dump())
-      .bind(8, json(s).dump())
+      .bind(8, stored(s).dump())
       .bind(9, received)
       .run();
   return s;
@@ -130,7 +193,7 @@ std::vector<BusRow> FleetStore::buses() {
       "FROM statuses s ORDER BY s.vehicle");
   while (stmt.step()) {
     BusRow row;
-    row.status = json::parse(stmt.text(0)).get<StatusRecord>();
+    row.status = loaded(stmt.text(0));
     row.received = stmt.text(1);
     row.events = stmt.int64(2);
     out.push_back(std::move(row));

@@ -3,10 +3,14 @@
 //
 //   events(vehicle, seq, time, type, line)  primary key (vehicle, seq): each event kept once
 //   statuses(vehicle, online, route_id, trip_id, next_stop, gps, faults, status, received)
+//            an offline status keeps the bus's last route, trip and next stop
+//   trips(trip_id, route_id)  every trip a status named, with its route (for the fleet report)
 //   bookings(booking_id, state, vehicle, record, updated)  record: the state as published
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,8 +39,16 @@ class FleetStore {
   // (vehicle, seq) was stored before, and throws std::invalid_argument when malformed.
   int add_event(std::string_view topic_vehicle, std::string_view payload);
   std::int64_t event_count(std::string_view vehicle = {});
+  // The buses with events stored, in order.
+  std::vector<std::string> event_vehicles();
+  // Each event line of `vehicle` in seq order: each(seq, line).
+  void for_each_event(std::string_view vehicle,
+                      const std::function<void(std::int64_t, const std::string&)>& each);
+  // Trip id -> route id, of every trip a bus's status named.
+  std::map<std::string, std::string> trip_routes();
 
-  // The bus's latest status (replacing the previous one). Throws std::invalid_argument when
+  // The bus's latest status (replacing the previous one; an offline one without a trip keeps the
+  // previous route, trip and next stop, and is returned so). Throws std::invalid_argument when
   // malformed or for another vehicle than the topic's.
   daemon::fleet::StatusRecord put_status(std::string_view topic_vehicle, std::string_view payload,
                                          std::string_view received);

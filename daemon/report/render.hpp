@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "daemon/report/figures.hpp"
 
@@ -16,5 +17,19 @@ std::string to_csv(const Report& report);
 // One CSV row per emergency or service message, then one per message refused (end "refused").
 std::string to_messages_csv(const Report& report);
 std::string to_html(const Report& report);
+
+// The pieces of the HTML page other pages of figures share (the fleet report).
+// One row of the chart: the next-stop and arriving shares of `figures`, named `label` (and a
+// grey `note` after it: the day).
+struct ChartRow {
+  std::string label, note;
+  Figures figures;
+};
+// An inline SVG of horizontal bars, two per row; `what` ends its accessible name ("per trip").
+std::string share_chart(const std::vector<ChartRow>& rows, const std::string& what);
+// The page's <style> element.
+std::string html_style();
+// `s` escaped for HTML text and attributes.
+std::string html_escape(const std::string& s);
 
 }  // namespace stopcall::report

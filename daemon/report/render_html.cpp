@@ -48,15 +48,22 @@ std::string th(const std::string& v) {
   return "<th>" + esc(v) + "</th>";
 }
 
-// Horizontal bars: next-stop and arriving share for each trip.
-std::string svg_chart(const Report& r) {
+}  // namespace
+
+std::string html_escape(const std::string& s) {
+  return esc(s);
+}
+
+// Horizontal bars: next-stop and arriving share for each row.
+std::string share_chart(const std::vector<ChartRow>& rows, const std::string& what) {
   constexpr int kWidth = 760, kLabel = 250, kBar = 420, kRow = 40, kTop = 34;
-  const int height = kTop + static_cast<int>(r.trips.size()) * kRow + 24;
+  const int height = kTop + static_cast<int>(rows.size()) * kRow + 24;
   std::ostringstream s;
   s << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << kWidth << "\" height=\"" << height
     << "\" viewBox=\"0 0 " << kWidth << ' ' << height
     << "\" role=\"img\" aria-label=\"Share of stops with the next-stop and the arriving "
-       "announcement heard, per trip\">\n";
+       "announcement heard, "
+    << esc(what) << "\">\n";
   s << "<rect x=\"" << kLabel << "\" y=\"6\" width=\"12\" height=\"12\" class=\"next\"/>"
     << "<text x=\"" << kLabel + 18 << "\" y=\"16\">next stop heard</text>"
     << "<rect x=\"" << kLabel + 170 << "\" y=\"6\" width=\"12\" height=\"12\" class=\"arr\"/>"
@@ -68,10 +75,10 @@ std::string svg_chart(const Report& r) {
       << "\" text-anchor=\"middle\" class=\"axis\">" << pct << " %</text>\n";
   }
   int y = kTop;
-  for (const auto& t : r.trips) {
+  for (const auto& row : rows) {
     s << "<text x=\"" << kLabel - 8 << "\" y=\"" << y + 18 << "\" text-anchor=\"end\">"
-      << esc(trip_label(t)) << " <tspan class=\"axis\">" << esc(t.day) << "</tspan></text>\n";
-    const Figures& f = t.figures;
+      << esc(row.label) << " <tspan class=\"axis\">" << esc(row.note) << "</tspan></text>\n";
+    const Figures& f = row.figures;
     const std::pair<std::optional<double>, const char*> bars[] = {
         {share(f.next_stop_ok, f.stops), "next"}, {share(f.approaching_ok, f.stops), "arr"}};
     int by = y + 4;
@@ -93,6 +100,24 @@ std::string svg_chart(const Report& r) {
   s << "</svg>\n";
   return s.str();
 }
+
+std::string html_style() {
+  return "<style>\n"
+         "body{font-family:system-ui,sans-serif;margin:2em;color:#1b1f24}\n"
+         "h1{font-size:1.5em}h2{font-size:1.15em;margin-top:2em}\n"
+         "table{border-collapse:collapse;margin:.5em 0}\n"
+         "th,td{border:1px solid #c8ccd1;padding:.25em .6em;text-align:right;white-space:nowrap}\n"
+         "th:first-child,td:first-child{text-align:left}\n"
+         "th{background:#eef1f4}\n"
+         "td.text,th.text{text-align:left;white-space:normal}\n"
+         ".meta{color:#57606a}\n"
+         ".note{background:#fff8c5;border-left:4px solid #9a6700;padding:.4em .8em}\n"
+         "svg text{font-size:12px;fill:#1b1f24}svg .axis{fill:#57606a}\n"
+         "svg .grid{stroke:#d0d7de}svg .next{fill:#1f6feb}svg .arr{fill:#d9822b}\n"
+         "</style>\n";
+}
+
+namespace {
 
 // The messages section: the figures, one row per message, the refused ones.
 std::string messages_html(const MessageFigures& m) {
@@ -151,19 +176,7 @@ std::string to_html(const Report& r) {
   h << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
     << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
     << "<title>stopcall report " << esc(days_text(r)) << "</title>\n"
-    << "<style>\n"
-       "body{font-family:system-ui,sans-serif;margin:2em;color:#1b1f24}\n"
-       "h1{font-size:1.5em}h2{font-size:1.15em;margin-top:2em}\n"
-       "table{border-collapse:collapse;margin:.5em 0}\n"
-       "th,td{border:1px solid #c8ccd1;padding:.25em .6em;text-align:right;white-space:nowrap}\n"
-       "th:first-child,td:first-child{text-align:left}\n"
-       "th{background:#eef1f4}\n"
-       "td.text,th.text{text-align:left;white-space:normal}\n"
-       ".meta{color:#57606a}\n"
-       ".note{background:#fff8c5;border-left:4px solid #9a6700;padding:.4em .8em}\n"
-       "svg text{font-size:12px;fill:#1b1f24}svg .axis{fill:#57606a}\n"
-       "svg .grid{stroke:#d0d7de}svg .next{fill:#1f6feb}svg .arr{fill:#d9822b}\n"
-       "</style>\n</head>\n<body>\n";
+    << html_style() << "</head>\n<body>\n";
   h << "<h1>Accessibility announcements: " << esc(days_text(r)) << "</h1>\n";
   h << "<p class=\"meta\">" << esc(r.source) << " (" << esc(r.format) << "); "
     << esc(window_text(r)) << "; " << r.lines + r.unreadable << " lines read, " << r.in_window
@@ -193,7 +206,10 @@ std::string to_html(const Report& r) {
   row("GPS outage", fixed(f.gps_outage_s, 1) + " s");
   h << "</table>\n";
 
-  h << "<h2>Next stop and arriving heard, per trip</h2>\n" << svg_chart(r);
+  std::vector<ChartRow> chart;
+  for (const auto& t : r.trips)
+    chart.push_back({trip_label(t), t.day, t.figures});
+  h << "<h2>Next stop and arriving heard, per trip</h2>\n" << share_chart(chart, "per trip");
 
   h << "<h2>Failures by reason</h2>\n<p class=\"meta\">Announcements by kind. expired = "
        "dropped: the bus was already there. never heard = no sound on any output.</p>\n<table>\n"

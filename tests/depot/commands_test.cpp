@@ -1,12 +1,17 @@
 // `stopcall-fleet message` and `credentials`, run as the controllers run them, against a real
 // mosquitto.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+
+#include <filesystem>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "daemon/fleet/command.hpp"
 #include "depot/commands.hpp"
+#include "depot/store.hpp"
 #include "tests/daemon/fleet/broker.hpp"
 #include "tests/depot/fleet_process.hpp"
 
@@ -68,6 +73,56 @@ TEST(Message, ARouteMessageIsSignedForThatRouteOnly) {
   EXPECT_EQ(copied.check(m.payload, {Audience::Kind::route, "102"}, "102", now).error,
             "not_addressed");
   EXPECT_EQ(watcher.messages().size(), 1u);
+}
+
+// The line of `table` that starts with `vehicle`.
+std::string row_of(const std::string& table, const std::string& vehicle) {
+  std::istringstream in(table);
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with(vehicle + " ")) return line;
+  return {};
+}
+
+TEST(Buses, ListsEachBusWithItsRouteNextStopOnlineAndEventsStored) {
+  TempDir dir;
+  {
+    FleetStore store(dir / "fleet.db");
+    store.put_status("bus-1",
+                     R"({"vehicle":"bus-1","online":true,"trip_id":"101-WD-E-0630","route_id":"101",
+                         "next_stop":{"stop_id":"CGM-E","name":"Chegongmiao","index":4},
+                         "gps":"fix","faults":[],"time":"t"})",
+                     "2026-03-02T06:50:00Z");
+    store.put_status("bus-2",
+                     R"({"vehicle":"bus-2","online":true,"trip_id":"102-WD-W-0700","route_id":"102",
+                         "next_stop":{"stop_id":"XMH-W","name":"Xiangmihu","index":2},
+                         "gps":"fix","faults":["gpio_unavailable"],"time":"t"})",
+                     "2026-03-02T07:05:00Z");
+    // bus-2 then dropped off the network: the broker said so for it.
+    store.put_status("bus-2", R"({"vehicle":"bus-2","online":false})", "2026-03-02T07:09:00Z");
+    for (int seq = 1; seq <= 3; ++seq)
+      store.add_event("bus-1", R"({"vehicle":"bus-1","seq":)" + std::to_string(seq) +
+                                   R"(,"event":{"type":"arrived","time":"2026-03-02T06:41:00Z"}})");
+    store.add_event("bus-2", R"({"vehicle":"bus-2","seq":1,"line":"x"})");
+  }
+  ASSERT_EQ(run_fleet({"buses", "--store", dir / "fleet.db"}, dir / "buses.log"), 0)
+      << read_bytes(dir / "buses.log");
+  const std::string table = read_bytes(dir / "buses.log");
+  EXPECT_TRUE(table.starts_with("VEHICLE")) << table;
+  const std::string bus1 = row_of(table, "bus-1"), bus2 = row_of(table, "bus-2");
+  EXPECT_THAT(bus1,
+              ::testing::MatchesRegex("bus-1 +yes +101 +101-WD-E-0630 +CGM-E Chegongmiao +fix +- +"
+                                      "2026-03-02T06:50:00Z +3"))
+      << table;
+  // Offline: where it was last, said as such, and the one event it sent.
+  EXPECT_THAT(bus2, ::testing::MatchesRegex(
+                        "bus-2 +no +102 +102-WD-W-0700 +XMH-W Xiangmihu \\(last known\\) +- +- +"
+                        "2026-03-02T07:09:00Z +1"))
+      << table;
+
+  // No store there: a clear error, and none made.
+  EXPECT_EQ(run_fleet({"buses", "--store", dir / "none.db"}, dir / "none.log"), 1);
+  EXPECT_NE(read_bytes(dir / "none.log").find("no such fleet store"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir / "none.db"));
 }
 
 // A mosquitto with exactly the files `credentials` wrote.

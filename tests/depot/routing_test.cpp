@@ -112,6 +112,67 @@ TEST(Routing, FatesFromTheBus) {
   EXPECT_NE(last.message.find("bus-1 missed it"), std::string::npos) << last.message;
 }
 
+TEST(Routing, ABusGoneOfflineBeforeAnsweringHandsTheBookingToAnother) {
+  BookingState s;
+  s.booking = at_c();
+  route(s, {bus("bus-1", "T1", 1), bus("bus-2", "T2", 0)}, trips());
+  ASSERT_EQ(s.vehicle, "bus-1");
+  // Not this bus: nothing.
+  EXPECT_FALSE(
+      on_offline(s, "bus-2", {bus("bus-1", "T1", 1), bus("bus-2", "T2", 0, false)}, trips()));
+  EXPECT_TRUE(
+      on_offline(s, "bus-1", {bus("bus-1", "T1", 1, false), bus("bus-2", "T2", 0)}, trips()));
+  EXPECT_EQ(s.state, "sent");
+  EXPECT_EQ(s.vehicle, "bus-2");
+  EXPECT_TRUE(s.tried.empty());  // it may come back before the stop
+  EXPECT_EQ(s.sends, 2);
+  EXPECT_NE(s.message.find("bus-1 went offline before answering"), std::string::npos) << s.message;
+}
+
+TEST(Routing, WithNoOtherBusTheBookingWaitsForTheOneThatWentAway) {
+  BookingState s;
+  s.booking = at_c();
+  route(s, {bus("bus-1", "T1", 1)}, trips());
+  EXPECT_TRUE(on_offline(s, "bus-1", {bus("bus-1", "T1", 1, false)}, trips()));
+  EXPECT_EQ(s.state, "routing");
+  EXPECT_EQ(s.waiting_for, "bus-1");
+  EXPECT_FALSE(s.final());
+  // Back, still before C: sent to it again.
+  EXPECT_TRUE(on_online(s, "bus-1", {bus("bus-1", "T1", 2)}, trips()));
+  EXPECT_EQ(s.state, "sent");
+  EXPECT_EQ(s.vehicle, "bus-1");
+  EXPECT_TRUE(s.waiting_for.empty());
+  EXPECT_EQ(s.sends, 2);
+
+  // Away again, and back past C: failed, with why.
+  EXPECT_TRUE(on_offline(s, "bus-1", {bus("bus-1", "T1", 2, false)}, trips()));
+  auto other = bus("bus-9", "T2", 0);
+  other.route_id = "8";
+  EXPECT_FALSE(on_online(s, "bus-9", {bus("bus-1", "T1", 2, false), other}, trips()));
+  EXPECT_EQ(s.state, "routing");
+  EXPECT_TRUE(on_online(s, "bus-1", {bus("bus-1", "T1", 3), other}, trips()));
+  EXPECT_EQ(s.state, "failed");
+  EXPECT_NE(s.message.find("bus-1 came back online; no bus of route 7 still to reach stop C"),
+            std::string::npos)
+      << s.message;
+}
+
+TEST(Routing, AnAcceptedBookingStaysWithABusThatGoesAway) {
+  BookingState s;
+  s.booking = at_c();
+  const std::vector<StatusRecord> fleet{bus("bus-1", "T1", 1), bus("bus-2", "T2", 0)};
+  route(s, fleet, trips());
+  ASSERT_TRUE(on_ack(s, {"bus-1", "b-1-1", "b-1", true, "", ""}, fleet, trips()));
+  EXPECT_FALSE(
+      on_offline(s, "bus-1", {bus("bus-1", "T1", 1, false), bus("bus-2", "T2", 0)}, trips()));
+  EXPECT_FALSE(on_online(s, "bus-1", fleet, trips()));
+  EXPECT_EQ(s.state, "accepted");
+  EXPECT_EQ(s.vehicle, "bus-1");
+  auto back = decode_state(encode_state(s));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->sends, 1);
+}
+
 TEST(Routing, BookingsAreCheckedAndTheRequestLineIsTheControlProtocols) {
   std::string error;
   EXPECT_FALSE(

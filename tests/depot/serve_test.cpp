@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "daemon/fleet/command.hpp"
 #include "depot/commands.hpp"
@@ -17,6 +18,7 @@ using json = nlohmann::json;
 using routes::testing::TempDir;
 using routes::testing::write_file;
 using testing::depot::FleetProcess;
+using testing::depot::run_fleet;
 using testing::fleet::Broker;
 using testing::fleet::Message;
 using testing::fleet::Peer;
@@ -237,6 +239,213 @@ TEST_F(Serve, ARefusalThenAMissHandTheBookingOnUntilNoBusIsLeft) {
   const json end = last_state(*booking);
   EXPECT_EQ(end["tried"], json({"bus-1", "bus-2"}));
   EXPECT_NE(end["message"].get<std::string>().find("bus-2 missed it"), std::string::npos) << end;
+  EXPECT_EQ(serve->finish(), 0);
+}
+
+// What the broker says for a bus gone without a word (its last will).
+std::string offline(const std::string& vehicle) {
+  return json{{"vehicle", vehicle}, {"online", false}}.dump();
+}
+
+TEST_F(Serve, ABookingSentToABusThatGoesOfflineGoesToTheNextBus) {
+  auto serve = start_serve();
+  ASSERT_TRUE(serve->wait_log("connected to")) << serve->log();
+  auto bus1 = bus("bus-1", "b1");
+  auto bus2 = bus("bus-2", "b2");
+  ASSERT_TRUE(bus1->publish(kPrefix + "/bus/bus-1/status",
+                            status("bus-1", "101-WD-E-0630", 3, "ZZL-E"), true));
+  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/status",
+                            status("bus-2", "101-WD-E-0640", 1, "HQC-E"), true));
+  ASSERT_TRUE(serve->wait_log("bus bus-2 online")) << serve->log();
+  auto booking = platform("b-11");
+  ASSERT_TRUE(booking->publish(
+      kPrefix + "/depot/bookings",
+      R"({"booking_id":"b-11","kind":"wheelchair","route_id":"101","stop_id":"CGM-E"})"));
+  ASSERT_TRUE(bus1->wait([](const auto& ms) { return !ms.empty(); })) << serve->log();
+
+  // bus-1 drops off the network before it answers: the broker publishes its last will.
+  ASSERT_TRUE(bus1->publish(kPrefix + "/bus/bus-1/status", offline("bus-1"), true));
+  ASSERT_TRUE(bus2->wait([](const auto& ms) { return !ms.empty(); })) << serve->log();
+  const json cmd = command_for("bus-2", bus2->messages()[0].payload);
+  EXPECT_EQ(cmd["request_id"], "b-11");
+  EXPECT_EQ(cmd["id"], "b-11-2");
+  ASSERT_TRUE(booking->wait([](const auto& ms) {
+    return !ms.empty() && json::parse(ms.back().payload).value("vehicle", "") == "bus-2";
+  }));
+  const json now = last_state(*booking);
+  EXPECT_EQ(now["state"], "sent");
+  EXPECT_NE(now["message"].get<std::string>().find("bus-1 went offline before answering"),
+            std::string::npos)
+      << now;
+  EXPECT_TRUE(serve->wait_log(
+      "bus bus-1 offline (last known: route 101 trip 101-WD-E-0630, next stop ZZL-E)"))
+      << serve->log();
+
+  // Its place is kept in the store while it is away.
+  FleetStore store(dir_ / "fleet.db", true);
+  const auto buses = store.buses();
+  ASSERT_EQ(buses.size(), 2u);
+  EXPECT_FALSE(buses[0].status.online);
+  EXPECT_EQ(buses[0].status.trip_id, "101-WD-E-0630");
+  EXPECT_EQ(buses[0].status.next_stop->stop_id, "ZZL-E");
+  EXPECT_EQ(serve->finish(), 0);
+}
+
+TEST_F(Serve, ABookingWaitsForItsBusToComeBackBeforeTheStopAndAnAcceptedOneStays) {
+  auto serve = start_serve();
+  ASSERT_TRUE(serve->wait_log("connected to")) << serve->log();
+  auto bus2 = bus("bus-2", "b2");
+  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/status",
+                            status("bus-2", "101-WD-E-0640", 1, "HQC-E"), true));
+  ASSERT_TRUE(serve->wait_log("bus bus-2 online")) << serve->log();
+  auto booking = platform("b-12");
+  ASSERT_TRUE(booking->publish(
+      kPrefix + "/depot/bookings",
+      R"({"booking_id":"b-12","kind":"blind","route_id":"101","stop_id":"CGM-E"})"));
+  ASSERT_TRUE(bus2->wait([](const auto& ms) { return ms.size() == 1; })) << serve->log();
+
+  // Away before answering, the only bus of the route: the booking waits for it.
+  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/status", offline("bus-2"), true));
+  ASSERT_TRUE(booking->wait([](const auto& ms) { return has_state(ms, "routing"); }))
+      << serve->log();
+  EXPECT_EQ(last_state(*booking)["waiting_for"], "bus-2");
+  // Back two stops on, still before Chegongmiao: sent to it again.
+  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/status",
+                            status("bus-2", "101-WD-E-0640", 2, "QCD-E"), true));
+  ASSERT_TRUE(bus2->wait([](const auto& ms) { return ms.size() == 2; })) << serve->log();
+  const json again = command_for("bus-2", bus2->messages()[1].payload);
+  EXPECT_EQ(again["request_id"], "b-12");
+  EXPECT_EQ(again["id"], "b-12-2");
+  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/requests/ack", json{{"vehicle", "bus-2"},
+                                                                      {"accepted", true},
+                                                                      {"id", again["id"]},
+                                                                      {"request_id", "b-12"},
+                                                                      {"message", "ok"}}
+                                                                     .dump()));
+  ASSERT_TRUE(booking->wait([](const auto& ms) { return has_state(ms, "accepted"); }));
+
+  // Accepted, then away and back: the bus kept its request, nothing is sent again. A later
+  // booking's command is the next thing bus-2 hears (the depot's publishes keep their order).
+  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/status", offline("bus-2"), true));
+  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/status",
+                            status("bus-2", "101-WD-E-0640", 3, "ZZL-E"), true));
+  ASSERT_TRUE(serve->wait_log("bus bus-2 online", 3)) << serve->log();
+  booking.reset();  // one platform login at a time: the broker takes the user name as client id
+  auto later = platform("b-13");
+  ASSERT_TRUE(
+      later->publish(kPrefix + "/depot/bookings",
+                     R"({"booking_id":"b-13","kind":"blind","route_id":"101","stop_id":"XMH-E"})"));
+  ASSERT_TRUE(bus2->wait([](const auto& ms) { return ms.size() >= 3; })) << serve->log();
+  EXPECT_EQ(command_for("bus-2", bus2->messages()[2].payload)["request_id"], "b-13");
+  FleetStore store(dir_ / "fleet.db", true);
+  EXPECT_EQ(store.booking("b-12")->state, "accepted");
+  EXPECT_EQ(serve->finish(), 0);
+}
+
+// `stopcall-fleet request` as a controller runs it, against the running service.
+std::vector<std::string> request_args(int port, const std::string& password_file,
+                                      const std::string& booking_id, const std::string& wait_s) {
+  return {"request",
+          "--broker",
+          "127.0.0.1:" + std::to_string(port),
+          "--password-file",
+          password_file,
+          "--route",
+          "101",
+          "--stop",
+          "CGM-E",
+          "--kind",
+          "blind",
+          "--booking-id",
+          booking_id,
+          "--wait",
+          wait_s};
+}
+
+// The states a request's output printed, in order.
+std::vector<std::string> states_in(const std::string& output) {
+  std::vector<std::string> out;
+  std::istringstream in(output);
+  for (std::string line; std::getline(in, line);) {
+    const json j = json::parse(line, nullptr, false);
+    if (j.is_object() && j.contains("state")) out.push_back(j["state"]);
+  }
+  return out;
+}
+
+TEST_F(Serve, RequestFollowsTheBookingToServedAndExitsZero) {
+  auto serve = start_serve();
+  ASSERT_TRUE(serve->wait_log("connected to")) << serve->log();
+  write_file(dir_ / "control.password", "control-pw\n");
+  auto bus2 = bus("bus-2", "b2");
+  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/status",
+                            status("bus-2", "101-WD-E-0640", 2, "QCD-E"), true));
+  ASSERT_TRUE(serve->wait_log("bus bus-2 online")) << serve->log();
+
+  FleetProcess request(request_args(broker_.port(), dir_ / "control.password", "b-31", "60"),
+                       dir_ / "request.log");
+  ASSERT_TRUE(bus2->wait([](const auto& ms) { return !ms.empty(); })) << request.log();
+  const json cmd = command_for("bus-2", bus2->messages()[0].payload);
+  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/requests/ack", json{{"vehicle", "bus-2"},
+                                                                      {"accepted", true},
+                                                                      {"id", cmd["id"]},
+                                                                      {"request_id", "b-31"},
+                                                                      {"message", "ok"}}
+                                                                     .dump()));
+  ASSERT_TRUE(request.wait_log("\"accepted\"")) << request.log();
+  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/events", event("bus-2", 1,
+                                                                 {{"type", "request"},
+                                                                  {"time", "2026-03-02T06:47:00Z"},
+                                                                  {"id", "b-31"},
+                                                                  {"kind", "blind"},
+                                                                  {"stop_id", "CGM-E"},
+                                                                  {"fate", "served"}})));
+  EXPECT_EQ(request.finish(false), 0) << request.log();
+  EXPECT_EQ(states_in(request.log()), (std::vector<std::string>{"sent", "accepted", "served"}))
+      << request.log();
+  EXPECT_NE(request.log().find("booking b-31 served: bus-2 served it"), std::string::npos)
+      << request.log();
+  EXPECT_EQ(serve->finish(), 0);
+}
+
+TEST_F(Serve, RequestExitsZeroWhenTheBookingIsStillAcceptedAtTheEndOfItsWait) {
+  auto serve = start_serve();
+  ASSERT_TRUE(serve->wait_log("connected to")) << serve->log();
+  write_file(dir_ / "control.password", "control-pw\n");
+  auto bus2 = bus("bus-2", "b2");
+  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/status",
+                            status("bus-2", "101-WD-E-0640", 2, "QCD-E"), true));
+  ASSERT_TRUE(serve->wait_log("bus bus-2 online")) << serve->log();
+  FleetProcess request(request_args(broker_.port(), dir_ / "control.password", "b-32", "2"),
+                       dir_ / "request.log");
+  ASSERT_TRUE(bus2->wait([](const auto& ms) { return !ms.empty(); })) << request.log();
+  const json cmd = command_for("bus-2", bus2->messages()[0].payload);
+  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/requests/ack", json{{"vehicle", "bus-2"},
+                                                                      {"accepted", true},
+                                                                      {"id", cmd["id"]},
+                                                                      {"request_id", "b-32"},
+                                                                      {"message", "ok"}}
+                                                                     .dump()));
+  EXPECT_EQ(request.finish(false), 0) << request.log();
+  EXPECT_EQ(states_in(request.log()), (std::vector<std::string>{"sent", "accepted"}))
+      << request.log();
+  EXPECT_NE(request.log().find("booking b-32 accepted (still open when the wait ended)"),
+            std::string::npos)
+      << request.log();
+  EXPECT_EQ(serve->finish(), 0);
+}
+
+TEST_F(Serve, RequestExitsNonZeroWithTheReasonWhenTheBookingFails) {
+  auto serve = start_serve();
+  ASSERT_TRUE(serve->wait_log("connected to")) << serve->log();
+  write_file(dir_ / "control.password", "control-pw\n");
+  EXPECT_EQ(run_fleet(request_args(broker_.port(), dir_ / "control.password", "b-33", "60"),
+                      dir_ / "request.log"),
+            1);
+  const std::string out = routes::testing::read_bytes(dir_ / "request.log");
+  EXPECT_EQ(states_in(out), std::vector<std::string>{"failed"}) << out;
+  EXPECT_NE(out.find("booking b-33 failed: no bus of route 101 is known"), std::string::npos)
+      << out;
   EXPECT_EQ(serve->finish(), 0);
 }
 

@@ -53,6 +53,12 @@ TEST(FleetStore, KeepsTheLatestStatusPerBus) {
   ASSERT_EQ(buses.size(), 1u);
   EXPECT_FALSE(buses[0].status.online);
   EXPECT_EQ(buses[0].received, "2026-03-02T07:01:00Z");
+  // Offline, the bus's last place is kept: where the controllers look for it.
+  EXPECT_EQ(buses[0].status.route_id, "101");
+  EXPECT_EQ(buses[0].status.trip_id, "T1");
+  ASSERT_TRUE(buses[0].status.next_stop);
+  EXPECT_EQ(buses[0].status.next_stop->stop_id, "CGM-E");
+  EXPECT_EQ(store.trip_routes(), (std::map<std::string, std::string>{{"T1", "101"}}));
 }
 
 TEST(FleetStore, BookingsSurviveAndOnlyOpenOnesAreOpen) {
