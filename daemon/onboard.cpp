@@ -223,6 +223,25 @@ void Onboard::write(const std::string& line) {
   if (store_) store_->append(line);  // queued: the store's own thread writes it
 }
 
+std::vector<std::pair<std::string, tracking::Time>> Onboard::fleet_nonces() {
+  if (!state_) return {};
+  try {
+    return state_->load_fleet_nonces();
+  } catch (const std::exception& e) {
+    log_ << "error: reading the fleet commands taken: " << e.what() << "\n";
+    return {};
+  }
+}
+
+void Onboard::save_fleet_nonces(const std::vector<std::pair<std::string, tracking::Time>>& nonces) {
+  if (!state_) return;
+  try {
+    state_->save_fleet_nonces(nonces);
+  } catch (const std::exception& e) {
+    log_ << "error: saving the fleet commands taken: " << e.what() << "\n";
+  }
+}
+
 BusPosition Onboard::position(const Pipeline& pipeline) const {
   BusPosition p;
   p.trip = pipeline.trip();

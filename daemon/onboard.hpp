@@ -94,6 +94,13 @@ class Onboard final : private AssistPort {
 
   long announcements() const { return announcements_; }
 
+  // The fleet link's lines (`fleet_command`, its fault at start) into the event log.
+  void log_record(const log::Record& record) { write(record); }
+  // The fleet commands taken lately, with the state file (none without one), so that a restart
+  // does not take one again.
+  std::vector<std::pair<std::string, tracking::Time>> fleet_nonces();
+  void save_fleet_nonces(const std::vector<std::pair<std::string, tracking::Time>>& nonces);
+
  private:
   // AssistPort
   void announce(std::string_view kind, media::Announcement announcement) override;

@@ -283,6 +283,14 @@ RunStats run_on_board(const routes::Bundle& bundle, Pipeline& pipeline, const Ru
         [&log](bool warning, std::string_view text) {
           log << (warning ? "warning: " : "info: ") << text << "\n";
         });
+    fleet::Client::CommandHooks hooks;
+    // Commands are fresh by the system clock (on a bus, chrony keeps it on GPS time), also when a
+    // recorded trace is replayed.
+    hooks.system_clock = [] { return time_point_cast<milliseconds>(system_clock::now()); };
+    hooks.record = [&onboard](const log::Record& r) { onboard.log_record(r); };
+    hooks.load_nonces = [&onboard] { return onboard.fleet_nonces(); };
+    hooks.save_nonces = [&onboard](const fleet::Nonces& n) { onboard.save_fleet_nonces(n); };
+    fleet_link->set_command_hooks(std::move(hooks));
     try {
       fleet_link->start();
     } catch (const std::exception& e) {

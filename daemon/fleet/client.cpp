@@ -21,6 +21,7 @@
 #include "daemon/fleet/backoff.hpp"
 #include "daemon/fleet/outbox.hpp"
 #include "daemon/tracking/events.hpp"
+#include "routes/signing.hpp"
 
 namespace stopcall::daemon::fleet {
 
@@ -86,7 +87,11 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   StatusSource status_source;
   RequestHandler handler;
   Log log;
+  CommandHooks hooks;
   std::string password;
+  std::unique_ptr<Inbox> inbox;
+  std::string route;  // the route whose requests topic is subscribed (asked for) on this connection
+  int route_mid = -1;
 
   mosquitto* mosq = nullptr;
   asio::posix::stream_descriptor socket;
@@ -124,6 +129,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     if (!options.ca_file.empty() && !std::ifstream(options.ca_file)) {
       throw std::runtime_error("fleet: cannot read the CA file " + options.ca_file);
     }
+    start_inbox();
     init_library();
     if (!event_store.empty()) {
       try {
@@ -165,6 +171,9 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       mosq = nullptr;
     }
     connected = up = reading = writing = pumping = false;
+    route.clear();
+    route_mid = -1;
+    stats.route.clear();
     inflight.clear();
     mid_seq.clear();
     if (outbox) queued_up_to = outbox->mark();
@@ -209,6 +218,9 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
         mosq, [](mosquitto*, void* self, int mid) { static_cast<Impl*>(self)->on_puback(mid); });
     mosquitto_message_callback_set(mosq, [](mosquitto*, void* self, const mosquitto_message* m) {
       static_cast<Impl*>(self)->on_message(*m);
+    });
+    mosquitto_subscribe_callback_set(mosq, [](mosquitto*, void* self, int mid, int, const int*) {
+      static_cast<Impl*>(self)->on_suback(mid);
     });
     // Non-blocking: the TCP connection and CONNECT complete on the io_context. (The host name is
     // resolved here, synchronously: give an address or a name the bus resolves locally.)
@@ -366,7 +378,9 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     ++stats.connects;
     say(false, "fleet: connected to " + options.host + ":" + std::to_string(options.port) + " as " +
                    options.vehicle);
+    // Its own requests and the fleet's always; its route's from the status on (check_status).
     mosquitto_subscribe(mosq, nullptr, topics.requests.c_str(), 1);
+    mosquitto_subscribe(mosq, nullptr, topics.fleet_requests.c_str(), 1);
     check_status(true);
     if (outbox) queued_up_to = outbox->mark();
     pump();
@@ -394,6 +408,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
 
   void check_status(bool force) {
     StatusRecord s = current_status();
+    follow_route(s.route_id);
     const bool due = SteadyClock::now() - last_status_at >= options.status_interval;
     if (!force && !due && last_status && last_status->same_as(s)) return;
     publish_status(s);
@@ -477,33 +492,95 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
 
   // --- requests
 
-  void on_message(const mosquitto_message& m) {
-    if (m.topic == nullptr || topics.requests != m.topic) return;
-    ++stats.requests;
-    const std::string_view payload(static_cast<const char*>(m.payload),
-                                   static_cast<std::size_t>(m.payloadlen));
-    RequestAck ack;
-    if (m.retain) {
-      // A retained request would come back at every reconnect: never acted on.
-      ack = {options.vehicle,
-             {},
-             {},
-             false,
-             "retained",
-             "requests must not be retained (each would be acted on again at every connection)"};
-    } else {
-      ParsedRequest parsed = parse_request(payload, options.vehicle);
-      if (!parsed.request) {
-        ack = parsed.refusal;
-      } else {
-        ack = parsed.refusal;  // vehicle, id and request_id
-        const vehicle::Reply reply =
-            handler ? handler(*parsed.request) : vehicle::Reply::failure("refused", "no handler");
-        ack.accepted = reply.ok;
-        ack.error = reply.ok ? std::string() : reply.error;
-        ack.message = reply.message;
+  tracking::Time system_now() const {
+    if (hooks.system_clock) return hooks.system_clock();
+    return std::chrono::time_point_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now());
+  }
+
+  // The command check (inbox.hpp); a bus without a command key takes no command, and says so.
+  void start_inbox() {
+    std::optional<routes::PublicKey> key;
+    if (!options.command_key.empty()) {
+      try {
+        key = routes::load_public_key(options.command_key);
+      } catch (const std::exception& e) {
+        throw std::runtime_error(std::string("fleet: command_key: ") + e.what());
       }
     }
+    GateOptions gate;
+    gate.max_age = options.command_max_age;
+    inbox = std::make_unique<Inbox>(options.vehicle, key, gate, handler, hooks.record,
+                                    hooks.save_nonces);
+    if (key) {
+      if (hooks.load_nonces) inbox->restore(hooks.load_nonces(), system_now());
+      say(false, "fleet: commands signed by key " + key->key_id() + " are taken");
+      return;
+    }
+    const std::string why =
+        "no fleet.command_key: no command from the control centre (bookings, messages) is taken";
+    say(true, "fleet: " + why);
+    if (hooks.record) {
+      hooks.record(log::Fault{tracking::format_time(clock ? clock() : tracking::Time{}),
+                              "no_command_key",
+                              {},
+                              {},
+                              why,
+                              {}});
+    }
+  }
+
+  // The route's topic follows the trip: subscribed while the bus runs a trip of that route.
+  void follow_route(const std::string& now) {
+    const std::string want = valid_vehicle_id(now) ? now : std::string();
+    if (want == route || !mosq || !connected) return;
+    if (!route.empty()) {
+      mosquitto_unsubscribe(mosq, nullptr, topics.route_requests(route).c_str());
+      stats.route.clear();
+    }
+    route = want;
+    route_mid = -1;
+    if (!route.empty()) {
+      mosquitto_subscribe(mosq, &route_mid, topics.route_requests(route).c_str(), 1);
+    }
+  }
+
+  void on_suback(int mid) {
+    if (mid == route_mid) stats.route = route;
+  }
+
+  // The audience a topic speaks for; nullopt: not one of the request topics.
+  std::optional<Audience> audience_of(std::string_view topic) const {
+    if (topic == topics.requests) return Audience{Audience::Kind::bus, options.vehicle};
+    if (topic == topics.fleet_requests) return Audience{};
+    const std::string head = topics.prefix + "/route/";
+    constexpr std::string_view tail = "/requests";
+    if (topic.size() > head.size() + tail.size() && topic.starts_with(head) &&
+        topic.ends_with(tail)) {
+      const std::string_view name =
+          topic.substr(head.size(), topic.size() - head.size() - tail.size());
+      if (valid_vehicle_id(name)) return Audience{Audience::Kind::route, std::string(name)};
+    }
+    return std::nullopt;
+  }
+
+  void on_message(const mosquitto_message& m) {
+    if (m.topic == nullptr || !inbox) return;
+    const auto audience = audience_of(m.topic);
+    if (!audience) return;
+    ++stats.requests;
+    Inbound in;
+    in.payload = std::string_view(static_cast<const char*>(m.payload),
+                                  static_cast<std::size_t>(m.payloadlen));
+    in.retained = m.retain;
+    in.arrived_on = *audience;
+    // The route of the trip now, not of the last status: the trip may have changed since.
+    const std::string trip_route = status_source ? status_source().route_id : std::string();
+    in.route = trip_route;
+    in.system_now = system_now();
+    in.bus_now = clock ? clock() : tracking::Time{};
+    const RequestAck ack = inbox->take(in);
+    stats.commands_refused = inbox->refused();
     const std::string out = nlohmann::json(ack).dump();
     mosquitto_publish(mosq, nullptr, topics.requests_ack.c_str(), static_cast<int>(out.size()),
                       out.data(), 1, false);
@@ -517,6 +594,10 @@ Client::Client(asio::io_context& io, Options options, std::string event_store, C
 
 Client::~Client() {
   stop();
+}
+
+void Client::set_command_hooks(CommandHooks hooks) {
+  impl_->hooks = std::move(hooks);
 }
 
 void Client::start() {

@@ -7,8 +7,10 @@
 //             (retained) says offline.
 //   events    every row of the event store, in order, QoS 1, from the sent-up-to mark on; the mark
 //             advances only on PUBACK (outbox.hpp).
-//   requests  boarding requests in, the control socket's `request` (same parser, same handler);
-//             each answered on requests/ack.
+//   requests  signed commands in (inbox.hpp) on the bus's own topic, its route's (while it runs a
+//             trip of that route) and the fleet's; a command the control centre signed goes on as
+//             the control socket's `request` or `message` (same parser, same handler); each is
+//             answered on requests/ack.
 //
 // Offline is normal: the bus announces exactly as without the link. A lost or refused connection
 // is tried again after a jittered exponential wait (backoff.hpp). Each connection is a new MQTT
@@ -25,7 +27,9 @@
 #include <string>
 #include <string_view>
 
+#include "daemon/fleet/inbox.hpp"
 #include "daemon/fleet/protocol.hpp"
+#include "daemon/log/records.hpp"
 #include "daemon/tracking/fix.hpp"
 #include "daemon/vehicle/control.hpp"
 
@@ -52,6 +56,9 @@ struct Options {
   std::chrono::milliseconds status_interval{10000};
   std::chrono::milliseconds poll_interval{500};  // how often new event rows are looked for
   std::size_t max_inflight = 32;                 // events published and not yet acknowledged
+  // The control centre's public key (routes/signing.hpp); empty: no fleet command is taken.
+  std::string command_key;
+  std::chrono::seconds command_max_age{300};  // a signed command older than this is stale
 };
 
 struct ClientStats {
@@ -61,7 +68,9 @@ struct ClientStats {
   long events_published = 0;   // including those sent again after a lost connection
   std::int64_t acked_seq = 0;  // the sent-up-to mark
   long statuses = 0;
-  long requests = 0;  // requests received (accepted or refused)
+  long requests = 0;          // requests received (accepted or refused)
+  long commands_refused = 0;  // refused before reaching the bus (signature, address, age, ...)
+  std::string route;          // the route whose topic the bus is subscribed to; empty: none
 };
 
 class Client {
@@ -81,8 +90,18 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
+  // What signed commands need from the daemon; set before start().
+  struct CommandHooks {
+    Clock system_clock;  // the freshness check's clock; unset: std::chrono::system_clock
+    std::function<void(const log::Record&)> record;  // fleet_command lines, the fault at start
+    std::function<Nonces()> load_nonces;             // taken before a restart
+    std::function<void(const Nonces&)> save_nonces;  // after each command taken
+  };
+  void set_command_hooks(CommandHooks hooks);
+
   // Throws std::runtime_error when the options cannot be used (a bad vehicle id, an unreadable
-  // password or CA file). Connecting happens in the background.
+  // password, CA or command key file). Connecting happens in the background. Without a command
+  // key a `no_command_key` fault is recorded: no command will be taken.
   void start();
   // Says offline (retained), disconnects, stops trying. Idempotent.
   void stop();

@@ -8,7 +8,16 @@ using json = nlohmann::ordered_json;
 
 Topics Topics::of(std::string_view prefix, std::string_view vehicle) {
   const std::string base = std::string(prefix) + "/bus/" + std::string(vehicle) + "/";
-  return {base + "status", base + "events", base + "requests", base + "requests/ack"};
+  return {base + "status",
+          base + "events",
+          base + "requests",
+          base + "requests/ack",
+          std::string(prefix) + "/fleet/requests",
+          std::string(prefix)};
+}
+
+std::string Topics::route_requests(std::string_view route_id) const {
+  return prefix + "/route/" + std::string(route_id) + "/requests";
 }
 
 bool valid_vehicle_id(std::string_view id) {
@@ -92,6 +101,7 @@ void to_json(nlohmann::json& j, const RequestAck& a) {
   if (!a.request_id.empty()) j["request_id"] = a.request_id;
   if (!a.accepted) j["error"] = a.error;
   j["message"] = a.message;
+  if (!a.nonce.empty()) j["nonce"] = a.nonce;
 }
 
 void from_json(const nlohmann::json& j, RequestAck& a) {
@@ -102,6 +112,7 @@ void from_json(const nlohmann::json& j, RequestAck& a) {
   a.request_id = j.value("request_id", "");
   a.error = j.value("error", "");
   a.message = j.value("message", "");
+  a.nonce = j.value("nonce", "");
 }
 
 ParsedRequest parse_request(std::string_view payload, const std::string& vehicle) {

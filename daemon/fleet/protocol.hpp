@@ -16,10 +16,14 @@ namespace stopcall::daemon::fleet {
 // "stopcall/v1" + "/bus/<vehicle>/" + leaf. A vehicle id is one topic level: letters, digits,
 // '-', '_' and '.', at most 64 bytes (no '/', '+', '#').
 struct Topics {
-  std::string status;        // retained; the last will says offline
-  std::string events;        // the event log, in order, QoS 1
-  std::string requests;      // boarding requests in (the control socket's `request`)
-  std::string requests_ack;  // the answer to each request
+  std::string status;          // retained; the last will says offline
+  std::string events;          // the event log, in order, QoS 1
+  std::string requests;        // boarding requests in (the control socket's `request`)
+  std::string requests_ack;    // the answer to each request
+  std::string fleet_requests;  // <prefix>/fleet/requests: signed commands for every bus
+  std::string prefix;
+  // <prefix>/route/<route_id>/requests: signed commands for the buses on one route.
+  std::string route_requests(std::string_view route_id) const;
   static Topics of(std::string_view prefix, std::string_view vehicle);
 };
 
@@ -70,6 +74,7 @@ struct RequestAck {
   std::string
       error;  // when refused: "bad_request", "not_a_request", "unknown_stop", "expired", ...
   std::string message;  // for a person
+  std::string nonce;    // the signed command's nonce, echoed (may be empty)
 };
 void to_json(nlohmann::json& j, const RequestAck& a);
 void from_json(const nlohmann::json& j, RequestAck& a);

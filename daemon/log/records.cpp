@@ -40,6 +40,8 @@ template <>
 constexpr std::string_view kType<Signal> = "signal";
 template <>
 constexpr std::string_view kType<Message> = "message";
+template <>
+constexpr std::string_view kType<FleetCommand> = "fleet_command";
 
 // Every field of a record after "type", in the order of the line: f(key, member). The one list
 // both the encoder and the decoder follow.
@@ -117,6 +119,12 @@ void each_field(R& r, F&& f) {
     f("output", r.output);
     f("times", r.times);
     f("note", r.note);
+  } else if constexpr (std::is_same_v<T, FleetCommand>) {
+    f("accepted", r.accepted);
+    f("error", r.error);
+    f("to", r.to);
+    f("nonce", r.nonce);
+    f("message", r.message);
   } else {
     static_assert(std::is_same_v<T, Signal>);
     f("signal", r.signal);

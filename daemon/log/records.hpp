@@ -177,8 +177,21 @@ struct Message {
   friend bool operator==(const Message&, const Message&) = default;
 };
 
-using Record = std::variant<Announcement, AnnouncementResult, Sound, TimeZone, Fault, Held, Prompt,
-                            GpsWaiting, GpsFirstFix, Volume, Login, Request, Signal, Message>;
+// "fleet_command": the bus's decision on one signed command from the control centre (taken, or
+// refused with its reason), whatever the command then did (its own lines say that).
+struct FleetCommand {
+  std::string time;
+  bool accepted = false;
+  std::optional<std::string> error;  // refused: "bad_signature", "stale", "replayed", ...
+  std::optional<std::string> to;     // the envelope's audience, once it could be read
+  std::optional<std::string> nonce;  // the envelope's nonce, once it could be read
+  std::string message;
+  friend bool operator==(const FleetCommand&, const FleetCommand&) = default;
+};
+
+using Record =
+    std::variant<Announcement, AnnouncementResult, Sound, TimeZone, Fault, Held, Prompt, GpsWaiting,
+                 GpsFirstFix, Volume, Login, Request, Signal, Message, FleetCommand>;
 
 // The record's "type" ("announcement", "announcement_result", ...).
 std::string_view type_name(const Record& record);

@@ -32,6 +32,9 @@ StateStore::StateStore(const std::string& path) {
         "CREATE TABLE IF NOT EXISTS resume (id INTEGER PRIMARY KEY CHECK (id = 1), trip_id TEXT "
         "NOT NULL, stop_index INTEGER NOT NULL, event TEXT NOT NULL, time_ms INTEGER NOT NULL)");
     db_->exec("CREATE TABLE IF NOT EXISTS messages (seq INTEGER PRIMARY KEY, body TEXT NOT NULL)");
+    db_->exec(
+        "CREATE TABLE IF NOT EXISTS fleet_nonces (nonce TEXT PRIMARY KEY, issued_ms INTEGER NOT "
+        "NULL)");
   } catch (const std::exception& e) {
     throw std::runtime_error("state file " + path + ": " + e.what());
   }
@@ -82,6 +85,27 @@ std::vector<std::string> StateStore::load_messages() {
   auto stmt = db_->prepare("SELECT body FROM messages ORDER BY seq");
   while (stmt.step())
     out.push_back(stmt.text(0));
+  return out;
+}
+
+void StateStore::save_fleet_nonces(
+    const std::vector<std::pair<std::string, tracking::Time>>& nonces) {
+  sqlite::Transaction transaction(*db_);
+  db_->exec("DELETE FROM fleet_nonces");
+  for (const auto& [nonce, issued] : nonces) {
+    db_->prepare("INSERT OR REPLACE INTO fleet_nonces (nonce, issued_ms) VALUES (?, ?)")
+        .bind(1, nonce)
+        .bind(2, static_cast<std::int64_t>(issued.time_since_epoch().count()))
+        .run();
+  }
+  transaction.commit();
+}
+
+std::vector<std::pair<std::string, tracking::Time>> StateStore::load_fleet_nonces() {
+  std::vector<std::pair<std::string, tracking::Time>> out;
+  auto stmt = db_->prepare("SELECT nonce, issued_ms FROM fleet_nonces ORDER BY issued_ms");
+  while (stmt.step())
+    out.emplace_back(stmt.text(0), tracking::Time{std::chrono::milliseconds(stmt.int64(1))});
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "daemon/tracking/events.hpp"
@@ -43,6 +44,11 @@ class StateStore {
   // a restart gives them again instead of dropping an evacuation order. Replaced whole.
   void save_messages(const std::vector<std::string>& messages);
   std::vector<std::string> load_messages();
+
+  // The nonces of the fleet commands taken lately, with their times of issue, so that a restart
+  // does not take one of them again (daemon/fleet/command.hpp). Replaced whole.
+  void save_fleet_nonces(const std::vector<std::pair<std::string, tracking::Time>>& nonces);
+  std::vector<std::pair<std::string, tracking::Time>> load_fleet_nonces();
 
  private:
   std::unique_ptr<routes::sql::Db> db_;

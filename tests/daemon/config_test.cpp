@@ -83,7 +83,9 @@ TEST(Config, TheFleetLinkIsOffUnlessItsSectionIsThere) {
                               "[fleet]\nhost = \"10.0.0.5\"\nport = 8883\nvehicle = \"SZ-1234\"\n"
                               "password_file = \"/etc/stopcall/fleet.password\"\n"
                               "ca_file = \"/etc/stopcall/depot-ca.pem\"\n"
-                              "status_interval_s = 5\nreconnect_min_ms = 500\n");
+                              "status_interval_s = 5\nreconnect_min_ms = 500\n"
+                              "command_key = \"/etc/stopcall/control-centre.pub\"\n"
+                              "command_max_age_s = 120\n");
   const auto c = load_config(dir / "on.toml");
   ASSERT_TRUE(c.fleet);
   EXPECT_EQ(c.fleet->host, "10.0.0.5");
@@ -94,6 +96,15 @@ TEST(Config, TheFleetLinkIsOffUnlessItsSectionIsThere) {
   EXPECT_EQ(c.fleet->topic_prefix, "stopcall/v1");
   EXPECT_EQ(c.fleet->status_interval, std::chrono::seconds(5));
   EXPECT_EQ(c.fleet->reconnect_min, std::chrono::milliseconds(500));
+  EXPECT_EQ(c.fleet->command_key, "/etc/stopcall/control-centre.pub");
+  EXPECT_EQ(c.fleet->command_max_age, std::chrono::seconds(120));
+  // Unset: no key (no command is taken), and five minutes.
+  routes::testing::write_file(dir.path() / "bare.toml",
+                              "[events]\nstore = \"/tmp/e.db\"\n[fleet]\nvehicle = \"b\"\n");
+  const auto bare = load_config(dir / "bare.toml");
+  ASSERT_TRUE(bare.fleet);
+  EXPECT_EQ(bare.fleet->command_key, "");
+  EXPECT_EQ(bare.fleet->command_max_age, std::chrono::seconds(300));
 }
 
 TEST(Config, TheFleetLinkNeedsAVehicleAndTheEventStore) {
@@ -105,6 +116,9 @@ TEST(Config, TheFleetLinkNeedsAVehicleAndTheEventStore) {
               ElementsAre("0: fleet.vehicle: must be 1 to 64 letters, digits, '-', '_' or '.'"));
   EXPECT_THAT(problems_of("[events]\nstore = \"e.db\"\n[fleet]\nvehicle = \"b\"\nport = 0\n"),
               ElementsAre("5: fleet.port: must be from 1 to 65535"));
+  EXPECT_THAT(
+      problems_of("[events]\nstore = \"e.db\"\n[fleet]\nvehicle = \"b\"\ncommand_max_age_s = 0\n"),
+      ElementsAre("5: fleet.command_max_age_s: must be from 10 to 3600"));
 }
 
 TEST(Config, BrokenTomlNamesTheLine) {

@@ -38,11 +38,22 @@ using namespace std::chrono_literals;
 
 inline constexpr const char* kMosquitto = "/usr/sbin/mosquitto";
 
-// The access file the depot gives the broker (PROTOCOL.md, "Access").
-inline std::string access_file() {
-  return "user depot\n"
-         "topic readwrite stopcall/#\n"
-         "\n"
+// The access file the depot gives the broker (PROTOCOL.md, "Access"): every bus (every user but
+// the depot) reads the routes' and the fleet's requests, under its own user line.
+inline std::string access_file(const std::vector<std::pair<std::string, std::string>>& users) {
+  std::string file =
+      "user depot\n"
+      "topic readwrite stopcall/#\n"
+      "\n";
+  for (const auto& [user, password] : users) {
+    if (user == "depot") continue;
+    file += "user " + user +
+            "\n"
+            "topic read stopcall/v1/route/+/requests\n"
+            "topic read stopcall/v1/fleet/requests\n"
+            "\n";
+  }
+  return file +
          "pattern write stopcall/v1/bus/%u/status\n"
          "pattern write stopcall/v1/bus/%u/events\n"
          "pattern write stopcall/v1/bus/%u/requests/ack\n"
@@ -84,7 +95,7 @@ class Broker {
           "mosquitto_passwd -b " + passwd + " '" + user + "' '" + password + "' 2>&1";
       if (std::system(cmd.c_str()) != 0) throw std::runtime_error("mosquitto_passwd failed");
     }
-    routes::testing::write_file(dir_ / "acl", access_file() + extra_access);
+    routes::testing::write_file(dir_ / "acl", access_file(users) + extra_access);
     routes::testing::write_file(dir_ / "mosquitto.conf",
                                 // As root, mosquitto would drop to its own user, which may not
                                 // read this folder; as anybody else the line does nothing.

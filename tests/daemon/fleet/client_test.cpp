@@ -8,12 +8,14 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <filesystem>
 #include <future>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "daemon/fleet/command.hpp"
 #include "daemon/log/event_store.hpp"
 #include "tests/daemon/fleet/broker.hpp"
 
@@ -30,6 +32,20 @@ using namespace std::chrono_literals;
 const std::vector<std::pair<std::string, std::string>> kUsers = {
     {"depot", "depot-secret"}, {"bus-A", "secret-A"}, {"bus-B", "secret-B"}};
 
+// The control centre's signing key, made once per test folder; its public half is what the buses
+// are configured with (centre.pub).
+routes::SecretKey centre_key(const std::string& dir) {
+  const std::string secret = dir + "/centre.key";
+  if (std::filesystem::exists(secret)) return routes::load_secret_key(secret);
+  return routes::generate_keypair(secret, dir + "/centre.pub").secret;
+}
+
+tracking::Time system_now() {
+  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
+const Audience kBusA{Audience::Kind::bus, "bus-A"};
+
 std::string event_line(int i) {
   return json{{"type", "arrived"}, {"time", "2026-03-01T22:30:00.000Z"}, {"n", i}}.dump();
 }
@@ -40,22 +56,24 @@ class Bus {
   Bus(const std::string& store_path, int port, const std::string& dir, StatusRecord initial = {},
       const std::function<void(Options&)>& tweak = {})
       : status_(std::move(initial)) {
-    const std::string vehicle = "bus-A", password = "secret-A";
     log::EventStore::Options store_options;
     store_options.batch_interval = 20ms;
     store_ = std::make_unique<log::EventStore>(store_path, store_options);
     Options o;
     o.host = "127.0.0.1";
     o.port = port;
-    o.vehicle = vehicle;
-    o.password_file = dir + "/" + vehicle + ".password";
-    routes::testing::write_file(o.password_file, password + "\n");
+    o.vehicle = "bus-A";
     o.software = "test";
     o.reconnect_min = 200ms;
     o.reconnect_max = 1000ms;
     o.poll_interval = 50ms;
     o.status_interval = 10s;
+    centre_key(dir);
+    o.command_key = dir + "/centre.pub";
     if (tweak) tweak(o);
+    // bus-A's password is secret-A (kUsers).
+    o.password_file = dir + "/" + o.vehicle + ".password";
+    routes::testing::write_file(o.password_file, "secret-" + o.vehicle.substr(4) + "\n");
     client_ = std::make_unique<Client>(
         io_, o, store_path, [] { return tracking::Time{} + std::chrono::hours(24 * 20000); },
         [this] {
@@ -71,6 +89,12 @@ class Bus {
           std::lock_guard lock(mutex_);
           log_ += (warning ? "warning: " : "info: ") + std::string(text) + "\n";
         });
+    Client::CommandHooks hooks;
+    hooks.record = [this](const log::Record& r) {
+      std::lock_guard lock(mutex_);
+      records_.push_back(json::parse(log::encode(r)));
+    };
+    client_->set_command_hooks(std::move(hooks));
     client_->start();
     thread_ = std::thread([this] { io_.run(); });
   }
@@ -86,6 +110,18 @@ class Bus {
     status_.trip_id = trip;
     status_.gps = gps;
     status_.bundle = "demo-1";
+  }
+  void set_route(const std::string& route) {
+    {
+      std::lock_guard lock(mutex_);
+      status_.route_id = route;
+    }
+    client_->status_changed();
+  }
+  // The event log's lines the client wrote (fleet_command, fault).
+  std::vector<json> records() {
+    std::lock_guard lock(mutex_);
+    return records_;
   }
   void set_reply(vehicle::Reply r) {
     std::lock_guard lock(mutex_);
@@ -132,6 +168,7 @@ class Bus {
   StatusRecord status_;
   vehicle::Reply reply_ = vehicle::Reply::success("request accepted");
   std::vector<vehicle::Command> commands_;
+  std::vector<json> records_;
   std::string log_;
 };
 
@@ -340,18 +377,24 @@ TEST(FleetClient, ARequestReachesTheBusAndIsAnswered) {
   Broker broker(kUsers);
   routes::testing::TempDir dir;
   Bus bus(dir / "events.db", broker.port(), dir.path());
+  const auto centre = centre_key(dir.path());
   ASSERT_TRUE(bus.wait_stats([](const ClientStats& s) { return s.connected; }));
   Peer depot(broker.port(), "depot", "depot-secret", {"stopcall/v1/bus/bus-A/requests/ack"});
   ASSERT_EQ(depot.wait_ready(), 0);
   const std::string topic = "stopcall/v1/bus/bus-A/requests";
-  ASSERT_TRUE(depot.publish(topic, R"({"id":"m1","cmd":"request","kind":"blind",)"
-                                   R"("stop_id":"CGM-E","route_id":"101","request_id":"r1"})"));
+  auto to_bus = [&](const std::string& line) {
+    return sign_command(centre, kBusA, system_now(), line);
+  };
+  const std::string first = to_bus(R"({"id":"m1","cmd":"request","kind":"blind",)"
+                                   R"("stop_id":"CGM-E","route_id":"101","request_id":"r1"})");
+  ASSERT_TRUE(depot.publish(topic, first));
   ASSERT_TRUE(depot.wait([](const auto& m) { return on(m, "/ack").size() == 1; }));
   auto ack = on(depot.messages(), "/ack").back().get<RequestAck>();
   EXPECT_TRUE(ack.accepted);
   EXPECT_EQ(ack.id, "m1");
   EXPECT_EQ(ack.request_id, "r1");
   EXPECT_EQ(ack.vehicle, "bus-A");
+  EXPECT_EQ(ack.nonce, json::parse(first)["nonce"]);
   const auto commands = bus.commands();
   ASSERT_EQ(commands.size(), 1u);
   const auto& request = std::get<vehicle::BoardingRequestIn>(commands[0]);
@@ -360,10 +403,11 @@ TEST(FleetClient, ARequestReachesTheBusAndIsAnswered) {
 
   // The bus's refusal goes back with its reason.
   bus.set_reply(vehicle::Reply::failure("unknown_stop", "no stop \"X\" in the route data"));
-  ASSERT_TRUE(depot.publish(topic, R"({"id":"m2","cmd":"request","kind":"wheelchair",)"
-                                   R"("stop_id":"X","route_id":"101"})"));
+  ASSERT_TRUE(depot.publish(topic, to_bus(R"({"id":"m2","cmd":"request","kind":"wheelchair",)"
+                                          R"("stop_id":"X","route_id":"101"})")));
   // A door signal is not the fleet's to give: refused without reaching the bus.
-  ASSERT_TRUE(depot.publish(topic, R"({"id":"m3","cmd":"signal","signal":"door","state":"open"})"));
+  ASSERT_TRUE(
+      depot.publish(topic, to_bus(R"({"id":"m3","cmd":"signal","signal":"door","state":"open"})")));
   ASSERT_TRUE(depot.wait([](const auto& m) { return on(m, "/ack").size() == 3; }));
   const auto acks = on(depot.messages(), "/ack");
   EXPECT_EQ(acks[1]["accepted"], false);
@@ -372,6 +416,192 @@ TEST(FleetClient, ARequestReachesTheBusAndIsAnswered) {
   EXPECT_EQ(acks[2]["error"], "not_a_request");
   EXPECT_EQ(acks[2]["id"], "m3");
   EXPECT_EQ(bus.commands().size(), 2u);
+}
+
+// What a stolen broker login, a recording or a slip of the depot could send: refused, answered
+// with the reason, logged, and nothing reaches the bus's workflows.
+TEST(FleetClient, OnlyFreshCommandsTheControlCentreSignedForThisBusAreTaken) {
+  Broker broker(kUsers);
+  routes::testing::TempDir dir;
+  Bus bus(dir / "events.db", broker.port(), dir.path());
+  const auto centre = centre_key(dir.path());
+  const auto thief = routes::generate_keypair(dir / "thief.key", dir / "thief.pub").secret;
+  ASSERT_TRUE(bus.wait_stats([](const ClientStats& s) { return s.connected; }));
+  Peer depot(broker.port(), "depot", "depot-secret", {"stopcall/v1/bus/bus-A/requests/ack"});
+  ASSERT_EQ(depot.wait_ready(), 0);
+  const std::string topic = "stopcall/v1/bus/bus-A/requests";
+  const std::string typhoon = R"({"id":"t1","cmd":"message","preset":"typhoon","message_id":"t8"})";
+  const std::string good = sign_command(centre, kBusA, system_now(), typhoon, "nonce-good");
+  ASSERT_TRUE(depot.publish(topic, good));
+  ASSERT_TRUE(depot.wait([](const auto& m) { return on(m, "/ack").size() == 1; }));
+  EXPECT_EQ(on(depot.messages(), "/ack")[0]["accepted"], true);
+  ASSERT_EQ(bus.commands().size(), 1u);
+
+  const Audience bus_b{Audience::Kind::bus, "bus-B"};
+  const std::vector<std::pair<std::string, std::string>> attempts = {
+      {sign_command(thief, kBusA, system_now(), typhoon, "nonce-forged"), "bad_signature"},
+      {sign_command(centre, kBusA, system_now() - 301s, typhoon, "nonce-stale"), "stale"},
+      {sign_command(centre, kBusA, system_now() + 1h, typhoon, "nonce-future"), "from_the_future"},
+      {good, "replayed"},
+      {sign_command(centre, bus_b, system_now(), typhoon, "nonce-for-b"), "not_addressed"},
+      {typhoon, "unsigned"},
+  };
+  for (const auto& [payload, error] : attempts)
+    ASSERT_TRUE(depot.publish(topic, payload));
+  const std::size_t all = 1 + attempts.size();
+  ASSERT_TRUE(depot.wait([&](const auto& m) { return on(m, "/ack").size() == all; }));
+  const auto acks = on(depot.messages(), "/ack");
+  std::vector<json> lines;
+  for (const auto& r : bus.records())
+    if (r["type"] == "fleet_command") lines.push_back(r);
+  ASSERT_EQ(lines.size(), all);
+  EXPECT_EQ(lines[0]["accepted"], true);
+  EXPECT_EQ(lines[0]["to"], "bus:bus-A");
+  EXPECT_EQ(lines[0]["nonce"], "nonce-good");
+  for (std::size_t i = 0; i < attempts.size(); ++i) {
+    const auto& ack = acks[i + 1];
+    const auto& error = attempts[i].second;
+    EXPECT_EQ(ack["accepted"], false) << ack.dump();
+    EXPECT_EQ(ack["error"], error) << ack.dump();
+    EXPECT_EQ(lines[i + 1]["accepted"], false) << lines[i + 1].dump();
+    EXPECT_EQ(lines[i + 1]["error"], error) << lines[i + 1].dump();
+    EXPECT_FALSE(lines[i + 1]["message"].get<std::string>().empty());
+  }
+  // Signed by the centre but refused: the depot is told which of its commands it was.
+  EXPECT_EQ(acks[4]["id"], "t1");
+  EXPECT_EQ(acks[4]["nonce"], "nonce-good");
+  EXPECT_EQ(acks[2]["id"], "t1");
+  EXPECT_EQ(acks[2]["nonce"], "nonce-stale");
+  EXPECT_EQ(lines[5]["to"], "bus:bus-B");
+  // A forgery's inner id is not believed.
+  EXPECT_FALSE(acks[1].contains("id"));
+  EXPECT_EQ(bus.commands().size(), 1u) << "a refused command reached the bus";
+  EXPECT_EQ(bus.stats().commands_refused, static_cast<long>(attempts.size()));
+}
+
+// A bus without the control centre's key takes nothing from the fleet, and says so at start.
+TEST(FleetClient, WithoutACommandKeyNoCommandIsTaken) {
+  Broker broker(kUsers);
+  routes::testing::TempDir dir;
+  Bus bus(dir / "events.db", broker.port(), dir.path(), {},
+          [](Options& o) { o.command_key.clear(); });
+  const auto centre = centre_key(dir.path());
+  ASSERT_TRUE(bus.wait_stats([](const ClientStats& s) { return s.connected; }));
+  const auto start = bus.records();
+  ASSERT_EQ(start.size(), 1u);
+  EXPECT_EQ(start[0]["type"], "fault");
+  EXPECT_EQ(start[0]["kind"], "no_command_key");
+  Peer depot(broker.port(), "depot", "depot-secret", {"stopcall/v1/bus/bus-A/requests/ack"});
+  ASSERT_EQ(depot.wait_ready(), 0);
+  ASSERT_TRUE(depot.publish(
+      "stopcall/v1/bus/bus-A/requests",
+      sign_command(centre, kBusA, system_now(), R"({"cmd":"message","preset":"typhoon"})")));
+  ASSERT_TRUE(depot.wait([](const auto& m) { return on(m, "/ack").size() == 1; }));
+  EXPECT_EQ(on(depot.messages(), "/ack")[0]["error"], "no_command_key");
+  EXPECT_TRUE(bus.commands().empty());
+  EXPECT_EQ(bus.records().back()["error"], "no_command_key");
+}
+
+// A key file that is not a key stops the link at start with the file named (the bus announces on
+// without it: run.cpp).
+TEST(FleetClient, AnUnreadableCommandKeyIsAnErrorAtStart) {
+  routes::testing::TempDir dir;
+  routes::testing::write_file(dir / "centre.pub", "not a key\n");
+  asio::io_context io;
+  Options o;
+  o.vehicle = "bus-A";
+  o.command_key = dir / "centre.pub";
+  Client client(io, o, {}, {}, {}, {}, {});
+  try {
+    client.start();
+    ADD_FAILURE() << "started with a bad key";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("command_key"));
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("centre.pub"));
+  }
+  o.command_key = dir / "missing.pub";
+  Client missing(io, o, {}, {}, {}, {}, {});
+  EXPECT_THROW(missing.start(), std::runtime_error);
+}
+
+// The broker fans a route's command out to the buses running that route, and the fleet's to
+// every bus; a bus follows its trip's route, also after the route changes.
+TEST(FleetClient, ARouteCommandReachesTheBusesOfThatRouteAndAFleetCommandEveryBus) {
+  Broker broker(kUsers);
+  routes::testing::TempDir dir;
+  StatusRecord on_101, on_202;
+  on_101.route_id = "101";
+  on_202.route_id = "202";
+  Bus a(dir / "a.db", broker.port(), dir.path(), on_101);
+  Bus b(dir / "b.db", broker.port(), dir.path(), on_202, [](Options& o) { o.vehicle = "bus-B"; });
+  const auto centre = centre_key(dir.path());
+  ASSERT_TRUE(a.wait_stats([](const ClientStats& s) { return s.route == "101"; })) << a.log();
+  ASSERT_TRUE(b.wait_stats([](const ClientStats& s) { return s.route == "202"; })) << b.log();
+  Peer depot(broker.port(), "depot", "depot-secret", {"stopcall/v1/bus/+/requests/ack"});
+  ASSERT_EQ(depot.wait_ready(), 0);
+  const Audience route_101{Audience::Kind::route, "101"};
+  auto message = [](const std::string& id) {
+    return R"({"cmd":"message","preset":"typhoon","message_id":")" + id + R"("})";
+  };
+  auto acks_of = [](const std::vector<Message>& m, const std::string& vehicle) {
+    return on(m, "/bus/" + vehicle + "/requests/ack");
+  };
+
+  ASSERT_TRUE(depot.publish("stopcall/v1/route/101/requests",
+                            sign_command(centre, route_101, system_now(), message("r1"))));
+  ASSERT_TRUE(depot.wait([&](const auto& m) { return acks_of(m, "bus-A").size() == 1; }));
+  EXPECT_EQ(acks_of(depot.messages(), "bus-A")[0]["accepted"], true);
+  ASSERT_TRUE(depot.publish("stopcall/v1/fleet/requests",
+                            sign_command(centre, Audience{}, system_now(), message("f1"))));
+  ASSERT_TRUE(depot.wait([&](const auto& m) {
+    return acks_of(m, "bus-A").size() == 2 && acks_of(m, "bus-B").size() == 1;
+  }));
+  EXPECT_EQ(acks_of(depot.messages(), "bus-A")[1]["accepted"], true);
+  EXPECT_EQ(acks_of(depot.messages(), "bus-B")[0]["accepted"], true);
+  EXPECT_EQ(a.commands().size(), 2u);
+  ASSERT_EQ(b.commands().size(), 1u) << "route 101's command reached the bus on route 202";
+  EXPECT_EQ(std::get<vehicle::MessageIn>(b.commands()[0]).message_id, "f1");
+
+  // A route's command copied to the fleet's topic is refused by every bus.
+  ASSERT_TRUE(depot.publish("stopcall/v1/fleet/requests",
+                            sign_command(centre, route_101, system_now(), message("r2"))));
+  ASSERT_TRUE(depot.wait([&](const auto& m) {
+    return acks_of(m, "bus-A").size() == 3 && acks_of(m, "bus-B").size() == 2;
+  }));
+  EXPECT_EQ(acks_of(depot.messages(), "bus-A")[2]["error"], "not_addressed");
+  EXPECT_EQ(acks_of(depot.messages(), "bus-B")[1]["error"], "not_addressed");
+
+  // Bus B changes to route 101: it now hears 101's commands, and no more 202's.
+  b.set_route("101");
+  ASSERT_TRUE(b.wait_stats([](const ClientStats& s) { return s.route == "101"; })) << b.log();
+  ASSERT_TRUE(depot.publish(
+      "stopcall/v1/route/202/requests",
+      sign_command(centre, Audience{Audience::Kind::route, "202"}, system_now(), message("x"))));
+  ASSERT_TRUE(depot.publish("stopcall/v1/route/101/requests",
+                            sign_command(centre, route_101, system_now(), message("r3"))));
+  ASSERT_TRUE(depot.wait([&](const auto& m) {
+    return acks_of(m, "bus-A").size() == 4 && acks_of(m, "bus-B").size() == 3;
+  }));
+  EXPECT_EQ(acks_of(depot.messages(), "bus-B")[2]["accepted"], true);
+  ASSERT_EQ(b.commands().size(), 2u);
+  EXPECT_EQ(std::get<vehicle::MessageIn>(b.commands()[1]).message_id, "r3");
+  EXPECT_EQ(b.stats().requests, 3) << "route 202's topic was still heard";
+
+  // The broker restarts (a clean session: no subscription kept): the bus asks for its route's
+  // topic again on the new connection.
+  broker.kill();
+  ASSERT_TRUE(b.wait_stats([](const ClientStats& s) { return !s.connected; }));
+  broker.start();
+  ASSERT_TRUE(b.wait_stats([](const ClientStats& s) {
+    return s.connects == 2 && s.route == "101";
+  })) << b.log();
+  Peer later(broker.port(), "depot", "depot-secret", {"stopcall/v1/bus/bus-B/requests/ack"});
+  ASSERT_EQ(later.wait_ready(), 0);
+  ASSERT_TRUE(later.publish("stopcall/v1/route/101/requests",
+                            sign_command(centre, route_101, system_now(), message("r4"))));
+  ASSERT_TRUE(later.wait([](const auto& m) { return on(m, "/ack").size() == 1; })) << b.log();
+  EXPECT_EQ(on(later.messages(), "/ack")[0]["accepted"], true);
+  EXPECT_EQ(b.commands().size(), 3u);
 }
 
 // The access file: a bus publishes only under its own name and reads only its own requests; a

@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <sstream>
 
+#include "daemon/fleet/command.hpp"
 #include "tests/daemon/daemon_process.hpp"
 #include "tests/daemon/fleet/broker.hpp"
 
@@ -12,6 +14,25 @@ namespace stopcall::testing::fleet {
 namespace {
 
 using json = nlohmann::json;
+using daemon::fleet::Audience;
+using daemon::fleet::sign_command;
+
+const Audience kBus7{Audience::Kind::bus, "bus-7"};
+
+tracking::Time system_now() {
+  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
+// The event log's lines of one type.
+std::vector<json> lines_of(const std::string& log, const std::string& type) {
+  std::vector<json> out;
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);) {
+    const json j = json::parse(line, nullptr, false);
+    if (j.is_object() && j.value("type", "") == type) out.push_back(j);
+  }
+  return out;
+}
 
 std::vector<json> on(const std::vector<Message>& messages, const std::string& suffix) {
   std::vector<json> out;
@@ -25,6 +46,7 @@ TEST(FleetDaemon, StatusRequestsEventsAndTheLastWill) {
   Broker broker({{"depot", "depot-secret"}, {"bus-7", "secret-7"}});
   routes::testing::TempDir dir;
   routes::testing::write_file(dir / "password", "secret-7\n");
+  const auto centre = routes::generate_keypair(dir / "centre.key", dir / "centre.pub").secret;
   Peer depot(broker.port(), "depot", "depot-secret", {"stopcall/v1/bus/bus-7/#"});
   ASSERT_EQ(depot.wait_ready(), 0);
   DaemonOptions options;
@@ -32,7 +54,10 @@ TEST(FleetDaemon, StatusRequestsEventsAndTheLastWill) {
       "[events]\nstore = \"" + (dir / "events.db") +
       "\"\n[fleet]\nhost = \"127.0.0.1\"\nport = " + std::to_string(broker.port()) +
       "\nvehicle = \"bus-7\"\npassword_file = \"" + (dir / "password") +
-      "\"\nreconnect_min_ms = 200\n";
+      "\"\nreconnect_min_ms = 200\ncommand_key = \"" + (dir / "centre.pub") + "\"\n";
+  auto to_bus = [&](const std::string& line) {
+    return sign_command(centre, kBus7, system_now(), line);
+  };
   DaemonProcess daemon(options);
   ASSERT_TRUE(daemon.wait_log("fleet: connected to 127.0.0.1")) << daemon.log();
 
@@ -53,8 +78,8 @@ TEST(FleetDaemon, StatusRequestsEventsAndTheLastWill) {
 
   // A booking from the depot: the same code path as the control socket's `request`.
   ASSERT_TRUE(depot.publish("stopcall/v1/bus/bus-7/requests",
-                            R"({"id":"b1","cmd":"request","kind":"blind","route_id":"101",)"
-                            R"("stop_id":"CGM-E","request_id":"booking-1"})"));
+                            to_bus(R"({"id":"b1","cmd":"request","kind":"blind","route_id":"101",)"
+                                   R"("stop_id":"CGM-E","request_id":"booking-1"})")));
   ASSERT_TRUE(depot.wait([](const auto& m) { return !on(m, "/requests/ack").empty(); }))
       << daemon.log();
   const auto ack = on(depot.messages(), "/requests/ack").front();
@@ -72,16 +97,16 @@ TEST(FleetDaemon, StatusRequestsEventsAndTheLastWill) {
   })) << daemon.log();
   // An unknown stop is refused with the bus's reason.
   ASSERT_TRUE(depot.publish("stopcall/v1/bus/bus-7/requests",
-                            R"({"id":"b2","cmd":"request","kind":"blind","route_id":"101",)"
-                            R"("stop_id":"NOWHERE"})"));
+                            to_bus(R"({"id":"b2","cmd":"request","kind":"blind","route_id":"101",)"
+                                   R"("stop_id":"NOWHERE"})")));
   ASSERT_TRUE(depot.wait([](const auto& m) { return on(m, "/requests/ack").size() == 2; }));
   EXPECT_EQ(on(depot.messages(), "/requests/ack")[1]["error"], "unknown_stop");
 
   // The control centre's typhoon notice for this bus: a preset of its route data, said and
   // shown as one from the driver would be, and logged as from the fleet.
   ASSERT_TRUE(depot.publish("stopcall/v1/bus/bus-7/requests",
-                            R"({"id":"t1","cmd":"message","preset":"typhoon",)"
-                            R"("message_id":"typhoon-8"})"));
+                            to_bus(R"({"id":"t1","cmd":"message","preset":"typhoon",)"
+                                   R"("message_id":"typhoon-8"})")));
   ASSERT_TRUE(depot.wait([](const auto& m) { return on(m, "/requests/ack").size() == 3; }));
   EXPECT_EQ(on(depot.messages(), "/requests/ack")[2]["accepted"], true)
       << on(depot.messages(), "/requests/ack")[2].dump();
@@ -123,6 +148,86 @@ TEST(FleetDaemon, WithoutTheBrokerTheBusRunsAsBefore) {
                               R"("stop_id":"CGM-E"})");
   EXPECT_TRUE(reply.ok) << reply.message;
   EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+  // No command key configured: said once, as a fault the depot sees in the status.
+  const auto faults = lines_of(daemon.events(), "fault");
+  ASSERT_EQ(faults.size(), 1u) << daemon.events();
+  EXPECT_EQ(faults[0]["kind"], "no_command_key");
+}
+
+// Through the real daemon: only what the control centre signed for this bus, fresh and new, is
+// acted on; the rest is refused, answered, logged and changes nothing -- also a command played
+// again after the daemon restarted.
+TEST(FleetDaemon, OnlyFreshSignedCommandsAreTakenAlsoAfterARestart) {
+  Broker broker({{"depot", "depot-secret"}, {"bus-7", "secret-7"}});
+  routes::testing::TempDir dir;
+  routes::testing::write_file(dir / "password", "secret-7\n");
+  const auto centre = routes::generate_keypair(dir / "centre.key", dir / "centre.pub").secret;
+  const auto thief = routes::generate_keypair(dir / "thief.key", dir / "thief.pub").secret;
+  Peer depot(broker.port(), "depot", "depot-secret", {"stopcall/v1/bus/bus-7/requests/ack"});
+  ASSERT_EQ(depot.wait_ready(), 0);
+  DaemonOptions options;
+  options.extra_config =
+      "[events]\nstore = \"" + (dir / "events.db") + "\"\n[state]\nfile = \"" + (dir / "state.db") +
+      "\"\n[fleet]\nhost = \"127.0.0.1\"\nport = " + std::to_string(broker.port()) +
+      "\nvehicle = \"bus-7\"\npassword_file = \"" + (dir / "password") +
+      "\"\nreconnect_min_ms = 200\ncommand_key = \"" + (dir / "centre.pub") + "\"\n";
+  auto notice = [](const std::string& id) {
+    return R"({"id":")" + id + R"(","cmd":"message","preset":"typhoon","message_id":")" + id +
+           R"("})";
+  };
+  const std::string topic = "stopcall/v1/bus/bus-7/requests";
+  const std::string good = sign_command(centre, kBus7, system_now(), notice("typhoon-8"));
+  const std::vector<std::pair<std::string, std::string>> attempts = {
+      {sign_command(thief, kBus7, system_now(), notice("forged")), "bad_signature"},
+      {sign_command(centre, kBus7, system_now() - std::chrono::minutes(6), notice("stale")),
+       "stale"},
+      {sign_command(centre, Audience{Audience::Kind::bus, "bus-8"}, system_now(),
+                    notice("for-bus-8")),
+       "not_addressed"},
+      {good, "replayed"},
+  };
+  {
+    DaemonProcess daemon(options);
+    ASSERT_TRUE(daemon.wait_log("fleet: connected to 127.0.0.1")) << daemon.log();
+    ASSERT_TRUE(depot.publish(topic, good));
+    ASSERT_TRUE(depot.wait([](const auto& m) { return on(m, "/ack").size() == 1; }))
+        << daemon.log();
+    EXPECT_EQ(on(depot.messages(), "/ack")[0]["accepted"], true);
+    for (const auto& [payload, error] : attempts)
+      ASSERT_TRUE(depot.publish(topic, payload));
+    ASSERT_TRUE(depot.wait([&](const auto& m) { return on(m, "/ack").size() == 5; }))
+        << daemon.log();
+    const auto acks = on(depot.messages(), "/ack");
+    for (std::size_t i = 0; i < attempts.size(); ++i) {
+      EXPECT_EQ(acks[i + 1]["accepted"], false) << acks[i + 1].dump();
+      EXPECT_EQ(acks[i + 1]["error"], attempts[i].second) << acks[i + 1].dump();
+    }
+    // Only the good one reached the bus: one notice sent, every message line its own.
+    int sent = 0;
+    for (const auto& m : lines_of(daemon.events(), "message"))
+      if (m["event"] == "sent") ++sent;
+    EXPECT_EQ(sent, 1) << daemon.events();
+    const auto decisions = lines_of(daemon.events(), "fleet_command");
+    ASSERT_EQ(decisions.size(), 5u) << daemon.events();
+    EXPECT_EQ(decisions[0]["accepted"], true);
+    EXPECT_EQ(decisions[0]["to"], "bus:bus-7");
+    for (std::size_t i = 0; i < attempts.size(); ++i)
+      EXPECT_EQ(decisions[i + 1]["error"], attempts[i].second) << decisions[i + 1].dump();
+    for (const auto& m : lines_of(daemon.events(), "message"))
+      EXPECT_EQ(m["id"], "typhoon-8") << m.dump();
+    EXPECT_EQ(daemon.stop(), 0) << daemon.log();
+  }
+  // The daemon restarts: the command it took is still known.
+  DaemonProcess again(options);
+  ASSERT_TRUE(again.wait_log("fleet: connected to 127.0.0.1")) << again.log();
+  ASSERT_TRUE(depot.publish(topic, good));
+  ASSERT_TRUE(depot.wait([](const auto& m) { return on(m, "/ack").size() == 6; })) << again.log();
+  EXPECT_EQ(on(depot.messages(), "/ack")[5]["error"], "replayed");
+  const auto decisions = lines_of(again.events(), "fleet_command");
+  ASSERT_EQ(decisions.size(), 1u) << again.events();
+  EXPECT_EQ(decisions[0]["error"], "replayed");
+  for (const auto& fault : lines_of(again.events(), "fault"))
+    EXPECT_NE(fault["kind"], "no_command_key") << fault.dump();
 }
 
 }  // namespace

@@ -22,6 +22,8 @@ TEST(FleetProtocol, TopicsAreVersionedAndPerVehicle) {
   EXPECT_EQ(t.events, "stopcall/v1/bus/bus-1234/events");
   EXPECT_EQ(t.requests, "stopcall/v1/bus/bus-1234/requests");
   EXPECT_EQ(t.requests_ack, "stopcall/v1/bus/bus-1234/requests/ack");
+  EXPECT_EQ(t.fleet_requests, "stopcall/v1/fleet/requests");
+  EXPECT_EQ(t.route_requests("101"), "stopcall/v1/route/101/requests");
   EXPECT_TRUE(valid_vehicle_id("SZ-B.12_34"));
   for (const char* bad : {"", "a/b", "+", "#", "bus 1", "bus\n"})
     EXPECT_FALSE(valid_vehicle_id(bad)) << bad;
@@ -105,10 +107,12 @@ TEST(FleetProtocol, RequestsAreTheControlSocketsRequestAndNothingElse) {
   p = parse_request(std::string(5000, ' '), "bus-1");
   EXPECT_EQ(p.refusal.error, "too_large");
 
-  RequestAck ack{"bus-1", "m1", "r-7", false, "unknown_stop", "no stop"};
+  RequestAck ack{"bus-1", "m1", "r-7", false, "unknown_stop", "no stop", "9f1c2a7e5b3d4c6f"};
   const json j = ack;
   EXPECT_EQ(j["error"], "unknown_stop");
   EXPECT_EQ(j.get<RequestAck>().request_id, "r-7");
+  EXPECT_EQ(j.get<RequestAck>().nonce, "9f1c2a7e5b3d4c6f");
+  EXPECT_FALSE(json(RequestAck{"bus-1", {}, {}, true, {}, "ok", {}}).contains("nonce"));
 }
 
 // 3,000 buses lose the broker at once: their tries must not come back in the same second.

@@ -57,6 +57,8 @@ std::vector<Record> every_kind() {
       Signal{t, "door", {}, "control", 1, "open", {}, {}},
       Signal{t, "speed", {}, "control", {}, {}, 42.5, {}},
       Signal{t, "button", "ramp_assist", "console", {}, {}, {}, "ignored: pressed again"},
+      FleetCommand{t, true, {}, "route:101", "9f1c2a7e5b3d4c6f", "taken"},
+      FleetCommand{t, false, "unsigned", {}, {}, "fleet commands must be signed"},
   };
 }
 
@@ -102,6 +104,12 @@ TEST(Records, EncodesTheLinesTheDaemonWrites) {
   EXPECT_EQ(encode(Prompt{t, "passenger", "notice", "x", false, {}, {}}),
             R"({"type":"prompt","time":"2026-03-02T08:00:30.020Z","to":"passenger",)"
             R"("kind":"notice","id":"x","active":false})");
+  // PROTOCOL.md's example of a refused fleet command.
+  EXPECT_EQ(encode(FleetCommand{t, false, "replayed", "bus:bus-7", "9f1c2a7e5b3d4c6f",
+                                "command 9f1c2a7e5b3d4c6f was taken before"}),
+            R"({"type":"fleet_command","time":"2026-03-02T08:00:30.020Z","accepted":false,)"
+            R"("error":"replayed","to":"bus:bus-7","nonce":"9f1c2a7e5b3d4c6f",)"
+            R"("message":"command 9f1c2a7e5b3d4c6f was taken before"})");
 }
 
 TEST(Records, AKnownLineDecodes) {

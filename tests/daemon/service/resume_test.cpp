@@ -58,6 +58,22 @@ TEST(StateStore, SavesAndLoadsTheLastStopEvent) {
   EXPECT_THROW(StateStore("/nonexistent/dir/state.db"), std::runtime_error);
 }
 
+// The fleet commands taken lately are known again after a restart: none is taken twice.
+TEST(StateStore, KeepsTheFleetCommandsTakenAcrossARestart) {
+  TempDir dir;
+  const tracking::Time t{std::chrono::milliseconds(1772437800000)};
+  {
+    StateStore store(dir / "state.db");
+    EXPECT_TRUE(store.load_fleet_nonces().empty());
+    store.save_fleet_nonces({{"nonce-aaaa", t}});
+    store.save_fleet_nonces({{"nonce-aaaa", t}, {"nonce-bbbb", t + 1s}});
+  }
+  StateStore again(dir / "state.db");
+  const std::vector<std::pair<std::string, tracking::Time>> want = {{"nonce-aaaa", t},
+                                                                    {"nonce-bbbb", t + 1s}};
+  EXPECT_EQ(again.load_fleet_nonces(), want);
+}
+
 TEST(Resume, AfterSigkillMidTripNothingIsRepeatedAndNothingMissed) {
   TempDir dir;
   const std::string bundle = dir / "demo.db", trace = dir / "trace.jsonl";
