@@ -230,9 +230,15 @@ int make_credentials(const CredentialsOptions& o, std::ostream& out) {
       "# stopcall fleet access (PROTOCOL.md, \"Access\")\nuser depot\ntopic readwrite " +
       p.substr(0, p.find('/')) + "/#\n";
   acl += control_access(p);
-  for (const auto& [bus, routes] : o.routes) {
+  // Each bus reads its routes' commands: those --routes names, or any route without it.
+  for (const auto& bus : o.buses) {
     acl += "\nuser " + bus + "\n";
-    for (const auto& r : routes)
+    const auto it = o.routes.find(bus);
+    if (it == o.routes.end()) {
+      acl += "topic read " + p + "/route/+/requests\n";
+      continue;
+    }
+    for (const auto& r : it->second)
       acl += "topic read " + p + "/route/" + r + "/requests\n";
   }
   acl += "\npattern write " + p + "/bus/%u/status\npattern write " + p +
