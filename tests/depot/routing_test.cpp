@@ -74,16 +74,16 @@ TEST(Routing, ARefusalGoesToTheNextBusAndAcceptanceIsNoted) {
   EXPECT_EQ(s.state, "sent");
   EXPECT_EQ(s.vehicle, "bus-1");
 
-  RequestAck no{"bus-1", "b-1-1", "b-1", false, "too_many", "4 requests at this stop"};
+  RequestAck no{"bus-1", "b-1-1", "b-1", false, "too_many", "4 requests at this stop", ""};
   EXPECT_TRUE(on_ack(s, no, fleet, trips()));
   EXPECT_EQ(s.state, "sent");
   EXPECT_EQ(s.vehicle, "bus-2");
   EXPECT_EQ(s.tried, std::vector<std::string>{"bus-1"});
 
   // A late answer from the bus that refused changes nothing.
-  RequestAck late{"bus-1", "b-1-1", "b-1", true, "", ""};
+  RequestAck late{"bus-1", "b-1-1", "b-1", true, "", "", ""};
   EXPECT_FALSE(on_ack(s, late, fleet, trips()));
-  RequestAck yes{"bus-2", "b-1-2", "b-1", true, "", "request taken"};
+  RequestAck yes{"bus-2", "b-1-2", "b-1", true, "", "request taken", ""};
   EXPECT_TRUE(on_ack(s, yes, fleet, trips()));
   EXPECT_EQ(s.state, "accepted");
 }
@@ -162,7 +162,7 @@ TEST(Routing, AnAcceptedBookingStaysWithABusThatGoesAway) {
   s.booking = at_c();
   const std::vector<StatusRecord> fleet{bus("bus-1", "T1", 1), bus("bus-2", "T2", 0)};
   route(s, fleet, trips());
-  ASSERT_TRUE(on_ack(s, {"bus-1", "b-1-1", "b-1", true, "", ""}, fleet, trips()));
+  ASSERT_TRUE(on_ack(s, {"bus-1", "b-1-1", "b-1", true, "", "", ""}, fleet, trips()));
   EXPECT_FALSE(
       on_offline(s, "bus-1", {bus("bus-1", "T1", 1, false), bus("bus-2", "T2", 0)}, trips()));
   EXPECT_FALSE(on_online(s, "bus-1", fleet, trips()));
