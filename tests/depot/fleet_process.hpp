@@ -1,5 +1,5 @@
-// The real `stopcall-fleet` program, run by the tests: its standard error kept in a file, stopped
-// with SIGTERM as systemd stops it.
+// The real `stopcall-fleet` program (or another of the project's programs), run by the tests: its
+// standard output and error kept in a file, stopped with SIGTERM as systemd stops it.
 #pragma once
 
 #include <fcntl.h>
@@ -20,10 +20,10 @@ inline std::string fleet_binary() {
   return std::string(STOPCALL_BINARY_DIR) + "/depot/stopcall-fleet";
 }
 
-class FleetProcess {
+// A program (`args[0]`, a path) with its arguments.
+class Process {
  public:
-  FleetProcess(std::vector<std::string> args, std::string log) : log_(std::move(log)) {
-    args.insert(args.begin(), fleet_binary());
+  Process(std::vector<std::string> args, std::string log) : log_(std::move(log)) {
     pid_ = ::fork();
     if (pid_ == 0) {
       const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -37,14 +37,14 @@ class FleetProcess {
       ::_exit(127);
     }
   }
-  ~FleetProcess() {
+  ~Process() {
     if (pid_ > 0) {
       ::kill(pid_, SIGKILL);
       ::waitpid(pid_, nullptr, 0);
     }
   }
-  FleetProcess(const FleetProcess&) = delete;
-  FleetProcess& operator=(const FleetProcess&) = delete;
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
 
   std::string log() const { return routes::testing::read_bytes(log_); }
   // Waits until its output holds `text` (n times).
@@ -63,16 +63,41 @@ class FleetProcess {
   }
   // The exit status after SIGTERM (or of its own end when `signal` is false); -1 when killed.
   int finish(bool signal = true) {
+    if (pid_ <= 0) return status_;
     if (signal) ::kill(pid_, SIGTERM);
     int status = 0;
     ::waitpid(pid_, &status, 0);
     pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return status_;
+  }
+  // Still running (not ended by itself).
+  bool running() {
+    if (pid_ <= 0) return false;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) != pid_) return true;
+    pid_ = -1;
+    status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return false;
   }
 
  private:
   std::string log_;
   pid_t pid_ = -1;
+  int status_ = -1;
+};
+
+// stopcall-fleet with its arguments.
+class FleetProcess : public Process {
+ public:
+  FleetProcess(std::vector<std::string> args, std::string log)
+      : Process(with_binary(std::move(args)), std::move(log)) {}
+
+ private:
+  static std::vector<std::string> with_binary(std::vector<std::string> args) {
+    args.insert(args.begin(), fleet_binary());
+    return args;
+  }
 };
 
 // Runs stopcall-fleet to its end; its exit status.
