@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "daemon/vehicle/control.hpp"
+
 namespace stopcall::depot {
 
 namespace {
@@ -58,6 +60,10 @@ std::optional<Booking> parse_booking(std::string_view payload, std::string& erro
   }
   if (b.kind != "wheelchair" && b.kind != "blind") {
     error = "\"kind\" is wheelchair or blind";
+    return std::nullopt;
+  }
+  if (!b.expires.empty() && !daemon::vehicle::parse_iso_time(b.expires)) {
+    error = "\"expires\" is not an ISO 8601 time with a zone (2026-03-02T07:30:00+08:00)";
     return std::nullopt;
   }
   if (b.route_id.empty() || b.route_id.size() > kMaxGtfsId || b.stop_id.empty() ||
@@ -229,6 +235,19 @@ bool on_online(BookingState& s, std::string_view vehicle, const std::vector<Stat
   } else if (s.vehicle == away) {
     s.message = away + " came back online; " + s.message;
   }
+  return true;
+}
+
+bool expire_if_due(BookingState& s, tracking::Time now) {
+  if (s.state != "routing" && s.state != "sent") return false;
+  if (s.booking.expires.empty()) return false;
+  const auto expires = daemon::vehicle::parse_iso_time(s.booking.expires);
+  if (!expires || now < *expires) return false;
+  s.message = "expired at " + s.booking.expires +
+              (s.state == "sent" ? " before " + s.vehicle + " answered"
+                                 : " before a bus of route " + s.booking.route_id + " took it");
+  s.state = "expired";
+  s.waiting_for.clear();
   return true;
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "daemon/fleet/protocol.hpp"
+#include "daemon/tracking/fix.hpp"
 
 namespace stopcall::depot {
 
@@ -87,6 +88,12 @@ bool on_offline(BookingState& s, std::string_view vehicle,
 // it fails with the reason. Returns true when `s` changed.
 bool on_online(BookingState& s, std::string_view vehicle,
                const std::vector<daemon::fleet::StatusRecord>& statuses, const Timetables& trips);
+
+// A booking no bus has taken yet (routing, or sent and not answered) whose `expires` has come by
+// `now` ends `expired` here: no bus will act on it any more, and the booking platform hears so
+// without waiting for a bus. An accepted booking is its bus's to expire (the bus logs the fate).
+// Returns true when `s` changed.
+bool expire_if_due(BookingState& s, tracking::Time now);
 
 // The control-protocol `request` line sent to the bus for booking `s` (CONTROL.md), with `id`.
 std::string request_line(const BookingState& s, std::string_view id);

@@ -19,6 +19,10 @@ void say(const std::string& line) {
   std::cerr << "stopcall-fleet: " << line << "\n" << std::flush;
 }
 
+tracking::Time now() {
+  return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
 std::string now_iso() {
   const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   std::tm tm{};
@@ -158,9 +162,19 @@ void Depot::on_booking(const std::string& payload) {
   }
   BookingState s;
   s.booking = *booking;
+  if (expire_if_due(s, now())) {
+    changed(s);
+    return;
+  }
   const auto statuses = store_.statuses();
   route(s, statuses, timetables(statuses));
   changed(s);
+}
+
+void Depot::tick() {
+  const auto t = now();
+  for (auto& b : store_.open_bookings())
+    if (expire_if_due(b, t)) changed(b);
 }
 
 void Depot::changed(BookingState& s) {
@@ -224,6 +238,7 @@ int serve(ServeOptions options, const std::atomic<bool>& stop) {
       static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
   say("collecting into " + options.store + ", routing bookings with " + options.bundle);
   auto next_try = std::chrono::steady_clock::now();
+  auto next_tick = next_try;
   bool attempting = false, was_connected = false;
   while (!stop) {
     if (!attempting && std::chrono::steady_clock::now() >= next_try) {
@@ -236,6 +251,11 @@ int serve(ServeOptions options, const std::atomic<bool>& stop) {
       }
     }
     link.poll(std::chrono::milliseconds(100));
+    if (link.connected() && std::chrono::steady_clock::now() >= next_tick) {
+      // Bookings past their expiry that no bus took end here (published, so only when connected).
+      next_tick = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      depot.tick();
+    }
     if (link.connected() && !was_connected) {
       was_connected = true;
       backoff.reset();

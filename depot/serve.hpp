@@ -36,6 +36,8 @@ class Depot {
   Depot(FleetStore& store, routes::Bundle& bundle, routes::SecretKey key, std::string prefix,
         Publish publish);
   void on_message(const std::string& topic, const std::string& payload);
+  // Once a second: bookings that no bus took and whose expiry has come end `expired`.
+  void tick();
 
  private:
   void on_status(const std::string& vehicle, const std::string& payload);

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/vehicle/control.hpp"
+
 namespace stopcall::depot {
 namespace {
 
@@ -196,6 +198,44 @@ TEST(Routing, BookingsAreCheckedAndTheRequestLineIsTheControlProtocols) {
   auto back = decode_state(encode_state(s));
   ASSERT_TRUE(back);
   EXPECT_EQ(back->booking.expires, s.booking.expires);
+}
+
+TEST(Routing, ABookingNoBusTookIsExpiredAtTheDepotWhenItsTimeComes) {
+  using std::chrono::minutes;
+  const auto expiry = *daemon::vehicle::parse_iso_time("2026-03-02T07:30:00+08:00");
+  BookingState waiting;
+  waiting.booking = at_c();
+  waiting.booking.expires = "2026-03-02T07:30:00+08:00";
+  waiting.waiting_for = "bus-1";
+  EXPECT_FALSE(expire_if_due(waiting, expiry - minutes(1)));
+  EXPECT_EQ(waiting.state, "routing");
+  ASSERT_TRUE(expire_if_due(waiting, expiry));
+  EXPECT_EQ(waiting.state, "expired");
+  EXPECT_TRUE(waiting.waiting_for.empty());
+  EXPECT_NE(waiting.message.find("before a bus of route 7 took it"), std::string::npos);
+
+  BookingState sent = waiting;
+  sent.state = "sent";
+  sent.vehicle = "bus-2";
+  ASSERT_TRUE(expire_if_due(sent, expiry + minutes(5)));
+  EXPECT_NE(sent.message.find("before bus-2 answered"), std::string::npos);
+
+  // Accepted: the bus expires it and says so in its log; the depot does not guess.
+  BookingState accepted = sent;
+  accepted.state = "accepted";
+  EXPECT_FALSE(expire_if_due(accepted, expiry + minutes(5)));
+  // No expiry given: the bus's default applies once a bus has it.
+  BookingState open = sent;
+  open.booking.expires.clear();
+  EXPECT_FALSE(expire_if_due(open, expiry + minutes(500)));
+}
+
+TEST(Routing, ABookingWhoseExpiryIsNoTimeWithAZoneIsRefused) {
+  std::string error;
+  EXPECT_FALSE(parse_booking(
+      R"({"booking_id":"b1","kind":"blind","route_id":"7","stop_id":"C","expires":"07:30"})",
+      error));
+  EXPECT_NE(error.find("ISO 8601"), std::string::npos) << error;
 }
 
 }  // namespace

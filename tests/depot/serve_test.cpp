@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "daemon/fleet/command.hpp"
+#include "daemon/tracking/events.hpp"
 #include "depot/commands.hpp"
 #include "depot/store.hpp"
 #include "tests/daemon/fleet/broker.hpp"
@@ -158,16 +159,23 @@ TEST_F(Serve, ABookingGoesSignedToTheBusStillToReachTheStop) {
   ASSERT_TRUE(serve->wait_log("bus bus-2 online")) << serve->log();
 
   auto booking = platform("b-42");
-  ASSERT_TRUE(booking->publish(kPrefix + "/depot/bookings",
-                               R"({"booking_id":"b-42","kind":"blind","route_id":"101",
-                                   "stop_id":"CGM-E","expires":"2026-03-02T07:30:00+08:00"})"));
+  // Two hours from now: a booking already past its expiry would end `expired` at the depot.
+  const std::string expires = tracking::format_time(
+      std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now()) +
+      std::chrono::hours(2));
+  ASSERT_TRUE(booking->publish(kPrefix + "/depot/bookings", json{{"booking_id", "b-42"},
+                                                                 {"kind", "blind"},
+                                                                 {"route_id", "101"},
+                                                                 {"stop_id", "CGM-E"},
+                                                                 {"expires", expires}}
+                                                                .dump()));
   ASSERT_TRUE(bus2->wait([](const auto& ms) { return !ms.empty(); })) << serve->log();
   const json cmd = command_for("bus-2", bus2->messages()[0].payload);
   EXPECT_EQ(cmd["cmd"], "request");
   EXPECT_EQ(cmd["request_id"], "b-42");
   EXPECT_EQ(cmd["stop_id"], "CGM-E");
   EXPECT_EQ(cmd["kind"], "blind");
-  EXPECT_EQ(cmd["expires"], "2026-03-02T07:30:00+08:00");
+  EXPECT_EQ(cmd["expires"], expires);
   ASSERT_TRUE(booking->wait([](const auto& ms) { return has_state(ms, "sent"); }));
   EXPECT_EQ(last_state(*booking)["vehicle"], "bus-2");
 
@@ -194,6 +202,42 @@ TEST_F(Serve, ABookingGoesSignedToTheBusStillToReachTheStop) {
   ASSERT_TRUE(later->wait([](const auto& ms) { return has_state(ms, "served"); }));
   EXPECT_TRUE(later->messages().back().retain);
   EXPECT_EQ(serve->finish(), 0);
+}
+
+TEST_F(Serve, ABookingNoBusAnswersEndsExpiredWhenItsTimeComes) {
+  auto serve = start_serve();
+  ASSERT_TRUE(serve->wait_log("connected to")) << serve->log();
+  auto bus2 = bus("bus-2", "b2");
+  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/status",
+                            status("bus-2", "101-WD-E-0640", 2, "QCD-E"), true));
+  ASSERT_TRUE(serve->wait_log("bus bus-2 online")) << serve->log();
+
+  // The rider needs a bus within 3 s; bus-2 gets the request and never answers.
+  auto booking = platform("b-soon");
+  const std::string expires = tracking::format_time(
+      std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now()) +
+      std::chrono::seconds(3));
+  ASSERT_TRUE(booking->publish(kPrefix + "/depot/bookings", json{{"booking_id", "b-soon"},
+                                                                 {"kind", "wheelchair"},
+                                                                 {"route_id", "101"},
+                                                                 {"stop_id", "CGM-E"},
+                                                                 {"expires", expires}}
+                                                                .dump()));
+  ASSERT_TRUE(bus2->wait([](const auto& ms) { return !ms.empty(); })) << serve->log();
+  ASSERT_TRUE(booking->wait([](const auto& ms) { return has_state(ms, "expired"); }))
+      << serve->log();
+  const json end = last_state(*booking);
+  EXPECT_EQ(end["vehicle"], "bus-2");
+  EXPECT_NE(end["message"].get<std::string>().find("before bus-2 answered"), std::string::npos)
+      << end.dump();
+
+  // Already past its expiry when it comes: it ends at once, and no bus is asked.
+  auto late = platform("b-late");
+  ASSERT_TRUE(late->publish(kPrefix + "/depot/bookings",
+                            R"({"booking_id":"b-late","kind":"blind","route_id":"101",)"
+                            R"("stop_id":"CGM-E","expires":"2026-03-02T07:30:00+08:00"})"));
+  ASSERT_TRUE(late->wait([](const auto& ms) { return has_state(ms, "expired"); })) << serve->log();
+  EXPECT_EQ(bus2->messages().size(), 1u);
 }
 
 TEST_F(Serve, ARefusalThenAMissHandTheBookingOnUntilNoBusIsLeft) {
