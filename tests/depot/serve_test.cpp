@@ -60,6 +60,28 @@ class Serve : public ::testing::Test {
     return p;
   }
 
+  // A bus of route 101 the depot has seen online on `trip`, its next stop `stop` (`index`).
+  std::unique_ptr<Peer> online_bus(FleetProcess& serve, const std::string& id,
+                                   const std::string& password, const std::string& trip, int index,
+                                   const std::string& stop) {
+    auto p = bus(id, password);
+    if (!p->publish(kPrefix + "/bus/" + id + "/status", status(id, trip, index, stop), true) ||
+        !serve.wait_log("bus " + id + " online"))
+      return nullptr;
+    return p;
+  }
+  // `vehicle` accepts the request `cmd` of booking `booking_id`.
+  static bool accept(Peer& bus, const std::string& vehicle, const json& cmd,
+                     const std::string& booking_id) {
+    return bus.publish(kPrefix + "/bus/" + vehicle + "/requests/ack",
+                       json{{"vehicle", vehicle},
+                            {"accepted", true},
+                            {"id", cmd["id"]},
+                            {"request_id", booking_id},
+                            {"message", "ok"}}
+                           .dump());
+  }
+
   static std::string status(const std::string& vehicle, const std::string& trip, int index,
                             const std::string& stop) {
     return json{{"vehicle", vehicle},
@@ -179,12 +201,7 @@ TEST_F(Serve, ABookingGoesSignedToTheBusStillToReachTheStop) {
   ASSERT_TRUE(booking->wait([](const auto& ms) { return has_state(ms, "sent"); }));
   EXPECT_EQ(last_state(*booking)["vehicle"], "bus-2");
 
-  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/requests/ack", json{{"vehicle", "bus-2"},
-                                                                      {"accepted", true},
-                                                                      {"id", cmd["id"]},
-                                                                      {"request_id", "b-42"},
-                                                                      {"message", "ok"}}
-                                                                     .dump()));
+  ASSERT_TRUE(accept(*bus2, "bus-2", cmd, "b-42"));
   ASSERT_TRUE(booking->wait([](const auto& ms) { return has_state(ms, "accepted"); }));
   ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/events", event("bus-2", 1,
                                                                  {{"type", "request"},
@@ -207,10 +224,8 @@ TEST_F(Serve, ABookingGoesSignedToTheBusStillToReachTheStop) {
 TEST_F(Serve, ABookingNoBusAnswersEndsExpiredWhenItsTimeComes) {
   auto serve = start_serve();
   ASSERT_TRUE(serve->wait_log("connected to")) << serve->log();
-  auto bus2 = bus("bus-2", "b2");
-  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/status",
-                            status("bus-2", "101-WD-E-0640", 2, "QCD-E"), true));
-  ASSERT_TRUE(serve->wait_log("bus bus-2 online")) << serve->log();
+  auto bus2 = online_bus(*serve, "bus-2", "b2", "101-WD-E-0640", 2, "QCD-E");
+  ASSERT_TRUE(bus2) << serve->log();
 
   // The rider needs a bus within 3 s; bus-2 gets the request and never answers.
   auto booking = platform("b-soon");
@@ -338,10 +353,8 @@ TEST_F(Serve, ABookingSentToABusThatGoesOfflineGoesToTheNextBus) {
 TEST_F(Serve, ABookingWaitsForItsBusToComeBackBeforeTheStopAndAnAcceptedOneStays) {
   auto serve = start_serve();
   ASSERT_TRUE(serve->wait_log("connected to")) << serve->log();
-  auto bus2 = bus("bus-2", "b2");
-  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/status",
-                            status("bus-2", "101-WD-E-0640", 1, "HQC-E"), true));
-  ASSERT_TRUE(serve->wait_log("bus bus-2 online")) << serve->log();
+  auto bus2 = online_bus(*serve, "bus-2", "b2", "101-WD-E-0640", 1, "HQC-E");
+  ASSERT_TRUE(bus2) << serve->log();
   auto booking = platform("b-12");
   ASSERT_TRUE(booking->publish(
       kPrefix + "/depot/bookings",
@@ -421,21 +434,14 @@ TEST_F(Serve, RequestFollowsTheBookingToServedAndExitsZero) {
   auto serve = start_serve();
   ASSERT_TRUE(serve->wait_log("connected to")) << serve->log();
   write_file(dir_ / "control.password", "control-pw\n");
-  auto bus2 = bus("bus-2", "b2");
-  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/status",
-                            status("bus-2", "101-WD-E-0640", 2, "QCD-E"), true));
-  ASSERT_TRUE(serve->wait_log("bus bus-2 online")) << serve->log();
+  auto bus2 = online_bus(*serve, "bus-2", "b2", "101-WD-E-0640", 2, "QCD-E");
+  ASSERT_TRUE(bus2) << serve->log();
 
   FleetProcess request(request_args(broker_.port(), dir_ / "control.password", "b-31", "60"),
                        dir_ / "request.log");
   ASSERT_TRUE(bus2->wait([](const auto& ms) { return !ms.empty(); })) << request.log();
   const json cmd = command_for("bus-2", bus2->messages()[0].payload);
-  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/requests/ack", json{{"vehicle", "bus-2"},
-                                                                      {"accepted", true},
-                                                                      {"id", cmd["id"]},
-                                                                      {"request_id", "b-31"},
-                                                                      {"message", "ok"}}
-                                                                     .dump()));
+  ASSERT_TRUE(accept(*bus2, "bus-2", cmd, "b-31"));
   ASSERT_TRUE(request.wait_log("\"accepted\"")) << request.log();
   ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/events", event("bus-2", 1,
                                                                  {{"type", "request"},
@@ -456,20 +462,13 @@ TEST_F(Serve, RequestExitsZeroWhenTheBookingIsStillAcceptedAtTheEndOfItsWait) {
   auto serve = start_serve();
   ASSERT_TRUE(serve->wait_log("connected to")) << serve->log();
   write_file(dir_ / "control.password", "control-pw\n");
-  auto bus2 = bus("bus-2", "b2");
-  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/status",
-                            status("bus-2", "101-WD-E-0640", 2, "QCD-E"), true));
-  ASSERT_TRUE(serve->wait_log("bus bus-2 online")) << serve->log();
+  auto bus2 = online_bus(*serve, "bus-2", "b2", "101-WD-E-0640", 2, "QCD-E");
+  ASSERT_TRUE(bus2) << serve->log();
   FleetProcess request(request_args(broker_.port(), dir_ / "control.password", "b-32", "2"),
                        dir_ / "request.log");
   ASSERT_TRUE(bus2->wait([](const auto& ms) { return !ms.empty(); })) << request.log();
   const json cmd = command_for("bus-2", bus2->messages()[0].payload);
-  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/requests/ack", json{{"vehicle", "bus-2"},
-                                                                      {"accepted", true},
-                                                                      {"id", cmd["id"]},
-                                                                      {"request_id", "b-32"},
-                                                                      {"message", "ok"}}
-                                                                     .dump()));
+  ASSERT_TRUE(accept(*bus2, "bus-2", cmd, "b-32"));
   EXPECT_EQ(request.finish(false), 0) << request.log();
   EXPECT_EQ(states_in(request.log()), (std::vector<std::string>{"sent", "accepted"}))
       << request.log();
