@@ -171,14 +171,10 @@ TEST_F(Serve, EventsPublishedWhileItIsStoppedAreStoredOnceWhenItComesBack) {
 TEST_F(Serve, ABookingGoesSignedToTheBusStillToReachTheStop) {
   auto serve = start_serve();
   ASSERT_TRUE(serve->wait_log("connected to")) << serve->log();
-  auto bus1 = bus("bus-1", "b1");
-  auto bus2 = bus("bus-2", "b2");
   // bus-1 has passed Chegongmiao (next: Xiangmihu); bus-2 is two stops before it.
-  ASSERT_TRUE(bus1->publish(kPrefix + "/bus/bus-1/status",
-                            status("bus-1", "101-WD-E-0630", 5, "XMH-E"), true));
-  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/status",
-                            status("bus-2", "101-WD-E-0640", 2, "QCD-E"), true));
-  ASSERT_TRUE(serve->wait_log("bus bus-2 online")) << serve->log();
+  auto bus1 = online_bus(*serve, "bus-1", "b1", "101-WD-E-0630", 5, "XMH-E");
+  auto bus2 = online_bus(*serve, "bus-2", "b2", "101-WD-E-0640", 2, "QCD-E");
+  ASSERT_TRUE(bus1 && bus2) << serve->log();
 
   auto booking = platform("b-42");
   // Two hours from now: a booking already past its expiry would end `expired` at the depot.
@@ -258,14 +254,10 @@ TEST_F(Serve, ABookingNoBusAnswersEndsExpiredWhenItsTimeComes) {
 TEST_F(Serve, ARefusalThenAMissHandTheBookingOnUntilNoBusIsLeft) {
   auto serve = start_serve();
   ASSERT_TRUE(serve->wait_log("connected to")) << serve->log();
-  auto bus1 = bus("bus-1", "b1");
-  auto bus2 = bus("bus-2", "b2");
   // Both before Chegongmiao: bus-1 one stop before it, bus-2 three.
-  ASSERT_TRUE(bus1->publish(kPrefix + "/bus/bus-1/status",
-                            status("bus-1", "101-WD-E-0630", 3, "ZZL-E"), true));
-  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/status",
-                            status("bus-2", "101-WD-E-0640", 1, "HQC-E"), true));
-  ASSERT_TRUE(serve->wait_log("bus bus-2 online")) << serve->log();
+  auto bus1 = online_bus(*serve, "bus-1", "b1", "101-WD-E-0630", 3, "ZZL-E");
+  auto bus2 = online_bus(*serve, "bus-2", "b2", "101-WD-E-0640", 1, "HQC-E");
+  ASSERT_TRUE(bus1 && bus2) << serve->log();
 
   auto booking = platform("b-7");
   ASSERT_TRUE(booking->publish(
@@ -309,13 +301,9 @@ std::string offline(const std::string& vehicle) {
 TEST_F(Serve, ABookingSentToABusThatGoesOfflineGoesToTheNextBus) {
   auto serve = start_serve();
   ASSERT_TRUE(serve->wait_log("connected to")) << serve->log();
-  auto bus1 = bus("bus-1", "b1");
-  auto bus2 = bus("bus-2", "b2");
-  ASSERT_TRUE(bus1->publish(kPrefix + "/bus/bus-1/status",
-                            status("bus-1", "101-WD-E-0630", 3, "ZZL-E"), true));
-  ASSERT_TRUE(bus2->publish(kPrefix + "/bus/bus-2/status",
-                            status("bus-2", "101-WD-E-0640", 1, "HQC-E"), true));
-  ASSERT_TRUE(serve->wait_log("bus bus-2 online")) << serve->log();
+  auto bus1 = online_bus(*serve, "bus-1", "b1", "101-WD-E-0630", 3, "ZZL-E");
+  auto bus2 = online_bus(*serve, "bus-2", "b2", "101-WD-E-0640", 1, "HQC-E");
+  ASSERT_TRUE(bus1 && bus2) << serve->log();
   auto booking = platform("b-11");
   ASSERT_TRUE(booking->publish(
       kPrefix + "/depot/bookings",
