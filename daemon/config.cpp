@@ -235,6 +235,7 @@ const std::map<std::string, Key>& keys() {
       {"fleet.ca_file", fleet_text(&fleet::Options::ca_file)},
       {"fleet.topic_prefix", fleet_text(&fleet::Options::topic_prefix, false)},
       {"fleet.command_key", fleet_text(&fleet::Options::command_key)},
+      {"fleet.bundle_key", fleet_text(&fleet::Options::bundle_key)},
       {"fleet.command_max_age_s",
        integer(10, 3600,
                [](Config& c, long v) { fleet_of(c).command_max_age = std::chrono::seconds(v); })},

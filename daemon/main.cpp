@@ -1,7 +1,11 @@
 // stopcalld: the stopcall daemon. `stopcalld replay` runs the decision pipeline on a recorded
 // GPS trace; the live service (GPS from gpsd, voice, screens) grows around the same pipeline.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -14,6 +18,22 @@
 #include "media/render.hpp"
 #include "media/types.hpp"
 #include "routes/problem.hpp"
+
+namespace {
+
+// New route data was installed between trips (daemon/fleet/PROTOCOL.md, "Route data"): the
+// daemon, stopped cleanly, starts again as itself with the same arguments and the same process
+// id (systemd keeps it as the service's main process; READY comes again), on the new bundle.
+int start_again(char** argv) {
+  std::cerr << "stopcalld: starting again on the new route data\n";
+  std::cerr.flush();
+  std::cout.flush();
+  ::execv("/proc/self/exe", argv);
+  std::cerr << "stopcalld: cannot start again: " << std::strerror(errno) << "\n";
+  return 1;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   // `stopcalld render`: the media engine's own command line (media/README.md).
@@ -232,6 +252,10 @@ int main(int argc, char** argv) {
                 << stats.reconnects << " reconnects to gpsd; fix-to-event latency p50 "
                 << stats.latency_p50_us << " us, p99 " << stats.latency_p99_us << " us, max "
                 << stats.latency_max_us << " us\n";
+      if (stats.switch_bundle) {
+        file.close();
+        return start_again(argv);
+      }
       return 0;
     }
   } catch (const std::exception& e) {

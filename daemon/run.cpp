@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <ostream>
@@ -13,6 +15,7 @@
 #include "daemon/log/event_store.hpp"
 #include "daemon/service/notify.hpp"
 #include "routes/bundle.hpp"
+#include "routes/install.hpp"
 
 namespace stopcall::daemon {
 
@@ -128,8 +131,15 @@ RunStats run_on_board(const routes::Bundle& bundle, Pipeline& pipeline, const Ru
       io, bundle, pipeline, options.onboard, [&clock] { return clock.now(); }, events, log);
   std::vector<tracking::StopEvent> out;
   std::vector<double> latencies;
+  std::unique_ptr<fleet::Client> fleet_link;
   auto emit = [&] {
     stats.events += static_cast<long>(out.size());
+    // At a terminus, between trips: route data waiting for it is installed now.
+    if (fleet_link && std::any_of(out.begin(), out.end(), [](const tracking::StopEvent& e) {
+          return e.type == tracking::StopEvent::Type::trip_ended;
+        })) {
+      fleet_link->trip_ended();
+    }
     onboard.step(pipeline, out);
     out.clear();
   };
@@ -165,7 +175,6 @@ RunStats run_on_board(const routes::Bundle& bundle, Pipeline& pipeline, const Ru
   std::unique_ptr<gps::TraceReader> trace;
   asio::steady_timer pace(io), ticker(io), stop_timer(io);
   const auto started = SteadyClock::now();
-  std::unique_ptr<fleet::Client> fleet_link;
   auto finish = [&] {
     if (fleet_link) fleet_link->stop();  // says offline while the io_context still runs
     ticker.cancel();
@@ -291,6 +300,28 @@ RunStats run_on_board(const routes::Bundle& bundle, Pipeline& pipeline, const Ru
     hooks.load_nonces = [&onboard] { return onboard.fleet_nonces(); };
     hooks.save_nonces = [&onboard](const fleet::Nonces& n) { onboard.save_fleet_nonces(n); };
     fleet_link->set_command_hooks(std::move(hooks));
+    // Route data from the depot goes into the directory of the bundle, when that is an install
+    // directory's active.db (routes/install.hpp); the daemon then starts again on the new one.
+    fleet::Client::BundleHooks bundle_hooks;
+    if (std::filesystem::path(options.bundle).filename() == routes::kActiveBundleName) {
+      bundle_hooks.install_dir = std::filesystem::path(options.bundle).parent_path().string();
+    }
+    bundle_hooks.active = bundle_version;
+    bundle_hooks.trip_running = [&pipeline] { return pipeline.trip() != nullptr; };
+    bundle_hooks.installed = [&] {
+      if (!gpsd_source) {
+        // A replay would start its trace over: it ends on the bundle it began with.
+        log << "info: fleet: new route data installed; a replay keeps its bundle to the end\n";
+        return;
+      }
+      // Not from inside the link's own callback: it is stopped by finish().
+      asio::post(io, [&] {
+        log << "info: fleet: new route data installed; starting again on it\n";
+        stats.switch_bundle = true;
+        finish();
+      });
+    };
+    fleet_link->set_bundle_hooks(std::move(bundle_hooks));
     try {
       fleet_link->start();
     } catch (const std::exception& e) {
@@ -310,7 +341,8 @@ RunStats run_on_board(const routes::Bundle& bundle, Pipeline& pipeline, const Ru
   tick();
   io.run();
   if (fleet_link) fleet_link->stop();
-  if (notifier) notifier->stopping();
+  if (notifier && !stats.switch_bundle) notifier->stopping();
+  if (notifier && stats.switch_bundle) notifier->status("starting again on new route data");
   if (gpsd) gpsd->stop();
   onboard.stop();
   events.flush();

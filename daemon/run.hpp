@@ -59,6 +59,9 @@ struct RunStats {
   // gpsd: reconnections, and from a TPV read to its events written, microseconds.
   long reconnects = 0;
   double latency_p50_us = 0, latency_p99_us = 0, latency_max_us = 0;
+  // Route data from the depot was installed between trips: the caller starts again on it
+  // (main.cpp executes itself anew, same arguments, same process id).
+  bool switch_bundle = false;
 };
 
 // Throws std::runtime_error / routes::RouteError with a clear message when the bundle, the trip,

@@ -61,7 +61,9 @@ void add_password(const fs::path& file, const std::string& user, const std::stri
 std::string control_access(const std::string& p) {
   return "\nuser control\ntopic readwrite " + p + "/depot/bookings/#\ntopic write " + p +
          "/depot/bookings\ntopic write " + p + "/bus/+/requests\ntopic write " + p +
-         "/route/+/requests\ntopic write " + p + "/fleet/requests\n";
+         "/route/+/requests\ntopic write " + p + "/fleet/requests\ntopic read " + p +
+         "/bus/+/status\ntopic read " + p + "/bus/+/requests/ack\ntopic read " + p +
+         "/bus/+/bundle/get\ntopic write " + p + "/bus/+/bundle/chunk\n";
 }
 
 int list_buses(const std::string& store_path, std::ostream& out) {
@@ -243,7 +245,8 @@ int make_credentials(const CredentialsOptions& o, std::ostream& out) {
   }
   acl += "\npattern write " + p + "/bus/%u/status\npattern write " + p +
          "/bus/%u/events\npattern write " + p + "/bus/%u/requests/ack\npattern read " + p +
-         "/bus/%u/requests\npattern read " + p + "/fleet/requests\n";
+         "/bus/%u/requests\npattern read " + p + "/fleet/requests\npattern write " + p +
+         "/bus/%u/bundle/get\npattern read " + p + "/bus/%u/bundle/chunk\n";
   write_private(dir / "stopcall.acl", acl, 0644);
   out << "wrote " << o.buses.size() << " bus passwords, depot.password, stopcall.passwd and "
       << "stopcall.acl in " << dir.string() << "\n";

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "depot/bundle_push.hpp"
 #include "depot/commands.hpp"
 #include "depot/fleet_report.hpp"
 #include "depot/serve.hpp"
@@ -130,6 +131,24 @@ int main(int argc, char** argv) {
   message_cmd->add_option("--kind", message_options.kind, "emergency or service");
   message_cmd->add_option("--id", message_options.message_id, "the message's id");
 
+  PushOptions push_options;
+  BrokerArgs push_broker;
+  int push_wait_s = 600;
+  auto* push_cmd = app.add_subcommand(
+      "push-bundle", "offer a signed route bundle, serve its chunks, follow each bus's progress");
+  add_broker(push_cmd, push_broker, push_options.broker, push_options.prefix, "control");
+  push_cmd->add_option("--key", push_options.key, "the control centre's secret key")
+      ->required()
+      ->check(CLI::ExistingFile);
+  push_cmd->add_option("--bus", push_options.bus, "one bus");
+  push_cmd->add_option("--route", push_options.route, "every bus on a route");
+  push_cmd->add_flag("--fleet", push_options.fleet, "every bus");
+  push_cmd->add_option("--bundle-id", push_options.bundle_id, "default: its feed version");
+  push_cmd->add_option("--wait", push_wait_s, "seconds to serve and follow (default 600)");
+  push_cmd->add_option("bundle", push_options.bundle, "the signed route bundle")
+      ->required()
+      ->check(CLI::ExistingFile);
+
   CredentialsOptions credentials_options;
   std::vector<std::string> route_args;
   auto* credentials_cmd =
@@ -162,6 +181,15 @@ int main(int argc, char** argv) {
       ::sigaction(SIGTERM, &sa, nullptr);
       ::sigaction(SIGINT, &sa, nullptr);
       return serve(serve_options, g_stop);
+    }
+    if (push_cmd->parsed()) {
+      finish_broker(push_broker, push_options.broker);
+      push_options.wait = std::chrono::seconds(push_wait_s);
+      struct sigaction sa {};
+      sa.sa_handler = on_signal;
+      ::sigaction(SIGTERM, &sa, nullptr);
+      ::sigaction(SIGINT, &sa, nullptr);
+      return push_bundle(push_options, std::cout, g_stop);
     }
     if (buses_cmd->parsed()) return list_buses(buses_store, std::cout);
     if (report_cmd->parsed())

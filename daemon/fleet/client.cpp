@@ -20,6 +20,7 @@
 
 #include "daemon/fleet/backoff.hpp"
 #include "daemon/fleet/outbox.hpp"
+#include "daemon/fleet/route_data.hpp"
 #include "daemon/tracking/events.hpp"
 #include "routes/signing.hpp"
 
@@ -88,6 +89,8 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   RequestHandler handler;
   Log log;
   CommandHooks hooks;
+  BundleHooks bundle_hooks;
+  std::unique_ptr<BundleReceiver> receiver;
   std::string password;
   std::unique_ptr<Inbox> inbox;
   std::string route;  // the route whose requests topic is subscribed (asked for) on this connection
@@ -130,6 +133,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       throw std::runtime_error("fleet: cannot read the CA file " + options.ca_file);
     }
     start_inbox();
+    start_receiver();
     init_library();
     if (!event_store.empty()) {
       try {
@@ -362,6 +366,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN) return lost(rc);
     // The broker stopped answering pings: the library closed the connection.
     if (up && mosquitto_socket(mosq) < 0) return lost(MOSQ_ERR_KEEPALIVE);
+    route_data_tick();
     if (connected) check_status(false);
     if (outbox) outbox->save_pending();
     wait_write();
@@ -381,6 +386,9 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     // Its own requests and the fleet's always; its route's from the status on (check_status).
     mosquitto_subscribe(mosq, nullptr, topics.requests.c_str(), 1);
     mosquitto_subscribe(mosq, nullptr, topics.fleet_requests.c_str(), 1);
+    mosquitto_subscribe(mosq, nullptr, topics.bundle_chunk.c_str(), 1);
+    if (receiver) receiver->forget_asked();
+    ask_chunks();
     check_status(true);
     if (outbox) queued_up_to = outbox->mark();
     pump();
@@ -396,6 +404,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     s.software = options.software;
     const tracking::Time now = clock ? clock() : tracking::Time{};
     s.time = tracking::format_time(now);
+    if (receiver) s.route_data = receiver->status();
     if (outbox) {
       try {
         s.faults = outbox->faults_since(tracking::format_time(now - std::chrono::minutes(10)));
@@ -545,6 +554,54 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
+  // --- route data (route_data.hpp)
+
+  tracking::Time bus_now() const { return clock ? clock() : tracking::Time{}; }
+
+  void start_receiver() {
+    receiver = std::make_unique<BundleReceiver>(bundle_hooks.install_dir,
+                                                load_bundle_key(options.bundle_key),
+                                                bundle_hooks.active, hooks.record);
+    receiver->resume(bus_now());
+    inbox->set_bundle_handler([this](std::string_view line) {
+      asio::post(io, [self = shared_from_this()] { self->ask_chunks(); });
+      return receiver->offer_line(line, bus_now());
+    });
+  }
+
+  void ask_chunks() {
+    if (!receiver || !mosq || !connected) return;
+    const auto status = receiver->status();
+    for (std::uint64_t k : receiver->to_ask()) {
+      const std::string get = encode_chunk_request(status->bundle_id, k);
+      mosquitto_publish(mosq, nullptr, topics.bundle_get.c_str(), static_cast<int>(get.size()),
+                        get.data(), 1, false);
+    }
+    wait_write();
+  }
+
+  void on_chunk(const mosquitto_message& m) {
+    const std::string_view payload(static_cast<const char*>(m.payload),
+                                   static_cast<std::size_t>(m.payloadlen));
+    if (!receiver || !receiver->on_chunk(payload, bus_now())) return;
+    if (receiver->waiting_for_terminus()) install_between_trips(false);
+    ask_chunks();
+  }
+
+  void install_between_trips(bool at_terminus) {
+    const bool running = !at_terminus && bundle_hooks.trip_running && bundle_hooks.trip_running();
+    if (!receiver || !receiver->install_if_between_trips(running, bus_now())) return;
+    if (connected) check_status(true);
+    if (bundle_hooks.installed) bundle_hooks.installed();
+  }
+
+  void route_data_tick() {
+    if (!receiver) return;
+    receiver->tick();
+    ask_chunks();
+    install_between_trips(false);
+  }
+
   void on_suback(int mid) {
     if (mid == route_mid) stats.route = route;
   }
@@ -566,6 +623,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
 
   void on_message(const mosquitto_message& m) {
     if (m.topic == nullptr || !inbox) return;
+    if (topics.bundle_chunk == m.topic) return on_chunk(m);
     const auto audience = audience_of(m.topic);
     if (!audience) return;
     ++stats.requests;
@@ -598,6 +656,16 @@ Client::~Client() {
 
 void Client::set_command_hooks(CommandHooks hooks) {
   impl_->hooks = std::move(hooks);
+}
+
+void Client::set_bundle_hooks(BundleHooks hooks) {
+  impl_->bundle_hooks = std::move(hooks);
+}
+
+void Client::trip_ended() {
+  asio::post(impl_->io, [self = impl_] {
+    if (self->running) self->install_between_trips(true);
+  });
 }
 
 void Client::start() {

@@ -59,6 +59,9 @@ struct Options {
   // The control centre's public key (routes/signing.hpp); empty: no fleet command is taken.
   std::string command_key;
   std::chrono::seconds command_max_age{300};  // a signed command older than this is stale
+  // The public key route bundles from the depot must be signed with (PROTOCOL.md, "Route
+  // data"); empty: route data offers are refused.
+  std::string bundle_key;
 };
 
 struct ClientStats {
@@ -98,6 +101,18 @@ class Client {
     std::function<void(const Nonces&)> save_nonces;  // after each command taken
   };
   void set_command_hooks(CommandHooks hooks);
+
+  // What route data needs from the daemon (route_data.hpp); set before start(). Without an
+  // install directory, offers are refused.
+  struct BundleHooks {
+    std::string install_dir;  // the directory of the daemon's active.db
+    std::string active;       // the running bundle's feed version
+    std::function<bool()> trip_running;
+    std::function<void()> installed;  // a new bundle is active: the daemon switches to it
+  };
+  void set_bundle_hooks(BundleHooks hooks);
+  // A trip ended (at its terminus): a verified bundle is installed now.
+  void trip_ended();
 
   // Throws std::runtime_error when the options cannot be used (a bad vehicle id, an unreadable
   // password, CA or command key file). Connecting happens in the background. Without a command

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/fleet/route_data.hpp"
 #include "daemon/tracking/events.hpp"
 
 namespace stopcall::daemon::fleet {
@@ -89,6 +90,14 @@ RequestAck Inbox::take(const Inbound& in) {
   line.accepted = true;
   line.to = command.to.text();
   line.nonce = command.nonce;
+  if (bundle_ && is_bundle_command(command.command)) {
+    line.message = "route data offer signed by the control centre for " + command.to.text();
+    if (record_) record_(line);
+    ack = bundle_(command.command);
+    ack.vehicle = vehicle_;
+    ack.nonce = command.nonce;
+    return ack;
+  }
   ParsedRequest parsed = parse_request(command.command, vehicle_);
   ack = parsed.refusal;  // vehicle, id and request_id (and the refusal when not a request)
   ack.nonce = command.nonce;

@@ -43,6 +43,9 @@ class Inbox {
   using Handler = std::function<vehicle::Reply(const vehicle::Command&)>;
   using Record = std::function<void(const log::Record&)>;
   using SaveNonces = std::function<void(const Nonces&)>;
+  // A signed route data offer ("cmd":"bundle", route_data.hpp): the fleet's own command, not the
+  // control socket's, so it goes here rather than to the handler.
+  using BundleHandler = std::function<RequestAck(std::string_view line)>;
 
   // `key`: the control centre's public key; unset: every command is refused (no_command_key).
   Inbox(std::string vehicle, std::optional<routes::PublicKey> key, GateOptions gate,
@@ -50,6 +53,8 @@ class Inbox {
 
   // At start: the nonces taken before the restart (those too old to matter are forgotten).
   void restore(const Nonces& nonces, tracking::Time system_now);
+  // Unset: offers are refused (not_a_request).
+  void set_bundle_handler(BundleHandler handler) { bundle_ = std::move(handler); }
 
   // The answer for requests/ack. The handler runs only for an accepted command.
   RequestAck take(const Inbound& in);
@@ -62,6 +67,7 @@ class Inbox {
   Handler handler_;
   Record record_;
   SaveNonces save_;
+  BundleHandler bundle_;
   long refused_ = 0;
 };
 

@@ -13,7 +13,9 @@ Topics Topics::of(std::string_view prefix, std::string_view vehicle) {
           base + "requests",
           base + "requests/ack",
           std::string(prefix) + "/fleet/requests",
-          std::string(prefix)};
+          std::string(prefix),
+          base + "bundle/get",
+          base + "bundle/chunk"};
 }
 
 std::string Topics::route_requests(std::string_view route_id) const {
@@ -33,7 +35,8 @@ bool valid_vehicle_id(std::string_view id) {
 bool StatusRecord::same_as(const StatusRecord& o) const {
   return vehicle == o.vehicle && online == o.online && software == o.software &&
          bundle == o.bundle && trip_id == o.trip_id && route_id == o.route_id &&
-         next_stop == o.next_stop && gps == o.gps && faults == o.faults;
+         next_stop == o.next_stop && gps == o.gps && faults == o.faults &&
+         route_data == o.route_data;
 }
 
 void to_json(nlohmann::json& j, const StatusRecord& s) {
@@ -52,6 +55,14 @@ void to_json(nlohmann::json& j, const StatusRecord& s) {
   }
   j["gps"] = s.gps;
   j["faults"] = s.faults;
+  if (s.route_data) {
+    const RouteDataStatus& r = *s.route_data;
+    j["route_data"] = {{"bundle_id", r.bundle_id},
+                       {"state", r.state},
+                       {"have", r.have},
+                       {"chunks", r.chunks},
+                       {"message", r.message}};
+  }
   j["time"] = s.time;
 }
 
@@ -73,6 +84,11 @@ void from_json(const nlohmann::json& j, StatusRecord& s) {
                            it->at("index").get<int>()};
   }
   s.gps = text("gps");
+  if (auto it = j.find("route_data"); it != j.end() && it->is_object()) {
+    s.route_data = RouteDataStatus{it->value("bundle_id", ""), it->value("state", ""),
+                                   it->value("have", std::uint64_t{0}),
+                                   it->value("chunks", std::uint64_t{0}), it->value("message", "")};
+  }
   if (auto it = j.find("faults"); it != j.end()) s.faults = it->get<std::vector<std::string>>();
   s.time = text("time");
 }

@@ -22,6 +22,8 @@ struct Topics {
   std::string requests_ack;    // the answer to each request
   std::string fleet_requests;  // <prefix>/fleet/requests: signed commands for every bus
   std::string prefix;
+  std::string bundle_get;    // route data: the bus asks for a chunk
+  std::string bundle_chunk;  // route data: the depot's chunk
   // <prefix>/route/<route_id>/requests: signed commands for the buses on one route.
   std::string route_requests(std::string_view route_id) const;
   static Topics of(std::string_view prefix, std::string_view vehicle);
@@ -36,6 +38,16 @@ struct NextStop {
   bool operator==(const NextStop&) const = default;
 };
 
+// Route data on its way to the bus (PROTOCOL.md, "Route data"), in its status.
+struct RouteDataStatus {
+  std::string bundle_id;
+  std::string state;  // downloading, verifying, waiting_for_terminus, installed, failed
+  std::uint64_t have = 0;
+  std::uint64_t chunks = 0;
+  std::string message;
+  bool operator==(const RouteDataStatus&) const = default;
+};
+
 // What the depot sees of a bus: published retained on change and at least every status interval.
 struct StatusRecord {
   std::string vehicle;
@@ -47,7 +59,8 @@ struct StatusRecord {
   std::optional<NextStop> next_stop;
   std::string gps;                  // "fix", "no_fix", "waiting", "gpsd connecting", "replay", ...
   std::vector<std::string> faults;  // the kinds of the faults logged in the last 10 minutes
-  std::string time;                 // the bus's time when it was made (not compared)
+  std::optional<RouteDataStatus> route_data;  // unset: no route data in progress
+  std::string time;                           // the bus's time when it was made (not compared)
   // Equal but for `time`: nothing to tell the depot.
   bool same_as(const StatusRecord& other) const;
 };

@@ -42,6 +42,8 @@ template <>
 constexpr std::string_view kType<Message> = "message";
 template <>
 constexpr std::string_view kType<FleetCommand> = "fleet_command";
+template <>
+constexpr std::string_view kType<RouteData> = "route_data";
 
 // Every field of a record after "type", in the order of the line: f(key, member). The one list
 // both the encoder and the decoder follow.
@@ -124,6 +126,11 @@ void each_field(R& r, F&& f) {
     f("error", r.error);
     f("to", r.to);
     f("nonce", r.nonce);
+    f("message", r.message);
+  } else if constexpr (std::is_same_v<T, RouteData>) {
+    f("bundle_id", r.bundle_id);
+    f("event", r.event);
+    f("reason", r.reason);
     f("message", r.message);
   } else {
     static_assert(std::is_same_v<T, Signal>);

@@ -189,9 +189,20 @@ struct FleetCommand {
   friend bool operator==(const FleetCommand&, const FleetCommand&) = default;
 };
 
+// "route_data": route data from the depot over the fleet link (fleet/PROTOCOL.md, "Route data"):
+// an offer taken, the bundle installed, or the transfer failed (with the reason).
+struct RouteData {
+  std::string time;
+  std::string bundle_id;
+  std::string event;                  // "offer_taken", "installed", "failed"
+  std::optional<std::string> reason;  // failed: "hash_mismatch", "signature", "install_error", ...
+  std::string message;
+  friend bool operator==(const RouteData&, const RouteData&) = default;
+};
+
 using Record =
     std::variant<Announcement, AnnouncementResult, Sound, TimeZone, Fault, Held, Prompt, GpsWaiting,
-                 GpsFirstFix, Volume, Login, Request, Signal, Message, FleetCommand>;
+                 GpsFirstFix, Volume, Login, Request, Signal, Message, FleetCommand, RouteData>;
 
 // The record's "type" ("announcement", "announcement_result", ...).
 std::string_view type_name(const Record& record);

@@ -57,7 +57,9 @@ inline std::string access_file(const std::vector<std::pair<std::string, std::str
          "pattern write stopcall/v1/bus/%u/status\n"
          "pattern write stopcall/v1/bus/%u/events\n"
          "pattern write stopcall/v1/bus/%u/requests/ack\n"
-         "pattern read stopcall/v1/bus/%u/requests\n";
+         "pattern read stopcall/v1/bus/%u/requests\n"
+         "pattern write stopcall/v1/bus/%u/bundle/get\n"
+         "pattern read stopcall/v1/bus/%u/bundle/chunk\n";
 }
 
 using ::stopcall::testing::free_tcp_port;

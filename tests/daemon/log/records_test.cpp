@@ -59,6 +59,7 @@ std::vector<Record> every_kind() {
       Signal{t, "button", "ramp_assist", "console", {}, {}, {}, "ignored: pressed again"},
       FleetCommand{t, true, {}, "route:101", "9f1c2a7e5b3d4c6f", "taken"},
       FleetCommand{t, false, "unsigned", {}, {}, "fleet commands must be signed"},
+      RouteData{t, "2026-03-09", "failed", "hash_mismatch", "the bundle's BLAKE2b differs"},
   };
 }
 

@@ -1,0 +1,186 @@
+#include "depot/bundle_push.hpp"
+
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <stdexcept>
+
+#include "daemon/fleet/command.hpp"
+#include "daemon/fleet/protocol.hpp"
+#include "daemon/fleet/route_data.hpp"
+#include "routes/bundle.hpp"
+#include "routes/signing.hpp"
+
+namespace stopcall::depot {
+
+namespace {
+
+using json = nlohmann::json;
+using daemon::fleet::Audience;
+
+// "<prefix>/bus/<vehicle>/<leaf>" into vehicle and leaf; false for any other topic.
+bool split_bus_topic(const std::string& prefix, const std::string& topic, std::string& vehicle,
+                     std::string& leaf) {
+  const std::string head = prefix + "/bus/";
+  if (!topic.starts_with(head)) return false;
+  const auto slash = topic.find('/', head.size());
+  if (slash == std::string::npos) return false;
+  vehicle = topic.substr(head.size(), slash - head.size());
+  leaf = topic.substr(slash + 1);
+  return true;
+}
+
+struct BusProgress {
+  bool online = false;
+  bool addressed = false;  // the bus, or on the route, or any bus for the fleet
+  std::string state;       // the last route_data state, or installed / failed / refused
+  std::string last_line;
+};
+
+bool final_state(const std::string& state) {
+  return state == "installed" || state == "failed" || state == "refused";
+}
+
+}  // namespace
+
+int push_bundle(PushOptions o, std::ostream& out, const std::atomic<bool>& stop) {
+  const int audiences = !o.bus.empty() + !o.route.empty() + o.fleet;
+  if (audiences != 1) throw std::invalid_argument("give one of --bus, --route, --fleet");
+  Audience to{Audience::Kind::fleet, {}};
+  std::string topic = o.prefix + "/fleet/requests";
+  if (!o.bus.empty()) {
+    to = {Audience::Kind::bus, o.bus};
+    topic = o.prefix + "/bus/" + o.bus + "/requests";
+  } else if (!o.route.empty()) {
+    to = {Audience::Kind::route, o.route};
+    topic = o.prefix + "/route/" + o.route + "/requests";
+  }
+  if (!Audience::parse(to.text()))
+    throw std::invalid_argument("\"" + to.name + "\" is not 1 to 64 of A-Z a-z 0-9 - _ .");
+  if (o.bundle_id.empty()) o.bundle_id = routes::Bundle::open(o.bundle).summary().feed_version;
+  if (!daemon::fleet::valid_vehicle_id(o.bundle_id))
+    throw std::invalid_argument("bundle id \"" + o.bundle_id +
+                                "\" is not 1 to 64 of A-Z a-z 0-9 - _ . (give --bundle-id)");
+  std::ifstream in(o.bundle, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in && !in.eof()) throw std::runtime_error("cannot read " + o.bundle);
+  const daemon::fleet::BundleOffer offer{o.bundle_id, bytes.size(),
+                                         daemon::fleet::blake2b_file(o.bundle),
+                                         daemon::fleet::kDefaultChunkSize};
+  if (offer.size == 0 || offer.size > daemon::fleet::kMaxBundleSize)
+    throw std::invalid_argument(o.bundle + ": not a bundle that can be sent (size)");
+  const routes::SecretKey key = routes::load_secret_key(o.key);
+  const std::string nonce = routes::random_hex(16);
+  const auto now = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  const std::string envelope =
+      daemon::fleet::sign_command(key, to, now, daemon::fleet::bundle_offer_line(offer), nonce);
+
+  std::map<std::string, BusProgress> buses;
+  long served = 0;
+  auto report = [&](const std::string& vehicle, BusProgress& b, json line) {
+    line["vehicle"] = vehicle;
+    const std::string text = line.dump();
+    if (text == b.last_line) return;
+    b.last_line = text;
+    out << text << std::endl;
+  };
+  if (o.broker.client_id.empty())
+    o.broker.client_id = "stopcall-fleet-push-" + routes::random_hex(4);
+  Link* link_ptr = nullptr;
+  Link link(
+      o.broker,
+      {o.prefix + "/bus/+/bundle/get", o.prefix + "/bus/+/status",
+       o.prefix + "/bus/+/requests/ack"},
+      [&](const std::string& t, const std::string& payload) {
+        std::string vehicle, leaf;
+        if (!split_bus_topic(o.prefix, t, vehicle, leaf)) return;
+        if (leaf == "bundle/get") {
+          const auto req = daemon::fleet::decode_chunk_request(payload);
+          if (!req || req->bundle_id != offer.bundle_id || req->chunk >= offer.chunks()) return;
+          const std::string_view part =
+              std::string_view(bytes).substr(req->chunk * offer.chunk_size, offer.chunk_size);
+          link_ptr->publish(o.prefix + "/bus/" + vehicle + "/bundle/chunk",
+                            daemon::fleet::encode_chunk(offer.bundle_id, req->chunk, part));
+          ++served;
+          return;
+        }
+        const json j = json::parse(payload, nullptr, false);
+        if (!j.is_object()) return;
+        BusProgress& b = buses[vehicle];
+        if (leaf == "requests/ack") {
+          if (j.value("nonce", "") != nonce) return;
+          b.addressed = true;
+          const bool ok = j.value("accepted", false);
+          const std::string message = j.value("message", "");
+          if (!ok) b.state = "refused";
+          if (ok && message == "already active") b.state = "installed";
+          report(vehicle, b,
+                 {{"state", ok ? (b.state.empty() ? "accepted" : b.state) : "refused"},
+                  {"message", ok ? message : j.value("error", "") + ": " + message}});
+          return;
+        }
+        if (leaf != "status") return;
+        b.online = j.value("online", false);
+        if (!b.online) return;
+        if (to.kind == Audience::Kind::bus) b.addressed = b.addressed || vehicle == to.name;
+        if (to.kind == Audience::Kind::route)
+          b.addressed = b.addressed || (j.contains("route_id") && j["route_id"] == to.name);
+        if (to.kind == Audience::Kind::fleet) b.addressed = true;
+        if (!b.addressed) return;
+        if (j.value("bundle", "") == offer.bundle_id && !j.contains("route_data")) {
+          b.state = "installed";
+          report(vehicle, b, {{"state", "installed"}, {"bundle", offer.bundle_id}});
+          return;
+        }
+        const auto rd = j.find("route_data");
+        if (rd == j.end() || !rd->is_object() || rd->value("bundle_id", "") != offer.bundle_id)
+          return;
+        if (!final_state(b.state) || rd->value("state", "") == "failed")
+          b.state = rd->value("state", "");
+        report(vehicle, b,
+               {{"state", rd->value("state", "")},
+                {"have", rd->value("have", 0)},
+                {"chunks", rd->value("chunks", 0)},
+                {"message", rd->value("message", "")}});
+      });
+  link_ptr = &link;
+  if (!link.connect_and_wait(std::chrono::seconds(10)))
+    throw std::runtime_error("cannot reach the broker: " + link.error());
+  if (!link.publish_acked(topic, envelope, false, std::chrono::seconds(10)))
+    throw std::runtime_error("the broker did not take the offer");
+  std::cerr << "offered " << offer.bundle_id << " (" << offer.size << " bytes, " << offer.chunks()
+            << " chunks) to " << to.text() << "\n";
+  const auto until = std::chrono::steady_clock::now() + o.wait;
+  auto all_done = [&] {
+    int addressed = 0;
+    for (const auto& [v, b] : buses) {
+      if (!b.addressed || !b.online) continue;
+      ++addressed;
+      if (!final_state(b.state)) return false;
+    }
+    return addressed > 0;
+  };
+  while (!stop && std::chrono::steady_clock::now() < until && !all_done()) {
+    link.poll(std::chrono::milliseconds(100));
+    if (link.down()) link.connect();
+  }
+  link.disconnect();
+  int installed = 0, failed = 0, open = 0;
+  for (const auto& [v, b] : buses) {
+    if (!b.addressed) continue;
+    if (b.state == "installed")
+      ++installed;
+    else if (b.state == "failed" || b.state == "refused")
+      ++failed;
+    else
+      ++open;
+  }
+  std::cerr << offer.bundle_id << ": " << installed << " installed, " << failed
+            << " failed or refused, " << open << " not finished; " << served << " chunks served\n";
+  return failed == 0 && installed > 0 ? 0 : 1;
+}
+
+}  // namespace stopcall::depot
