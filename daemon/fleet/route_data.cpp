@@ -304,6 +304,8 @@ bool BundleReceiver::on_chunk(std::string_view payload, tracking::Time now) {
     return false;
   }
   const std::uint64_t k = chunk->index;
+  // Only chunks asked for and not yet come: what waits in memory stays within the few in flight.
+  if (!asked_.contains(k)) return false;
   const std::uint64_t expected =
       k + 1 == offer_->chunks() ? offer_->size - k * offer_->chunk_size : offer_->chunk_size;
   asked_.erase(k);

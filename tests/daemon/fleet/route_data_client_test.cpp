@@ -171,11 +171,14 @@ TEST_F(RouteDataLink, ABundleIsFetchedVerifiedAndInstalledAtTheTerminusWithThePr
   EXPECT_FALSE(bus.installed);
   // The trip ends at its terminus.
   bus.trip = false;
-  bus.client->trip_ended();
+  asio::post(bus.io, [&] { bus.client->trip_ended(); });  // on the client's own thread
   ASSERT_TRUE(depot.wait([](const auto& m) {
     auto rd = last_route_data(m);
     return rd && (*rd)["state"] == "installed";
   }));
+  // The status says installed first (so the depot hears it), then the daemon is told.
+  for (int i = 0; i < 100 && !bus.installed; ++i)
+    std::this_thread::sleep_for(50ms);
   EXPECT_TRUE(bus.installed);
   EXPECT_EQ(read_bytes(dir / "bundles/active.db"), bytes);
   EXPECT_EQ(read_bytes(dir / "bundles/previous.db"), read_bytes(dir / "old.db"));
