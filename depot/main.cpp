@@ -49,7 +49,7 @@ void finish_broker(const BrokerArgs& args, BrokerOptions& broker) {
 // `report`: the text on standard output, the page in `html` when asked.
 int fleet_report(const std::string& store_path, const std::string& from, const std::string& to,
                  std::optional<int> offset, const std::string& html) {
-  if (!std::filesystem::exists(store_path))
+  if (!is_postgres_uri(store_path) && !std::filesystem::exists(store_path))
     throw std::runtime_error(store_path + ": no such fleet store");
   FleetStore store(store_path, true);
   stopcall::report::Options options;
@@ -65,7 +65,7 @@ int fleet_report(const std::string& store_path, const std::string& from, const s
   }
   if (options.from && options.to && *options.to <= *options.from)
     throw std::invalid_argument("--to must be after --from");
-  const FleetReport r = build_fleet_report(store, store_path, options);
+  const FleetReport r = build_fleet_report(store, store_name(store_path), options);
   if (!html.empty()) {
     std::ofstream out(html, std::ios::binary);
     out << fleet_html(r);
@@ -86,7 +86,10 @@ int main(int argc, char** argv) {
   BrokerArgs serve_broker;
   auto* serve_cmd = app.add_subcommand("serve", "collect statuses and events, route bookings");
   add_broker(serve_cmd, serve_broker, serve_options.broker, serve_options.prefix, "depot");
-  serve_cmd->add_option("--store", serve_options.store, "the fleet store (SQLite)")->required();
+  serve_cmd
+      ->add_option("--store", serve_options.store,
+                   "the fleet store: a SQLite file or a postgresql:// URI")
+      ->required();
   serve_cmd->add_option("--bundle", serve_options.bundle, "the route bundle")
       ->required()
       ->check(CLI::ExistingFile);
