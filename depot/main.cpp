@@ -90,6 +90,8 @@ int main(int argc, char** argv) {
       ->add_option("--store", serve_options.store,
                    "the fleet store: a SQLite file or a postgresql:// URI")
       ->required();
+  serve_cmd->add_option("--shared", serve_options.shared_group,
+                        "collect as one of the shared subscription group GROUP");
   serve_cmd->add_option("--bundle", serve_options.bundle, "the route bundle")
       ->required()
       ->check(CLI::ExistingFile);
@@ -141,6 +143,8 @@ int main(int argc, char** argv) {
   credentials_cmd->add_option("--bus", credentials_options.buses, "vehicle ids")->required();
   credentials_cmd->add_option("--routes", route_args, "BUS=R1,R2: the routes a bus may run");
   credentials_cmd->add_option("--prefix", credentials_options.prefix, "topic prefix");
+  credentials_cmd->add_option("--collectors", credentials_options.collectors,
+                              "collector logins: depot, depot-2 .. depot-N (default 1)");
 
   std::string report_store, report_from, report_to, report_html;
   std::optional<int> report_offset;
