@@ -108,7 +108,7 @@ class PgStore final : public StoreBackend {
   }
 
   std::vector<std::string> event_vehicles() override {
-    auto r = run("SELECT DISTINCT vehicle FROM events ORDER BY vehicle COLLATE \"C\"");
+    auto r = run("SELECT DISTINCT vehicle COLLATE \"C\" FROM events ORDER BY 1");
     std::vector<std::string> out;
     for (int i = 0; i < r->rows(); ++i)
       out.push_back(r->text(i, 0));

@@ -45,6 +45,7 @@ TEST_P(FleetStore_, KeepsEachEventOnceWhenTheSameSeqArrivesTwice) {
   EXPECT_EQ(store.add_event("bus-2", R"({"vehicle":"bus-2","seq":7,"event":{"type":"x"}})"), 1);
   EXPECT_EQ(store.event_count("bus-1"), 2);
   EXPECT_EQ(store.event_count(), 3);
+  EXPECT_EQ(store.event_vehicles(), (std::vector<std::string>{"bus-1", "bus-2"}));
 
   // Reopened, the rows are there (a real file, a real database).
   FleetStore again(where());
