@@ -7,6 +7,7 @@
 #include <mutex>
 #include <thread>
 
+#include "routes/sqlite.hpp"
 #include "tests/depot/postgres.hpp"
 #include "tests/routes/test_feed.hpp"
 
@@ -170,6 +171,25 @@ TEST_P(FleetStore_, AChangeThatFailsChangesNothing) {
                                     }),
                std::runtime_error);
   EXPECT_FALSE(store.booking("b-9"));
+}
+
+TEST(FleetStoreSqlite, AStoreMadeBeforeReceivedMsKeepsItsEventsAndGetsTheColumn) {
+  TempDir dir;
+  {
+    routes::sql::Db old(dir / "fleet.db", routes::sql::Db::Mode::create);
+    old.exec(
+        "CREATE TABLE events (vehicle TEXT NOT NULL, seq INTEGER NOT NULL, time TEXT, type TEXT, "
+        "line TEXT NOT NULL, PRIMARY KEY (vehicle, seq)) WITHOUT ROWID;"
+        "INSERT INTO events VALUES ('bus-1', 1, NULL, NULL, 'old');");
+  }
+  FleetStore store(dir / "fleet.db");
+  EXPECT_EQ(store.add_event("bus-1", R"({"vehicle":"bus-1","seq":2,"line":"new"})", 42), 1);
+  std::vector<std::pair<std::string, std::int64_t>> rows;
+  store.for_each_received("bus-1", [&](std::int64_t, const std::string& line, std::int64_t ms) {
+    rows.emplace_back(line, ms);
+  });
+  // The old row is kept, without a time it was stored (0).
+  EXPECT_EQ(rows, (std::vector<std::pair<std::string, std::int64_t>>{{"old", 0}, {"new", 42}}));
 }
 
 TEST(FleetStorePostgres, AStoreThatCannotBeReachedIsAClearError) {
