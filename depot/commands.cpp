@@ -67,7 +67,8 @@ std::string control_access(const std::string& p) {
 }
 
 int list_buses(const std::string& store_path, std::ostream& out) {
-  if (!fs::exists(store_path)) throw std::runtime_error(store_path + ": no such fleet store");
+  if (!is_postgres_uri(store_path) && !fs::exists(store_path))
+    throw std::runtime_error(store_path + ": no such fleet store");
   FleetStore store(store_path, true);
   std::vector<std::vector<std::string>> rows{
       {"VEHICLE", "ONLINE", "ROUTE", "TRIP", "NEXT STOP", "GPS", "FAULTS", "LAST SEEN", "EVENTS"}};
@@ -195,11 +196,23 @@ int send_message(MessageOptions o, std::ostream& out) {
   return 0;
 }
 
+std::vector<std::string> collector_logins(int n) {
+  std::vector<std::string> out{"depot"};
+  for (int i = 2; i <= n; ++i)
+    out.push_back("depot-" + std::to_string(i));
+  return out;
+}
+
 int make_credentials(const CredentialsOptions& o, std::ostream& out) {
   if (o.buses.empty()) throw std::invalid_argument("give at least one --bus");
+  if (o.collectors < 1 || o.collectors > 64)
+    throw std::invalid_argument("--collectors is 1 to 64, not " + std::to_string(o.collectors));
+  const auto collectors = collector_logins(o.collectors);
   for (const auto& bus : o.buses) {
-    if (!daemon::fleet::valid_vehicle_id(bus) || bus == "depot")
+    if (!daemon::fleet::valid_vehicle_id(bus))
       throw std::invalid_argument("bus id \"" + bus + "\" is not 1 to 64 of A-Z a-z 0-9 - _ .");
+    if (bus == "control" || bus == "depot" || bus.starts_with("depot-"))
+      throw std::invalid_argument("bus id \"" + bus + "\" is kept for the depot's own logins");
   }
   for (const auto& [bus, routes] : o.routes) {
     if (std::find(o.buses.begin(), o.buses.end(), bus) == o.buses.end())
@@ -209,8 +222,10 @@ int make_credentials(const CredentialsOptions& o, std::ostream& out) {
         throw std::invalid_argument("route id \"" + r + "\" is not one topic level");
   }
   const fs::path dir(o.out_dir);
-  std::vector<fs::path> files{dir / "depot.password", dir / "control.password",
-                              dir / "stopcall.passwd", dir / "stopcall.acl"};
+  std::vector<fs::path> files{dir / "control.password", dir / "stopcall.passwd",
+                              dir / "stopcall.acl"};
+  for (const auto& c : collectors)
+    files.push_back(dir / (c + ".password"));
   for (const auto& bus : o.buses)
     files.push_back(dir / (bus + ".password"));
   for (const auto& f : files)
@@ -223,14 +238,17 @@ int make_credentials(const CredentialsOptions& o, std::ostream& out) {
     write_private(dir / (user + ".password"), password + "\n", 0600);
     add_password(passwd, user, password);
   };
-  make("depot");
+  for (const auto& c : collectors)
+    make(c);
   make("control");
   for (const auto& bus : o.buses)
     make(bus);
   const std::string& p = o.prefix;
-  std::string acl =
-      "# stopcall fleet access (PROTOCOL.md, \"Access\")\nuser depot\ntopic readwrite " +
-      p.substr(0, p.find('/')) + "/#\n";
+  // Each collector its own login: the broker takes the user name as the client id, so two
+  // collectors on one login would take each other's session over.
+  std::string acl = "# stopcall fleet access (PROTOCOL.md, \"Access\")\n";
+  for (const auto& c : collectors)
+    acl += "user " + c + "\ntopic readwrite " + p.substr(0, p.find('/')) + "/#\n";
   acl += control_access(p);
   // Each bus reads its routes' commands: those --routes names, or any route without it.
   for (const auto& bus : o.buses) {
@@ -248,7 +266,8 @@ int make_credentials(const CredentialsOptions& o, std::ostream& out) {
          "/bus/%u/requests\npattern read " + p + "/fleet/requests\npattern write " + p +
          "/bus/%u/bundle/get\npattern read " + p + "/bus/%u/bundle/chunk\n";
   write_private(dir / "stopcall.acl", acl, 0644);
-  out << "wrote " << o.buses.size() << " bus passwords, depot.password, stopcall.passwd and "
+  out << "wrote " << o.buses.size() << " bus passwords, " << collectors.size()
+      << " collector password(s) (depot.password, …), stopcall.passwd and "
       << "stopcall.acl in " << dir.string() << "\n";
   return 0;
 }

@@ -53,9 +53,13 @@ struct CredentialsOptions {
   std::vector<std::string> buses;
   std::map<std::string, std::vector<std::string>> routes;  // bus -> its routes
   std::string prefix = "stopcall/v1";
+  int collectors = 1;  // depot, then depot-2 .. depot-N: one login per collector of a group
 };
-// DIR/<bus>.password (0600) per bus, DIR/depot.password, DIR/control.password, DIR/stopcall.passwd
-// (mosquitto_passwd) and DIR/stopcall.acl. Refuses when any of them exists (and writes nothing).
+// The collectors' logins: "depot", "depot-2" .. "depot-<n>".
+std::vector<std::string> collector_logins(int n);
+// DIR/<bus>.password (0600) per bus, DIR/<collector>.password, DIR/control.password,
+// DIR/stopcall.passwd (mosquitto_passwd) and DIR/stopcall.acl. Refuses when any of them exists
+// (and writes nothing).
 int make_credentials(const CredentialsOptions& options, std::ostream& out);
 
 }  // namespace stopcall::depot

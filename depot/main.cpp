@@ -50,7 +50,7 @@ void finish_broker(const BrokerArgs& args, BrokerOptions& broker) {
 // `report`: the text on standard output, the page in `html` when asked.
 int fleet_report(const std::string& store_path, const std::string& from, const std::string& to,
                  std::optional<int> offset, const std::string& html) {
-  if (!std::filesystem::exists(store_path))
+  if (!is_postgres_uri(store_path) && !std::filesystem::exists(store_path))
     throw std::runtime_error(store_path + ": no such fleet store");
   FleetStore store(store_path, true);
   stopcall::report::Options options;
@@ -66,7 +66,7 @@ int fleet_report(const std::string& store_path, const std::string& from, const s
   }
   if (options.from && options.to && *options.to <= *options.from)
     throw std::invalid_argument("--to must be after --from");
-  const FleetReport r = build_fleet_report(store, store_path, options);
+  const FleetReport r = build_fleet_report(store, store_name(store_path), options);
   if (!html.empty()) {
     std::ofstream out(html, std::ios::binary);
     out << fleet_html(r);
@@ -87,7 +87,12 @@ int main(int argc, char** argv) {
   BrokerArgs serve_broker;
   auto* serve_cmd = app.add_subcommand("serve", "collect statuses and events, route bookings");
   add_broker(serve_cmd, serve_broker, serve_options.broker, serve_options.prefix, "depot");
-  serve_cmd->add_option("--store", serve_options.store, "the fleet store (SQLite)")->required();
+  serve_cmd
+      ->add_option("--store", serve_options.store,
+                   "the fleet store: a SQLite file or a postgresql:// URI")
+      ->required();
+  serve_cmd->add_option("--shared", serve_options.shared_group,
+                        "collect as one of the shared subscription group GROUP");
   serve_cmd->add_option("--bundle", serve_options.bundle, "the route bundle")
       ->required()
       ->check(CLI::ExistingFile);
@@ -157,6 +162,8 @@ int main(int argc, char** argv) {
   credentials_cmd->add_option("--bus", credentials_options.buses, "vehicle ids")->required();
   credentials_cmd->add_option("--routes", route_args, "BUS=R1,R2: the routes a bus may run");
   credentials_cmd->add_option("--prefix", credentials_options.prefix, "topic prefix");
+  credentials_cmd->add_option("--collectors", credentials_options.collectors,
+                              "collector logins: depot, depot-2 .. depot-N (default 1)");
 
   std::string report_store, report_from, report_to, report_html;
   std::optional<int> report_offset;

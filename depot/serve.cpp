@@ -95,12 +95,16 @@ void Depot::on_status(const std::string& vehicle, const std::string& payload) {
                  : b.state == "sent" && b.vehicle == vehicle)
       open.push_back(std::move(b));
   }
-  if (open.empty()) return;
-  const auto statuses = store_.statuses();
-  for (auto& b : open) {
-    const bool moved = s.online ? depot::on_online(b, vehicle, statuses, timetables(statuses))
-                                : depot::on_offline(b, vehicle, statuses, timetables(statuses));
-    if (moved) changed(b);
+  for (const auto& b : open) {
+    // Looked at again under the booking's lock: another collector may have moved it meanwhile.
+    change(b.booking.booking_id, [&](BookingState& now) {
+      if (s.online ? now.state != "routing" || now.waiting_for.empty()
+                   : now.state != "sent" || now.vehicle != vehicle)
+        return false;
+      const auto statuses = store_.statuses();
+      return s.online ? depot::on_online(now, vehicle, statuses, timetables(statuses))
+                      : depot::on_offline(now, vehicle, statuses, timetables(statuses));
+    });
   }
 }
 
@@ -110,12 +114,12 @@ void Depot::on_event(const std::string& vehicle, const std::string& payload) {
   auto e = j.find("event");
   if (e == j.end() || !e->is_object() || e->value("type", "") != "request") return;
   const std::string id = e->value("id", "");
-  auto booking = store_.booking(id);
-  if (!booking) return;
-  const auto statuses = store_.statuses();
-  if (on_fate(*booking, vehicle, e->value("fate", ""), e->value("why", ""), statuses,
-              timetables(statuses)))
-    changed(*booking);
+  if (!store_.booking(id)) return;
+  change(id, [&](BookingState& b) {
+    const auto statuses = store_.statuses();
+    return on_fate(b, vehicle, e->value("fate", ""), e->value("why", ""), statuses,
+                   timetables(statuses));
+  });
 }
 
 void Depot::on_ack(const std::string& vehicle, const std::string& payload) {
@@ -126,14 +130,20 @@ void Depot::on_ack(const std::string& vehicle, const std::string& payload) {
     throw std::invalid_argument(std::string("not an ack: ") + e.what());
   }
   if (ack.vehicle != vehicle) throw std::invalid_argument("an ack for another bus");
+  // The booking: the request_id echoed, else from the command's id "<booking>-<n>" (any
+  // collector of a shared group may get the ack of a command another one sent).
   std::string booking_id = ack.request_id;
-  if (auto it = command_.find(ack.id); booking_id.empty() && it != command_.end())
-    booking_id = it->second;
-  if (booking_id.empty()) return;
-  auto booking = store_.booking(booking_id);
-  if (!booking) return;
-  const auto statuses = store_.statuses();
-  if (depot::on_ack(*booking, ack, statuses, timetables(statuses))) changed(*booking);
+  if (booking_id.empty()) {
+    const auto dash = ack.id.rfind('-');
+    if (dash != std::string::npos && dash > 0 && dash + 1 < ack.id.size() &&
+        ack.id.find_first_not_of("0123456789", dash + 1) == std::string::npos)
+      booking_id = ack.id.substr(0, dash);
+  }
+  if (booking_id.empty() || !store_.booking(booking_id)) return;
+  change(booking_id, [&](BookingState& b) {
+    const auto statuses = store_.statuses();
+    return depot::on_ack(b, ack, statuses, timetables(statuses));
+  });
 }
 
 void Depot::on_booking(const std::string& payload) {
@@ -149,38 +159,56 @@ void Depot::on_booking(const std::string& payload) {
       s.booking.booking_id = id;
       s.state = "failed";
       s.message = "malformed booking: " + error;
-      if (!store_.booking(id)) {
-        store_.put_booking(s, now_iso());
-        publish_(prefix_ + "/depot/bookings/" + id, encode_state(s), true);
-      }
+      const auto stored = store_.change_booking(id, now_iso(), [&](std::optional<BookingState>& b) {
+        if (b) return false;
+        b = s;
+        return true;
+      });
+      if (stored) publish_(prefix_ + "/depot/bookings/" + id, encode_state(s), true);
     }
     return;
   }
-  if (auto known = store_.booking(booking->booking_id)) {
-    say("booking " + booking->booking_id + " is known already (" + known->state + "): ignored");
-    return;
-  }
-  BookingState s;
-  s.booking = *booking;
-  if (expire_if_due(s, now())) {
-    changed(s);
-    return;
-  }
-  const auto statuses = store_.statuses();
-  route(s, statuses, timetables(statuses));
-  changed(s);
+  // Under the booking's lock: the same booking sent twice may reach two collectors at once.
+  std::string known;
+  const auto stored =
+      store_.change_booking(booking->booking_id, now_iso(), [&](std::optional<BookingState>& b) {
+        if (b) {
+          known = b->state;
+          return false;
+        }
+        b.emplace();
+        b->booking = *booking;
+        // One that comes already past its expiry ends here and asks no bus.
+        if (!expire_if_due(*b, now())) {
+          const auto statuses = store_.statuses();
+          route(*b, statuses, timetables(statuses));
+          send(*b);
+        }
+        return true;
+      });
+  if (stored) return announce(*stored);
+  say("booking " + booking->booking_id + " is known already (" + known + "): ignored");
 }
 
 void Depot::tick() {
   const auto t = now();
-  for (auto& b : store_.open_bookings())
-    if (expire_if_due(b, t)) changed(b);
+  for (const auto& b : store_.open_bookings())
+    change(b.booking.booking_id, [&](BookingState& s) { return expire_if_due(s, t); });
 }
 
-void Depot::changed(BookingState& s) {
+void Depot::change(const std::string& booking_id, const std::function<bool(BookingState&)>& f) {
+  const auto stored =
+      store_.change_booking(booking_id, now_iso(), [&](std::optional<BookingState>& b) {
+        if (!b || !f(*b)) return false;
+        send(*b);
+        return true;
+      });
+  if (stored) announce(*stored);
+}
+
+void Depot::send(BookingState& s) {
   if (s.state == "sent") {
     const std::string id = s.booking.booking_id + "-" + std::to_string(s.sends);
-    command_[id] = s.booking.booking_id;
     const auto now =
         std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
     const std::string envelope = daemon::fleet::sign_command(
@@ -188,7 +216,9 @@ void Depot::changed(BookingState& s) {
     if (!publish_(prefix_ + "/bus/" + s.vehicle + "/requests", envelope, false))
       s.message += " (not published: the broker is away)";
   }
-  store_.put_booking(s, now_iso());
+}
+
+void Depot::announce(const BookingState& s) {
   publish_(prefix_ + "/depot/bookings/" + s.booking.booking_id, encode_state(s), true);
   say("booking " + s.booking.booking_id + " " + s.state + ": " + s.message);
 }
@@ -210,7 +240,18 @@ const Timetables& Depot::timetables(const std::vector<StatusRecord>& statuses) {
   return trips_;
 }
 
+std::vector<std::string> serve_topics(const std::string& prefix, const std::string& shared_group) {
+  if (!shared_group.empty() && !daemon::fleet::valid_vehicle_id(shared_group))
+    throw std::invalid_argument("--shared \"" + shared_group +
+                                "\" is not 1 to 64 of A-Z a-z 0-9 - _ .");
+  std::vector<std::string> out;
+  for (const char* t : {"/bus/+/status", "/bus/+/events", "/bus/+/requests/ack", "/depot/bookings"})
+    out.push_back((shared_group.empty() ? "" : "$share/" + shared_group + "/") + prefix + t);
+  return out;
+}
+
 int serve(ServeOptions options, const std::atomic<bool>& stop) {
+  const auto topics = serve_topics(options.prefix, options.shared_group);
   FleetStore store(options.store);
   routes::Bundle bundle = routes::Bundle::open(options.bundle);
   const routes::SecretKey key = routes::load_secret_key(options.key);
@@ -221,22 +262,21 @@ int serve(ServeOptions options, const std::atomic<bool>& stop) {
   Depot depot(store, bundle, key, p, [&](const std::string& t, const std::string& m, bool r) {
     return link_ptr && link_ptr->publish(t, m, r);
   });
-  Link link(
-      options.broker,
-      {p + "/bus/+/status", p + "/bus/+/events", p + "/bus/+/requests/ack", p + "/depot/bookings"},
-      [&](const std::string& topic, const std::string& payload) {
-        try {
-          depot.on_message(topic, payload);
-        } catch (const std::exception& e) {
-          say("could not handle a message on " + topic + ": " + e.what());
-        }
-      });
+  Link link(options.broker, topics, [&](const std::string& topic, const std::string& payload) {
+    try {
+      depot.on_message(topic, payload);
+    } catch (const std::exception& e) {
+      say("could not handle a message on " + topic + ": " + e.what());
+    }
+  });
   link_ptr = &link;
   const std::string where = options.broker.host + ":" + std::to_string(options.broker.port);
   daemon::fleet::Backoff backoff(
       std::chrono::seconds(1), std::chrono::seconds(60),
       static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
-  say("collecting into " + options.store + ", routing bookings with " + options.bundle);
+  say("collecting into " + store_name(options.store) + ", routing bookings with " + options.bundle +
+      (options.shared_group.empty() ? ""
+                                    : " (one of the shared group " + options.shared_group + ")"));
   auto next_try = std::chrono::steady_clock::now();
   auto next_tick = next_try;
   bool attempting = false, was_connected = false;

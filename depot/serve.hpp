@@ -22,7 +22,15 @@ struct ServeOptions {
   std::string bundle;
   std::string key;  // the control centre's secret key file
   std::string prefix = "stopcall/v1";
+  // Non-empty: subscribe as `$share/<group>/<topic>`, so each message goes to one collector of
+  // the group (all of them sharing one store). One topic level.
+  std::string shared_group;
 };
+
+// The topics `serve` subscribes to: the buses' status, events and acks and the bookings, each as
+// `$share/<group>/…` when `shared_group` is given. Throws std::invalid_argument for a group that
+// is not one topic level of A-Z a-z 0-9 - _ .
+std::vector<std::string> serve_topics(const std::string& prefix, const std::string& shared_group);
 
 // Runs until `stop` is set. Returns the exit status (0: stopped cleanly). Throws on a store,
 // bundle or key it cannot use, before connecting.
@@ -44,8 +52,13 @@ class Depot {
   void on_event(const std::string& vehicle, const std::string& payload);
   void on_ack(const std::string& vehicle, const std::string& payload);
   void on_booking(const std::string& payload);
-  // Stores and publishes `s`, and sends the request when it was just sent to a bus.
-  void changed(BookingState& s);
+  // Runs `f` on the stored booking under its lock (FleetStore::change_booking); when it changed
+  // it, sends the request (when it was just sent to a bus), stores and publishes the state.
+  void change(const std::string& booking_id, const std::function<bool(BookingState&)>& f);
+  // Signs and publishes the request of a booking just sent to a bus.
+  void send(BookingState& s);
+  // Publishes the stored state (retained) and says it.
+  void announce(const BookingState& s);
   const Timetables& timetables(const std::vector<daemon::fleet::StatusRecord>& statuses);
 
   FleetStore& store_;
@@ -54,8 +67,7 @@ class Depot {
   std::string prefix_;
   Publish publish_;
   Timetables trips_;
-  std::map<std::string, bool> online_;          // what was last logged of each bus
-  std::map<std::string, std::string> command_;  // command id -> booking id
+  std::map<std::string, bool> online_;  // what was last logged of each bus
 };
 
 }  // namespace stopcall::depot

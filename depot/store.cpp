@@ -1,7 +1,10 @@
 #include "depot/store.hpp"
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+
+#include "depot/store_backend.hpp"
 
 namespace stopcall::depot {
 
@@ -9,40 +12,6 @@ namespace {
 
 using json = nlohmann::json;
 using daemon::fleet::StatusRecord;
-using routes::sql::Db;
-
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS events (
-  vehicle TEXT NOT NULL,
-  seq INTEGER NOT NULL,
-  time TEXT,
-  type TEXT,
-  line TEXT NOT NULL,
-  PRIMARY KEY (vehicle, seq)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS statuses (
-  vehicle TEXT PRIMARY KEY,
-  online INTEGER NOT NULL,
-  route_id TEXT,
-  trip_id TEXT,
-  next_stop TEXT,
-  gps TEXT,
-  faults TEXT,
-  status TEXT NOT NULL,
-  received TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS trips (
-  trip_id TEXT PRIMARY KEY,
-  route_id TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS bookings (
-  booking_id TEXT PRIMARY KEY,
-  state TEXT NOT NULL,
-  vehicle TEXT,
-  record TEXT NOT NULL,
-  updated TEXT NOT NULL
-);
-)sql";
 
 std::string text_or_empty(const json& j, const char* key) {
   auto it = j.find(key);
@@ -67,17 +36,36 @@ StatusRecord loaded(std::string_view text) {
   return s;
 }
 
-}  // namespace
-
-FleetStore::FleetStore(const std::string& path, bool read_only)
-    : db_(path, read_only ? Db::Mode::read_only : Db::Mode::create) {
-  if (read_only) return;
-  db_.exec("PRAGMA journal_mode = WAL");
-  db_.exec("PRAGMA synchronous = NORMAL");
-  db_.exec(kSchema);
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
-int FleetStore::add_event(std::string_view topic_vehicle, std::string_view payload) {
+}  // namespace
+
+bool is_postgres_uri(std::string_view where) {
+  return where.starts_with("postgresql://") || where.starts_with("postgres://");
+}
+
+std::string store_name(std::string_view where) {
+  const std::string uri(where);
+  const auto scheme = uri.find("://");
+  const auto at = uri.find('@');
+  if (!is_postgres_uri(uri) || at == std::string::npos) return uri;
+  const auto colon = uri.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return uri;
+  return uri.substr(0, colon) + ":***" + uri.substr(at);
+}
+
+FleetStore::FleetStore(const std::string& where, bool read_only)
+    : backend_(is_postgres_uri(where) ? open_pg_store(where, read_only)
+                                      : open_sqlite_store(where, read_only)) {}
+
+FleetStore::~FleetStore() = default;
+
+int FleetStore::add_event(std::string_view topic_vehicle, std::string_view payload,
+                          std::optional<std::int64_t> received_ms) {
   const json j = json::parse(payload, nullptr, false);
   if (!j.is_object()) throw std::invalid_argument("an event is one JSON object");
   if (text_or_empty(j, "vehicle") != topic_vehicle)
@@ -85,54 +73,44 @@ int FleetStore::add_event(std::string_view topic_vehicle, std::string_view paylo
   auto seq = j.find("seq");
   if (seq == j.end() || !seq->is_number_integer())
     throw std::invalid_argument("\"seq\" must be an integer");
-  std::string line, time, type;
+  EventRow row;
+  row.vehicle = topic_vehicle;
+  row.seq = seq->get<std::int64_t>();
+  row.received_ms = received_ms.value_or(now_ms());
   if (auto e = j.find("event"); e != j.end() && e->is_object()) {
-    line = e->dump();
-    time = text_or_empty(*e, "time");
-    type = text_or_empty(*e, "type");
+    row.line = e->dump();
+    row.time = text_or_empty(*e, "time");
+    row.type = text_or_empty(*e, "type");
   } else if (auto l = j.find("line"); l != j.end() && l->is_string()) {
-    line = l->get<std::string>();
+    row.line = l->get<std::string>();
   } else {
     throw std::invalid_argument("an event has \"event\" (an object) or \"line\" (a string)");
   }
-  auto stmt =
-      db_.prepare("INSERT OR IGNORE INTO events(vehicle, seq, time, type, line) VALUES(?,?,?,?,?)");
-  stmt.bind(1, topic_vehicle).bind(2, seq->get<std::int64_t>());
-  time.empty() ? stmt.bind_null(3) : stmt.bind(3, time);
-  type.empty() ? stmt.bind_null(4) : stmt.bind(4, type);
-  stmt.bind(5, line).run();
-  return sqlite3_changes(db_.handle());
+  return backend_->insert_event(row);
 }
 
 std::int64_t FleetStore::event_count(std::string_view vehicle) {
-  auto stmt = db_.prepare(vehicle.empty() ? "SELECT count(*) FROM events"
-                                          : "SELECT count(*) FROM events WHERE vehicle = ?");
-  if (!vehicle.empty()) stmt.bind(1, vehicle);
-  return stmt.step() ? stmt.int64(0) : 0;
+  return backend_->event_count(vehicle);
 }
 
 std::vector<std::string> FleetStore::event_vehicles() {
-  std::vector<std::string> out;
-  auto stmt = db_.prepare("SELECT DISTINCT vehicle FROM events ORDER BY vehicle");
-  while (stmt.step())
-    out.push_back(stmt.text(0));
-  return out;
+  return backend_->event_vehicles();
 }
 
 void FleetStore::for_each_event(std::string_view vehicle,
                                 const std::function<void(std::int64_t, const std::string&)>& each) {
-  auto stmt = db_.prepare("SELECT seq, line FROM events WHERE vehicle = ? ORDER BY seq");
-  stmt.bind(1, vehicle);
-  while (stmt.step())
-    each(stmt.int64(0), stmt.text(1));
+  backend_->for_each_event(
+      vehicle, [&](std::int64_t seq, const std::string& line, std::int64_t) { each(seq, line); });
+}
+
+void FleetStore::for_each_received(
+    std::string_view vehicle,
+    const std::function<void(std::int64_t, const std::string&, std::int64_t)>& each) {
+  backend_->for_each_event(vehicle, each);
 }
 
 std::map<std::string, std::string> FleetStore::trip_routes() {
-  std::map<std::string, std::string> out;
-  auto stmt = db_.prepare("SELECT trip_id, route_id FROM trips");
-  while (stmt.step())
-    out.emplace(stmt.text(0), stmt.text(1));
-  return out;
+  return backend_->trip_routes();
 }
 
 StatusRecord FleetStore::put_status(std::string_view topic_vehicle, std::string_view payload,
@@ -149,33 +127,16 @@ StatusRecord FleetStore::put_status(std::string_view topic_vehicle, std::string_
   // An offline status (the last will) says nothing of where the bus was: its last route, trip
   // and next stop are kept, for `buses` and the controllers.
   if (!s.online && s.trip_id.empty()) {
-    auto prev = db_.prepare("SELECT status FROM statuses WHERE vehicle = ?");
-    prev.bind(1, s.vehicle);
-    if (prev.step()) {
-      const auto last = loaded(prev.text(0));
+    if (auto prev = backend_->status_text(s.vehicle)) {
+      const auto last = loaded(*prev);
       s.route_id = last.route_id;
       s.trip_id = last.trip_id;
       s.next_stop = last.next_stop;
     }
   }
-  if (!s.trip_id.empty() && !s.route_id.empty())
-    db_.prepare("INSERT OR REPLACE INTO trips(trip_id, route_id) VALUES(?,?)")
-        .bind(1, s.trip_id)
-        .bind(2, s.route_id)
-        .run();
-  db_.prepare(
-         "INSERT OR REPLACE INTO statuses(vehicle, online, route_id, trip_id, next_stop, gps, "
-         "faults, status, received) VALUES(?,?,?,?,?,?,?,?,?)")
-      .bind(1, s.vehicle)
-      .bind(2, s.online ? 1 : 0)
-      .bind(3, s.route_id)
-      .bind(4, s.trip_id)
-      .bind(5, s.next_stop ? s.next_stop->stop_id : std::string())
-      .bind(6, s.gps)
-      .bind(7, json(s.faults).dump())
-      .bind(8, stored(s).dump())
-      .bind(9, received)
-      .run();
+  backend_->put_status({s.vehicle, s.online, s.route_id, s.trip_id,
+                        s.next_stop ? s.next_stop->stop_id : std::string(), s.gps,
+                        json(s.faults).dump(), stored(s).dump(), std::string(received)});
   return s;
 }
 
@@ -188,47 +149,45 @@ std::vector<StatusRecord> FleetStore::statuses() {
 
 std::vector<BusRow> FleetStore::buses() {
   std::vector<BusRow> out;
-  auto stmt = db_.prepare(
-      "SELECT s.status, s.received, (SELECT count(*) FROM events e WHERE e.vehicle = s.vehicle) "
-      "FROM statuses s ORDER BY s.vehicle");
-  while (stmt.step()) {
+  for (const auto& r : backend_->buses()) {
     BusRow row;
-    row.status = loaded(stmt.text(0));
-    row.received = stmt.text(1);
-    row.events = stmt.int64(2);
+    row.status = loaded(r.status);
+    row.received = r.received;
+    row.events = r.events;
     out.push_back(std::move(row));
   }
   return out;
 }
 
 void FleetStore::put_booking(const BookingState& s, std::string_view updated) {
-  db_.prepare(
-         "INSERT OR REPLACE INTO bookings(booking_id, state, vehicle, record, updated) "
-         "VALUES(?,?,?,?,?)")
-      .bind(1, s.booking.booking_id)
-      .bind(2, s.state)
-      .bind(3, s.vehicle)
-      .bind(4, encode_state(s))
-      .bind(5, updated)
-      .run();
+  backend_->put_booking(s.booking.booking_id, s.state, s.vehicle, encode_state(s), updated);
 }
 
 std::optional<BookingState> FleetStore::booking(std::string_view booking_id) {
-  auto stmt = db_.prepare("SELECT record FROM bookings WHERE booking_id = ?");
-  stmt.bind(1, booking_id);
-  if (!stmt.step()) return std::nullopt;
-  return decode_state(stmt.text(0));
+  auto record = backend_->booking_record(booking_id);
+  if (!record) return std::nullopt;
+  return decode_state(*record);
 }
 
 std::vector<BookingState> FleetStore::open_bookings() {
   std::vector<BookingState> out;
-  auto stmt = db_.prepare(
-      "SELECT record FROM bookings WHERE state NOT IN ('served', 'expired', 'failed') "
-      "ORDER BY booking_id");
-  while (stmt.step()) {
-    if (auto s = decode_state(stmt.text(0))) out.push_back(std::move(*s));
+  for (const auto& record : backend_->open_booking_records()) {
+    if (auto s = decode_state(record)) out.push_back(std::move(*s));
   }
   return out;
+}
+
+std::optional<BookingState> FleetStore::change_booking(
+    std::string_view id, std::string_view updated,
+    const std::function<bool(std::optional<BookingState>&)>& change) {
+  std::optional<BookingState> result;
+  backend_->booking_transaction(id, [&] {
+    std::optional<BookingState> s = booking(id);
+    if (!change(s) || !s) return;
+    put_booking(*s, updated);
+    result = std::move(s);
+  });
+  return result;
 }
 
 }  // namespace stopcall::depot

@@ -1,7 +1,10 @@
-// The fleet store: what the depot service collects from the buses and the bookings it routes, in
-// one SQLite file (WAL, so `stopcall-fleet buses` reads while `serve` writes).
+// The fleet store: what the depot service collects from the buses and the bookings it routes.
+// Two backends, the same tables and behaviour (store_backend.hpp): one SQLite file (WAL, so
+// `stopcall-fleet buses` reads while `serve` writes; the default) or a PostgreSQL database (a
+// `postgresql://` URI: collectors on several hosts writing one store).
 //
-//   events(vehicle, seq, time, type, line)  primary key (vehicle, seq): each event kept once
+//   events(vehicle, seq, time, type, line, received_ms)  primary key (vehicle, seq): each event
+//            kept once; received_ms: the collector's clock when it stored it (ms since 1970)
 //   statuses(vehicle, online, route_id, trip_id, next_stop, gps, faults, status, received)
 //            an offline status keeps the bus's last route, trip and next stop
 //   trips(trip_id, route_id)  every trip a status named, with its route (for the fleet report)
@@ -11,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,7 +22,6 @@
 
 #include "daemon/fleet/protocol.hpp"
 #include "depot/routing.hpp"
-#include "routes/sqlite.hpp"
 
 namespace stopcall::depot {
 
@@ -29,21 +32,38 @@ struct BusRow {
   std::int64_t events = 0;
 };
 
+class StoreBackend;
+
+// A `postgresql://` or `postgres://` URI (libpq's), rather than a SQLite file's path.
+bool is_postgres_uri(std::string_view where);
+// `where` for messages and reports: a URI's password is left out.
+std::string store_name(std::string_view where);
+
 class FleetStore {
  public:
-  // Opens (creating when missing) the store at `path`. Throws routes::sql::Error.
-  explicit FleetStore(const std::string& path, bool read_only = false);
+  // Opens (creating the tables when missing, unless read-only) the store at `where`: a SQLite
+  // file's path or a PostgreSQL URI. Throws std::runtime_error (routes::sql::Error for SQLite).
+  explicit FleetStore(const std::string& where, bool read_only = false);
+  ~FleetStore();
+  FleetStore(const FleetStore&) = delete;
+  FleetStore& operator=(const FleetStore&) = delete;
 
   // One event from `payload` ({"vehicle","seq","event"|"line"}); `topic_vehicle` is the bus whose
-  // topic it came by (the payload's vehicle must match). Returns 1 when stored, 0 when that
-  // (vehicle, seq) was stored before, and throws std::invalid_argument when malformed.
-  int add_event(std::string_view topic_vehicle, std::string_view payload);
+  // topic it came by (the payload's vehicle must match); `received_ms` the collector's clock
+  // (ms since 1970; default now). Returns 1 when stored, 0 when that (vehicle, seq) was stored
+  // before, and throws std::invalid_argument when malformed.
+  int add_event(std::string_view topic_vehicle, std::string_view payload,
+                std::optional<std::int64_t> received_ms = std::nullopt);
   std::int64_t event_count(std::string_view vehicle = {});
   // The buses with events stored, in order.
   std::vector<std::string> event_vehicles();
   // Each event line of `vehicle` in seq order: each(seq, line).
   void for_each_event(std::string_view vehicle,
                       const std::function<void(std::int64_t, const std::string&)>& each);
+  // The same with when each was stored: each(seq, line, received_ms); 0 when not recorded.
+  void for_each_received(
+      std::string_view vehicle,
+      const std::function<void(std::int64_t, const std::string&, std::int64_t)>& each);
   // Trip id -> route id, of every trip a bus's status named.
   std::map<std::string, std::string> trip_routes();
 
@@ -60,8 +80,16 @@ class FleetStore {
   // Bookings not yet served, expired or failed.
   std::vector<BookingState> open_bookings();
 
+  // Changes booking `id` safely when several collectors share the store: `change` gets its
+  // stored state (nullopt when unknown) while no other collector can change it, and the state
+  // it leaves is stored, with `updated`, in the same transaction when it returns true. Returns
+  // what was stored, or nullopt when `change` returned false.
+  std::optional<BookingState> change_booking(
+      std::string_view id, std::string_view updated,
+      const std::function<bool(std::optional<BookingState>&)>& change);
+
  private:
-  routes::sql::Db db_;
+  std::unique_ptr<StoreBackend> backend_;
 };
 
 }  // namespace stopcall::depot

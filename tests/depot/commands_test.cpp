@@ -204,5 +204,35 @@ TEST(Credentials, ABusLogsInWithItsPasswordAndCannotPublishAsAnother) {
   EXPECT_EQ(read_bytes(out + "/bus-1.password"), before);
 }
 
+TEST(Credentials, EachCollectorOfAGroupHasItsOwnLoginAndBothAreConnectedAtOnce) {
+  TempDir dir;
+  const std::string out = dir / "creds";
+  // A bus may not take a collector's name.
+  EXPECT_EQ(run_fleet({"credentials", "--out", out, "--bus", "depot-2", "--collectors", "2"},
+                      dir / "refused.log"),
+            2);
+  EXPECT_NE(read_bytes(dir / "refused.log").find("kept for the depot's own logins"),
+            std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(out + "/depot.password"));
+
+  ASSERT_EQ(run_fleet({"credentials", "--out", out, "--bus", "bus-1", "--collectors", "2"},
+                      dir / "c.log"),
+            0)
+      << read_bytes(dir / "c.log");
+  const std::string acl = read_bytes(out + "/stopcall.acl");
+  EXPECT_NE(acl.find("user depot-2\ntopic readwrite stopcall/#\n"), std::string::npos) << acl;
+  OwnBroker broker(out);
+  Peer first(broker.port(), "depot", password(out + "/depot.password"), {"stopcall/v1/#"});
+  ASSERT_EQ(first.wait_ready(), 0);
+  Peer second(broker.port(), "depot-2", password(out + "/depot-2.password"), {"stopcall/v1/#"});
+  ASSERT_EQ(second.wait_ready(), 0);
+  // Two sessions (the broker names each by its user): a bus's status reaches both.
+  Peer bus1(broker.port(), "bus-1", password(out + "/bus-1.password"));
+  ASSERT_EQ(bus1.wait_ready(), 0);
+  ASSERT_TRUE(bus1.publish("stopcall/v1/bus/bus-1/status", R"({"vehicle":"bus-1","online":true})"));
+  ASSERT_TRUE(first.wait([](const auto& ms) { return !ms.empty(); }));
+  ASSERT_TRUE(second.wait([](const auto& ms) { return !ms.empty(); }));
+}
+
 }  // namespace
 }  // namespace stopcall::depot

@@ -1,6 +1,6 @@
 // `stopcall-fleet report` as a programme evaluator runs it: two buses' events in a real fleet
 // store (the per-bus report's hand-counted log, tests/daemon/report/two_trips.hpp), the routes
-// their trips ran from their statuses.
+// their trips ran from their statuses; the same figures from a PostgreSQL store.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -9,6 +9,7 @@
 #include "depot/store.hpp"
 #include "tests/daemon/report/two_trips.hpp"
 #include "tests/depot/fleet_process.hpp"
+#include "tests/depot/postgres.hpp"
 
 namespace stopcall::depot {
 namespace {
@@ -126,6 +127,38 @@ TEST(FleetReport, AWindowWithoutEventsAndABadWindow) {
             2);
   EXPECT_NE(read_bytes(dir / "bad.txt").find("--to must be after --from"), std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(dir / "no.html"));
+}
+
+// `text` with every `from` replaced by `to`.
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+    text.replace(at, from.size(), to);
+  return text;
+}
+
+TEST(FleetReport, TheSameFiguresFromPostgreSQLAsFromSQLite) {
+  using testing::depot::Postgres;
+  if (!Postgres::available())
+    GTEST_SKIP() << "PostgreSQL 15 is not installed (/usr/lib/postgresql/15/bin): tools/setup "
+                    "installs postgresql-15";
+  TempDir dir;
+  const std::string uri = Postgres::shared().fresh_database();
+  fill(dir / "fleet.db");
+  fill(uri);
+  for (const auto& [store, name] :
+       {std::pair{dir / "fleet.db", std::string("sqlite")}, std::pair{uri, std::string("pg")}})
+    ASSERT_EQ(run_fleet({"report", "--store", store, "--from", "2026-03-02", "--to", "2026-03-03",
+                         "--html", dir / (name + ".html")},
+                        dir / (name + ".txt")),
+              0)
+        << read_bytes(dir / (name + ".txt"));
+  // Word for word, but for the store's name.
+  const std::string sqlite = replaced(read_bytes(dir / "sqlite.txt"), dir / "fleet.db", "STORE");
+  const std::string pg = replaced(read_bytes(dir / "pg.txt"), uri, "STORE");
+  EXPECT_EQ(pg, sqlite);
+  EXPECT_NE(pg.find("2 buses, 3 trips, 9 stops served or passed"), std::string::npos) << pg;
+  EXPECT_EQ(replaced(read_bytes(dir / "pg.html"), uri, "STORE"),
+            replaced(read_bytes(dir / "sqlite.html"), dir / "fleet.db", "STORE"));
 }
 
 }  // namespace

@@ -16,7 +16,12 @@
 //
 //   fleet_load [--buses N] [--seconds S] [--ramp S] [--fanout K] [--threads T] [--seed N]
 //              (--mosquitto PATH [--restart-broker] | --host H --port P) [--prefix P]
-//              [--collector-sub] [--check]
+//              [--collector-sub] [--start-after FILE] [--acked-out FILE] [--check]
+//
+// --start-after FILE: once the broker is up, says "fleet_load: broker at HOST:PORT" on standard
+// error and starts the buses only when FILE exists (another collector, e.g. `stopcall-fleet
+// serve`, connects meanwhile); --acked-out FILE: at the end, "<vehicle> <events acknowledged>"
+// per bus (the events with seq 1 to that number reached the broker), for that collector's losses.
 //
 // --mosquitto starts a private broker on a free port of 127.0.0.1 (process.hpp); --check exits
 // 1 unless every bus connected, got every fan-out message, came back after the restart, and (with
@@ -26,6 +31,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -47,7 +54,7 @@ struct Args {
   int buses = 3000, fanout = 5, threads = 2;
   double seconds = 60, ramp = -1;
   std::uint64_t seed = 1;
-  std::string mosquitto, host = "127.0.0.1", prefix = "stopcall/v1";
+  std::string mosquitto, host = "127.0.0.1", prefix = "stopcall/v1", start_after, acked_out;
   int port = 0;
   bool restart = false, collector = false, check = false;
 };
@@ -57,7 +64,8 @@ struct Args {
                "fleet_load: %s\nusage: fleet_load [--buses N] [--seconds S] [--ramp S] "
                "[--fanout K] [--threads T] [--seed N]\n"
                "                  (--mosquitto PATH [--restart-broker] | --host H --port P) "
-               "[--prefix P] [--collector-sub] [--check]\n",
+               "[--prefix P] [--collector-sub] [--start-after FILE] [--acked-out FILE] "
+               "[--check]\n",
                why.c_str());
   std::exit(2);
 }
@@ -103,6 +111,10 @@ Args parse(int argc, char** argv) {
       a.collector = true;
     else if (o == "--check")
       a.check = true;
+    else if (o == "--start-after")
+      a.start_after = value();
+    else if (o == "--acked-out")
+      a.acked_out = value();
     else
       usage("unknown option " + o);
   }
@@ -175,6 +187,11 @@ int run(const Args& a) {
   }
   Probe depot(host, port, "depot", {});
   if (!depot.wait_ready(10s)) throw std::runtime_error("the depot client did not connect");
+  if (!a.start_after.empty()) {
+    std::fprintf(stderr, "fleet_load: broker at %s:%d\n", host.c_str(), port);
+    if (!wait_until([&] { return std::filesystem::exists(a.start_after); }, 120s))
+      throw std::runtime_error(a.start_after + " did not appear within 120 s");
+  }
 
   BusOptions options;
   options.host = host;
@@ -309,6 +326,12 @@ int run(const Args& a) {
       broker1.rss_kb / 1024.0, self_cpu, self1.rss_kb / 1024.0, reconnect_s,
       percentile_ms(c.latency_us, 0.5), percentile_ms(c.latency_us, 0.99),
       static_cast<long long>(c.lost), static_cast<long long>(c.doubled));
+  if (!a.acked_out.empty()) {
+    std::ofstream out(a.acked_out);
+    for (const auto& [vehicle, n] : buses.acked_by_vehicle())
+      out << vehicle << " " << n << "\n";
+    if (!out) throw std::runtime_error("cannot write " + a.acked_out);
+  }
   if (!a.check) return 0;
   const bool ok = all_up && fanout_published == a.fanout && fanout_min == a.buses && acked > 0 &&
                   (!a.restart || reconnect_s >= 0) && (!collector || a.restart || c.lost == 0);

@@ -92,7 +92,10 @@ Broker::Broker(std::string program, const std::string& prefix)
   if (!::mkdtemp(templ.data())) throw std::runtime_error("cannot make a folder for mosquitto");
   dir_ = templ;
   std::ofstream(dir_ / "acl") << "user depot\ntopic readwrite " << prefix
-                              << "/#\nuser depot-collector\ntopic readwrite " << prefix
+                              << "/#\nuser depot-collector\ntopic readwrite "
+                              << prefix
+                              // the depot service's collector (tools/bench.d/fleet.sh)
+                              << "/#\nuser depot-store\ntopic readwrite " << prefix
                               << "/#\n\npattern write " << prefix
                               << "/bus/%u/status\npattern write " << prefix
                               << "/bus/%u/events\npattern write " << prefix
