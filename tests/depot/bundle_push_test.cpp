@@ -161,6 +161,13 @@ class PushBundle : public ::testing::Test {
         [&] { return count(bus.log(), "fleet: connected to 127.0.0.1") > connects; }, 60s))
         << bus.log();
     EXPECT_TRUE(bus.running()) << bus.log();
+    // Its start names the route data it runs: the old one before, the new one now.
+    const std::string log = bus.log();
+    const auto again = log.rfind("starting again on the new route data");
+    EXPECT_NE(log.find("on route data " + kOldVersion), std::string::npos) << log;
+    EXPECT_NE(log.find("on route data " + kNewVersion + " (" + install_dir + "/active.db)", again),
+              std::string::npos)
+        << log;
     ASSERT_TRUE(wait_until(
         [&] {
           const auto s = statuses(depot);
