@@ -259,7 +259,9 @@ RunStats run_on_board(const routes::Bundle& bundle, Pipeline& pipeline, const Ru
                                 ? "detecting the trip"
                                 : "tracking trip " + options.pipeline.trip_id;
   if (gpsd) {
-    log << "info: " << doing << ", gpsd at " << gpsd_source->gpsd.host << ":"
+    // The route data by its feed version: after new route data came, which one this process runs.
+    log << "info: " << doing << " on route data " << bundle.summary().feed_version << " ("
+        << options.bundle << "), gpsd at " << gpsd_source->gpsd.host << ":"
         << gpsd_source->gpsd.port << "\n";
     gpsd->start();
   }

@@ -43,6 +43,9 @@ struct DaemonOptions {
   std::string extra_config;   // more TOML, appended
   long max_files = 0;         // > 0: RLIMIT_NOFILE for the daemon (as LimitNOFILE= would)
   std::string token = "console-secret";
+  std::string bundle;                 // [routes] bundle; empty: the demo, imported here
+  int gpsd_port = 0;                  // 0: a port nobody listens on (gpsd is retried)
+  std::vector<std::string> run_args;  // more arguments after `run` (--trip, …)
 };
 
 class DaemonProcess {
@@ -50,14 +53,15 @@ class DaemonProcess {
   using Options = DaemonOptions;
 
   explicit DaemonProcess(Options options = {}) : options_(std::move(options)) {
-    bundle_ = dir_ / "demo.db";
-    if (!routes::testing::import_demo(bundle_)) throw std::runtime_error("demo import failed");
+    bundle_ = options_.bundle.empty() ? std::string(dir_ / "demo.db") : options_.bundle;
+    if (options_.bundle.empty() && !routes::testing::import_demo(bundle_))
+      throw std::runtime_error("demo import failed");
     socket_ = dir_ / "control.sock";
     config_ = dir_ / "stopcall.toml";
     log_ = dir_ / "stderr.txt";
     events_ = dir_ / "events.jsonl";
     // A port nobody listens on for gpsd: bind one and close it again.
-    const int gpsd_port = free_port();
+    const int gpsd_port = options_.gpsd_port > 0 ? options_.gpsd_port : free_port();
     routes::testing::write_file(
         config_, "[routes]\nbundle = \"" + bundle_ + "\"\n[audio]\ninterior = \"\"\n" +
                      "[screens]\nlisten = \"127.0.0.1:0\"\nweb_root = \"" + STOPCALL_SOURCE_DIR +
@@ -96,6 +100,72 @@ class DaemonProcess {
     pid_ = -1;
     status_ = 137;
     return status_;
+  }
+
+  // SIGKILL, as a power cut or a crash ends it; start() then starts it again on the same files.
+  void kill_hard() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+    status_ = 137;
+  }
+
+  // Starts it (again, after stop() or kill_hard()): its messages go on in the same log.
+  void start() {
+    const std::string bin = std::string(STOPCALL_BINARY_DIR) + "/daemon/stopcalld";
+    std::vector<std::string> args = {bin,        "--config", config_,        "run",
+                                     "--events", events_,    "--exit-after", "600"};
+    args.insert(args.end(), options_.run_args.begin(), options_.run_args.end());
+    std::vector<char*> argv;
+    for (auto& a : args)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const long max_files = options_.max_files;
+    // Out of descriptors the sanitizers' own runtime cannot open the pipe it checks memory with,
+    // and reports every virtual call's object as invalid: not the daemon's fault, so suppressed.
+    std::vector<std::string> env;
+    for (char** e = environ; *e; ++e) {
+      if (max_files <= 0 || std::string_view(*e).rfind("UBSAN_OPTIONS=", 0) != 0) env.push_back(*e);
+    }
+    if (max_files > 0) {
+      const std::string suppressions = dir_ / "ubsan.supp";
+      routes::testing::write_file(suppressions, "vptr_check:*\n");
+      const char* ubsan = std::getenv("UBSAN_OPTIONS");
+      env.push_back(std::string("UBSAN_OPTIONS=") + (ubsan ? std::string(ubsan) + ":" : "") +
+                    "suppressions=" + suppressions);
+    }
+    std::vector<char*> envp;
+    for (auto& e : env)
+      envp.push_back(e.data());
+    envp.push_back(nullptr);
+    const std::size_t log_before = log().size();
+    const int log_fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      // Only async-signal-safe calls between fork and exec.
+      ::dup2(log_fd, 2);
+      if (max_files > 0) {
+        rlimit limit{static_cast<rlim_t>(max_files), static_cast<rlim_t>(max_files)};
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+      }
+      ::execve(argv[0], argv.data(), envp.data());
+      ::_exit(127);
+    }
+    ::close(log_fd);
+    // Ready once both the screens and the control socket are there.
+    const std::regex listening(R"(passenger display http://127\.0\.0\.1:(\d+)/)");
+    for (int i = 0; i < 600; ++i) {
+      std::smatch m;
+      const std::string text = log().substr(log_before);
+      if (std::regex_search(text, m, listening) && std::filesystem::exists(socket_)) {
+        http_port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
+        return;
+      }
+      if (!running()) break;
+      std::this_thread::sleep_for(50ms);
+    }
+    throw std::runtime_error("stopcalld did not start:\n" + log());
   }
 
   bool running() {
@@ -147,60 +217,6 @@ class DaemonProcess {
   static int free_port() { return free_tcp_port(); }
 
  private:
-  void start() {
-    const std::string bin = std::string(STOPCALL_BINARY_DIR) + "/daemon/stopcalld";
-    std::vector<std::string> args = {bin,        "--config", config_,        "run",
-                                     "--events", events_,    "--exit-after", "600"};
-    std::vector<char*> argv;
-    for (auto& a : args)
-      argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const long max_files = options_.max_files;
-    // Out of descriptors the sanitizers' own runtime cannot open the pipe it checks memory with,
-    // and reports every virtual call's object as invalid: not the daemon's fault, so suppressed.
-    std::vector<std::string> env;
-    for (char** e = environ; *e; ++e) {
-      if (max_files <= 0 || std::string_view(*e).rfind("UBSAN_OPTIONS=", 0) != 0) env.push_back(*e);
-    }
-    if (max_files > 0) {
-      const std::string suppressions = dir_ / "ubsan.supp";
-      routes::testing::write_file(suppressions, "vptr_check:*\n");
-      const char* ubsan = std::getenv("UBSAN_OPTIONS");
-      env.push_back(std::string("UBSAN_OPTIONS=") + (ubsan ? std::string(ubsan) + ":" : "") +
-                    "suppressions=" + suppressions);
-    }
-    std::vector<char*> envp;
-    for (auto& e : env)
-      envp.push_back(e.data());
-    envp.push_back(nullptr);
-    const int log_fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      // Only async-signal-safe calls between fork and exec.
-      ::dup2(log_fd, 2);
-      if (max_files > 0) {
-        rlimit limit{static_cast<rlim_t>(max_files), static_cast<rlim_t>(max_files)};
-        ::setrlimit(RLIMIT_NOFILE, &limit);
-      }
-      ::execve(argv[0], argv.data(), envp.data());
-      ::_exit(127);
-    }
-    ::close(log_fd);
-    // Ready once both the screens and the control socket are there.
-    const std::regex listening(R"(passenger display http://127\.0\.0\.1:(\d+)/)");
-    for (int i = 0; i < 600; ++i) {
-      std::smatch m;
-      const std::string text = log();
-      if (std::regex_search(text, m, listening) && std::filesystem::exists(socket_)) {
-        http_port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
-        return;
-      }
-      if (!running()) break;
-      std::this_thread::sleep_for(50ms);
-    }
-    throw std::runtime_error("stopcalld did not start:\n" + log());
-  }
-
   long proc_status_kb(const std::string& key) const {
     std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
     std::string line;
