@@ -11,6 +11,7 @@
 #include "daemon/fleet/command.hpp"
 #include "daemon/fleet/protocol.hpp"
 #include "daemon/fleet/route_data.hpp"
+#include "depot/commands.hpp"
 #include "routes/bundle.hpp"
 #include "routes/signing.hpp"
 
@@ -47,19 +48,8 @@ bool final_state(const std::string& state) {
 }  // namespace
 
 int push_bundle(PushOptions o, std::ostream& out, const std::atomic<bool>& stop) {
-  const int audiences = !o.bus.empty() + !o.route.empty() + o.fleet;
-  if (audiences != 1) throw std::invalid_argument("give one of --bus, --route, --fleet");
-  Audience to{Audience::Kind::fleet, {}};
-  std::string topic = o.prefix + "/fleet/requests";
-  if (!o.bus.empty()) {
-    to = {Audience::Kind::bus, o.bus};
-    topic = o.prefix + "/bus/" + o.bus + "/requests";
-  } else if (!o.route.empty()) {
-    to = {Audience::Kind::route, o.route};
-    topic = o.prefix + "/route/" + o.route + "/requests";
-  }
-  if (!Audience::parse(to.text()))
-    throw std::invalid_argument("\"" + to.name + "\" is not 1 to 64 of A-Z a-z 0-9 - _ .");
+  const Audience to = audience_of(o.bus, o.route, o.fleet);
+  const std::string topic = daemon::fleet::requests_topic(o.prefix, to);
   if (o.bundle_id.empty()) o.bundle_id = routes::Bundle::open(o.bundle).summary().feed_version;
   if (!daemon::fleet::valid_vehicle_id(o.bundle_id))
     throw std::invalid_argument("bundle id \"" + o.bundle_id +

@@ -166,20 +166,20 @@ std::string message_line(const MessageOptions& o) {
   return j.dump();
 }
 
-int send_message(MessageOptions o, std::ostream& out) {
-  const int audiences = !o.bus.empty() + !o.route.empty() + o.fleet;
+daemon::fleet::Audience audience_of(const std::string& bus, const std::string& route, bool fleet) {
+  const int audiences = !bus.empty() + !route.empty() + fleet;
   if (audiences != 1) throw std::invalid_argument("give one of --bus, --route, --fleet");
-  Audience to{Audience::Kind::fleet, {}};
-  std::string topic = o.prefix + "/fleet/requests";
-  if (!o.bus.empty()) {
-    to = {Audience::Kind::bus, o.bus};
-    topic = o.prefix + "/bus/" + o.bus + "/requests";
-  } else if (!o.route.empty()) {
-    to = {Audience::Kind::route, o.route};
-    topic = o.prefix + "/route/" + o.route + "/requests";
-  }
-  if (!daemon::fleet::Audience::parse(to.text()))
+  Audience to;
+  if (!bus.empty()) to = {Audience::Kind::bus, bus};
+  if (!route.empty()) to = {Audience::Kind::route, route};
+  if (!Audience::parse(to.text()))
     throw std::invalid_argument("\"" + to.name + "\" is not 1 to 64 of A-Z a-z 0-9 - _ .");
+  return to;
+}
+
+int send_message(MessageOptions o, std::ostream& out) {
+  const Audience to = audience_of(o.bus, o.route, o.fleet);
+  const std::string topic = daemon::fleet::requests_topic(o.prefix, to);
   const std::string line = message_line(o);
   const routes::SecretKey key = routes::load_secret_key(o.key);
   const auto now = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());

@@ -8,9 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "daemon/fleet/command.hpp"
 #include "depot/mqtt.hpp"
 
 namespace stopcall::depot {
+
+// Exactly one of --bus, --route and --fleet as whom a command is for; throws
+// std::invalid_argument when not exactly one is given or the id is not one topic level.
+daemon::fleet::Audience audience_of(const std::string& bus, const std::string& route, bool fleet);
 
 // A table of the buses the store knows: vehicle, online, route, trip, next stop, gps, faults,
 // last seen, events stored.

@@ -14,6 +14,33 @@
 
 namespace stopcall::depot {
 
+// The tables both backends make alike (the events table differs: its integer type, and SQLite's
+// WITHOUT ROWID). Plain SQL both understand.
+inline constexpr const char* kCommonTables = R"sql(
+CREATE TABLE IF NOT EXISTS statuses (
+  vehicle TEXT PRIMARY KEY,
+  online INTEGER NOT NULL,
+  route_id TEXT,
+  trip_id TEXT,
+  next_stop TEXT,
+  gps TEXT,
+  faults TEXT,
+  status TEXT NOT NULL,
+  received TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS trips (
+  trip_id TEXT PRIMARY KEY,
+  route_id TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS bookings (
+  booking_id TEXT PRIMARY KEY,
+  state TEXT NOT NULL,
+  vehicle TEXT,
+  record TEXT NOT NULL,
+  updated TEXT NOT NULL
+);
+)sql";
+
 struct EventRow {
   std::string vehicle;
   std::int64_t seq = 0;

@@ -22,28 +22,6 @@ CREATE TABLE IF NOT EXISTS events (
   received_ms BIGINT,
   PRIMARY KEY (vehicle, seq)
 );
-CREATE TABLE IF NOT EXISTS statuses (
-  vehicle TEXT PRIMARY KEY,
-  online INTEGER NOT NULL,
-  route_id TEXT,
-  trip_id TEXT,
-  next_stop TEXT,
-  gps TEXT,
-  faults TEXT,
-  status TEXT NOT NULL,
-  received TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS trips (
-  trip_id TEXT PRIMARY KEY,
-  route_id TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS bookings (
-  booking_id TEXT PRIMARY KEY,
-  state TEXT NOT NULL,
-  vehicle TEXT,
-  record TEXT NOT NULL,
-  updated TEXT NOT NULL
-);
 ALTER TABLE events ADD COLUMN IF NOT EXISTS received_ms BIGINT;
 )sql";
 
@@ -218,6 +196,7 @@ class PgStore final : public StoreBackend {
     run("SELECT pg_advisory_lock(" + std::string(kSchemaLock) + ")");
     try {
       run(kSchema);
+      run(kCommonTables);
     } catch (...) {
       run("SELECT pg_advisory_unlock(" + std::string(kSchemaLock) + ")");
       throw;

@@ -21,28 +21,6 @@ CREATE TABLE IF NOT EXISTS events (
   received_ms INTEGER,
   PRIMARY KEY (vehicle, seq)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS statuses (
-  vehicle TEXT PRIMARY KEY,
-  online INTEGER NOT NULL,
-  route_id TEXT,
-  trip_id TEXT,
-  next_stop TEXT,
-  gps TEXT,
-  faults TEXT,
-  status TEXT NOT NULL,
-  received TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS trips (
-  trip_id TEXT PRIMARY KEY,
-  route_id TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS bookings (
-  booking_id TEXT PRIMARY KEY,
-  state TEXT NOT NULL,
-  vehicle TEXT,
-  record TEXT NOT NULL,
-  updated TEXT NOT NULL
-);
 )sql";
 
 class SqliteStore final : public StoreBackend {
@@ -56,6 +34,7 @@ class SqliteStore final : public StoreBackend {
     db_.exec("BEGIN IMMEDIATE");
     try {
       db_.exec(kSchema);
+      db_.exec(kCommonTables);
       // A store made before events had received_ms gets the column (NULL for the old rows).
       bool has_received = false;
       auto cols = db_.prepare("SELECT name FROM pragma_table_info('events')");

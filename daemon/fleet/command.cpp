@@ -69,6 +69,19 @@ std::optional<Audience> Audience::parse(std::string_view text) {
   return std::nullopt;
 }
 
+std::string requests_topic(std::string_view prefix, const Audience& to) {
+  std::string topic(prefix);
+  switch (to.kind) {
+    case Audience::Kind::bus:
+      return topic + "/bus/" + to.name + "/requests";
+    case Audience::Kind::route:
+      return topic + "/route/" + to.name + "/requests";
+    case Audience::Kind::fleet:
+      break;
+  }
+  return topic + "/fleet/requests";
+}
+
 std::string sign_command(const routes::SecretKey& key, const Audience& to, tracking::Time issued,
                          std::string_view command, std::string nonce) {
   if (nonce.empty()) nonce = routes::random_hex(16);

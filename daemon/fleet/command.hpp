@@ -48,6 +48,10 @@ struct Audience {
   bool operator==(const Audience&) const = default;
 };
 
+// The requests topic a command for `to` goes by: <prefix>/bus/<vehicle>/requests,
+// <prefix>/route/<route>/requests or <prefix>/fleet/requests.
+std::string requests_topic(std::string_view prefix, const Audience& to);
+
 struct SignedCommand {
   Audience to;
   tracking::Time issued{};
