@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -104,6 +105,28 @@ class FleetProcess : public Process {
 inline int run_fleet(std::vector<std::string> args, const std::string& log) {
   FleetProcess p(std::move(args), log);
   return p.finish(false);
+}
+
+// What a bus on route 101 publishes as its status: online on `trip`, its next stop `stop` at
+// `index` on the trip.
+inline std::string bus_status(const std::string& vehicle, const std::string& trip, int index,
+                              const std::string& stop) {
+  return nlohmann::json{{"vehicle", vehicle},
+                        {"online", true},
+                        {"software", "0.1.0"},
+                        {"bundle", "demo"},
+                        {"trip_id", trip},
+                        {"route_id", "101"},
+                        {"next_stop", {{"stop_id", stop}, {"name", stop}, {"index", index}}},
+                        {"gps", "fix"},
+                        {"faults", nlohmann::json::array()},
+                        {"time", "2026-03-02T06:40:00.000Z"}}
+      .dump();
+}
+
+// One event line as a bus sends it up: its row number and the line.
+inline std::string bus_event(const std::string& vehicle, int seq, const nlohmann::json& e) {
+  return nlohmann::json{{"vehicle", vehicle}, {"seq", seq}, {"event", e}}.dump();
 }
 
 }  // namespace stopcall::testing::depot

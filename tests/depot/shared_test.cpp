@@ -79,25 +79,13 @@ class Shared : public ::testing::Test {
   }
 
   static std::string event(const std::string& vehicle, int seq) {
-    return json{
-        {"vehicle", vehicle},
-        {"seq", seq},
-        {"event", {{"type", "arrived"}, {"time", "2026-03-02T06:41:00Z"}, {"stop_id", "HQC-E"}}}}
-        .dump();
+    return testing::depot::bus_event(
+        vehicle, seq,
+        {{"type", "arrived"}, {"time", "2026-03-02T06:41:00Z"}, {"stop_id", "HQC-E"}});
   }
   static std::string status(const std::string& vehicle, const std::string& trip, int index,
                             const std::string& stop) {
-    return json{{"vehicle", vehicle},
-                {"online", true},
-                {"software", "0.1.0"},
-                {"bundle", "demo"},
-                {"trip_id", trip},
-                {"route_id", "101"},
-                {"next_stop", {{"stop_id", stop}, {"name", stop}, {"index", index}}},
-                {"gps", "fix"},
-                {"faults", json::array()},
-                {"time", "2026-03-02T06:40:00.000Z"}}
-        .dump();
+    return testing::depot::bus_status(vehicle, trip, index, stop);
   }
 
   std::int64_t stored_events() {
