@@ -23,7 +23,7 @@
 //              (--mosquitto PATH [--restart-broker [--crash-broker]] | --host H --port P)
 //              [--prefix P]
 //              [--collector-sub] [--start-after FILE] [--acked-out FILE] [--command-key SECRET]
-//              [--sent-out FILE] [--check]
+//              [--sent-out FILE] [--end-after FILE] [--check]
 //
 // --start-after FILE: once the broker is up, says "fleet_load: broker at HOST:PORT" on standard
 // error and starts the buses only when FILE exists (another collector, e.g. `stopcall-fleet
@@ -32,6 +32,8 @@
 // acknowledged>" per bus (the events with seq 1 to that number reached the broker), for that
 // collector's losses. --sent-out FILE: "<k> <CLOCK_MONOTONIC ns>" per fan-out message as it was
 // published (a bus's "sound" log line carries the same clock: when it was heard there).
+// --end-after FILE: with the table printed, says "fleet_load: done" on standard error and keeps
+// the broker up until FILE exists (up to 300 s), so that other clients finish what they send.
 //
 // --mosquitto starts a private broker on a free port of 127.0.0.1 (process.hpp); --check exits
 // 1 unless every bus connected, got every fan-out message, came back after the restart, and (with
@@ -67,7 +69,7 @@ struct Args {
   double seconds = 60, ramp = -1;
   std::uint64_t seed = 1;
   std::string mosquitto, host = "127.0.0.1", prefix = "stopcall/v1", start_after, acked_out,
-                         command_key, sent_out;
+                         command_key, sent_out, end_after;
   int port = 0;
   bool restart = false, crash = false, collector = false, check = false;
 };
@@ -79,7 +81,7 @@ struct Args {
       "[--fanout K] [--threads T] [--seed N]\n"
       "                  (--mosquitto PATH [--restart-broker [--crash-broker]] | "
       "--host H --port P) [--prefix P] [--collector-sub] [--start-after FILE] [--acked-out FILE] "
-      "[--command-key SECRET] [--sent-out FILE] [--check]\n",
+      "[--command-key SECRET] [--sent-out FILE] [--end-after FILE] [--check]\n",
       why.c_str());
   std::exit(2);
 }
@@ -129,6 +131,8 @@ Args parse(int argc, char** argv) {
       a.check = true;
     else if (o == "--start-after")
       a.start_after = value();
+    else if (o == "--end-after")
+      a.end_after = value();
     else if (o == "--sent-out")
       a.sent_out = value();
     else if (o == "--command-key")
@@ -158,15 +162,16 @@ bool wait_until(F done, Clock::duration limit) {
 }
 
 // Fan-out message k: with a key, a signed service message for the fleet (the bus's control line,
-// daemon/vehicle/CONTROL.md), with k and the send time as unsigned fields the bus ignores.
+// daemon/vehicle/CONTROL.md), with k and the send time as unsigned fields the bus ignores. Said
+// once (no repeats at the next departures: five notices would otherwise queue up at each stop).
 std::string fanout_payload(const std::optional<stopcall::routes::SecretKey>& key, int k) {
   const std::string stamp = "\"k\":" + std::to_string(k) + ",\"sent_us\":";
   if (!key) return "{\"bench\":\"fanout\"," + stamp + std::to_string(now_us()) + "}";
   const std::string id = "bench-fanout-" + std::to_string(k);
-  const std::string line = "{\"cmd\":\"message\",\"kind\":\"service\",\"message_id\":\"" + id +
-                           "\",\"text\":{\"zh-Hans\":\"车队通知" + std::to_string(k) +
-                           "\",\"yue\":\"车队通知" + std::to_string(k) +
-                           "\",\"en\":\"Fleet notice " + std::to_string(k) + "\"}}";
+  const std::string line =
+      "{\"cmd\":\"message\",\"kind\":\"service\",\"repeats\":0,\"message_id\":\"" + id +
+      "\",\"text\":{\"zh-Hans\":\"车队通知" + std::to_string(k) + "\",\"yue\":\"车队通知" +
+      std::to_string(k) + "\",\"en\":\"Fleet notice " + std::to_string(k) + "\"}}";
   const auto now = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
   std::string envelope = stopcall::daemon::fleet::sign_command(
       *key, {stopcall::daemon::fleet::Audience::Kind::fleet, {}}, now, line);
@@ -265,7 +270,9 @@ int run(const Args& a) {
   const ProcSample self0 = sample(0);
   const ProcSample watched0 = watched > 0 ? sample(watched) : ProcSample{};
   const std::int64_t acked0 = buses.events_acked(), status0 = buses.status_sent();
-  const auto spacing = std::min<Clock::duration>(1s, window / (a.fanout + 1));
+  // Spread over the window: a real bus says a service message after what is playing, so messages
+  // closer than one saying (about 4 s in three languages) would measure its queue, not the fleet.
+  const auto spacing = window / (a.fanout + 1);
   int fanout_published = 0;
   std::ofstream sent_out;
   if (!a.sent_out.empty()) sent_out.open(a.sent_out);
@@ -397,6 +404,11 @@ int run(const Args& a) {
     for (const auto& [vehicle, n] : buses.acked_by_vehicle())
       out << vehicle << " " << n << "\n";
     if (!out) throw std::runtime_error("cannot write " + a.acked_out);
+  }
+  if (!a.end_after.empty()) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "fleet_load: done\n");
+    wait_until([&] { return std::filesystem::exists(a.end_after); }, 300s);
   }
   if (!a.check) return 0;
   const bool ok = all_up && fanout_published == a.fanout && fanout_min == a.buses && acked > 0 &&
