@@ -97,7 +97,8 @@ bench_fleet() {
   local name="fleet" buses=3000 seconds=60 real=${real_buses:-20}
   ((quick)) && { buses=300; seconds=30; real=${real_buses:-2}; }
   fleet_real_pids=() fleet_real_rows=0
-  local mosquitto
+  local mosquitto crash=()
+  ((broker_crash)) && crash=(--crash-broker)  # tools/bench --broker-crash: SIGKILL, reported as such
   mosquitto=$(command -v mosquitto || echo /usr/sbin/mosquitto)
   [[ -x "$mosquitto" ]] || die "mosquitto is missing (run tools/setup)"
   heading "$name: fleet_load, $buses buses and $real real ones for $seconds s, a broker restart, two collectors"
@@ -110,7 +111,7 @@ bench_fleet() {
     --public "$work/fleet-control.public" >/dev/null 2>&1 || die "keygen failed"
   echo unused >"$work/fleet-depot.password"  # the bench's broker takes any password
   "$build/daemon/fleet/bench/fleet_load" --buses "$buses" --seconds "$seconds" \
-    --mosquitto "$mosquitto" --restart-broker --collector-sub --start-after "$go" \
+    --mosquitto "$mosquitto" --restart-broker "${crash[@]}" --collector-sub --start-after "$go" \
     --acked-out "$work/fleet-acked.txt" --command-key "$work/fleet-control.secret" \
     --sent-out "$work/fleet-sent.txt" --end-after "$end" 2>"$work/fleet.log" >"$work/fleet.txt" &
   local load_pid=$! serve_pid="" address="" i
