@@ -4,24 +4,36 @@
 //
 //  - the connection ramp: every bus connected and subscribed (first tries jittered over --ramp);
 //  - fleet message fan-out: K messages (default 5) published on <prefix>/fleet/requests by a
-//    depot client, each with its send time; p50/p99/max latency to the buses over all buses and
+//    depot client, each with its send time (with --command-key SECRET: each a signed service
+//    message for the whole fleet, with a text per language, as the control centre sends it, so
+//    that real buses on the same broker announce it; its k and send time ride beside the signed
+//    fields); p50/p99/max latency to the buses over all buses and
 //    messages, and how many buses got each (all N expected);
 //  - events per second the broker acknowledged, the broker's CPU and RSS (when started here) and
 //    this program's, over the --seconds window;
-//  - with --restart-broker: SIGKILL of the broker, started again on the same port, and the time
-//    until every bus is connected and subscribed again (target: within 60 s);
+//  - with --restart-broker: the broker stopped as a depot restarts it (SIGTERM: it saves its
+//    sessions and queued messages, persistence being on) or, with --crash-broker, killed (SIGKILL),
+//    started again on the same port, and the time until every bus is connected and subscribed
+//    again (target: within 60 s);
 //  - with --collector-sub: one client subscribed to <prefix>/bus/+/events as the depot's
 //    collector would be; event latency p50/p99 from the bus's publish, and the (vehicle, seq)
 //    acknowledged to a bus but never received (lost) or received twice (doubled).
 //
 //   fleet_load [--buses N] [--seconds S] [--ramp S] [--fanout K] [--threads T] [--seed N]
-//              (--mosquitto PATH [--restart-broker] | --host H --port P) [--prefix P]
-//              [--collector-sub] [--start-after FILE] [--acked-out FILE] [--check]
+//              (--mosquitto PATH [--restart-broker [--crash-broker]] | --host H --port P)
+//              [--prefix P]
+//              [--collector-sub] [--start-after FILE] [--acked-out FILE] [--command-key SECRET]
+//              [--sent-out FILE] [--end-after FILE] [--check]
 //
 // --start-after FILE: once the broker is up, says "fleet_load: broker at HOST:PORT" on standard
 // error and starts the buses only when FILE exists (another collector, e.g. `stopcall-fleet
-// serve`, connects meanwhile); --acked-out FILE: at the end, "<vehicle> <events acknowledged>"
-// per bus (the events with seq 1 to that number reached the broker), for that collector's losses.
+// serve`, connects meanwhile); if FILE holds a process id (that collector's), its CPU and RSS are
+// measured over the window like the broker's; --acked-out FILE: at the end, "<vehicle> <events
+// acknowledged>" per bus (the events with seq 1 to that number reached the broker), for that
+// collector's losses. --sent-out FILE: "<k> <CLOCK_MONOTONIC ns>" per fan-out message as it was
+// published (a bus's "sound" log line carries the same clock: when it was heard there).
+// --end-after FILE: with the table printed, says "fleet_load: done" on standard error and keeps
+// the broker up until FILE exists (up to 300 s), so that other clients finish what they send.
 //
 // --mosquitto starts a private broker on a free port of 127.0.0.1 (process.hpp); --check exits
 // 1 unless every bus connected, got every fan-out message, came back after the restart, and (with
@@ -43,6 +55,8 @@
 #include "daemon/fleet/bench/buses.hpp"
 #include "daemon/fleet/bench/probe.hpp"
 #include "daemon/fleet/bench/process.hpp"
+#include "daemon/fleet/command.hpp"
+#include "routes/signing.hpp"
 
 namespace {
 
@@ -54,19 +68,21 @@ struct Args {
   int buses = 3000, fanout = 5, threads = 2;
   double seconds = 60, ramp = -1;
   std::uint64_t seed = 1;
-  std::string mosquitto, host = "127.0.0.1", prefix = "stopcall/v1", start_after, acked_out;
+  std::string mosquitto, host = "127.0.0.1", prefix = "stopcall/v1", start_after, acked_out,
+                         command_key, sent_out, end_after;
   int port = 0;
-  bool restart = false, collector = false, check = false;
+  bool restart = false, crash = false, collector = false, check = false;
 };
 
 [[noreturn]] void usage(const std::string& why) {
-  std::fprintf(stderr,
-               "fleet_load: %s\nusage: fleet_load [--buses N] [--seconds S] [--ramp S] "
-               "[--fanout K] [--threads T] [--seed N]\n"
-               "                  (--mosquitto PATH [--restart-broker] | --host H --port P) "
-               "[--prefix P] [--collector-sub] [--start-after FILE] [--acked-out FILE] "
-               "[--check]\n",
-               why.c_str());
+  std::fprintf(
+      stderr,
+      "fleet_load: %s\nusage: fleet_load [--buses N] [--seconds S] [--ramp S] "
+      "[--fanout K] [--threads T] [--seed N]\n"
+      "                  (--mosquitto PATH [--restart-broker [--crash-broker]] | "
+      "--host H --port P) [--prefix P] [--collector-sub] [--start-after FILE] [--acked-out FILE] "
+      "[--command-key SECRET] [--sent-out FILE] [--end-after FILE] [--check]\n",
+      why.c_str());
   std::exit(2);
 }
 
@@ -107,12 +123,20 @@ Args parse(int argc, char** argv) {
       a.prefix = value();
     else if (o == "--restart-broker")
       a.restart = true;
+    else if (o == "--crash-broker")
+      a.crash = true;
     else if (o == "--collector-sub")
       a.collector = true;
     else if (o == "--check")
       a.check = true;
     else if (o == "--start-after")
       a.start_after = value();
+    else if (o == "--end-after")
+      a.end_after = value();
+    else if (o == "--sent-out")
+      a.sent_out = value();
+    else if (o == "--command-key")
+      a.command_key = value();
     else if (o == "--acked-out")
       a.acked_out = value();
     else
@@ -121,6 +145,7 @@ Args parse(int argc, char** argv) {
   if (a.mosquitto.empty() && a.port == 0) usage("give --mosquitto PATH or --host and --port");
   if (!a.mosquitto.empty() && a.port != 0) usage("--mosquitto starts its own broker: no --port");
   if (a.restart && a.mosquitto.empty()) usage("--restart-broker needs the broker started here");
+  if (a.crash && !a.restart) usage("--crash-broker goes with --restart-broker");
   if (a.ramp < 0) a.ramp = std::max(1.0, a.buses / 200.0);  // 200 new connections a second
   return a;
 }
@@ -134,6 +159,24 @@ bool wait_until(F done, Clock::duration limit) {
     std::this_thread::sleep_for(20ms);
   }
   return true;
+}
+
+// Fan-out message k: with a key, a signed service message for the fleet (the bus's control line,
+// daemon/vehicle/CONTROL.md), with k and the send time as unsigned fields the bus ignores. Said
+// once (no repeats at the next departures: five notices would otherwise queue up at each stop).
+std::string fanout_payload(const std::optional<stopcall::routes::SecretKey>& key, int k) {
+  const std::string stamp = "\"k\":" + std::to_string(k) + ",\"sent_us\":";
+  if (!key) return "{\"bench\":\"fanout\"," + stamp + std::to_string(now_us()) + "}";
+  const std::string id = "bench-fanout-" + std::to_string(k);
+  const std::string line =
+      "{\"cmd\":\"message\",\"kind\":\"service\",\"repeats\":0,\"message_id\":\"" + id +
+      "\",\"text\":{\"zh-Hans\":\"车队通知" + std::to_string(k) + "\",\"yue\":\"车队通知" +
+      std::to_string(k) + "\",\"en\":\"Fleet notice " + std::to_string(k) + "\"}}";
+  const auto now = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  std::string envelope = stopcall::daemon::fleet::sign_command(
+      *key, {stopcall::daemon::fleet::Audience::Kind::fleet, {}}, now, line);
+  envelope.pop_back();  // the closing brace
+  return envelope + "," + stamp + std::to_string(now_us()) + "}";
 }
 
 double seconds_since(Clock::time_point t) {
@@ -171,6 +214,8 @@ int run(const Args& a) {
   }
   std::fprintf(stderr, "fleet_load: open-file limit raised to %ld (%ld needed)\n", nofile, need);
 
+  std::optional<stopcall::routes::SecretKey> command_key;
+  if (!a.command_key.empty()) command_key = stopcall::routes::load_secret_key(a.command_key);
   std::optional<Broker> broker;
   std::string host = a.host;
   int port = a.port;
@@ -186,11 +231,13 @@ int run(const Args& a) {
     if (!collector->wait_ready(10s)) throw std::runtime_error("the collector did not connect");
   }
   Probe depot(host, port, "depot", {});
+  pid_t watched = 0;  // the other collector, when --start-after's file names it
   if (!depot.wait_ready(10s)) throw std::runtime_error("the depot client did not connect");
   if (!a.start_after.empty()) {
     std::fprintf(stderr, "fleet_load: broker at %s:%d\n", host.c_str(), port);
     if (!wait_until([&] { return std::filesystem::exists(a.start_after); }, 120s))
       throw std::runtime_error(a.start_after + " did not appear within 120 s");
+    std::ifstream(a.start_after) >> watched;
   }
 
   BusOptions options;
@@ -221,19 +268,31 @@ int run(const Args& a) {
   const auto w0 = Clock::now();
   const ProcSample broker0 = broker ? sample(broker->pid()) : ProcSample{};
   const ProcSample self0 = sample(0);
+  const ProcSample watched0 = watched > 0 ? sample(watched) : ProcSample{};
   const std::int64_t acked0 = buses.events_acked(), status0 = buses.status_sent();
-  const auto spacing = std::min<Clock::duration>(1s, window / (a.fanout + 1));
+  // Spread over the window: a real bus says a service message after what is playing, so messages
+  // closer than one saying (about 4 s in three languages) would measure its queue, not the fleet.
+  const auto spacing = window / (a.fanout + 1);
   int fanout_published = 0;
+  std::ofstream sent_out;
+  if (!a.sent_out.empty()) sent_out.open(a.sent_out);
   for (int k = 1; k <= a.fanout; ++k) {
     std::this_thread::sleep_until(w0 + k * spacing);
-    const std::string payload = "{\"bench\":\"fanout\",\"k\":" + std::to_string(k) +
-                                ",\"sent_us\":" + std::to_string(now_us()) + "}";
+    const std::string payload = fanout_payload(command_key, k);
+    if (sent_out.is_open()) {
+      sent_out << k << " "
+               << std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      Clock::now().time_since_epoch())
+                      .count()
+               << std::endl;
+    }
     if (depot.publish(a.prefix + "/fleet/requests", payload, 10s)) ++fanout_published;
   }
   std::this_thread::sleep_until(w0 + window);
   const double window_s = seconds_since(w0);
   const ProcSample broker1 = broker ? sample(broker->pid()) : ProcSample{};
   const ProcSample self1 = sample(0);
+  const ProcSample watched1 = watched > 0 ? sample(watched) : ProcSample{};
   const std::int64_t acked1 = buses.events_acked(), status1 = buses.status_sent();
   wait_until([&] { return buses.fanout_received() >= std::int64_t{a.buses} * a.fanout; }, 10s);
 
@@ -241,8 +300,11 @@ int run(const Args& a) {
   double broker_back_s = 0, reconnect_s = -1;
   int back = 0;
   if (a.restart) {
-    std::fprintf(stderr, "fleet_load: killing the broker\n");
-    broker->kill();
+    std::fprintf(stderr, "fleet_load: %s the broker\n", a.crash ? "killing" : "stopping");
+    if (a.crash)
+      broker->kill();
+    else
+      broker->stop();
     const auto killed = Clock::now();
     broker->start();
     broker_back_s = seconds_since(killed);
@@ -292,14 +354,20 @@ int run(const Args& a) {
       format("%.0f/s (expected %.0f/s), status %.0f/s", events_per_s, a.buses / 5.0, status_per_s));
   const double broker_cpu = broker ? 100 * (broker1.cpu_s - broker0.cpu_s) / window_s : 0;
   const double self_cpu = 100 * (self1.cpu_s - self0.cpu_s) / window_s;
+  const double watched_cpu = 100 * (watched1.cpu_s - watched0.cpu_s) / window_s;
   if (broker) {
     row("broker CPU, RSS", format("%.1f %% of a core, %.1f MB (peak %.1f MB)", broker_cpu,
                                   broker1.rss_kb / 1024.0, broker1.hwm_kb / 1024.0));
   }
   row("fleet_load CPU, RSS", format("%.1f %% of a core, %.1f MB (peak %.1f MB)", self_cpu,
                                     self1.rss_kb / 1024.0, self1.hwm_kb / 1024.0));
+  if (watched > 0) {
+    row("collector process CPU, RSS",
+        format("%.1f %% of a core, %.1f MB (peak %.1f MB)", watched_cpu, watched1.rss_kb / 1024.0,
+               watched1.hwm_kb / 1024.0));
+  }
   if (a.restart) {
-    row("reconnect after broker restart",
+    row(a.crash ? "reconnect after broker crash" : "reconnect after broker restart",
         reconnect_s >= 0 ? format("all %d back in %.1f s (broker up again in %.2f s)", a.buses,
                                   reconnect_s, broker_back_s)
                          : format("only %d/%d back after 120 s", back, a.buses),
@@ -321,16 +389,26 @@ int run(const Args& a) {
       "RESULT buses=%d ready=%d ramp_s=%.1f fanout_p50_ms=%.1f fanout_p99_ms=%.1f "
       "fanout_max_ms=%.1f fanout_min_buses=%d events_per_s=%.0f broker_cpu_pct=%.1f "
       "broker_rss_mb=%.1f self_cpu_pct=%.1f self_rss_mb=%.1f reconnect_s=%.1f "
-      "collector_p50_ms=%.1f collector_p99_ms=%.1f lost=%lld doubled=%lld\n",
+      "collector_p50_ms=%.1f collector_p99_ms=%.1f lost=%lld doubled=%lld serve_cpu_pct=%.1f "
+      "serve_rss_mb=%.1f serve_peak_mb=%.1f restart=%s\n",
       a.buses, ready_after_ramp, ramp_s, f50, f99, fmax, fanout_min, events_per_s, broker_cpu,
       broker1.rss_kb / 1024.0, self_cpu, self1.rss_kb / 1024.0, reconnect_s,
       percentile_ms(c.latency_us, 0.5), percentile_ms(c.latency_us, 0.99),
-      static_cast<long long>(c.lost), static_cast<long long>(c.doubled));
+      static_cast<long long>(c.lost), static_cast<long long>(c.doubled), watched_cpu,
+      watched1.rss_kb / 1024.0, watched1.hwm_kb / 1024.0,
+      !a.restart ? "none"
+      : a.crash  ? "kill"
+                 : "term");
   if (!a.acked_out.empty()) {
     std::ofstream out(a.acked_out);
     for (const auto& [vehicle, n] : buses.acked_by_vehicle())
       out << vehicle << " " << n << "\n";
     if (!out) throw std::runtime_error("cannot write " + a.acked_out);
+  }
+  if (!a.end_after.empty()) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "fleet_load: done\n");
+    wait_until([&] { return std::filesystem::exists(a.end_after); }, 300s);
   }
   if (!a.check) return 0;
   const bool ok = all_up && fanout_published == a.fanout && fanout_min == a.buses && acked > 0 &&

@@ -106,8 +106,8 @@ Broker::Broker(std::string program, const std::string& prefix)
   std::ofstream(dir_ / "mosquitto.conf")
       // As root, mosquitto would drop to its own user, which may not read this folder.
       << "user root\nper_listener_settings false\nallow_anonymous true\nacl_file "
-      << (dir_ / "acl").string()
-      << "\npersistence false\nmax_queued_messages 100000\nlog_type error\nlog_type warning\n"
+      << (dir_ / "acl").string() << "\npersistence true\npersistence_location " << dir_.string()
+      << "/\nautosave_interval 5\nmax_queued_messages 100000\nlog_type error\nlog_type warning\n"
       << "listener " << port_ << " 127.0.0.1\nmax_connections -1\nuse_username_as_clientid true\n";
 }
 
@@ -142,6 +142,19 @@ void Broker::start() {
   kill();
   throw std::runtime_error(program_ + " did not start on port " + std::to_string(port_) + ":\n" +
                            text);
+}
+
+void Broker::stop() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGTERM);
+  for (int i = 0; i < 3000; ++i) {
+    if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+      pid_ = -1;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  kill();
 }
 
 void Broker::kill() {
