@@ -35,6 +35,7 @@ using testing::DaemonOptions;
 using testing::DaemonProcess;
 using testing::depot::FleetProcess;
 using testing::depot::Process;
+using testing::depot::wait_until;
 using testing::fleet::Broker;
 using testing::fleet::Message;
 using testing::fleet::Peer;
@@ -70,15 +71,6 @@ int count(const std::string& text, const std::string& what) {
   for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
     ++n;
   return n;
-}
-
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return done();
 }
 
 // The bus's statuses as the depot saw them, last first.

@@ -30,6 +30,7 @@ using routes::testing::TempDir;
 using routes::testing::write_file;
 using testing::depot::FleetProcess;
 using testing::depot::Process;
+using testing::depot::wait_until;
 using testing::fleet::Broker;
 using testing::fleet::Message;
 using testing::fleet::Peer;
@@ -51,15 +52,6 @@ std::vector<json> json_lines(const std::string& text) {
     if (j.is_object()) out.push_back(std::move(j));
   }
   return out;
-}
-
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return done();
 }
 
 // A recorded trip: the NMEA the bus replays and where the simulated bus halted.

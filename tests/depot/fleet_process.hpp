@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -127,6 +128,16 @@ inline std::string bus_status(const std::string& vehicle, const std::string& tri
 // One event line as a bus sends it up: its row number and the line.
 inline std::string bus_event(const std::string& vehicle, int seq, const nlohmann::json& e) {
   return nlohmann::json{{"vehicle", vehicle}, {"seq", seq}, {"event", e}}.dump();
+}
+
+// Polls `done` every 50 ms until it holds or `timeout` has passed; its last answer.
+inline bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return done();
 }
 
 }  // namespace stopcall::testing::depot
