@@ -635,11 +635,36 @@ void Tracker::restore(const Fix& fix, double eph, std::vector<StopEvent>& out) {
     pending_ = {};
     return;
   }
+  // A shape that comes back on itself (a loop round the block, a street driven twice) may pass
+  // this point more than once in the window: nothing told which pass the bus took in the dark.
+  // Taking the nearer to the prediction jumped a bus that had waited at a stop a whole loop
+  // ahead, past stops it had yet to reach. Another pass about as near as the fix's noise allows
+  // is a rival; the fixes to come tell the passes apart.
+  const double rival_m =
+      std::min(cfg_.accept_lateral_m, m.offset + 2 * noise_.sigma_m(fix.horizontal_error_m()));
+  if (another_pass(p, lo, hi, m.along, rival_m, heading ? &*heading : nullptr)) {
+    pending_ = {};
+    return;
+  }
   if (!confirm(pending_, t, m.along, cfg_.restore_confirm_fixes, 0)) return;
   bool said = lost_said_ || uncertain_said_;
   relock(fix, m.along);
   if (said) emit(out, StopEvent::Type::gps_restored, t, std::nullopt);
   run_stops(t, out);
+}
+
+bool Tracker::another_pass(XY p, double lo, double hi, double along, double within_m,
+                           const XY* heading) const {
+  // Points of one pass within accept_lateral_m of p lie within about that along it.
+  const double apart = 3 * cfg_.accept_lateral_m;
+  const double cos = std::cos(cfg_.heading_max_diff_deg * routes::geo::kDegToRad);
+  for (auto [from, to] : {std::pair{lo, along - apart}, std::pair{along + apart, hi}}) {
+    if (to <= from) continue;
+    const auto m =
+        geo_->match(p, from, to, 0, heading, cos, within_m, ShapeMatcher::Policy::closest);
+    if (m.found) return true;
+  }
+  return false;
 }
 
 void Tracker::rejoin(const Fix& fix, double eph, std::vector<StopEvent>& out) {

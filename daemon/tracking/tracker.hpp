@@ -232,6 +232,10 @@ class Tracker {
   void acquire(const Fix& fix, double eph, std::vector<StopEvent>& out);
   void track(const Fix& fix, double eph, std::vector<StopEvent>& out);
   void restore(const Fix& fix, double eph, std::vector<StopEvent>& out);
+  // Whether the shape passes within `within_m` of p again, heading along it, within [lo, hi]
+  // but away from `along`.
+  bool another_pass(routes::geo::XY p, double lo, double hi, double along, double within_m,
+                    const routes::geo::XY* heading) const;
   void rejoin(const Fix& fix, double eph, std::vector<StopEvent>& out);
   void count_off_route(Time t, std::vector<StopEvent>& out);
   void relock(const Fix& fix, double along);

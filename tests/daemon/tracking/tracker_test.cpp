@@ -362,6 +362,38 @@ TEST_P(TrackerAtRate, ShortTunnelBeforeAStopStillAnnouncesItInTime) {
   EXPECT_EQ(count(log, T::gps_lost), count(log, T::gps_restored)) << describe(log);
 }
 
+// A loop round the block that drives the first street again, and a bus that waits long at the
+// first street's stop inside an outage: when the fixes come back it is still on its first pass,
+// although driving on at its last speed would have taken it round the loop to the second. The
+// stops of the loop are announced, not passed.
+TEST_P(TrackerAtRate, OutageOnAStreetDrivenTwiceKeepsToThePassTheBusIsOn) {
+  // East 600 m, north 100, west 300, south 100, then east again over the first street's last
+  // 300 m and on: (450, 0) is 450 m along the first pass and 1250 m along the second.
+  Path loop({{0, 0}, {600, 0}, {600, 100}, {300, 100}, {300, 0}, {1000, 0}});
+  ASSERT_DOUBLE_EQ(loop.length(), 1800);
+  auto trip = sim::make_trip(loop, {0, 350, 850, 1500, 1800});
+  Bus bus(0, 10, {{350, 45}, {850, 20}, {1500, 20}, {1800, 20}});
+  const double from = bus.time_at(250), to = bus.time_at(450);
+  ASSERT_GT(to - from, 60);
+  TraceOptions options;
+  options.outages = {{from, to}};
+  auto log = run(trip, loop, bus, options);
+
+  expect_invariants(log, 5);
+  EXPECT_EQ(count(log, T::passed), 1) << describe(log);  // stop 1, in the dark
+  EXPECT_EQ(count(log, T::passed, 1), 1) << describe(log);
+  // Stop 2 is on the northern street: said once the fixes show the bus turning into it.
+  EXPECT_EQ(count(log, T::next_stop, 2), 1) << describe(log);
+  EXPECT_EQ(count(log, T::arrived, 2), 1) << describe(log);
+  if (auto t = when(log, T::approaching, 2)) {
+    EXPECT_LE(*t, bus.halt_at(850).arrive_s - 4) << "approaching too late";
+  } else {
+    ADD_FAILURE() << "no approaching for stop 2\n" << describe(log);
+  }
+  for (int i = 3; i <= 4; ++i)
+    expect_announced(log, bus, i, bus.halts()[i], bus.halts()[i - 1], i == 4);
+}
+
 // The same 60 s outage when the daemon sends no ticks: the gap is noticed at the next fix.
 TEST_P(TrackerAtRate, OutageWithoutTicksIsNoticedAtTheNextFix) {
   Path road({{0, 0}, {1500, 0}});
