@@ -3,14 +3,19 @@
 // real mosquitto, and prints in one table:
 //
 //  - the connection ramp: every bus connected and subscribed (first tries jittered over --ramp);
-//  - fleet message fan-out: K messages (default 5) published on <prefix>/fleet/requests by a
-//    depot client, each with its send time (with --command-key SECRET: each a signed service
-//    message for the whole fleet, with a text per language, as the control centre sends it, so
-//    that real buses on the same broker announce it; its k and send time ride beside the signed
-//    fields); p50/p99/max latency to the buses over all buses and
-//    messages, and how many buses got each (all N expected);
+//  - fleet message fan-out: K messages (default 10) published on <prefix>/fleet/requests by a
+//    depot client, each with its send time (with --command-key SECRET: signed messages for the
+//    whole fleet, with a text per language, as the control centre sends them, so that real buses
+//    on the same broker announce them: odd k an emergency, cancelled --cancel-after seconds
+//    later (default 4) by a signed fleet-wide cancel so that buses go back to normal, even k a
+//    service message; its k and send time ride beside the signed fields). In pairs, one pair per
+//    K/2 of the window: the emergency at 5 % of the pair's time, the service message 8 s after
+//    its cancel (past the next stop said again when the emergency ends; the pair's time must
+//    hold that and the service message's saying; unsigned, evenly spread). p50/p99/max latency
+//    to the buses over all buses and messages (both classes; the cancels carry no k), and how
+//    many buses got each (all N expected);
 //  - events per second the broker acknowledged, the broker's CPU and RSS (when started here) and
-//    this program's, over the --seconds window;
+//    this program's, over the --seconds window (default 90);
 //  - with --restart-broker: the broker stopped as a depot restarts it (SIGTERM: it saves its
 //    sessions and queued messages, persistence being on) or, with --crash-broker, killed (SIGKILL),
 //    started again on the same port, and the time until every bus is connected and subscribed
@@ -21,7 +26,7 @@
 //
 //   fleet_load [--buses N] [--seconds S] [--ramp S] [--fanout K] [--threads T] [--seed N]
 //              (--mosquitto PATH [--restart-broker [--crash-broker]] | --host H --port P)
-//              [--prefix P]
+//              [--prefix P] [--cancel-after S]
 //              [--collector-sub] [--start-after FILE] [--acked-out FILE] [--command-key SECRET]
 //              [--sent-out FILE] [--end-after FILE] [--check]
 //
@@ -30,14 +35,18 @@
 // serve`, connects meanwhile); if FILE holds a process id (that collector's), its CPU and RSS are
 // measured over the window like the broker's; --acked-out FILE: at the end, "<vehicle> <events
 // acknowledged>" per bus (the events with seq 1 to that number reached the broker), for that
-// collector's losses. --sent-out FILE: "<k> <CLOCK_MONOTONIC ns>" per fan-out message as it was
-// published (a bus's "sound" log line carries the same clock: when it was heard there).
+// collector's losses. --sent-out FILE: "<k> <CLOCK_MONOTONIC ns> <class>" per fan-out message as
+// it was published (a bus's "sound" log line carries the same clock: when it was heard there);
+// class is emergency, service or unsigned (without --command-key).
 // --end-after FILE: with the table printed, says "fleet_load: done" on standard error and keeps
 // the broker up until FILE exists (up to 300 s), so that other clients finish what they send.
 //
 // --mosquitto starts a private broker on a free port of 127.0.0.1 (process.hpp); --check exits
 // 1 unless every bus connected, got every fan-out message, came back after the restart, and (with
-// --collector-sub, without a restart) no event was lost. Ends with a RESULT line of key=value.
+// --collector-sub, without a restart) no event was lost. Ends with a RESULT line of key=value;
+// with a restart it gives, as microseconds of the system clock (the events' sent_us), when the
+// broker was stopped (broker_stop_us), up again (broker_up_us) and every bus back (all_back_us,
+// or when the wait for them gave up).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -64,9 +73,20 @@ using namespace stopcall::fleet_bench;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
+// A fan-out pair's service message goes this long after the emergency's cancel: the bus says the
+// next stop again when the emergency ends (about 7 s in three languages), and a service message
+// would wait for that. Then it is said, about 4 s.
+constexpr std::chrono::seconds kSaidAgain{8}, kServiceSaying{4};
+
+std::string format(const char* f, auto... args) {
+  char text[256];
+  std::snprintf(text, sizeof text, f, args...);
+  return text;
+}
+
 struct Args {
-  int buses = 3000, fanout = 5, threads = 2;
-  double seconds = 60, ramp = -1;
+  int buses = 3000, fanout = 10, threads = 2;
+  double seconds = 90, ramp = -1, cancel_after = 4;
   std::uint64_t seed = 1;
   std::string mosquitto, host = "127.0.0.1", prefix = "stopcall/v1", start_after, acked_out,
                          command_key, sent_out, end_after;
@@ -75,14 +95,14 @@ struct Args {
 };
 
 [[noreturn]] void usage(const std::string& why) {
-  std::fprintf(
-      stderr,
-      "fleet_load: %s\nusage: fleet_load [--buses N] [--seconds S] [--ramp S] "
-      "[--fanout K] [--threads T] [--seed N]\n"
-      "                  (--mosquitto PATH [--restart-broker [--crash-broker]] | "
-      "--host H --port P) [--prefix P] [--collector-sub] [--start-after FILE] [--acked-out FILE] "
-      "[--command-key SECRET] [--sent-out FILE] [--end-after FILE] [--check]\n",
-      why.c_str());
+  std::fprintf(stderr,
+               "fleet_load: %s\nusage: fleet_load [--buses N] [--seconds S] [--ramp S] "
+               "[--fanout K] [--threads T] [--seed N]\n"
+               "                  (--mosquitto PATH [--restart-broker [--crash-broker]] | "
+               "--host H --port P) [--prefix P] [--cancel-after S] [--collector-sub] "
+               "[--start-after FILE] [--acked-out FILE] "
+               "[--command-key SECRET] [--sent-out FILE] [--end-after FILE] [--check]\n",
+               why.c_str());
   std::exit(2);
 }
 
@@ -109,6 +129,8 @@ Args parse(int argc, char** argv) {
       a.ramp = number(0);
     else if (o == "--fanout")
       a.fanout = static_cast<int>(number(0));
+    else if (o == "--cancel-after")
+      a.cancel_after = number(0);
     else if (o == "--threads")
       a.threads = static_cast<int>(number(1));
     else if (o == "--seed")
@@ -147,6 +169,17 @@ Args parse(int argc, char** argv) {
   if (a.restart && a.mosquitto.empty()) usage("--restart-broker needs the broker started here");
   if (a.crash && !a.restart) usage("--crash-broker goes with --restart-broker");
   if (a.ramp < 0) a.ramp = std::max(1.0, a.buses / 200.0);  // 200 new connections a second
+  // Signed, each emergency and service pair: its emergency at 5 % of its time, the cancel, the
+  // next stop said again, the service message's saying, all before the next pair's emergency.
+  const double pair_s = a.fanout > 0 ? a.seconds / ((a.fanout + 1) / 2) : a.seconds;
+  const double needed_s =
+      static_cast<double>((kSaidAgain + kServiceSaying).count()) + a.cancel_after;
+  if (!a.command_key.empty() && a.fanout >= 2 && pair_s * 0.95 < needed_s) {
+    usage(
+        format("%d fan-out messages in %.0f s give each emergency and service pair %.1f s; it "
+               "needs %.1f s (--seconds, --fanout, --cancel-after)",
+               a.fanout, a.seconds, pair_s, needed_s / 0.95));
+  }
   return a;
 }
 
@@ -161,22 +194,85 @@ bool wait_until(F done, Clock::duration limit) {
   return true;
 }
 
-// Fan-out message k: with a key, a signed service message for the fleet (the bus's control line,
-// daemon/vehicle/CONTROL.md), with k and the send time as unsigned fields the bus ignores. Said
-// once (no repeats at the next departures: five notices would otherwise queue up at each stop).
+// Fan-out message k's class: with a key, odd k an emergency and even k a service message.
+const char* fanout_class(bool signed_, int k) {
+  if (!signed_) return "unsigned";
+  return k % 2 == 1 ? "emergency" : "service";
+}
+
+// A control line signed for the whole fleet, as the control centre sends it.
+std::string signed_for_fleet(const stopcall::routes::SecretKey& key, const std::string& line) {
+  const auto now = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  return stopcall::daemon::fleet::sign_command(
+      key, {stopcall::daemon::fleet::Audience::Kind::fleet, {}}, now, line);
+}
+
+std::string fanout_id(int k) {
+  return "bench-fanout-" + std::to_string(k);
+}
+
+// Fan-out message k: with a key, a signed emergency or service message for the fleet (the bus's
+// control line, daemon/vehicle/CONTROL.md), with k and the send time as unsigned fields the bus
+// ignores. A service message is said once (no repeats at the next departures: the notices would
+// otherwise queue up at each stop); an emergency is cancelled before its first repeat.
 std::string fanout_payload(const std::optional<stopcall::routes::SecretKey>& key, int k) {
   const std::string stamp = "\"k\":" + std::to_string(k) + ",\"sent_us\":";
   if (!key) return "{\"bench\":\"fanout\"," + stamp + std::to_string(now_us()) + "}";
-  const std::string id = "bench-fanout-" + std::to_string(k);
-  const std::string line =
-      "{\"cmd\":\"message\",\"kind\":\"service\",\"repeats\":0,\"message_id\":\"" + id +
-      "\",\"text\":{\"zh-Hans\":\"车队通知" + std::to_string(k) + "\",\"yue\":\"车队通知" +
-      std::to_string(k) + "\",\"en\":\"Fleet notice " + std::to_string(k) + "\"}}";
-  const auto now = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
-  std::string envelope = stopcall::daemon::fleet::sign_command(
-      *key, {stopcall::daemon::fleet::Audience::Kind::fleet, {}}, now, line);
+  const bool emergency = std::string(fanout_class(true, k)) == "emergency";
+  const std::string n = std::to_string(k);
+  const std::string line = std::string("{\"cmd\":\"message\",\"kind\":\"") +
+                           (emergency ? "emergency\"" : "service\",\"repeats\":0") +
+                           ",\"message_id\":\"" + fanout_id(k) + "\",\"text\":{\"zh-Hans\":\"" +
+                           (emergency ? "车队紧急通知" : "车队通知") + n + "\",\"yue\":\"" +
+                           (emergency ? "车队紧急通知" : "车队通知") + n + "\",\"en\":\"" +
+                           (emergency ? "Fleet emergency " : "Fleet notice ") + n + "\"}}";
+  std::string envelope = signed_for_fleet(*key, line);
   envelope.pop_back();  // the closing brace
   return envelope + "," + stamp + std::to_string(now_us()) + "}";
+}
+
+// The signed fleet-wide cancel of fan-out message k (no k: the simulated buses do not count it).
+std::string cancel_payload(const stopcall::routes::SecretKey& key, int k) {
+  return signed_for_fleet(key, "{\"cmd\":\"message\",\"cancel\":\"" + fanout_id(k) + "\"}");
+}
+
+// What the depot publishes over the window, in time order: fan-out message k (cancel false) or
+// the cancel of emergency k, `at` after the window's start. Signed, in pairs, one pair to each
+// window / ceil(K / 2): the emergency at 5 % of the pair's time, its cancel cancel_after later,
+// the service message kSaidAgain after the cancel. Unsigned (only simulated buses count them),
+// evenly spread.
+Clock::duration pair_time(int messages, Clock::duration window) {
+  return messages <= 0 ? window : window / ((messages + 1) / 2);
+}
+
+struct Send {
+  Clock::duration at;
+  int k;
+  bool cancel;
+};
+std::vector<Send> fanout_schedule(int messages, Clock::duration window,
+                                  Clock::duration cancel_after, bool signed_) {
+  std::vector<Send> out;
+  if (messages <= 0) return out;
+  if (!signed_) {
+    for (int k = 1; k <= messages; ++k)
+      out.push_back({k * (window / (messages + 1)), k, false});
+    return out;
+  }
+  const auto slot = pair_time(messages, window);
+  for (int k = 1; k <= messages; ++k) {
+    const auto pair = (k - 1) / 2;
+    const Clock::duration emergency_at = pair * slot + slot / 20;
+    if (k % 2 == 1) {
+      out.push_back({emergency_at, k, false});
+      out.push_back({emergency_at + cancel_after, k, true});
+    } else {
+      out.push_back({emergency_at + cancel_after + kSaidAgain, k, false});
+    }
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Send& x, const Send& y) { return x.at < y.at; });
+  return out;
 }
 
 double seconds_since(Clock::time_point t) {
@@ -193,12 +289,6 @@ double percentile_ms(std::vector<std::int64_t> v, double q) {
 
 void row(const std::string& measure, const std::string& value, const std::string& target = "") {
   std::printf("%-32s %-62s %s\n", measure.c_str(), value.c_str(), target.c_str());
-}
-
-std::string format(const char* f, auto... args) {
-  char text[256];
-  std::snprintf(text, sizeof text, f, args...);
-  return text;
 }
 
 int run(const Args& a) {
@@ -272,19 +362,26 @@ int run(const Args& a) {
   const std::int64_t acked0 = buses.events_acked(), status0 = buses.status_sent();
   // Spread over the window: a real bus says a service message after what is playing, so messages
   // closer than one saying (about 4 s in three languages) would measure its queue, not the fleet.
-  const auto spacing = window / (a.fanout + 1);
-  int fanout_published = 0;
+  int fanout_published = 0, cancels_published = 0, cancels = 0;
   std::ofstream sent_out;
   if (!a.sent_out.empty()) sent_out.open(a.sent_out);
-  for (int k = 1; k <= a.fanout; ++k) {
-    std::this_thread::sleep_until(w0 + k * spacing);
-    const std::string payload = fanout_payload(command_key, k);
+  const auto cancel_after =
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(a.cancel_after));
+  for (const Send& s : fanout_schedule(a.fanout, window, cancel_after, command_key.has_value())) {
+    std::this_thread::sleep_until(w0 + s.at);
+    if (s.cancel) {
+      ++cancels;
+      if (depot.publish(a.prefix + "/fleet/requests", cancel_payload(*command_key, s.k), 10s))
+        ++cancels_published;
+      continue;
+    }
+    const std::string payload = fanout_payload(command_key, s.k);
     if (sent_out.is_open()) {
-      sent_out << k << " "
+      sent_out << s.k << " "
                << std::chrono::duration_cast<std::chrono::nanoseconds>(
                       Clock::now().time_since_epoch())
                       .count()
-               << std::endl;
+               << " " << fanout_class(command_key.has_value(), s.k) << std::endl;
     }
     if (depot.publish(a.prefix + "/fleet/requests", payload, 10s)) ++fanout_published;
   }
@@ -299,18 +396,22 @@ int run(const Args& a) {
   // 3. The broker's crash and the fleet's return.
   double broker_back_s = 0, reconnect_s = -1;
   int back = 0;
+  std::int64_t broker_stop_us = 0, broker_up_us = 0, all_back_us = 0;
   if (a.restart) {
     std::fprintf(stderr, "fleet_load: %s the broker\n", a.crash ? "killing" : "stopping");
+    broker_stop_us = now_us();
     if (a.crash)
       broker->kill();
     else
       broker->stop();
     const auto killed = Clock::now();
     broker->start();
+    broker_up_us = now_us();
     broker_back_s = seconds_since(killed);
     wait_until([&] { return buses.ready() == 0; }, 15s);
     if (wait_until([&] { return buses.ready() == a.buses; }, 120s))
       reconnect_s = seconds_since(killed);
+    all_back_us = now_us();
     back = buses.ready();
     if (collector) collector->wait_ready(10s);
   }
@@ -343,7 +444,9 @@ int run(const Args& a) {
   }
   const double f50 = percentile_ms(all, 0.5), f99 = percentile_ms(all, 0.99),
                fmax = percentile_ms(all, 1.0);
-  row(format("fleet fan-out (%d messages)", a.fanout),
+  row(command_key
+          ? format("fleet fan-out (%d emergency, %d service)", (a.fanout + 1) / 2, a.fanout / 2)
+          : format("fleet fan-out (%d messages)", a.fanout),
       format("p50 %.1f ms, p99 %.1f ms, max %.1f ms", f50, f99, fmax));
   row("  buses that got each",
       got + format(" (of %d; %lld twice)", a.buses, static_cast<long long>(buses.fanout_doubled())),
@@ -390,7 +493,8 @@ int run(const Args& a) {
       "fanout_max_ms=%.1f fanout_min_buses=%d events_per_s=%.0f broker_cpu_pct=%.1f "
       "broker_rss_mb=%.1f self_cpu_pct=%.1f self_rss_mb=%.1f reconnect_s=%.1f "
       "collector_p50_ms=%.1f collector_p99_ms=%.1f lost=%lld doubled=%lld serve_cpu_pct=%.1f "
-      "serve_rss_mb=%.1f serve_peak_mb=%.1f restart=%s\n",
+      "serve_rss_mb=%.1f serve_peak_mb=%.1f restart=%s fanout=%d cancels=%d cancels_published=%d "
+      "broker_stop_us=%lld broker_up_us=%lld all_back_us=%lld\n",
       a.buses, ready_after_ramp, ramp_s, f50, f99, fmax, fanout_min, events_per_s, broker_cpu,
       broker1.rss_kb / 1024.0, self_cpu, self1.rss_kb / 1024.0, reconnect_s,
       percentile_ms(c.latency_us, 0.5), percentile_ms(c.latency_us, 0.99),
@@ -398,7 +502,9 @@ int run(const Args& a) {
       watched1.rss_kb / 1024.0, watched1.hwm_kb / 1024.0,
       !a.restart ? "none"
       : a.crash  ? "kill"
-                 : "term");
+                 : "term",
+      a.fanout, cancels, cancels_published, static_cast<long long>(broker_stop_us),
+      static_cast<long long>(broker_up_us), static_cast<long long>(all_back_us));
   if (!a.acked_out.empty()) {
     std::ofstream out(a.acked_out);
     for (const auto& [vehicle, n] : buses.acked_by_vehicle())
@@ -411,8 +517,9 @@ int run(const Args& a) {
     wait_until([&] { return std::filesystem::exists(a.end_after); }, 300s);
   }
   if (!a.check) return 0;
-  const bool ok = all_up && fanout_published == a.fanout && fanout_min == a.buses && acked > 0 &&
-                  (!a.restart || reconnect_s >= 0) && (!collector || a.restart || c.lost == 0);
+  const bool ok = all_up && fanout_published == a.fanout && cancels_published == cancels &&
+                  fanout_min == a.buses && acked > 0 && (!a.restart || reconnect_s >= 0) &&
+                  (!collector || a.restart || c.lost == 0);
   if (!ok) std::fprintf(stderr, "fleet_load: --check failed\n");
   return ok ? 0 : 1;
 }
