@@ -5,6 +5,7 @@
 #include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
@@ -34,15 +35,8 @@ bool split_bus_topic(const std::string& prefix, const std::string& topic, std::s
   return true;
 }
 
-struct BusProgress {
-  bool online = false;
-  bool addressed = false;  // the bus, or on the route, or any bus for the fleet
-  std::string state;       // the last route_data state, or installed / failed / refused
-  std::string last_line;
-};
-
-bool final_state(const std::string& state) {
-  return state == "installed" || state == "failed" || state == "refused";
+tracking::Time system_now() {
+  return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
 }
 
 }  // namespace
@@ -63,18 +57,22 @@ int push_bundle(PushOptions o, std::ostream& out, const std::atomic<bool>& stop)
   if (offer.size == 0 || offer.size > daemon::fleet::kMaxBundleSize)
     throw std::invalid_argument(o.bundle + ": not a bundle that can be sent (size)");
   const routes::SecretKey key = routes::load_secret_key(o.key);
+  const std::string offer_line = daemon::fleet::bundle_offer_line(offer);
   const std::string nonce = routes::random_hex(16);
-  const auto now = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
-  const std::string envelope =
-      daemon::fleet::sign_command(key, to, now, daemon::fleet::bundle_offer_line(offer), nonce);
+  const tracking::Time issued = system_now();
+  const std::string envelope = daemon::fleet::sign_command(key, to, issued, offer_line, nonce);
+  std::optional<tracking::Time> first_offer;      // set once it went out
+  std::map<std::string, std::string> own_nonces;  // each bus's own offers: nonce -> vehicle
+  bool reconnected = false;
 
-  std::map<std::string, BusProgress> buses;
-  long served = 0;
-  auto report = [&](const std::string& vehicle, BusProgress& b, json line) {
+  std::map<std::string, BundleProgress> buses;
+  std::map<std::string, std::string> last_lines;
+  long served = 0, reoffers = 0;
+  auto report = [&](const std::string& vehicle, json line, bool always = false) {
     line["vehicle"] = vehicle;
     const std::string text = line.dump();
-    if (text == b.last_line) return;
-    b.last_line = text;
+    if (text == last_lines[vehicle] && !always) return;
+    last_lines[vehicle] = text;
     out << text << std::endl;
   };
   if (o.broker.client_id.empty())
@@ -99,17 +97,22 @@ int push_bundle(PushOptions o, std::ostream& out, const std::atomic<bool>& stop)
         }
         const json j = json::parse(payload, nullptr, false);
         if (!j.is_object()) return;
-        BusProgress& b = buses[vehicle];
+        BundleProgress& b = buses[vehicle];
         if (leaf == "requests/ack") {
-          if (j.value("nonce", "") != nonce) return;
+          const std::string n = j.value("nonce", "");
+          const auto own = own_nonces.find(n);
+          if (n != nonce && (own == own_nonces.end() || own->second != vehicle)) return;
           b.addressed = true;
           const bool ok = j.value("accepted", false);
           const std::string message = j.value("message", "");
-          if (!ok) b.state = "refused";
-          if (ok && message == "already active") b.state = "installed";
-          report(vehicle, b,
-                 {{"state", ok ? (b.state.empty() ? "accepted" : b.state) : "refused"},
-                  {"message", ok ? message : j.value("error", "") + ": " + message}});
+          if (!ok)
+            b.state = "refused";
+          else if (message == "already active")
+            b.state = "installed";
+          else if (b.state.empty())
+            b.state = "accepted";
+          report(vehicle, {{"state", b.state},
+                           {"message", ok ? message : j.value("error", "") + ": " + message}});
           return;
         }
         if (leaf != "status") return;
@@ -120,42 +123,74 @@ int push_bundle(PushOptions o, std::ostream& out, const std::atomic<bool>& stop)
           b.addressed = b.addressed || (j.contains("route_id") && j["route_id"] == to.name);
         if (to.kind == Audience::Kind::fleet) b.addressed = true;
         if (!b.addressed) return;
+        // A retained status tells what was before the first offer went out: it heard that one.
+        if (link_ptr->retained() && !reconnected && first_offer && !b.offered)
+          b.offered = first_offer;
         if (j.value("bundle", "") == offer.bundle_id && !j.contains("route_data")) {
           b.state = "installed";
-          report(vehicle, b, {{"state", "installed"}, {"bundle", offer.bundle_id}});
+          report(vehicle, {{"state", "installed"}, {"bundle", offer.bundle_id}});
           return;
         }
         const auto rd = j.find("route_data");
-        if (rd == j.end() || !rd->is_object() || rd->value("bundle_id", "") != offer.bundle_id)
+        if (rd == j.end() || !rd->is_object() || rd->value("bundle_id", "") != offer.bundle_id) {
+          // Nothing of this bundle (any more): what it said before holds no longer.
+          if (!final_bundle_state(b.state)) b.state.clear();
           return;
-        if (!final_state(b.state) || rd->value("state", "") == "failed")
+        }
+        if (!final_bundle_state(b.state) || rd->value("state", "") == "failed")
           b.state = rd->value("state", "");
-        report(vehicle, b,
-               {{"state", rd->value("state", "")},
-                {"have", rd->value("have", 0)},
-                {"chunks", rd->value("chunks", 0)},
-                {"message", rd->value("message", "")}});
+        report(vehicle, {{"state", rd->value("state", "")},
+                         {"have", rd->value("have", 0)},
+                         {"chunks", rd->value("chunks", 0)},
+                         {"message", rd->value("message", "")}});
       });
   link_ptr = &link;
   if (!link.connect_and_wait(std::chrono::seconds(10)))
     throw std::runtime_error("cannot reach the broker: " + link.error());
   if (!link.publish_acked(topic, envelope, false, std::chrono::seconds(10)))
     throw std::runtime_error("the broker did not take the offer");
+  first_offer = issued;
+  for (auto& [v, b] : buses)
+    if (b.online && b.addressed && !b.offered) b.offered = first_offer;
   std::cerr << "offered " << offer.bundle_id << " (" << offer.size << " bytes, " << offer.chunks()
             << " chunks) to " << to.text() << "\n";
+  // A bus that did not hear it (offline, or not yet on the route) gets one of its own, on its
+  // own requests topic: a new nonce, signed now, so that it is neither stale nor replayed.
+  auto offer_again = [&](const Reoffer& r) {
+    const Audience bus{Audience::Kind::bus, r.vehicle};
+    const tracking::Time at = system_now();
+    const std::string n = routes::random_hex(16);
+    if (!link.publish(daemon::fleet::requests_topic(o.prefix, bus),
+                      daemon::fleet::sign_command(key, bus, at, offer_line, n)))
+      return;
+    own_nonces[n] = r.vehicle;
+    buses[r.vehicle].offered = at;
+    ++reoffers;
+    report(r.vehicle, {{"state", "reoffered"}, {"message", r.reason}}, true);
+    std::cerr << "offered " << offer.bundle_id << " again to " << bus.text() << ": " << r.reason
+              << "\n";
+  };
   const auto until = std::chrono::steady_clock::now() + o.wait;
+  // Every addressed bus it heard of is done, including one gone offline before it was.
   auto all_done = [&] {
     int addressed = 0;
     for (const auto& [v, b] : buses) {
-      if (!b.addressed || !b.online) continue;
+      if (!b.addressed) continue;
       ++addressed;
-      if (!final_state(b.state)) return false;
+      if (!final_bundle_state(b.state)) return false;
     }
     return addressed > 0;
   };
   while (!stop && std::chrono::steady_clock::now() < until && !all_done()) {
     link.poll(std::chrono::milliseconds(100));
-    if (link.down()) link.connect();
+    if (link.down()) {
+      reconnected = true;
+      link.connect();
+      continue;
+    }
+    if (!link.connected()) continue;
+    for (const Reoffer& r : due_offers(buses, system_now(), o.reoffer_gap))
+      offer_again(r);
   }
   link.disconnect();
   int installed = 0, failed = 0, open = 0;
@@ -169,7 +204,8 @@ int push_bundle(PushOptions o, std::ostream& out, const std::atomic<bool>& stop)
       ++open;
   }
   std::cerr << offer.bundle_id << ": " << installed << " installed, " << failed
-            << " failed or refused, " << open << " not finished; " << served << " chunks served\n";
+            << " failed or refused, " << open << " not finished; " << served << " chunks served; "
+            << reoffers << (reoffers == 1 ? " offer" : " offers") << " sent again\n";
   return failed == 0 && installed > 0 ? 0 : 1;
 }
 

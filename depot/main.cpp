@@ -149,7 +149,15 @@ int main(int argc, char** argv) {
   push_cmd->add_option("--route", push_options.route, "every bus on a route");
   push_cmd->add_flag("--fleet", push_options.fleet, "every bus");
   push_cmd->add_option("--bundle-id", push_options.bundle_id, "default: its feed version");
-  push_cmd->add_option("--wait", push_wait_s, "seconds to serve and follow (default 600)");
+  push_cmd->add_option("--wait", push_wait_s,
+                       "seconds to serve, follow and offer again (default 600)");
+  push_cmd->footer(
+      "Commands are not kept for a bus that is offline. While it runs, push-bundle offers the\n"
+      "bundle again, on the bus's own requests topic (a new nonce, signed now), to each addressed\n"
+      "bus that comes online (or onto the route) after the offer went out, or that shows no\n"
+      "progress a minute after its last offer; never to a bus downloading it or waiting for its\n"
+      "terminus, at most once a minute per bus. Each is a \"reoffered\" line. It ends when every\n"
+      "addressed bus it heard of installed, failed or refused it, or when the wait ends.");
   push_cmd->add_option("bundle", push_options.bundle, "the signed route bundle")
       ->required()
       ->check(CLI::ExistingFile);

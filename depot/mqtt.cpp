@@ -76,6 +76,7 @@ Link::Link(BrokerOptions options, std::vector<std::string> subscriptions, OnMess
       mosq_, [](mosquitto*, void* self, int) { ++static_cast<Link*>(self)->acked_; });
   mosquitto_message_callback_set(mosq_, [](mosquitto*, void* self, const mosquitto_message* m) {
     auto* link = static_cast<Link*>(self);
+    link->retained_ = m->retain;
     link->on_message_(m->topic, std::string(static_cast<const char*>(m->payload),
                                             static_cast<std::size_t>(m->payloadlen)));
   });

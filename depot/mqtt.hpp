@@ -45,6 +45,9 @@ class Link {
   // Set when the connection was lost or refused since the last connect().
   bool down() const { return down_; }
   const std::string& error() const { return error_; }
+  // In OnMessage: whether the message came from the broker's store because we subscribed (a
+  // retained one: what was true before), not as it was published.
+  bool retained() const { return retained_; }
 
   // Publishes QoS 1; false when not connected.
   bool publish(const std::string& topic, std::string_view payload, bool retain = false);
@@ -62,6 +65,7 @@ class Link {
   mosquitto* mosq_ = nullptr;
   bool connected_ = false;
   bool down_ = false;
+  bool retained_ = false;
   std::size_t subscribed_ = 0;
   long acked_ = 0;
   std::string error_;

@@ -3,7 +3,8 @@
 // new route data (the demo feed with another feed version, signed with the depot's key) is
 // offered, served in chunks and installed -- at once on a bus between trips, only after the trip
 // on a bus that runs one (fed by gpsd + gpsfake) -- and the bus starts again on it as the same
-// process. A bus killed mid-download asks, once back, only for the chunks it lacks.
+// process. A bus killed mid-download asks, once back, only for the chunks it lacks. A bus offline
+// when the offer goes out gets one of its own once it is back.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -362,6 +363,48 @@ TEST_F(PushBundle, ABusKilledMidDownloadAsksOnlyForWhatItLacks) {
     ASSERT_TRUE(req);
     EXPECT_GE(req->chunk, served_first) << "asked again for a chunk it had";
   }
+  expect_started_again_on_the_new_bundle(bus, pid, depot, 2);
+  EXPECT_EQ(bus.stop(), 0) << bus.log();
+}
+
+TEST_F(PushBundle, ABusOfflineWhenItIsOfferedGetsItOnceBack) {
+  // bus-7 was on the link and has gone: its retained status says offline.
+  Peer depot(broker.port(), "depot", "d", {kPrefix + "/bus/bus-7/status"});
+  ASSERT_EQ(depot.wait_ready(), 0);
+  DaemonProcess bus(bus_options());
+  ASSERT_TRUE(bus.wait_log("fleet: connected to 127.0.0.1")) << bus.log();
+  ASSERT_EQ(bus.stop(), 0) << bus.log();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto s = statuses(depot);
+        return !s.empty() && !s.front().value("online", true);
+      },
+      30s));
+
+  // The offer goes out while it is away (commands are not kept for a bus that is not there).
+  FleetProcess push(push_args(), dir / "push.log");
+  ASSERT_TRUE(push.wait_log("offered " + kNewVersion)) << push.log();
+  EXPECT_TRUE(push.running()) << push.log();
+
+  // Back: it gets an offer of its own, downloads, installs and starts again on the new data.
+  bus.start();
+  const pid_t pid = bus.pid();
+  EXPECT_EQ(push.finish(false), 0) << push.log() << bus.log();
+  const std::string out = push.log();
+  EXPECT_NE(
+      out.find("offered " + kNewVersion + " again to bus:bus-7: online, and it has heard no offer"),
+      std::string::npos)
+      << out;
+  EXPECT_EQ(count(out, R"("state":"reoffered")"), 1) << out;
+  EXPECT_NE(out.find(kNewVersion + ": 1 installed, 0 failed or refused, 0 not finished; " +
+                     std::to_string(chunks) + " chunks served; 1 offer sent again"),
+            std::string::npos)
+      << out;
+  const auto lines = json_lines(out);
+  ASSERT_GE(lines.size(), 2u) << out;
+  EXPECT_EQ(lines.front()["state"], "reoffered") << out;
+  EXPECT_EQ(lines.front()["vehicle"], "bus-7");
+  EXPECT_EQ(lines.back()["state"], "installed") << out;
   expect_started_again_on_the_new_bundle(bus, pid, depot, 2);
   EXPECT_EQ(bus.stop(), 0) << bus.log();
 }
