@@ -1,6 +1,8 @@
 #include "depot/routing.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "daemon/vehicle/control.hpp"
@@ -23,6 +25,32 @@ std::string join(const std::vector<std::string>& list) {
   for (const auto& x : list)
     out += (out.empty() ? "" : ", ") + x;
   return out;
+}
+
+// "07:30" (or "07:30:15") of `t` on the clock of the zone `iso` is written in (its "Z" or
+// "+08:00"): what the booking platform gave. `round_up`: to the next whole minute, for an arrival
+// (a bus due at 07:40:20 is not there at 07:40).
+std::string clock_time(tracking::Time t, std::string_view iso, bool round_up) {
+  using namespace std::chrono;
+  minutes offset{0};
+  if (iso.size() >= 6 && (iso[iso.size() - 6] == '+' || iso[iso.size() - 6] == '-')) {
+    const auto zone = iso.substr(iso.size() - 6);
+    const int m =
+        ((zone[1] - '0') * 10 + (zone[2] - '0')) * 60 + (zone[4] - '0') * 10 + (zone[5] - '0');
+    offset = minutes(zone[0] == '+' ? m : -m);
+  }
+  auto local = floor<seconds>(t) + offset;
+  if (round_up) local = ceil<minutes>(t + offset);
+  const hh_mm_ss clock{local - floor<days>(local)};
+  char buf[16];
+  if (clock.seconds().count() == 0)
+    std::snprintf(buf, sizeof buf, "%02d:%02d", static_cast<int>(clock.hours().count()),
+                  static_cast<int>(clock.minutes().count()));
+  else
+    std::snprintf(buf, sizeof buf, "%02d:%02d:%02d", static_cast<int>(clock.hours().count()),
+                  static_cast<int>(clock.minutes().count()),
+                  static_cast<int>(clock.seconds().count()));
+  return buf;
 }
 
 }  // namespace
@@ -112,8 +140,13 @@ std::optional<BookingState> decode_state(std::string_view text) {
 }
 
 Choice choose_bus(const Booking& booking, const std::vector<StatusRecord>& statuses,
-                  const Timetables& trips, const std::vector<std::string>& tried) {
+                  const Timetables& trips, const std::vector<std::string>& tried,
+                  tracking::Time now) {
+  // Checked by parse_booking; a stored state with an unreadable one is routed as without.
+  const auto expires =
+      booking.expires.empty() ? std::nullopt : daemon::vehicle::parse_iso_time(booking.expires);
   std::optional<Choice> best;
+  std::optional<tracking::Time> next_late;  // the earliest arrival at or after `expires`
   int on_route = 0, online = 0;
   for (const auto& s : statuses) {
     if (s.route_id != booking.route_id) continue;
@@ -129,6 +162,12 @@ Choice choose_bus(const Booking& booking, const std::vector<StatusRecord>& statu
       if (stops[i].stop_id != booking.stop_id && stops[i].parent_station != booking.stop_id)
         continue;
       const int eta = stops[i].arrival_s - stops[from].arrival_s;
+      // At the expiry the bus drops the request (`expires <= now` on the bus): too late.
+      const tracking::Time arrival = now + std::chrono::seconds(eta);
+      if (expires && arrival >= *expires) {
+        if (!next_late || arrival < *next_late) next_late = arrival;
+        break;
+      }
       if (!best || eta < best->eta_s || (eta == best->eta_s && s.vehicle < best->vehicle))
         best = Choice{s.vehicle, eta, {}};
       break;
@@ -141,6 +180,11 @@ Choice choose_bus(const Booking& booking, const std::vector<StatusRecord>& statu
   } else if (online == 0) {
     none.reason = "no bus of route " + booking.route_id + " is online on a trip" +
                   (tried.empty() ? "" : " that has not refused or missed it (" + join(tried) + ")");
+  } else if (next_late) {
+    none.reason = "no bus of route " + booking.route_id + " reaches " + booking.stop_id +
+                  " before " + clock_time(*expires, booking.expires, false) + " (the next at " +
+                  clock_time(*next_late, booking.expires, true) +
+                  (tried.empty() ? "" : "; tried: " + join(tried)) + ")";
   } else {
     none.reason = "no bus of route " + booking.route_id + " still to reach stop " +
                   booking.stop_id + (tried.empty() ? "" : " (tried: " + join(tried) + ")");
@@ -148,8 +192,9 @@ Choice choose_bus(const Booking& booking, const std::vector<StatusRecord>& statu
   return none;
 }
 
-void route(BookingState& s, const std::vector<StatusRecord>& statuses, const Timetables& trips) {
-  const Choice c = choose_bus(s.booking, statuses, trips, s.tried);
+void route(BookingState& s, const std::vector<StatusRecord>& statuses, const Timetables& trips,
+           tracking::Time now) {
+  const Choice c = choose_bus(s.booking, statuses, trips, s.tried, now);
   if (c.vehicle.empty()) {
     s.state = "failed";
     s.vehicle.clear();
@@ -165,7 +210,8 @@ void route(BookingState& s, const std::vector<StatusRecord>& statuses, const Tim
 }
 
 bool on_ack(BookingState& s, const daemon::fleet::RequestAck& ack,
-            const std::vector<StatusRecord>& statuses, const Timetables& trips) {
+            const std::vector<StatusRecord>& statuses, const Timetables& trips,
+            tracking::Time now) {
   if (s.final() || ack.vehicle != s.vehicle || s.state != "sent") return false;
   if (ack.accepted) {
     s.state = "accepted";
@@ -174,13 +220,14 @@ bool on_ack(BookingState& s, const daemon::fleet::RequestAck& ack,
   }
   s.tried.push_back(ack.vehicle);
   const std::string why = ack.vehicle + " refused it (" + ack.error + ": " + ack.message + ")";
-  route(s, statuses, trips);
+  route(s, statuses, trips, now);
   s.message = why + "; " + s.message;
   return true;
 }
 
 bool on_fate(BookingState& s, std::string_view vehicle, std::string_view fate, std::string_view why,
-             const std::vector<StatusRecord>& statuses, const Timetables& trips) {
+             const std::vector<StatusRecord>& statuses, const Timetables& trips,
+             tracking::Time now) {
   if (s.final() || vehicle != s.vehicle) return false;
   const std::string by(vehicle);
   const std::string because = why.empty() ? "" : " (" + std::string(why) + ")";
@@ -196,7 +243,7 @@ bool on_fate(BookingState& s, std::string_view vehicle, std::string_view fate, s
     s.message = "it expired on " + by + because;
   } else if (fate == "missed") {
     s.tried.push_back(by);
-    route(s, statuses, trips);
+    route(s, statuses, trips, now);
     s.message = by + " missed it" + because + "; " + s.message;
   } else {
     return false;  // pending, carried, ...: nothing the booking platform needs
@@ -205,10 +252,11 @@ bool on_fate(BookingState& s, std::string_view vehicle, std::string_view fate, s
 }
 
 bool on_offline(BookingState& s, std::string_view vehicle,
-                const std::vector<StatusRecord>& statuses, const Timetables& trips) {
+                const std::vector<StatusRecord>& statuses, const Timetables& trips,
+                tracking::Time now) {
   if (s.state != "sent" || vehicle != s.vehicle) return false;
   const std::string by(vehicle);
-  const Choice c = choose_bus(s.booking, statuses, trips, s.tried);
+  const Choice c = choose_bus(s.booking, statuses, trips, s.tried, now);
   if (c.vehicle.empty()) {
     s.state = "routing";
     s.vehicle.clear();
@@ -217,18 +265,18 @@ bool on_offline(BookingState& s, std::string_view vehicle,
                 s.booking.route_id + " (" + c.reason + ")";
     return true;
   }
-  route(s, statuses, trips);
+  route(s, statuses, trips, now);
   s.message = by + " went offline before answering; " + s.message;
   return true;
 }
 
 bool on_online(BookingState& s, std::string_view vehicle, const std::vector<StatusRecord>& statuses,
-               const Timetables& trips) {
+               const Timetables& trips, tracking::Time now) {
   if (s.state != "routing" || s.waiting_for.empty()) return false;
-  const Choice c = choose_bus(s.booking, statuses, trips, s.tried);
+  const Choice c = choose_bus(s.booking, statuses, trips, s.tried, now);
   if (c.vehicle.empty() && vehicle != s.waiting_for) return false;
   const std::string away = s.waiting_for;
-  route(s, statuses, trips);
+  route(s, statuses, trips, now);
   if (s.state == "failed") {
     s.waiting_for.clear();
     s.message = away + " came back online; " + s.message;

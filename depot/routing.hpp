@@ -61,33 +61,42 @@ struct Choice {
 };
 
 // The bus of the booking's route, online, not in `tried`, whose trip serves the stop at or after
-// its next stop, that will reach it soonest by the timetable (ties: the lower vehicle id).
+// its next stop, that will reach it soonest by the timetable (ties: the lower vehicle id). With
+// an `expires`, a bus reaches the stop at `now` plus its timetable time from its next stop at the
+// earliest (the status says nothing of how late it runs beyond where it is); one that would come
+// at or after `expires` is no candidate: the bus drops a request when its expiry comes.
 Choice choose_bus(const Booking& booking, const std::vector<daemon::fleet::StatusRecord>& statuses,
-                  const Timetables& trips, const std::vector<std::string>& tried);
+                  const Timetables& trips, const std::vector<std::string>& tried,
+                  tracking::Time now);
 
-// Routes (or routes again) `s`: sent to the chosen bus, or failed with the reason.
+// Routes (or routes again) `s`: sent to the chosen bus, or failed with the reason (also when buses
+// would reach the stop, but none before `expires`). `now`: the depot's clock, for the expiry.
 void route(BookingState& s, const std::vector<daemon::fleet::StatusRecord>& statuses,
-           const Timetables& trips);
+           const Timetables& trips, tracking::Time now);
 
 // What one answer or fate from `vehicle` does to the booking. Returns true when `s` changed.
 // Answers from a bus the booking is not with are ignored. A refusal or `missed` moves the bus to
 // `tried` and routes the booking again; served and expired end it; shown is noted.
 bool on_ack(BookingState& s, const daemon::fleet::RequestAck& ack,
-            const std::vector<daemon::fleet::StatusRecord>& statuses, const Timetables& trips);
+            const std::vector<daemon::fleet::StatusRecord>& statuses, const Timetables& trips,
+            tracking::Time now);
 bool on_fate(BookingState& s, std::string_view vehicle, std::string_view fate, std::string_view why,
-             const std::vector<daemon::fleet::StatusRecord>& statuses, const Timetables& trips);
+             const std::vector<daemon::fleet::StatusRecord>& statuses, const Timetables& trips,
+             tracking::Time now);
 
 // `vehicle` went offline. A booking sent to it and not answered yet goes to another bus of the
-// route; with none, it waits for one (routing, `waiting_for` the bus). Not moved to `tried`: the
-// bus may come back before the stop. An accepted booking stays (the bus keeps its requests).
-// Returns true when `s` changed.
+// route; with none (or none before `expires`), it waits for one (routing, `waiting_for` the bus).
+// Not moved to `tried`: the bus may come back before the stop, and in time. An accepted booking
+// stays (the bus keeps its requests). Returns true when `s` changed.
 bool on_offline(BookingState& s, std::string_view vehicle,
-                const std::vector<daemon::fleet::StatusRecord>& statuses, const Timetables& trips);
+                const std::vector<daemon::fleet::StatusRecord>& statuses, const Timetables& trips,
+                tracking::Time now);
 // A bus reported itself online (`vehicle`): a waiting booking goes to the bus now able to reach
-// the stop soonest; when none is and `vehicle` is the bus it waited for (back, but past the stop),
-// it fails with the reason. Returns true when `s` changed.
+// the stop soonest (before `expires`); when none is and `vehicle` is the bus it waited for (back,
+// but past the stop or too late for it), it fails with the reason. Returns true when `s` changed.
 bool on_online(BookingState& s, std::string_view vehicle,
-               const std::vector<daemon::fleet::StatusRecord>& statuses, const Timetables& trips);
+               const std::vector<daemon::fleet::StatusRecord>& statuses, const Timetables& trips,
+               tracking::Time now);
 
 // A booking no bus has taken yet (routing, or sent and not answered) whose `expires` has come by
 // `now` ends `expired` here: no bus will act on it any more, and the booking platform hears so

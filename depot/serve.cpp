@@ -97,13 +97,13 @@ void Depot::on_status(const std::string& vehicle, const std::string& payload) {
   }
   for (const auto& b : open) {
     // Looked at again under the booking's lock: another collector may have moved it meanwhile.
-    change(b.booking.booking_id, [&](BookingState& now) {
-      if (s.online ? now.state != "routing" || now.waiting_for.empty()
-                   : now.state != "sent" || now.vehicle != vehicle)
+    change(b.booking.booking_id, [&](BookingState& current) {
+      if (s.online ? current.state != "routing" || current.waiting_for.empty()
+                   : current.state != "sent" || current.vehicle != vehicle)
         return false;
       const auto statuses = store_.statuses();
-      return s.online ? depot::on_online(now, vehicle, statuses, timetables(statuses))
-                      : depot::on_offline(now, vehicle, statuses, timetables(statuses));
+      return s.online ? depot::on_online(current, vehicle, statuses, timetables(statuses), now())
+                      : depot::on_offline(current, vehicle, statuses, timetables(statuses), now());
     });
   }
 }
@@ -118,7 +118,7 @@ void Depot::on_event(const std::string& vehicle, const std::string& payload) {
   change(id, [&](BookingState& b) {
     const auto statuses = store_.statuses();
     return on_fate(b, vehicle, e->value("fate", ""), e->value("why", ""), statuses,
-                   timetables(statuses));
+                   timetables(statuses), now());
   });
 }
 
@@ -142,7 +142,7 @@ void Depot::on_ack(const std::string& vehicle, const std::string& payload) {
   if (booking_id.empty() || !store_.booking(booking_id)) return;
   change(booking_id, [&](BookingState& b) {
     const auto statuses = store_.statuses();
-    return depot::on_ack(b, ack, statuses, timetables(statuses));
+    return depot::on_ack(b, ack, statuses, timetables(statuses), now());
   });
 }
 
@@ -178,10 +178,12 @@ void Depot::on_booking(const std::string& payload) {
         }
         b.emplace();
         b->booking = *booking;
-        // One that comes already past its expiry ends here and asks no bus.
-        if (!expire_if_due(*b, now())) {
+        // One that comes already past its expiry ends here and asks no bus; one no bus reaches
+        // in time fails (route).
+        const auto t = now();
+        if (!expire_if_due(*b, t)) {
           const auto statuses = store_.statuses();
-          route(*b, statuses, timetables(statuses));
+          route(*b, statuses, timetables(statuses), t);
           send(*b);
         }
         return true;

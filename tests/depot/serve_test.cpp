@@ -210,10 +210,11 @@ TEST_F(Serve, ABookingGoesSignedToTheBusStillToReachTheStop) {
 TEST_F(Serve, ABookingNoBusAnswersEndsExpiredWhenItsTimeComes) {
   auto serve = start_serve();
   ASSERT_TRUE(serve->wait_log("connected to")) << serve->log();
-  auto bus2 = online_bus(*serve, "bus-2", "b2", "101-WD-E-0640", 2, "QCD-E");
+  // At Chegongmiao's platform already: in time for a rider who needs a bus within 3 s.
+  auto bus2 = online_bus(*serve, "bus-2", "b2", "101-WD-E-0640", 4, "CGM-E");
   ASSERT_TRUE(bus2) << serve->log();
 
-  // The rider needs a bus within 3 s; bus-2 gets the request and never answers.
+  // bus-2 gets the request and never answers.
   auto booking = platform("b-soon");
   const std::string expires = tracking::format_time(
       std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now()) +
@@ -239,6 +240,46 @@ TEST_F(Serve, ABookingNoBusAnswersEndsExpiredWhenItsTimeComes) {
                             R"("stop_id":"CGM-E","expires":"2026-03-02T07:30:00+08:00"})"));
   ASSERT_TRUE(late->wait([](const auto& ms) { return has_state(ms, "expired"); })) << serve->log();
   EXPECT_EQ(bus2->messages().size(), 1u);
+}
+
+TEST_F(Serve, ABookingNoBusReachesBeforeItsExpiryFailsAtOnceAndNoBusIsAsked) {
+  auto serve = start_serve();
+  ASSERT_TRUE(serve->wait_log("connected to")) << serve->log();
+  // By the timetable bus-1 is 3.5 min from Chegongmiao (next: Zhuzilin), bus-2 over 12 min.
+  auto bus1 = online_bus(*serve, "bus-1", "b1", "101-WD-E-0630", 3, "ZZL-E");
+  auto bus2 = online_bus(*serve, "bus-2", "b2", "101-WD-E-0640", 1, "HQC-E");
+  ASSERT_TRUE(bus1 && bus2) << serve->log();
+
+  // The rider can wait two to three minutes (to a whole minute: the reason says "07:32").
+  auto booking = platform("b-soon");
+  const auto now = std::chrono::floor<std::chrono::minutes>(std::chrono::system_clock::now());
+  const std::string expires = tracking::format_time(now + std::chrono::minutes(3));
+  ASSERT_TRUE(booking->publish(kPrefix + "/depot/bookings", json{{"booking_id", "b-soon"},
+                                                                 {"kind", "blind"},
+                                                                 {"route_id", "101"},
+                                                                 {"stop_id", "CGM-E"},
+                                                                 {"expires", expires}}
+                                                                .dump()));
+  ASSERT_TRUE(booking->wait([](const auto& ms) { return has_state(ms, "failed"); }))
+      << serve->log();
+  const json end = last_state(*booking);
+  const std::string reason =
+      "no bus of route 101 reaches CGM-E before " + expires.substr(11, 5) + " (the next at ";
+  EXPECT_EQ(end["message"].get<std::string>().substr(0, reason.size()), reason) << end.dump();
+  EXPECT_FALSE(end.contains("vehicle")) << end.dump();
+  EXPECT_TRUE(serve->wait_log("booking b-soon failed: " + reason)) << serve->log();
+
+  // A booking it can serve goes out after it: the first thing either bus hears is that one.
+  booking.reset();  // one platform login at a time
+  auto later = platform("b-later");
+  ASSERT_TRUE(later->publish(
+      kPrefix + "/depot/bookings",
+      R"({"booking_id":"b-later","kind":"blind","route_id":"101","stop_id":"CGM-E"})"));
+  ASSERT_TRUE(bus1->wait([](const auto& ms) { return !ms.empty(); })) << serve->log();
+  EXPECT_EQ(command_for("bus-1", bus1->messages()[0].payload)["request_id"], "b-later");
+  EXPECT_EQ(bus1->messages().size(), 1u);
+  EXPECT_TRUE(bus2->messages().empty());
+  EXPECT_EQ(serve->finish(), 0);
 }
 
 TEST_F(Serve, ARefusalThenAMissHandTheBookingOnUntilNoBusIsLeft) {
