@@ -37,6 +37,16 @@ void Client::Impl::pump() {
     }
     if (rows.empty()) return;
     for (auto& row : rows) {
+      // A fleet request's fate goes on requests/ack just before its line: on one connection the
+      // broker takes them in order, so the line's PUBACK (which moves the mark) says the fate
+      // got there too. A line sent again (a lost connection, a restart) tells its fate again.
+      if (const auto fate = fate_of(options.vehicle, row.json)) {
+        const std::string told = nlohmann::json(*fate).dump();
+        const int rc = mosquitto_publish(mosq, nullptr, topics.requests_ack.c_str(),
+                                         static_cast<int>(told.size()), told.data(), 1, false);
+        if (rc != MOSQ_ERR_SUCCESS) return;  // the line waits for the next connection
+        ++stats.fates_published;
+      }
       const std::string payload = encode_event({options.vehicle, row.seq, std::move(row.json)});
       int mid = 0;
       const int rc = mosquitto_publish(mosq, &mid, topics.events.c_str(),
