@@ -125,7 +125,12 @@ void Depot::on_event(const std::string& vehicle, const std::string& payload) {
 void Depot::on_ack(const std::string& vehicle, const std::string& payload) {
   daemon::fleet::RequestAck ack;
   try {
-    ack = json::parse(payload).get<daemon::fleet::RequestAck>();
+    const json j = json::parse(payload);
+    // A request's fate told on the ack topic (no "accepted"): the booking learns it from the
+    // event line that went up right after it (on_event), once; taking it here too would hand a
+    // missed booking on twice.
+    if (j.is_object() && j.contains("fate") && !j.contains("accepted")) return;
+    ack = j.get<daemon::fleet::RequestAck>();
   } catch (const json::exception& e) {
     throw std::invalid_argument(std::string("not an ack: ") + e.what());
   }

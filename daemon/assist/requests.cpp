@@ -24,7 +24,10 @@ std::string_view fate_name(int fate) {
 }  // namespace
 
 log::Request Assist::request_line(const Request& r, std::string_view fate, Time now) const {
-  return {tracking::format_time(now), r.id, r.kind, r.stop_id, std::string(fate), {}, {}, {}, {}};
+  log::Request line{
+      tracking::format_time(now), r.id, r.kind, r.stop_id, std::string(fate), {}, {}, {}, {}, {}};
+  if (!r.source.empty()) line.source = r.source;
+  return line;
 }
 
 void Assist::record_request(const Request& r, std::string_view fate, Time now,

@@ -1,28 +1,20 @@
+// The fleet client's connection (libmosquitto's socket on the io_context, reconnecting with
+// backoff) and its status, and the Client itself. The event upload is in client_events.cpp, the
+// commands and route data that come in are in client_commands.cpp.
 #include "daemon/fleet/client.hpp"
-
-#include <mosquitto.h>
 
 #include <unistd.h>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <cerrno>
 #include <cstring>
-#include <deque>
 #include <fstream>
-#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <stdexcept>
 
-#include "daemon/fleet/backoff.hpp"
-#include "daemon/fleet/outbox.hpp"
-#include "daemon/fleet/route_data.hpp"
+#include "daemon/fleet/client_impl.hpp"
 #include "daemon/tracking/events.hpp"
-#include "routes/signing.hpp"
 
 namespace stopcall::daemon::fleet {
 
@@ -60,590 +52,331 @@ std::string read_password(const std::string& path) {
 
 }  // namespace
 
-struct Client::Impl : std::enable_shared_from_this<Impl> {
-  Impl(asio::io_context& io, Options o, std::string store, Clock c, StatusSource s,
-       RequestHandler r, Log l)
-      : io(io),
-        options(std::move(o)),
-        topics(Topics::of(options.topic_prefix, options.vehicle)),
-        event_store(std::move(store)),
-        clock(std::move(c)),
-        status_source(std::move(s)),
-        handler(std::move(r)),
-        log(std::move(l)),
-        socket(io),
-        misc(io),
-        retry(io),
-        pump_timer(io),
-        write_later(io),
-        backoff(options.reconnect_min, options.reconnect_max, backoff_seed(options.vehicle)) {}
+Client::Impl::Impl(asio::io_context& io, Options o, std::string store, Clock c, StatusSource s,
+                   RequestHandler r, Log l)
+    : io(io),
+      options(std::move(o)),
+      topics(Topics::of(options.topic_prefix, options.vehicle)),
+      event_store(std::move(store)),
+      clock(std::move(c)),
+      status_source(std::move(s)),
+      handler(std::move(r)),
+      log(std::move(l)),
+      socket(io),
+      misc(io),
+      retry(io),
+      pump_timer(io),
+      write_later(io),
+      backoff(options.reconnect_min, options.reconnect_max, backoff_seed(options.vehicle)) {}
 
-  ~Impl() { tear_down(); }
-
-  asio::io_context& io;
-  Options options;
-  Topics topics;
-  std::string event_store;
-  Clock clock;
-  StatusSource status_source;
-  RequestHandler handler;
-  Log log;
-  CommandHooks hooks;
-  BundleHooks bundle_hooks;
-  std::unique_ptr<BundleReceiver> receiver;
-  std::string password;
-  std::unique_ptr<Inbox> inbox;
-  std::string route;  // the route whose requests topic is subscribed (asked for) on this connection
-  int route_mid = -1;
-
-  mosquitto* mosq = nullptr;
-  asio::posix::stream_descriptor socket;
-  asio::steady_timer misc, retry, pump_timer, write_later;
-  Backoff backoff;
-  std::unique_ptr<Outbox> outbox;
-  unsigned generation = 0;  // one per connection: handlers of an old one do nothing
-  bool running = false, connected = false, up = false, reading = false, writing = false,
-       pumping = false;
-  SteadyClock::time_point connect_started{};
-
-  // Events published and not yet acknowledged, in seq order.
-  struct InFlight {
-    std::int64_t seq = 0;
-    bool acked = false;
-  };
-  std::deque<InFlight> inflight;
-  std::map<int, std::int64_t> mid_seq;
-  std::int64_t queued_up_to = 0;
-
-  std::optional<StatusRecord> last_status;
-  SteadyClock::time_point last_status_at{};
-  ClientStats stats;
-
-  void say(bool warning, const std::string& text) {
-    if (log) log(warning, text);
+void Client::Impl::start() {
+  if (!valid_vehicle_id(options.vehicle)) {
+    throw std::runtime_error("fleet: vehicle \"" + options.vehicle +
+                             "\" must be 1 to 64 letters, digits, '-', '_' or '.'");
   }
-
-  void start() {
-    if (!valid_vehicle_id(options.vehicle)) {
-      throw std::runtime_error("fleet: vehicle \"" + options.vehicle +
-                               "\" must be 1 to 64 letters, digits, '-', '_' or '.'");
-    }
-    if (!options.password_file.empty()) password = read_password(options.password_file);
-    if (!options.ca_file.empty() && !std::ifstream(options.ca_file)) {
-      throw std::runtime_error("fleet: cannot read the CA file " + options.ca_file);
-    }
-    start_inbox();
-    start_receiver();
-    init_library();
-    if (!event_store.empty()) {
-      try {
-        outbox = std::make_unique<Outbox>(event_store);
-        stats.acked_seq = outbox->mark();
-      } catch (const std::exception& e) {
-        // Status and requests still work; the events stay in the store for a later run.
-        say(true, std::string(e.what()) + "; no events are sent to the fleet");
-      }
-    }
-    running = true;
-    connect();
-    tick();
+  if (!options.password_file.empty()) password = read_password(options.password_file);
+  if (!options.ca_file.empty() && !std::ifstream(options.ca_file)) {
+    throw std::runtime_error("fleet: cannot read the CA file " + options.ca_file);
   }
-
-  void stop() {
-    if (!running) return;
-    running = false;
-    if (mosq && connected) {
-      // A clean goodbye: the will is not sent on DISCONNECT, so say offline ourselves.
-      publish_status(offline_status(options.vehicle));
-      mosquitto_disconnect(mosq);
-      mosquitto_loop_write(mosq, 100);
+  start_inbox();
+  start_receiver();
+  init_library();
+  if (!event_store.empty()) {
+    try {
+      outbox = std::make_unique<Outbox>(event_store);
+      stats.acked_seq = outbox->mark();
+    } catch (const std::exception& e) {
+      // Status and requests still work; the events stay in the store for a later run.
+      say(true, std::string(e.what()) + "; no events are sent to the fleet");
     }
-    if (outbox) outbox->save_pending();
-    tear_down();
-    misc.cancel();
-    retry.cancel();
   }
+  running = true;
+  connect();
+  tick();
+}
 
-  void tear_down() {
-    ++generation;
-    if (socket.is_open()) {
-      boost::system::error_code ignored;
-      socket.close(ignored);  // our duplicate; mosquitto closes its own
-    }
-    if (mosq) {
-      mosquitto_destroy(mosq);
-      mosq = nullptr;
-    }
-    connected = up = reading = writing = pumping = false;
-    route.clear();
-    route_mid = -1;
-    stats.route.clear();
-    inflight.clear();
-    mid_seq.clear();
-    if (outbox) queued_up_to = outbox->mark();
-    pump_timer.cancel();
-    write_later.cancel();
+void Client::Impl::stop() {
+  if (!running) return;
+  running = false;
+  if (mosq && connected) {
+    // A clean goodbye: the will is not sent on DISCONNECT, so say offline ourselves.
+    publish_status(offline_status(options.vehicle));
+    mosquitto_disconnect(mosq);
+    mosquitto_loop_write(mosq, 100);
   }
+  if (outbox) outbox->save_pending();
+  tear_down();
+  misc.cancel();
+  retry.cancel();
+}
 
-  void connect() {
-    tear_down();
-    mosq = mosquitto_new(options.vehicle.c_str(), true, this);
-    if (!mosq) {
-      // Out of memory: not worth stopping the bus for; tried again later.
-      say(true, "fleet: cannot make an MQTT client (out of memory)");
-      failed();
-      return;
-    }
-    // Small packets (PUBLISH, PUBACK) must not wait for Nagle's algorithm: the events of hours
-    // offline go up at hundreds a second, not a few dozen.
-    mosquitto_int_option(mosq, MOSQ_OPT_TCP_NODELAY, 1);
-    // The window of unacknowledged events is ours (max_inflight): the library must not hold
-    // messages back in a queue of its own.
-    mosquitto_max_inflight_messages_set(mosq, 0);
-    const std::string user = options.username.empty() ? options.vehicle : options.username;
-    mosquitto_username_pw_set(mosq, user.c_str(), password.empty() ? nullptr : password.c_str());
-    const std::string will = nlohmann::json(offline_status(options.vehicle)).dump();
-    mosquitto_will_set(mosq, topics.status.c_str(), static_cast<int>(will.size()), will.data(), 1,
-                       true);
-    if (!options.ca_file.empty()) {
-      const int rc =
-          mosquitto_tls_set(mosq, options.ca_file.c_str(), nullptr, nullptr, nullptr, nullptr);
-      if (rc != MOSQ_ERR_SUCCESS) {
-        say(true, std::string("fleet: TLS: ") + mosquitto_strerror(rc));
-        failed();
-        return;
-      }
-    }
-    mosquitto_connect_callback_set(
-        mosq, [](mosquitto*, void* self, int rc) { static_cast<Impl*>(self)->on_connect(rc); });
-    mosquitto_disconnect_callback_set(
-        mosq, [](mosquitto*, void* self, int) { static_cast<Impl*>(self)->connected = false; });
-    mosquitto_publish_callback_set(
-        mosq, [](mosquitto*, void* self, int mid) { static_cast<Impl*>(self)->on_puback(mid); });
-    mosquitto_message_callback_set(mosq, [](mosquitto*, void* self, const mosquitto_message* m) {
-      static_cast<Impl*>(self)->on_message(*m);
-    });
-    mosquitto_subscribe_callback_set(mosq, [](mosquitto*, void* self, int mid, int, const int*) {
-      static_cast<Impl*>(self)->on_suback(mid);
-    });
-    // Non-blocking: the TCP connection and CONNECT complete on the io_context. (The host name is
-    // resolved here, synchronously: give an address or a name the bus resolves locally.)
-    const int rc =
-        mosquitto_connect_async(mosq, options.host.c_str(), options.port, options.keepalive_s);
-    if (rc != MOSQ_ERR_SUCCESS) {
-      say(true, "fleet: cannot reach the broker " + options.host + ":" +
-                    std::to_string(options.port) + ": " + mosquitto_strerror(rc));
-      failed();
-      return;
-    }
-    connect_started = SteadyClock::now();
-    // asio watches a duplicate of the library's descriptor: when libmosquitto closes its own (a
-    // keep-alive timeout in mosquitto_loop_misc), the number may be reused at once by another
-    // part of the daemon, and asio must never act on that one.
-    const int watched = ::dup(mosquitto_socket(mosq));
-    if (watched < 0) {
-      say(true, std::string("fleet: ") + std::strerror(errno));
-      failed();
-      return;
-    }
-    socket.assign(watched);
-    wait_read();
-    wait_write();
+void Client::Impl::tear_down() {
+  ++generation;
+  if (socket.is_open()) {
+    boost::system::error_code ignored;
+    socket.close(ignored);  // our duplicate; mosquitto closes its own
   }
-
-  // A connection failed or was lost: wait, then try again.
-  void failed() {
-    const bool was_connected = up;
-    tear_down();
-    if (!was_connected) ++stats.connect_failures;
-    if (!running) return;
-    const auto wait = backoff.next();
-    retry.expires_after(wait);
-    retry.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-      if (ec || !self->running) return;
-      self->connect();
-    });
+  if (mosq) {
+    mosquitto_destroy(mosq);
+    mosq = nullptr;
   }
+  connected = up = reading = writing = pumping = false;
+  route.clear();
+  route_mid = -1;
+  stats.route.clear();
+  inflight.clear();
+  mid_seq.clear();
+  if (outbox) queued_up_to = outbox->mark();
+  pump_timer.cancel();
+  write_later.cancel();
+}
 
-  void lost(int rc) {
-    if (up) {
-      say(true,
-          std::string("fleet: lost the broker: ") +
-              (rc == MOSQ_ERR_KEEPALIVE ? "no answer to keep-alive" : mosquitto_strerror(rc)) +
-              "; events wait in the store");
-    }
+void Client::Impl::connect() {
+  tear_down();
+  mosq = mosquitto_new(options.vehicle.c_str(), true, this);
+  if (!mosq) {
+    // Out of memory: not worth stopping the bus for; tried again later.
+    say(true, "fleet: cannot make an MQTT client (out of memory)");
     failed();
+    return;
   }
-
-  void wait_read() {
-    if (!mosq || reading) return;
-    reading = true;
-    socket.async_wait(asio::posix::stream_descriptor::wait_read,
-                      [self = shared_from_this(), gen = generation](boost::system::error_code ec) {
-                        if (gen != self->generation) return;
-                        self->reading = false;
-                        if (ec) return;
-                        self->read_now();
-                      });
-  }
-
-  // Reads what has come. asio's epoll reactor is edge-triggered, and mosquitto_loop_read may
-  // stop after one packet (it looks at a stale errno): bytes left in the socket would never be
-  // reported again, and the PUBACKs in them never read. So read until the socket is empty, and
-  // go on in a posted handler (not a wait) while it is not. (Bytes TLS has decrypted and kept
-  // are not seen here: once a second on_tick reads too.)
-  void read_now() {
-    for (int round = 0; round < 32; ++round) {
-      const int rc = mosquitto_loop_read(mosq, 100);
-      if (rc != MOSQ_ERR_SUCCESS) return lost(rc);
-      boost::system::error_code ec;
-      asio::posix::stream_descriptor::bytes_readable waiting;
-      socket.io_control(waiting, ec);
-      if (ec || waiting.get() == 0) {
-        after_io();
-        return wait_read();
-      }
-    }
-    after_io();
-    asio::post(io, [self = shared_from_this(), gen = generation] {
-      if (gen == self->generation && self->mosq) self->read_now();
-    });
-  }
-
-  void wait_write() {
-    if (!mosq || writing || !mosquitto_want_write(mosq)) return;
-    writing = true;
-    socket.async_wait(
-        asio::posix::stream_descriptor::wait_write,
-        [self = shared_from_this(), gen = generation](boost::system::error_code ec) {
-          if (gen != self->generation) return;
-          self->writing = false;
-          if (ec) return;
-          const int rc = mosquitto_loop_write(self->mosq, 100);
-          if (rc != MOSQ_ERR_SUCCESS) return self->lost(rc);
-          if (self->up) return self->wait_write();
-          // Connecting over TLS, the library wants to write but waits for the
-          // handshake (which moves on reads): look again shortly, not in a spin.
-          self->write_later.expires_after(5ms);
-          self->write_later.async_wait([self, gen](const boost::system::error_code& ec) {
-            if (!ec && gen == self->generation) self->wait_write();
-          });
-        });
-  }
-
-  // After callbacks ran inside mosquitto_loop_read: what they queued goes out.
-  void after_io() {
-    if (outbox) outbox->save_pending();
-    if (connected && inflight.size() < options.max_inflight / 2 + 1) pump();
-    wait_write();
-  }
-
-  // Once a second: keep-alive, connect timeout, status.
-  void tick() {
-    misc.expires_after(1s);
-    misc.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-      if (ec || !self->running) return;
-      self->on_tick();
-      self->tick();
-    });
-  }
-
-  void on_tick() {
-    if (!mosq) return;
-    if (!connected && SteadyClock::now() - connect_started > options.connect_timeout) {
-      say(true, "fleet: no answer from the broker " + options.host + ":" +
-                    std::to_string(options.port) + " within " +
-                    std::to_string(options.connect_timeout.count()) + " ms");
+  // Small packets (PUBLISH, PUBACK) must not wait for Nagle's algorithm: the events of hours
+  // offline go up at hundreds a second, not a few dozen.
+  mosquitto_int_option(mosq, MOSQ_OPT_TCP_NODELAY, 1);
+  // The window of unacknowledged events is ours (max_inflight): the library must not hold
+  // messages back in a queue of its own.
+  mosquitto_max_inflight_messages_set(mosq, 0);
+  const std::string user = options.username.empty() ? options.vehicle : options.username;
+  mosquitto_username_pw_set(mosq, user.c_str(), password.empty() ? nullptr : password.c_str());
+  const std::string will = nlohmann::json(offline_status(options.vehicle)).dump();
+  mosquitto_will_set(mosq, topics.status.c_str(), static_cast<int>(will.size()), will.data(), 1,
+                     true);
+  if (!options.ca_file.empty()) {
+    const int rc =
+        mosquitto_tls_set(mosq, options.ca_file.c_str(), nullptr, nullptr, nullptr, nullptr);
+    if (rc != MOSQ_ERR_SUCCESS) {
+      say(true, std::string("fleet: TLS: ") + mosquitto_strerror(rc));
       failed();
       return;
     }
-    if (up) {
-      const int rc = mosquitto_loop_read(mosq, 100);  // see read_now()
-      if (rc != MOSQ_ERR_SUCCESS) return lost(rc);
+  }
+  mosquitto_connect_callback_set(
+      mosq, [](mosquitto*, void* self, int rc) { static_cast<Impl*>(self)->on_connect(rc); });
+  mosquitto_disconnect_callback_set(
+      mosq, [](mosquitto*, void* self, int) { static_cast<Impl*>(self)->connected = false; });
+  mosquitto_publish_callback_set(
+      mosq, [](mosquitto*, void* self, int mid) { static_cast<Impl*>(self)->on_puback(mid); });
+  mosquitto_message_callback_set(mosq, [](mosquitto*, void* self, const mosquitto_message* m) {
+    static_cast<Impl*>(self)->on_message(*m);
+  });
+  mosquitto_subscribe_callback_set(mosq, [](mosquitto*, void* self, int mid, int, const int*) {
+    static_cast<Impl*>(self)->on_suback(mid);
+  });
+  // Non-blocking: the TCP connection and CONNECT complete on the io_context. (The host name is
+  // resolved here, synchronously: give an address or a name the bus resolves locally.)
+  const int rc =
+      mosquitto_connect_async(mosq, options.host.c_str(), options.port, options.keepalive_s);
+  if (rc != MOSQ_ERR_SUCCESS) {
+    say(true, "fleet: cannot reach the broker " + options.host + ":" +
+                  std::to_string(options.port) + ": " + mosquitto_strerror(rc));
+    failed();
+    return;
+  }
+  connect_started = SteadyClock::now();
+  // asio watches a duplicate of the library's descriptor: when libmosquitto closes its own (a
+  // keep-alive timeout in mosquitto_loop_misc), the number may be reused at once by another
+  // part of the daemon, and asio must never act on that one.
+  const int watched = ::dup(mosquitto_socket(mosq));
+  if (watched < 0) {
+    say(true, std::string("fleet: ") + std::strerror(errno));
+    failed();
+    return;
+  }
+  socket.assign(watched);
+  wait_read();
+  wait_write();
+}
+
+// A connection failed or was lost: wait, then try again.
+void Client::Impl::failed() {
+  const bool was_connected = up;
+  tear_down();
+  if (!was_connected) ++stats.connect_failures;
+  if (!running) return;
+  const auto wait = backoff.next();
+  retry.expires_after(wait);
+  retry.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec || !self->running) return;
+    self->connect();
+  });
+}
+
+void Client::Impl::lost(int rc) {
+  if (up) {
+    say(true, std::string("fleet: lost the broker: ") +
+                  (rc == MOSQ_ERR_KEEPALIVE ? "no answer to keep-alive" : mosquitto_strerror(rc)) +
+                  "; events wait in the store");
+  }
+  failed();
+}
+
+void Client::Impl::wait_read() {
+  if (!mosq || reading) return;
+  reading = true;
+  socket.async_wait(asio::posix::stream_descriptor::wait_read,
+                    [self = shared_from_this(), gen = generation](boost::system::error_code ec) {
+                      if (gen != self->generation) return;
+                      self->reading = false;
+                      if (ec) return;
+                      self->read_now();
+                    });
+}
+
+// Reads what has come. asio's epoll reactor is edge-triggered, and mosquitto_loop_read may
+// stop after one packet (it looks at a stale errno): bytes left in the socket would never be
+// reported again, and the PUBACKs in them never read. So read until the socket is empty, and
+// go on in a posted handler (not a wait) while it is not. (Bytes TLS has decrypted and kept
+// are not seen here: once a second on_tick reads too.)
+void Client::Impl::read_now() {
+  for (int round = 0; round < 32; ++round) {
+    const int rc = mosquitto_loop_read(mosq, 100);
+    if (rc != MOSQ_ERR_SUCCESS) return lost(rc);
+    boost::system::error_code ec;
+    asio::posix::stream_descriptor::bytes_readable waiting;
+    socket.io_control(waiting, ec);
+    if (ec || waiting.get() == 0) {
       after_io();
+      return wait_read();
     }
-    const int rc = mosquitto_loop_misc(mosq);
-    if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN) return lost(rc);
-    // The broker stopped answering pings: the library closed the connection.
-    if (up && mosquitto_socket(mosq) < 0) return lost(MOSQ_ERR_KEEPALIVE);
-    route_data_tick();
-    if (connected) check_status(false);
-    if (outbox) outbox->save_pending();
-    wait_write();
   }
+  after_io();
+  asio::post(io, [self = shared_from_this(), gen = generation] {
+    if (gen == self->generation && self->mosq) self->read_now();
+  });
+}
 
-  void on_connect(int rc) {
-    if (rc != 0) {
-      say(true,
-          std::string("fleet: the broker refused the connection: ") + mosquitto_connack_string(rc));
-      return;  // mosquitto_loop_read returns an error next: failed() waits and tries again
-    }
-    connected = up = true;
-    backoff.reset();
-    ++stats.connects;
-    say(false, "fleet: connected to " + options.host + ":" + std::to_string(options.port) + " as " +
-                   options.vehicle);
-    // Its own requests and the fleet's always; its route's from the status on (check_status).
-    mosquitto_subscribe(mosq, nullptr, topics.requests.c_str(), 1);
-    mosquitto_subscribe(mosq, nullptr, topics.fleet_requests.c_str(), 1);
-    mosquitto_subscribe(mosq, nullptr, topics.bundle_chunk.c_str(), 1);
-    if (receiver) receiver->forget_asked();
-    ask_chunks();
-    check_status(true);
-    if (outbox) queued_up_to = outbox->mark();
-    pump();
-    schedule_pump();
-  }
-
-  // --- status
-
-  StatusRecord current_status() {
-    StatusRecord s = status_source ? status_source() : StatusRecord{};
-    s.vehicle = options.vehicle;
-    s.online = true;
-    s.software = options.software;
-    const tracking::Time now = clock ? clock() : tracking::Time{};
-    s.time = tracking::format_time(now);
-    if (receiver) s.route_data = receiver->status();
-    if (outbox) {
-      try {
-        s.faults = outbox->faults_since(tracking::format_time(now - std::chrono::minutes(10)));
-      } catch (const std::exception&) {
-        // The store is busy: the faults are told at the next status.
-      }
-    }
-    return s;
-  }
-
-  void check_status(bool force) {
-    StatusRecord s = current_status();
-    follow_route(s.route_id);
-    const bool due = SteadyClock::now() - last_status_at >= options.status_interval;
-    if (!force && !due && last_status && last_status->same_as(s)) return;
-    publish_status(s);
-  }
-
-  void publish_status(const StatusRecord& s) {
-    const std::string payload = nlohmann::json(s).dump();
-    const int rc = mosquitto_publish(mosq, nullptr, topics.status.c_str(),
-                                     static_cast<int>(payload.size()), payload.data(), 1, true);
-    if (rc != MOSQ_ERR_SUCCESS) return;
-    last_status = s;
-    last_status_at = SteadyClock::now();
-    ++stats.statuses;
-  }
-
-  // --- events
-
-  void schedule_pump() {
-    if (pumping || !outbox) return;
-    pumping = true;
-    pump_timer.expires_after(options.poll_interval);
-    pump_timer.async_wait(
-        [self = shared_from_this(), gen = generation](const boost::system::error_code& ec) {
-          if (gen != self->generation) return;
-          self->pumping = false;
-          if (ec || !self->connected) return;
-          self->pump();
-          self->wait_write();
-          self->schedule_pump();
+void Client::Impl::wait_write() {
+  if (!mosq || writing || !mosquitto_want_write(mosq)) return;
+  writing = true;
+  socket.async_wait(
+      asio::posix::stream_descriptor::wait_write,
+      [self = shared_from_this(), gen = generation](boost::system::error_code ec) {
+        if (gen != self->generation) return;
+        self->writing = false;
+        if (ec) return;
+        const int rc = mosquitto_loop_write(self->mosq, 100);
+        if (rc != MOSQ_ERR_SUCCESS) return self->lost(rc);
+        if (self->up) return self->wait_write();
+        // Connecting over TLS, the library wants to write but waits for the
+        // handshake (which moves on reads): look again shortly, not in a spin.
+        self->write_later.expires_after(5ms);
+        self->write_later.async_wait([self, gen](const boost::system::error_code& ec) {
+          if (!ec && gen == self->generation) self->wait_write();
         });
-  }
+      });
+}
 
-  void pump() {
-    if (!outbox || !connected || !mosq) return;
-    while (inflight.size() < options.max_inflight) {
-      std::vector<log::StoredLine> rows;
-      try {
-        rows = outbox->after(queued_up_to, options.max_inflight - inflight.size());
-      } catch (const std::exception& e) {
-        say(true, std::string("fleet: reading the event store: ") + e.what());
-        return;
-      }
-      if (rows.empty()) return;
-      for (auto& row : rows) {
-        const std::string payload = encode_event({options.vehicle, row.seq, std::move(row.json)});
-        int mid = 0;
-        const int rc =
-            mosquitto_publish(mosq, &mid, topics.events.c_str(), static_cast<int>(payload.size()),
-                              payload.data(), 1, false);
-        if (rc != MOSQ_ERR_SUCCESS) return;  // the connection is going: sent again from the mark
-        mid_seq[mid] = row.seq;
-        inflight.push_back({row.seq, false});
-        queued_up_to = row.seq;
-        ++stats.events_published;
-      }
+// After callbacks ran inside mosquitto_loop_read: what they queued goes out.
+void Client::Impl::after_io() {
+  if (outbox) outbox->save_pending();
+  if (connected && inflight.size() < options.max_inflight / 2 + 1) pump();
+  wait_write();
+}
+
+// Once a second: keep-alive, connect timeout, status.
+void Client::Impl::tick() {
+  misc.expires_after(1s);
+  misc.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec || !self->running) return;
+    self->on_tick();
+    self->tick();
+  });
+}
+
+void Client::Impl::on_tick() {
+  if (!mosq) return;
+  if (!connected && SteadyClock::now() - connect_started > options.connect_timeout) {
+    say(true, "fleet: no answer from the broker " + options.host + ":" +
+                  std::to_string(options.port) + " within " +
+                  std::to_string(options.connect_timeout.count()) + " ms");
+    failed();
+    return;
+  }
+  if (up) {
+    const int rc = mosquitto_loop_read(mosq, 100);  // see read_now()
+    if (rc != MOSQ_ERR_SUCCESS) return lost(rc);
+    after_io();
+  }
+  const int rc = mosquitto_loop_misc(mosq);
+  if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN) return lost(rc);
+  // The broker stopped answering pings: the library closed the connection.
+  if (up && mosquitto_socket(mosq) < 0) return lost(MOSQ_ERR_KEEPALIVE);
+  route_data_tick();
+  if (connected) check_status(false);
+  if (outbox) outbox->save_pending();
+  wait_write();
+}
+
+void Client::Impl::on_connect(int rc) {
+  if (rc != 0) {
+    say(true,
+        std::string("fleet: the broker refused the connection: ") + mosquitto_connack_string(rc));
+    return;  // mosquitto_loop_read returns an error next: failed() waits and tries again
+  }
+  connected = up = true;
+  backoff.reset();
+  ++stats.connects;
+  say(false, "fleet: connected to " + options.host + ":" + std::to_string(options.port) + " as " +
+                 options.vehicle);
+  // Its own requests and the fleet's always; its route's from the status on (check_status).
+  mosquitto_subscribe(mosq, nullptr, topics.requests.c_str(), 1);
+  mosquitto_subscribe(mosq, nullptr, topics.fleet_requests.c_str(), 1);
+  mosquitto_subscribe(mosq, nullptr, topics.bundle_chunk.c_str(), 1);
+  if (receiver) receiver->forget_asked();
+  ask_chunks();
+  check_status(true);
+  if (outbox) queued_up_to = outbox->mark();
+  pump();
+  schedule_pump();
+}
+
+// --- status
+
+StatusRecord Client::Impl::current_status() {
+  StatusRecord s = status_source ? status_source() : StatusRecord{};
+  s.vehicle = options.vehicle;
+  s.online = true;
+  s.software = options.software;
+  const tracking::Time now = clock ? clock() : tracking::Time{};
+  s.time = tracking::format_time(now);
+  if (receiver) s.route_data = receiver->status();
+  if (outbox) {
+    try {
+      s.faults = outbox->faults_since(tracking::format_time(now - std::chrono::minutes(10)));
+    } catch (const std::exception&) {
+      // The store is busy: the faults are told at the next status.
     }
   }
+  return s;
+}
 
-  void on_puback(int mid) {
-    auto it = mid_seq.find(mid);
-    if (it == mid_seq.end()) return;  // a status or an ack
-    const std::int64_t seq = it->second;
-    mid_seq.erase(it);
-    for (auto& f : inflight) {
-      if (f.seq == seq) {
-        f.acked = true;
-        break;
-      }
-    }
-    // The mark moves over acknowledged events only, without a gap.
-    std::optional<std::int64_t> upto;
-    while (!inflight.empty() && inflight.front().acked) {
-      upto = inflight.front().seq;
-      inflight.pop_front();
-    }
-    if (upto && outbox) {
-      outbox->acknowledge(*upto);
-      stats.acked_seq = *upto;
-    }
-  }
+void Client::Impl::check_status(bool force) {
+  StatusRecord s = current_status();
+  follow_route(s.route_id);
+  const bool due = SteadyClock::now() - last_status_at >= options.status_interval;
+  if (!force && !due && last_status && last_status->same_as(s)) return;
+  publish_status(s);
+}
 
-  // --- requests
-
-  tracking::Time system_now() const {
-    if (hooks.system_clock) return hooks.system_clock();
-    return std::chrono::time_point_cast<std::chrono::milliseconds>(
-        std::chrono::system_clock::now());
-  }
-
-  // The command check (inbox.hpp); a bus without a command key takes no command, and says so.
-  void start_inbox() {
-    std::optional<routes::PublicKey> key;
-    if (!options.command_key.empty()) {
-      try {
-        key = routes::load_public_key(options.command_key);
-      } catch (const std::exception& e) {
-        throw std::runtime_error(std::string("fleet: command_key: ") + e.what());
-      }
-    }
-    GateOptions gate;
-    gate.max_age = options.command_max_age;
-    inbox = std::make_unique<Inbox>(options.vehicle, key, gate, handler, hooks.record,
-                                    hooks.save_nonces);
-    if (key) {
-      if (hooks.load_nonces) inbox->restore(hooks.load_nonces(), system_now());
-      say(false, "fleet: commands signed by key " + key->key_id() + " are taken");
-      return;
-    }
-    const std::string why =
-        "no fleet.command_key: no command from the control centre (bookings, messages) is taken";
-    say(true, "fleet: " + why);
-    if (hooks.record) {
-      hooks.record(log::Fault{tracking::format_time(clock ? clock() : tracking::Time{}),
-                              "no_command_key",
-                              {},
-                              {},
-                              why,
-                              {}});
-    }
-  }
-
-  // The route's topic follows the trip: subscribed while the bus runs a trip of that route.
-  void follow_route(const std::string& now) {
-    const std::string want = valid_vehicle_id(now) ? now : std::string();
-    if (want == route || !mosq || !connected) return;
-    if (!route.empty()) {
-      mosquitto_unsubscribe(mosq, nullptr, topics.route_requests(route).c_str());
-      stats.route.clear();
-    }
-    route = want;
-    route_mid = -1;
-    if (!route.empty()) {
-      mosquitto_subscribe(mosq, &route_mid, topics.route_requests(route).c_str(), 1);
-    }
-  }
-
-  // --- route data (route_data.hpp)
-
-  tracking::Time bus_now() const { return clock ? clock() : tracking::Time{}; }
-
-  void start_receiver() {
-    receiver = std::make_unique<BundleReceiver>(bundle_hooks.install_dir,
-                                                load_bundle_key(options.bundle_key),
-                                                bundle_hooks.active, hooks.record);
-    receiver->resume(bus_now());
-    inbox->set_bundle_handler([this](std::string_view line) {
-      asio::post(io, [self = shared_from_this()] { self->ask_chunks(); });
-      return receiver->offer_line(line, bus_now());
-    });
-  }
-
-  void ask_chunks() {
-    if (!receiver || !mosq || !connected) return;
-    const auto status = receiver->status();
-    for (std::uint64_t k : receiver->to_ask()) {
-      const std::string get = encode_chunk_request(status->bundle_id, k);
-      mosquitto_publish(mosq, nullptr, topics.bundle_get.c_str(), static_cast<int>(get.size()),
-                        get.data(), 1, false);
-    }
-    wait_write();
-  }
-
-  void on_chunk(const mosquitto_message& m) {
-    const std::string_view payload(static_cast<const char*>(m.payload),
-                                   static_cast<std::size_t>(m.payloadlen));
-    if (!receiver || !receiver->on_chunk(payload, bus_now())) return;
-    if (receiver->waiting_for_terminus()) install_between_trips(false);
-    ask_chunks();
-  }
-
-  void install_between_trips(bool at_terminus) {
-    const bool running = !at_terminus && bundle_hooks.trip_running && bundle_hooks.trip_running();
-    if (!receiver || !receiver->install_if_between_trips(running, bus_now())) return;
-    if (connected) check_status(true);
-    if (bundle_hooks.installed) bundle_hooks.installed();
-  }
-
-  void route_data_tick() {
-    if (!receiver) return;
-    receiver->tick();
-    ask_chunks();
-    install_between_trips(false);
-  }
-
-  void on_suback(int mid) {
-    if (mid == route_mid) stats.route = route;
-  }
-
-  // The audience a topic speaks for; nullopt: not one of the request topics.
-  std::optional<Audience> audience_of(std::string_view topic) const {
-    if (topic == topics.requests) return Audience{Audience::Kind::bus, options.vehicle};
-    if (topic == topics.fleet_requests) return Audience{};
-    const std::string head = topics.prefix + "/route/";
-    constexpr std::string_view tail = "/requests";
-    if (topic.size() > head.size() + tail.size() && topic.starts_with(head) &&
-        topic.ends_with(tail)) {
-      const std::string_view name =
-          topic.substr(head.size(), topic.size() - head.size() - tail.size());
-      if (valid_vehicle_id(name)) return Audience{Audience::Kind::route, std::string(name)};
-    }
-    return std::nullopt;
-  }
-
-  void on_message(const mosquitto_message& m) {
-    if (m.topic == nullptr || !inbox) return;
-    if (topics.bundle_chunk == m.topic) return on_chunk(m);
-    const auto audience = audience_of(m.topic);
-    if (!audience) return;
-    ++stats.requests;
-    Inbound in;
-    in.payload = std::string_view(static_cast<const char*>(m.payload),
-                                  static_cast<std::size_t>(m.payloadlen));
-    in.retained = m.retain;
-    in.arrived_on = *audience;
-    // The route of the trip now, not of the last status: the trip may have changed since.
-    const std::string trip_route = status_source ? status_source().route_id : std::string();
-    in.route = trip_route;
-    in.system_now = system_now();
-    in.bus_now = clock ? clock() : tracking::Time{};
-    const RequestAck ack = inbox->take(in);
-    stats.commands_refused = inbox->refused();
-    const std::string out = nlohmann::json(ack).dump();
-    mosquitto_publish(mosq, nullptr, topics.requests_ack.c_str(), static_cast<int>(out.size()),
-                      out.data(), 1, false);
-  }
-};
+void Client::Impl::publish_status(const StatusRecord& s) {
+  const std::string payload = nlohmann::json(s).dump();
+  const int rc = mosquitto_publish(mosq, nullptr, topics.status.c_str(),
+                                   static_cast<int>(payload.size()), payload.data(), 1, true);
+  if (rc != MOSQ_ERR_SUCCESS) return;
+  last_status = s;
+  last_status_at = SteadyClock::now();
+  ++stats.statuses;
+}
 
 Client::Client(asio::io_context& io, Options options, std::string event_store, Clock clock,
                StatusSource status, RequestHandler requests, Log log)

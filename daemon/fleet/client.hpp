@@ -10,7 +10,8 @@
 //   requests  signed commands in (inbox.hpp) on the bus's own topic, its route's (while it runs a
 //             trip of that route) and the fleet's; a command the control centre signed goes on as
 //             the control socket's `request` or `message` (same parser, same handler); each is
-//             answered on requests/ack.
+//             answered on requests/ack, and a fleet request's fate (shown, served, ...) is told
+//             there too as its event line goes up.
 //
 // Offline is normal: the bus announces exactly as without the link. A lost or refused connection
 // is tried again after a jittered exponential wait (backoff.hpp). Each connection is a new MQTT
@@ -69,6 +70,7 @@ struct ClientStats {
   long connects = 0;           // connections accepted by the broker
   long connect_failures = 0;   // attempts that failed or were refused
   long events_published = 0;   // including those sent again after a lost connection
+  long fates_published = 0;    // fleet requests' fates told on requests/ack (likewise)
   std::int64_t acked_seq = 0;  // the sent-up-to mark
   long statuses = 0;
   long requests = 0;          // requests received (accepted or refused)

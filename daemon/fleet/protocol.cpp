@@ -1,6 +1,9 @@
 #include "daemon/fleet/protocol.hpp"
 
 #include <nlohmann/json.hpp>
+#include <variant>
+
+#include "daemon/log/records.hpp"
 
 namespace stopcall::daemon::fleet {
 
@@ -129,6 +132,25 @@ void from_json(const nlohmann::json& j, RequestAck& a) {
   a.error = j.value("error", "");
   a.message = j.value("message", "");
   a.nonce = j.value("nonce", "");
+}
+
+void to_json(nlohmann::json& j, const RequestFate& f) {
+  j = nlohmann::json{
+      {"vehicle", f.vehicle}, {"request_id", f.request_id}, {"fate", f.fate}, {"time", f.time}};
+  if (!f.why.empty()) j["why"] = f.why;
+}
+
+std::optional<RequestFate> fate_of(const std::string& vehicle, std::string_view event_line) {
+  if (event_line.find(R"("type":"request")") == std::string_view::npos) return std::nullopt;
+  const auto record = log::decode(event_line);
+  const auto* request = record ? std::get_if<log::Request>(&*record) : nullptr;
+  if (!request || request->source != "fleet" || request->id.empty()) return std::nullopt;
+  for (std::string_view fate : {"shown", "served", "missed", "expired", "dismissed"}) {
+    if (request->fate == fate)
+      return RequestFate{vehicle, request->id, request->fate, request->time,
+                         request->why.value_or("")};
+  }
+  return std::nullopt;  // pending (the ack said it), carried (on board), or unknown
 }
 
 ParsedRequest parse_request(std::string_view payload, const std::string& vehicle) {

@@ -92,6 +92,24 @@ struct RequestAck {
 void to_json(nlohmann::json& j, const RequestAck& a);
 void from_json(const nlohmann::json& j, RequestAck& a);
 
+// What became of a request that came over the fleet link, told on requests/ack as its `request`
+// event line goes up (PROTOCOL.md, "requests/ack"). It has no `accepted`: that is how a reader
+// tells it from an answer.
+struct RequestFate {
+  std::string vehicle;
+  std::string request_id;  // the request's id on the bus (the `request_id` its command gave)
+  std::string fate;        // "shown", "served", "missed", "expired", "dismissed"
+  std::string time;        // the event line's own time
+  std::string why;         // may be empty
+  bool operator==(const RequestFate&) const = default;
+};
+void to_json(nlohmann::json& j, const RequestFate& f);
+// The fate message one event-log line yields: a `request` line with one of the fates above whose
+// request came over the fleet link ("source":"fleet"). Anything else (a pending or carried
+// request, one from the control socket or the console, another kind of line, a line that is not
+// JSON) yields none.
+std::optional<RequestFate> fate_of(const std::string& vehicle, std::string_view event_line);
+
 // A request message (a control-protocol line with "cmd":"request" or "cmd":"message") into a
 // command, or the ack that refuses it. Boarding requests and emergency and service messages (with
 // their acknowledgement and cancellation) are taken from the fleet: signals and buttons are the

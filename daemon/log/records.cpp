@@ -110,6 +110,7 @@ void each_field(R& r, F&& f) {
     f("expires", r.expires);
     f("why", r.why);
     f("stops_to_go", r.stops_to_go);
+    f("source", r.source);
   } else if constexpr (std::is_same_v<T, Message>) {
     f("id", r.id);
     f("event", r.event);

@@ -144,6 +144,9 @@ struct Request {
   std::optional<std::string> expires;   // when it came in: its end (a log time)
   std::optional<std::string> why;       // carried or settled: why
   std::optional<int> stops_to_go;       // shown: how many stops before its stop
+  // Where it came from: "control", "fleet", "console", ... (on every line of the request, so a
+  // fate line says by itself that its request came over the fleet link).
+  std::optional<std::string> source;
   friend bool operator==(const Request&, const Request&) = default;
 };
 

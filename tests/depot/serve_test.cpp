@@ -307,6 +307,15 @@ TEST_F(Serve, ARefusalThenAMissHandTheBookingOnUntilNoBusIsLeft) {
   ASSERT_TRUE(bus2->wait([](const auto& ms) { return !ms.empty(); })) << serve->log();
   EXPECT_EQ(command_for("bus-2", bus2->messages()[0].payload)["request_id"], "b-7");
 
+  // The bus tells the fate on its ack topic just before the event line (PROTOCOL.md,
+  // "requests/ack"): the depot goes by the event, so the miss hands the booking on once.
+  ASSERT_TRUE(
+      bus2->publish(kPrefix + "/bus/bus-2/requests/ack", json{{"vehicle", "bus-2"},
+                                                              {"request_id", "b-7"},
+                                                              {"fate", "missed"},
+                                                              {"time", "2026-03-02T06:58:00Z"},
+                                                              {"why", "the doors did not open"}}
+                                                             .dump()));
   ASSERT_TRUE(
       bus2->publish(kPrefix + "/bus/bus-2/events", event("bus-2", 1,
                                                          {{"type", "request"},
@@ -322,6 +331,7 @@ TEST_F(Serve, ARefusalThenAMissHandTheBookingOnUntilNoBusIsLeft) {
   EXPECT_EQ(end["tried"], json({"bus-1", "bus-2"}));
   EXPECT_NE(end["message"].get<std::string>().find("bus-2 missed it"), std::string::npos) << end;
   EXPECT_EQ(serve->finish(), 0);
+  EXPECT_EQ(serve->log().find("ignored requests/ack"), std::string::npos) << serve->log();
 }
 
 // What the broker says for a bus gone without a word (its last will).

@@ -3,10 +3,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "daemon/fleet/command.hpp"
+#include "daemon/tracking/events.hpp"
 #include "tests/daemon/daemon_process.hpp"
 #include "tests/daemon/fleet/broker.hpp"
 
@@ -157,6 +159,78 @@ TEST(FleetDaemon, WithoutTheBrokerTheBusRunsAsBefore) {
 // Through the real daemon: only what the control centre signed for this bus, fresh and new, is
 // acted on; the rest is refused, answered, logged and changes nothing -- also a command played
 // again after the daemon restarted.
+// A booking platform learns from the ack topic alone that the bus took its request and, later,
+// what became of it -- here it runs out of time before the bus gets to the stop.
+TEST(FleetDaemon, AFleetRequestIsAcceptedAndItsFateFollowsOnTheAckTopicOnce) {
+  Broker broker({{"depot", "depot-secret"}, {"bus-7", "secret-7"}});
+  routes::testing::TempDir dir;
+  routes::testing::write_file(dir / "password", "secret-7\n");
+  const auto centre = routes::generate_keypair(dir / "centre.key", dir / "centre.pub").secret;
+  Peer depot(broker.port(), "depot", "depot-secret",
+             {"stopcall/v1/bus/bus-7/requests/ack", "stopcall/v1/bus/bus-7/events"});
+  ASSERT_EQ(depot.wait_ready(), 0);
+  DaemonOptions options;
+  options.extra_config =
+      "[events]\nstore = \"" + (dir / "events.db") +
+      "\"\n[fleet]\nhost = \"127.0.0.1\"\nport = " + std::to_string(broker.port()) +
+      "\nvehicle = \"bus-7\"\npassword_file = \"" + (dir / "password") +
+      "\"\nreconnect_min_ms = 200\ncommand_key = \"" + (dir / "centre.pub") + "\"\n";
+  DaemonProcess daemon(options);
+  ASSERT_TRUE(daemon.wait_log("fleet: connected to 127.0.0.1")) << daemon.log();
+
+  // Without GPS the bus's clock is the system's: both requests end in a few seconds.
+  const std::string expires = tracking::format_time(system_now() + std::chrono::seconds(3));
+  ASSERT_TRUE(depot.publish(
+      "stopcall/v1/bus/bus-7/requests",
+      sign_command(centre, kBus7, system_now(),
+                   R"({"id":"booking-9-1","cmd":"request","kind":"blind","route_id":"101",)"
+                   R"("stop_id":"CGM-E","request_id":"booking-9","expires":")" +
+                       expires + R"("})")));
+  // One from the control socket at the same time: the bus's own, not told to the fleet.
+  ASSERT_TRUE(daemon
+                  .command(R"({"cmd":"request","kind":"blind","route_id":"101",)"
+                           R"("stop_id":"CGM-E","request_id":"driver-1","expires":")" +
+                           expires + R"("})")
+                  .ok);
+  auto fates = [](const std::vector<Message>& m) {
+    std::vector<json> out;
+    for (const auto& a : on(m, "/requests/ack"))
+      if (a.contains("fate")) out.push_back(a);
+    return out;
+  };
+  auto expired_events = [](const std::vector<Message>& m) {
+    int n = 0;
+    for (const auto& e : on(m, "/events"))
+      if (e["event"].value("type", "") == "request" && e["event"].value("fate", "") == "expired")
+        ++n;
+    return n;
+  };
+  ASSERT_TRUE(depot.wait([](const auto& m) { return !on(m, "/requests/ack").empty(); }))
+      << daemon.log();
+  const auto ack = on(depot.messages(), "/requests/ack").front();
+  EXPECT_EQ(ack["accepted"], true) << ack.dump();
+  EXPECT_EQ(ack["request_id"], "booking-9");
+  EXPECT_FALSE(ack.contains("fate"));
+
+  // Both expire on the bus; both lines go up; the fleet's fate is told on the ack topic.
+  ASSERT_TRUE(depot.wait([&](const auto& m) { return expired_events(m) == 2; })) << daemon.log();
+  daemon.stop();  // nothing more to come: anything told twice would be there by now
+  const auto told = fates(depot.messages());
+  ASSERT_EQ(told.size(), 1u) << daemon.events();
+  EXPECT_EQ(told[0]["vehicle"], "bus-7");
+  EXPECT_EQ(told[0]["request_id"], "booking-9");
+  EXPECT_EQ(told[0]["fate"], "expired");
+  EXPECT_FALSE(told[0].contains("accepted"));
+  // Its time is the event line's own.
+  const auto lines = lines_of(daemon.events(), "request");
+  const auto line = std::find_if(lines.begin(), lines.end(), [](const json& l) {
+    return l["id"] == "booking-9" && l["fate"] == "expired";
+  });
+  ASSERT_NE(line, lines.end()) << daemon.events();
+  EXPECT_EQ(told[0]["time"], (*line)["time"]);
+  EXPECT_EQ((*line)["source"], "fleet");
+}
+
 TEST(FleetDaemon, OnlyFreshSignedCommandsAreTakenAlsoAfterARestart) {
   Broker broker({{"depot", "depot-secret"}, {"bus-7", "secret-7"}});
   routes::testing::TempDir dir;

@@ -9,6 +9,7 @@
 
 #include "daemon/fleet/backoff.hpp"
 #include "daemon/fleet/client.hpp"
+#include "daemon/log/records.hpp"
 
 namespace stopcall::daemon::fleet {
 namespace {
@@ -143,6 +144,50 @@ TEST(FleetBackoff, ThreeThousandBusesSpreadTheirReconnects) {
   }
   buses.front().reset();
   EXPECT_LE(buses.front().next(), ms(4000));
+}
+
+// The request lines as the bus logs them (log/records.hpp).
+std::string request_line(const std::string& fate, const std::string& source,
+                         const std::string& why = "") {
+  log::Request r{
+      "2026-03-02T07:12:40.500Z", "booking-42", "blind", "CGM-E", fate, {}, {}, {}, {}, {}};
+  if (!source.empty()) r.source = source;
+  if (!why.empty()) r.why = why;
+  return log::encode(r);
+}
+
+TEST(FleetProtocol, AFleetRequestsFateIsToldOnTheAckTopicWithItsOwnTime) {
+  const auto served = fate_of("bus-7", request_line("served", "fleet", "ramp cycle at the stop"));
+  ASSERT_TRUE(served);
+  EXPECT_EQ(json(*served), json::parse(R"({"vehicle":"bus-7","request_id":"booking-42",)"
+                                       R"("fate":"served","time":"2026-03-02T07:12:40.500Z",)"
+                                       R"("why":"ramp cycle at the stop"})"));
+  // No "accepted": a reader tells a fate from an answer.
+  EXPECT_FALSE(json(*served).contains("accepted"));
+  for (const char* fate : {"shown", "missed", "expired", "dismissed"}) {
+    const auto f = fate_of("bus-7", request_line(fate, "fleet"));
+    ASSERT_TRUE(f) << fate;
+    EXPECT_EQ(f->fate, fate);
+    EXPECT_EQ(f->request_id, "booking-42");
+    EXPECT_FALSE(json(*f).contains("why"));
+  }
+}
+
+TEST(FleetProtocol, OnlyAFleetRequestsSettledLinesYieldAFate) {
+  // Pending: the ack already said it was taken. Carried: an on-board request, not a booking.
+  EXPECT_FALSE(fate_of("bus-7", request_line("pending", "fleet")));
+  EXPECT_FALSE(fate_of("bus-7", request_line("carried", "fleet")));
+  // A request from the control socket or the console, or from a daemon that did not say.
+  EXPECT_FALSE(fate_of("bus-7", request_line("served", "control")));
+  EXPECT_FALSE(fate_of("bus-7", request_line("served", "console")));
+  EXPECT_FALSE(fate_of("bus-7", request_line("served", "")));
+  // Other lines, and lines that are not a record.
+  EXPECT_FALSE(fate_of("bus-7", R"({"type":"message","time":"2026-03-02T07:12:40.500Z",)"
+                                R"("id":"typhoon-8","event":"expired","kind":"service",)"
+                                R"("source":"fleet"})"));
+  EXPECT_FALSE(fate_of("bus-7", R"({"type":"request","fate":"served","source":"fleet")"));
+  EXPECT_FALSE(fate_of("bus-7", R"({"type":"request","time":1,"fate":"served","source":"fleet"})"));
+  EXPECT_FALSE(fate_of("bus-7", "not json"));
 }
 
 }  // namespace

@@ -51,9 +51,12 @@ std::vector<Record> every_kind() {
       GpsFirstFix{t},
       Volume{t, "exterior", 85},
       Login{t, "101-WD-E-0630", "console"},
-      Request{t, "req-1", "wheelchair", "S2", "pending", "101", "2026-03-02T09:00:30.020Z", {}, {}},
-      Request{t, "req-1", "wheelchair", "S2", "shown", {}, {}, {}, 2},
-      Request{t, "req-1", "wheelchair", "S2", "served", {}, {}, "ramp cycle at the stop", {}},
+      Request{
+          t, "req-1", "wheelchair", "S2", "pending", "101", "2026-03-02T09:00:30.020Z", {}, {}, {}},
+      Request{t, "req-1", "wheelchair", "S2", "shown", {}, {}, {}, 2, {}},
+      Request{t, "req-1", "wheelchair", "S2", "served", {}, {}, "ramp cycle at the stop", {}, {}},
+      Request{
+          t, "booking-42", "blind", "CGM-E", "expired", {}, {}, "its time ran out", {}, "fleet"},
       Signal{t, "door", {}, "control", 1, "open", {}, {}},
       Signal{t, "speed", {}, "control", {}, {}, 42.5, {}},
       Signal{t, "button", "ramp_assist", "console", {}, {}, {}, "ignored: pressed again"},
@@ -134,6 +137,7 @@ TEST(Records, AKnownLineDecodes) {
                                      {},
                                      {},
                                      "ramp cycle at the stop",
+                                     {},
                                      {}}));
 }
 
