@@ -125,8 +125,7 @@ int request_booking(RequestOptions o, std::ostream& out) {
                           std::chrono::seconds(10)))
     throw std::runtime_error("the broker did not take the booking");
   const auto until = std::chrono::steady_clock::now() + o.wait;
-  while (std::chrono::steady_clock::now() < until && last != "served" && last != "expired" &&
-         last != "failed" && !link.down())
+  while (std::chrono::steady_clock::now() < until && !final_state(last) && !link.down())
     link.poll(std::chrono::milliseconds(100));
   link.disconnect();
   // One line for a person on standard error: where the booking ended up, and why.

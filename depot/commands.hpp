@@ -29,7 +29,8 @@ struct RequestOptions {
 };
 // Publishes a booking and prints each of its states (one JSON line each) until a final one or
 // the wait ends, then one line on standard error with the last state and its message. 0 when it
-// was served, expired, or still open (sent, accepted, shown) when the wait ended; 1 when it failed
+// was served, dismissed, expired, or still open (sent, accepted, shown) when the wait ended; 1 when
+// it failed
 // or no state came.
 int request_booking(RequestOptions options, std::ostream& out);
 

@@ -238,6 +238,9 @@ bool on_fate(BookingState& s, std::string_view vehicle, std::string_view fate, s
   } else if (fate == "served") {
     s.state = "served";
     s.message = by + " served it" + because;
+  } else if (fate == "dismissed") {
+    s.state = "dismissed";
+    s.message = "the driver of " + by + " dealt with it" + because;
   } else if (fate == "expired") {
     s.state = "expired";
     s.message = "it expired on " + by + because;

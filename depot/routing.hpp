@@ -3,6 +3,8 @@
 // trips' timetables come in with each call.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <map>
 #include <optional>
 #include <string>
@@ -27,18 +29,27 @@ struct Booking {
 // A booking from its JSON payload; nullopt and `error` set when malformed.
 std::optional<Booking> parse_booking(std::string_view payload, std::string& error);
 
+// A booking in one of these states changes no more: served, dismissed (the driver dealt with it),
+// expired, failed.
+inline constexpr std::array<std::string_view, 4> kFinalStates{"served", "dismissed", "expired",
+                                                              "failed"};
+inline bool final_state(std::string_view state) {
+  return std::find(kFinalStates.begin(), kFinalStates.end(), state) != kFinalStates.end();
+}
+
 // What became of a booking so far. `final()` states change no more.
 struct BookingState {
   Booking booking;
-  std::string state = "routing";   // routing, sent, accepted, shown, served, expired, failed
-  std::string vehicle;             // the bus it is with (sent and after)
+  std::string state =
+      "routing";        // routing, sent, accepted, shown; served, dismissed, expired, failed
+  std::string vehicle;  // the bus it is with (sent and after)
   std::vector<std::string> tried;  // buses that refused or missed it
   std::string message;             // for a person
   // routing: the bus that went offline with it before answering, when no other bus could take
   // it; it goes to the first bus able to reach the stop, that one again included.
   std::string waiting_for;
   int sends = 0;  // requests sent so far (names each command: "<booking>-<sends>")
-  bool final() const { return state == "served" || state == "expired" || state == "failed"; }
+  bool final() const { return final_state(state); }
 };
 // {"booking_id","kind","route_id","stop_id","expires","state","vehicle","tried","message",
 //  "waiting_for","sends"}

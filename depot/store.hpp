@@ -77,7 +77,7 @@ class FleetStore {
 
   void put_booking(const BookingState& s, std::string_view updated);
   std::optional<BookingState> booking(std::string_view booking_id);
-  // Bookings not yet served, expired or failed.
+  // Bookings not yet in a final state (routing.hpp).
   std::vector<BookingState> open_bookings();
 
   // Changes booking `id` safely when several collectors share the store: `change` gets its

@@ -158,7 +158,8 @@ class PgStore final : public StoreBackend {
 
   std::vector<std::string> open_booking_records() override {
     auto r =
-        run("SELECT record FROM bookings WHERE state NOT IN ('served', 'expired', 'failed') "
+        run("SELECT record FROM bookings WHERE state NOT IN ('served', 'dismissed', 'expired', "
+            "'failed') "
             "ORDER BY booking_id COLLATE \"C\"");
     std::vector<std::string> out;
     for (int i = 0; i < r->rows(); ++i)

@@ -203,6 +203,14 @@ TEST(Routing, FatesFromTheBus) {
   EXPECT_TRUE(s.final());
   EXPECT_FALSE(on_fate(s, "bus-2", "expired", "", fleet, trips(), kNow));
 
+  BookingState dealt;
+  dealt.booking = at_c();
+  route(dealt, fleet, trips(), kNow);
+  EXPECT_TRUE(on_fate(dealt, "bus-1", "dismissed", "", fleet, trips(), kNow));
+  EXPECT_EQ(dealt.state, "dismissed");
+  EXPECT_TRUE(dealt.final()) << "the driver dealt with it: nothing more is asked of a bus";
+  EXPECT_FALSE(on_fate(dealt, "bus-1", "missed", "", fleet, trips(), kNow));
+
   BookingState last;
   last.booking = at_c();
   route(last, {bus("bus-1", "T1", 1)}, trips(), kNow);
