@@ -2,8 +2,21 @@
 
 #include <string>
 
+#include "common/names.hpp"
+
 namespace stopcall::hmi {
 namespace {
+
+constexpr names::Entry<Errc> kWireNames[] = {
+    {Errc::malformed, "malformed"},
+    {Errc::too_large, "too_large"},
+    {Errc::unknown_type, "unknown_type"},
+    {Errc::not_authorized, "not_authorized"},
+    {Errc::invalid_argument, "invalid_argument"},
+    {Errc::unavailable, "unavailable"},
+    {Errc::rejected, "rejected"},
+};
+static_assert(names::distinct(kWireNames));
 
 class Category final : public std::error_category {
  public:
@@ -44,23 +57,7 @@ std::error_code make_error_code(Errc code) {
 }
 
 std::string_view wire_name(Errc code) {
-  switch (code) {
-    case Errc::malformed:
-      return "malformed";
-    case Errc::too_large:
-      return "too_large";
-    case Errc::unknown_type:
-      return "unknown_type";
-    case Errc::not_authorized:
-      return "not_authorized";
-    case Errc::invalid_argument:
-      return "invalid_argument";
-    case Errc::unavailable:
-      return "unavailable";
-    case Errc::rejected:
-      return "rejected";
-  }
-  return "error";
+  return names::name_of(kWireNames, code, "error");
 }
 
 }  // namespace stopcall::hmi

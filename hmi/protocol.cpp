@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <type_traits>
 
+#include "common/names.hpp"
+
 namespace stopcall::hmi {
 namespace {
 
@@ -15,48 +17,45 @@ using nlohmann::json;
 constexpr std::size_t kMaxIdLength = 64;
 constexpr std::size_t kMaxFieldLength = 256;
 
+constexpr names::Entry<Wheelchair> kWheelchair[] = {
+    {Wheelchair::unknown, "unknown"},
+    {Wheelchair::accessible, "accessible"},
+    {Wheelchair::not_accessible, "not_accessible"},
+};
+constexpr names::Entry<PromptKind> kPromptKinds[] = {
+    {PromptKind::stop_requested, "stop_requested"}, {PromptKind::ramp_requested, "ramp_requested"},
+    {PromptKind::ramp_deploying, "ramp_deploying"}, {PromptKind::doors_opening, "doors_opening"},
+    {PromptKind::doors_closing, "doors_closing"},   {PromptKind::notice, "notice"},
+};
+constexpr names::Entry<Level> kLevels[] = {
+    {Level::unknown, "unknown"},
+    {Level::ok, "ok"},
+    {Level::warning, "warning"},
+    {Level::error, "error"},
+};
+constexpr names::Entry<Role> kRoles[] = {{Role::passenger, "passenger"}, {Role::driver, "driver"}};
+constexpr names::Entry<MessageKind> kMessageKinds[] = {
+    {MessageKind::emergency, "emergency"},
+    {MessageKind::service, "service"},
+};
+constexpr names::Entry<AudioOutput> kOutputs[] = {
+    {AudioOutput::interior, "interior"},
+    {AudioOutput::exterior, "exterior"},
+};
+static_assert(names::distinct(kWheelchair) && names::distinct(kPromptKinds) &&
+              names::distinct(kLevels) && names::distinct(kRoles) &&
+              names::distinct(kMessageKinds) && names::distinct(kOutputs));
+
 std::string_view to_string(Wheelchair value) {
-  switch (value) {
-    case Wheelchair::accessible:
-      return "accessible";
-    case Wheelchair::not_accessible:
-      return "not_accessible";
-    case Wheelchair::unknown:
-      break;
-  }
-  return "unknown";
+  return names::name_of(kWheelchair, value);
 }
 
 std::string_view to_string(PromptKind kind) {
-  switch (kind) {
-    case PromptKind::stop_requested:
-      return "stop_requested";
-    case PromptKind::ramp_requested:
-      return "ramp_requested";
-    case PromptKind::ramp_deploying:
-      return "ramp_deploying";
-    case PromptKind::doors_opening:
-      return "doors_opening";
-    case PromptKind::doors_closing:
-      return "doors_closing";
-    case PromptKind::notice:
-      break;
-  }
-  return "notice";
+  return names::name_of(kPromptKinds, kind, "notice");
 }
 
 std::string_view to_string(Level level) {
-  switch (level) {
-    case Level::ok:
-      return "ok";
-    case Level::warning:
-      return "warning";
-    case Level::error:
-      return "error";
-    case Level::unknown:
-      break;
-  }
-  return "unknown";
+  return names::name_of(kLevels, level);
 }
 
 json to_json(const Names& names) {
@@ -263,11 +262,11 @@ std::string_view type_name(const Message& message) {
 }
 
 std::string_view to_string(Role role) {
-  return role == Role::driver ? "driver" : "passenger";
+  return names::name_of(kRoles, role);
 }
 
 std::string_view to_string(MessageKind kind) {
-  return kind == MessageKind::emergency ? "emergency" : "service";
+  return names::name_of(kMessageKinds, kind);
 }
 
 std::string_view action_name(const Action& action) {
@@ -334,8 +333,9 @@ ClientMessage parse_client_message(std::string_view text) {
   } else if (t == "repeat_last") {
     out.body = Action{RepeatLast{}};
   } else if (t == "set_volume") {
-    auto output = string_field(doc, "output");
-    if (!output || (*output != "interior" && *output != "exterior")) {
+    auto output_name = string_field(doc, "output");
+    auto output = output_name ? names::value_of(kOutputs, *output_name) : std::nullopt;
+    if (!output) {
       return invalid(std::move(out), "set_volume needs \"output\": \"interior\" or \"exterior\"");
     }
     auto level = doc.find("level");
@@ -343,9 +343,7 @@ ClientMessage parse_client_message(std::string_view text) {
         level->get<std::int64_t>() > 100) {
       return invalid(std::move(out), "set_volume needs an integer \"level\" from 0 to 100");
     }
-    out.body =
-        Action{SetVolume{*output == "interior" ? AudioOutput::interior : AudioOutput::exterior,
-                         static_cast<int>(level->get<std::int64_t>())}};
+    out.body = Action{SetVolume{*output, static_cast<int>(level->get<std::int64_t>())}};
   } else if (t == "dismiss_request") {
     auto request = string_field(doc, "request_id");
     if (!request || request->empty() || request->size() > kMaxFieldLength) {

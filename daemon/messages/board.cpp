@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/names.hpp"
 #include "daemon/tracking/events.hpp"
 
 namespace stopcall::messages {
@@ -12,6 +13,10 @@ constexpr std::size_t kMaxId = 64;
 constexpr std::size_t kMaxLanguageTag = 35;
 constexpr std::chrono::seconds kMinRepeat{5};
 constexpr int kMaxRepeats = 20;
+
+constexpr names::Entry<Kind> kKinds[] = {{Kind::emergency, "emergency"},
+                                         {Kind::service, "service"}};
+static_assert(names::distinct(kKinds));
 
 bool valid_tag(const std::string& tag) {
   return !tag.empty() && tag.size() <= kMaxLanguageTag &&
@@ -32,13 +37,11 @@ std::string words_id(const std::string& id, int n) {
 }  // namespace
 
 std::string_view to_string(Kind kind) {
-  return kind == Kind::emergency ? "emergency" : "service";
+  return names::name_of(kKinds, kind);
 }
 
 std::optional<Kind> kind_from_string(std::string_view text) {
-  if (text == "emergency") return Kind::emergency;
-  if (text == "service") return Kind::service;
-  return std::nullopt;
+  return names::value_of(kKinds, text);
 }
 
 media::Outputs Board::outputs_of(const Message& m) const {

@@ -72,13 +72,7 @@ tracking::Time required_time(const Json& j, const char* key) {
 }
 
 StopEvent::Type event_type(std::string_view name) {
-  // Every type has a name; the first value without one is past the end of the enum.
-  for (int i = 0;; ++i) {
-    auto type = static_cast<StopEvent::Type>(i);
-    auto known = tracking::type_name(type);
-    if (known == "unknown") break;
-    if (known == name) return type;
-  }
+  if (auto type = tracking::type_from_name(name)) return *type;
   throw std::runtime_error("unknown event type \"" + std::string(name) + "\"");
 }
 

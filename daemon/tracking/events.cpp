@@ -3,43 +3,40 @@
 #include <cmath>
 #include <cstdio>
 
+#include "common/names.hpp"
+
 namespace stopcall::tracking {
 
+namespace {
+
+using Type = StopEvent::Type;
+constexpr names::Entry<Type> kTypes[] = {
+    {Type::trip_started, "trip_started"},
+    {Type::next_stop, "next_stop"},
+    {Type::approaching, "approaching"},
+    {Type::arrived, "arrived"},
+    {Type::passed, "passed"},
+    {Type::departed, "departed"},
+    {Type::trip_ended, "trip_ended"},
+    {Type::off_route, "off_route"},
+    {Type::on_route, "on_route"},
+    {Type::gps_lost, "gps_lost"},
+    {Type::gps_restored, "gps_restored"},
+    {Type::position_uncertain, "position_uncertain"},
+    {Type::trip_detected, "trip_detected"},
+    {Type::trip_resumed, "trip_resumed"},
+    {Type::route_data_not_valid, "route_data_not_valid"},
+};
+static_assert(names::distinct(kTypes));
+
+}  // namespace
+
 std::string_view type_name(StopEvent::Type type) {
-  using T = StopEvent::Type;
-  switch (type) {
-    case T::trip_started:
-      return "trip_started";
-    case T::next_stop:
-      return "next_stop";
-    case T::approaching:
-      return "approaching";
-    case T::arrived:
-      return "arrived";
-    case T::passed:
-      return "passed";
-    case T::departed:
-      return "departed";
-    case T::trip_ended:
-      return "trip_ended";
-    case T::off_route:
-      return "off_route";
-    case T::on_route:
-      return "on_route";
-    case T::gps_lost:
-      return "gps_lost";
-    case T::gps_restored:
-      return "gps_restored";
-    case T::position_uncertain:
-      return "position_uncertain";
-    case T::trip_detected:
-      return "trip_detected";
-    case T::trip_resumed:
-      return "trip_resumed";
-    case T::route_data_not_valid:
-      return "route_data_not_valid";
-  }
-  return "unknown";
+  return names::name_of(kTypes, type);
+}
+
+std::optional<StopEvent::Type> type_from_name(std::string_view name) {
+  return names::value_of(kTypes, name);
 }
 
 std::string format_time(Time time) {

@@ -46,8 +46,10 @@ struct StopEvent {
   friend bool operator==(const StopEvent&, const StopEvent&) = default;
 };
 
-// "next_stop", "approaching", ...
+// "next_stop", "approaching", ... ("unknown" for a value that is none of the types).
 std::string_view type_name(StopEvent::Type type);
+// The type named so by type_name(); nullopt for any other text.
+std::optional<StopEvent::Type> type_from_name(std::string_view name);
 
 // One JSON object, no trailing newline, e.g.
 // {"type":"next_stop","time":"2026-03-01T08:00:05.000Z","trip_id":"T1","stop_id":"S2",

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "common/names.hpp"
 #include "daemon/tracking/events.hpp"
 #include "routes/utf8.hpp"
 
@@ -13,6 +14,23 @@ namespace stopcall::daemon::vehicle {
 namespace {
 
 using nlohmann::json;
+
+constexpr names::Entry<SignalName> kSignals[] = {
+    {SignalName::door, "door"},           {SignalName::ramp, "ramp"},
+    {SignalName::kneel, "kneel"},         {SignalName::speed, "speed"},
+    {SignalName::emergency, "emergency"},
+};
+constexpr names::Entry<Button> kButtons[] = {
+    {Button::ramp_assist, "ramp-assist"},
+    {Button::stop_request, "stop-request"},
+    {Button::wheelchair_request, "wheelchair-request"},
+};
+constexpr names::Entry<RequestKind> kRequestKinds[] = {
+    {RequestKind::wheelchair, "wheelchair"},
+    {RequestKind::blind, "blind"},
+};
+static_assert(names::distinct(kSignals) && names::distinct(kButtons) &&
+              names::distinct(kRequestKinds));
 
 Parsed bad(std::string id, std::string error, std::string message) {
   Parsed p;
@@ -184,51 +202,26 @@ Parsed parse_message(const json& j, std::string id) {
 }  // namespace
 
 std::string_view to_string(SignalName name) {
-  switch (name) {
-    case SignalName::door:
-      return "door";
-    case SignalName::ramp:
-      return "ramp";
-    case SignalName::kneel:
-      return "kneel";
-    case SignalName::speed:
-      return "speed";
-    case SignalName::emergency:
-      return "emergency";
-  }
-  return "?";
+  return names::name_of(kSignals, name, "?");
 }
 
 std::string_view to_string(Button button) {
-  switch (button) {
-    case Button::ramp_assist:
-      return "ramp-assist";
-    case Button::stop_request:
-      return "stop-request";
-    case Button::wheelchair_request:
-      return "wheelchair-request";
-  }
-  return "?";
+  return names::name_of(kButtons, button, "?");
 }
 
 std::string_view to_string(RequestKind kind) {
-  return kind == RequestKind::wheelchair ? "wheelchair" : "blind";
+  return names::name_of(kRequestKinds, kind);
 }
 
 std::optional<Button> button_from_string(std::string_view text) {
   // "ramp_assist" (the screens' spelling) is an alias of "ramp-assist".
   std::string name(text);
   std::replace(name.begin(), name.end(), '_', '-');
-  for (auto b : {Button::ramp_assist, Button::stop_request, Button::wheelchair_request}) {
-    if (to_string(b) == name) return b;
-  }
-  return std::nullopt;
+  return names::value_of(kButtons, name);
 }
 
 std::optional<RequestKind> request_kind_from_string(std::string_view text) {
-  if (text == "wheelchair") return RequestKind::wheelchair;
-  if (text == "blind") return RequestKind::blind;
-  return std::nullopt;
+  return names::value_of(kRequestKinds, text);
 }
 
 std::optional<tracking::Time> parse_iso_time(std::string_view text) {

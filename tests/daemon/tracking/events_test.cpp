@@ -41,6 +41,15 @@ TEST(StopEvent, EveryTypeHasAName) {
   EXPECT_EQ(type_name(StopEvent::Type::approaching), "approaching");
   EXPECT_EQ(type_name(StopEvent::Type::position_uncertain), "position_uncertain");
   EXPECT_EQ(type_name(StopEvent::Type::gps_restored), "gps_restored");
+  // Every type, up to the last, reads back from its name (a replayed trace, a saved state).
+  const auto last = static_cast<int>(StopEvent::Type::route_data_not_valid);
+  for (int i = 0; i <= last; ++i) {
+    const auto type = static_cast<StopEvent::Type>(i);
+    EXPECT_NE(type_name(type), "unknown") << i;
+    EXPECT_EQ(type_from_name(type_name(type)), type) << i;
+  }
+  EXPECT_EQ(type_from_name("next stop"), std::nullopt);
+  EXPECT_EQ(type_from_name("unknown"), std::nullopt);
 }
 
 TEST(StopEvent, TimesBeforeTheEpochFormatCorrectly) {
