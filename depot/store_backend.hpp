@@ -12,10 +12,20 @@
 #include <string_view>
 #include <vector>
 
+#include "depot/routing.hpp"
+
 namespace stopcall::depot {
 
 // The tables both backends make alike (the events table differs: its integer type, and SQLite's
 // WITHOUT ROWID). Plain SQL both understand.
+// The bookings still open: "state NOT IN ('served', ...)" from routing's final states.
+inline std::string open_bookings_condition() {
+  std::string in;
+  for (auto state : kFinalStates)
+    in += (in.empty() ? "'" : ", '") + std::string(state) + "'";
+  return "state NOT IN (" + in + ")";
+}
+
 inline constexpr const char* kCommonTables = R"sql(
 CREATE TABLE IF NOT EXISTS statuses (
   vehicle TEXT PRIMARY KEY,

@@ -157,10 +157,8 @@ class PgStore final : public StoreBackend {
   }
 
   std::vector<std::string> open_booking_records() override {
-    auto r =
-        run("SELECT record FROM bookings WHERE state NOT IN ('served', 'dismissed', 'expired', "
-            "'failed') "
-            "ORDER BY booking_id COLLATE \"C\"");
+    auto r = run("SELECT record FROM bookings WHERE " + open_bookings_condition() +
+                 " ORDER BY booking_id COLLATE \"C\"");
     std::vector<std::string> out;
     for (int i = 0; i < r->rows(); ++i)
       out.push_back(r->text(i, 0));

@@ -152,10 +152,8 @@ class SqliteStore final : public StoreBackend {
 
   std::vector<std::string> open_booking_records() override {
     std::vector<std::string> out;
-    auto stmt = db_.prepare(
-        "SELECT record FROM bookings WHERE state NOT IN ('served', 'dismissed', 'expired', "
-        "'failed') "
-        "ORDER BY booking_id");
+    auto stmt = db_.prepare("SELECT record FROM bookings WHERE " + open_bookings_condition() +
+                            " ORDER BY booking_id");
     while (stmt.step())
       out.push_back(stmt.text(0));
     return out;
