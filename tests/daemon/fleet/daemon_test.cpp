@@ -36,6 +36,15 @@ std::vector<json> lines_of(const std::string& log, const std::string& type) {
   return out;
 }
 
+// Bus 7's configuration: its event store in `dir` and the fleet link to the test's broker, with
+// the control centre's public key; `extra` goes before the [fleet] table.
+std::string bus7_config(const std::string& dir, int port, const std::string& extra = "") {
+  return "[events]\nstore = \"" + dir + "/events.db\"\n" + extra +
+         "[fleet]\nhost = \"127.0.0.1\"\nport = " + std::to_string(port) +
+         "\nvehicle = \"bus-7\"\npassword_file = \"" + dir +
+         "/password\"\nreconnect_min_ms = 200\ncommand_key = \"" + dir + "/centre.pub\"\n";
+}
+
 std::vector<json> on(const std::vector<Message>& messages, const std::string& suffix) {
   std::vector<json> out;
   for (const auto& m : messages) {
@@ -52,11 +61,7 @@ TEST(FleetDaemon, StatusRequestsEventsAndTheLastWill) {
   Peer depot(broker.port(), "depot", "depot-secret", {"stopcall/v1/bus/bus-7/#"});
   ASSERT_EQ(depot.wait_ready(), 0);
   DaemonOptions options;
-  options.extra_config =
-      "[events]\nstore = \"" + (dir / "events.db") +
-      "\"\n[fleet]\nhost = \"127.0.0.1\"\nport = " + std::to_string(broker.port()) +
-      "\nvehicle = \"bus-7\"\npassword_file = \"" + (dir / "password") +
-      "\"\nreconnect_min_ms = 200\ncommand_key = \"" + (dir / "centre.pub") + "\"\n";
+  options.extra_config = bus7_config(dir.path().string(), broker.port());
   auto to_bus = [&](const std::string& line) {
     return sign_command(centre, kBus7, system_now(), line);
   };
@@ -170,11 +175,7 @@ TEST(FleetDaemon, AFleetRequestIsAcceptedAndItsFateFollowsOnTheAckTopicOnce) {
              {"stopcall/v1/bus/bus-7/requests/ack", "stopcall/v1/bus/bus-7/events"});
   ASSERT_EQ(depot.wait_ready(), 0);
   DaemonOptions options;
-  options.extra_config =
-      "[events]\nstore = \"" + (dir / "events.db") +
-      "\"\n[fleet]\nhost = \"127.0.0.1\"\nport = " + std::to_string(broker.port()) +
-      "\nvehicle = \"bus-7\"\npassword_file = \"" + (dir / "password") +
-      "\"\nreconnect_min_ms = 200\ncommand_key = \"" + (dir / "centre.pub") + "\"\n";
+  options.extra_config = bus7_config(dir.path().string(), broker.port());
   DaemonProcess daemon(options);
   ASSERT_TRUE(daemon.wait_log("fleet: connected to 127.0.0.1")) << daemon.log();
 
@@ -240,11 +241,8 @@ TEST(FleetDaemon, OnlyFreshSignedCommandsAreTakenAlsoAfterARestart) {
   Peer depot(broker.port(), "depot", "depot-secret", {"stopcall/v1/bus/bus-7/requests/ack"});
   ASSERT_EQ(depot.wait_ready(), 0);
   DaemonOptions options;
-  options.extra_config =
-      "[events]\nstore = \"" + (dir / "events.db") + "\"\n[state]\nfile = \"" + (dir / "state.db") +
-      "\"\n[fleet]\nhost = \"127.0.0.1\"\nport = " + std::to_string(broker.port()) +
-      "\nvehicle = \"bus-7\"\npassword_file = \"" + (dir / "password") +
-      "\"\nreconnect_min_ms = 200\ncommand_key = \"" + (dir / "centre.pub") + "\"\n";
+  options.extra_config = bus7_config(dir.path().string(), broker.port(),
+                                     "[state]\nfile = \"" + (dir / "state.db") + "\"\n");
   auto notice = [](const std::string& id) {
     return R"({"id":")" + id + R"(","cmd":"message","preset":"typhoon","message_id":")" + id +
            R"("})";
