@@ -331,7 +331,7 @@ void Client::Impl::on_connect(int rc) {
   // Its own requests and the fleet's always; its route's from the status on (check_status).
   mosquitto_subscribe(mosq, nullptr, topics.requests.c_str(), 1);
   mosquitto_subscribe(mosq, nullptr, topics.fleet_requests.c_str(), 1);
-  mosquitto_subscribe(mosq, nullptr, topics.bundle_chunk.c_str(), 1);
+  mosquitto_subscribe(mosq, &commands_mid, topics.bundle_chunk.c_str(), 1);
   if (receiver) receiver->forget_asked();
   ask_chunks();
   check_status(true);

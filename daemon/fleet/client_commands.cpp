@@ -115,6 +115,11 @@ void Client::Impl::route_data_tick() {
 
 void Client::Impl::on_suback(int mid) {
   if (mid == route_mid) stats.route = route;
+  // The broker answers subscriptions in order: the last one taken means all are. Commands
+  // published before this (after "connected") do not reach the bus.
+  if (mid == commands_mid)
+    say(false,
+        "fleet: listening for commands on " + topics.requests + " and " + topics.fleet_requests);
 }
 
 // The audience a topic speaks for; nullopt: not one of the request topics.

@@ -46,6 +46,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   std::unique_ptr<Inbox> inbox;
   std::string route;  // the route whose requests topic is subscribed (asked for) on this connection
   int route_mid = -1;
+  int commands_mid = -1;  // the last of the subscriptions made on connecting
 
   mosquitto* mosq = nullptr;
   boost::asio::posix::stream_descriptor socket;
