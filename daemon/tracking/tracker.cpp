@@ -100,6 +100,10 @@ Tracker::~Tracker() = default;
 Tracker::Tracker(Tracker&&) noexcept = default;
 Tracker& Tracker::operator=(Tracker&&) noexcept = default;
 
+double Tracker::heading_cos() const {
+  return std::cos(cfg_.heading_max_diff_deg * routes::geo::kDegToRad);
+}
+
 double Tracker::length_m() const {
   return geo_->length();
 }
@@ -360,8 +364,7 @@ void Tracker::acquire(const Fix& fix, double eph, std::vector<StopEvent>& out) {
   auto heading = heading_of(fix, 0, cfg_.heading_check_speed_mps);
   double radius = cfg_.acquire_radius_m + std::min(eph, cfg_.acquire_radius_m);
   ShapeMatcher::Match m = geo_->match(p, 0, length_m(), 0, heading ? &*heading : nullptr,
-                                      std::cos(cfg_.heading_max_diff_deg * routes::geo::kDegToRad),
-                                      radius, ShapeMatcher::Policy::first);
+                                      heading_cos(), radius, ShapeMatcher::Policy::first);
   lateral_ = m.found ? m.offset : m.min_offset;
   if (!m.found || eph > cfg_.max_eph_m) {
     pending_ = {};
@@ -483,8 +486,7 @@ void Tracker::track(const Fix& fix, double eph, std::vector<StopEvent>& out) {
   const double lo = std::max(0.0, progress_ - cfg_.back_window_m);
   const double hi = std::min(length_m(), s_ + cfg_.max_speed_mps * dt + cfg_.window_margin_m);
   ShapeMatcher::Match m =
-      geo_->match(p, lo, hi, pred, heading ? &*heading : nullptr,
-                  std::cos(cfg_.heading_max_diff_deg * routes::geo::kDegToRad),
+      geo_->match(p, lo, hi, pred, heading ? &*heading : nullptr, heading_cos(),
                   1.5 * cfg_.off_route_distance_m, ShapeMatcher::Policy::nearest);
   lateral_ = m.min_offset;
   if (m.min_offset > cfg_.off_route_distance_m) {
@@ -621,8 +623,7 @@ void Tracker::restore(const Fix& fix, double eph, std::vector<StopEvent>& out) {
   const double lo = std::max(0.0, progress_ - cfg_.back_window_m);
   const double hi = std::min(length_m(), s_ + cfg_.max_speed_mps * dt + cfg_.window_margin_m);
   ShapeMatcher::Match m =
-      geo_->match(p, lo, hi, pred, heading ? &*heading : nullptr,
-                  std::cos(cfg_.heading_max_diff_deg * routes::geo::kDegToRad),
+      geo_->match(p, lo, hi, pred, heading ? &*heading : nullptr, heading_cos(),
                   1.5 * cfg_.off_route_distance_m, ShapeMatcher::Policy::nearest);
   lateral_ = m.min_offset;
   if (m.min_offset > cfg_.off_route_distance_m) {
@@ -657,11 +658,10 @@ bool Tracker::another_pass(XY p, double lo, double hi, double along, double with
                            const XY* heading) const {
   // Points of one pass within accept_lateral_m of p lie within about that along it.
   const double apart = 3 * cfg_.accept_lateral_m;
-  const double cos = std::cos(cfg_.heading_max_diff_deg * routes::geo::kDegToRad);
   for (auto [from, to] : {std::pair{lo, along - apart}, std::pair{along + apart, hi}}) {
     if (to <= from) continue;
-    const auto m =
-        geo_->match(p, from, to, 0, heading, cos, within_m, ShapeMatcher::Policy::closest);
+    const auto m = geo_->match(p, from, to, 0, heading, heading_cos(), within_m,
+                               ShapeMatcher::Policy::closest);
     if (m.found) return true;
   }
   return false;
@@ -675,8 +675,7 @@ void Tracker::rejoin(const Fix& fix, double eph, std::vector<StopEvent>& out) {
   const double lo = std::max(0.0, progress_ - cfg_.back_window_m);
   const double hi = std::min(length_m(), s_ + cfg_.max_speed_mps * dt + cfg_.window_margin_m);
   const double radius = cfg_.rejoin_distance_m + std::min(eph, cfg_.rejoin_distance_m);
-  ShapeMatcher::Match m = geo_->match(p, lo, hi, 0, heading ? &*heading : nullptr,
-                                      std::cos(cfg_.heading_max_diff_deg * routes::geo::kDegToRad),
+  ShapeMatcher::Match m = geo_->match(p, lo, hi, 0, heading ? &*heading : nullptr, heading_cos(),
                                       radius, ShapeMatcher::Policy::first);
   lateral_ = m.found ? m.offset : m.min_offset;
   if (!m.found || eph > cfg_.max_eph_m) {

@@ -237,6 +237,8 @@ class Tracker {
   bool another_pass(routes::geo::XY p, double lo, double hi, double along, double within_m,
                     const routes::geo::XY* heading) const;
   void rejoin(const Fix& fix, double eph, std::vector<StopEvent>& out);
+  // How close a fix's course must be to the shape's direction to count as along it (a cosine).
+  double heading_cos() const;
   void count_off_route(Time t, std::vector<StopEvent>& out);
   void relock(const Fix& fix, double along);
   bool confirm(Pending& p, Time t, double along, int needed, double min_span_s) const;
