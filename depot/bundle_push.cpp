@@ -35,10 +35,6 @@ bool split_bus_topic(const std::string& prefix, const std::string& topic, std::s
   return true;
 }
 
-tracking::Time system_now() {
-  return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
-}
-
 }  // namespace
 
 int push_bundle(PushOptions o, std::ostream& out, const std::atomic<bool>& stop) {

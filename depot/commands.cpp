@@ -165,6 +165,10 @@ std::string message_line(const MessageOptions& o) {
   return j.dump();
 }
 
+tracking::Time system_now() {
+  return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
 daemon::fleet::Audience audience_of(const std::string& bus, const std::string& route, bool fleet) {
   const int audiences = !bus.empty() + !route.empty() + fleet;
   if (audiences != 1) throw std::invalid_argument("give one of --bus, --route, --fleet");
@@ -181,8 +185,7 @@ int send_message(MessageOptions o, std::ostream& out) {
   const std::string topic = daemon::fleet::requests_topic(o.prefix, to);
   const std::string line = message_line(o);
   const routes::SecretKey key = routes::load_secret_key(o.key);
-  const auto now = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
-  const std::string envelope = daemon::fleet::sign_command(key, to, now, line);
+  const std::string envelope = daemon::fleet::sign_command(key, to, system_now(), line);
   if (o.broker.client_id.empty())
     o.broker.client_id = "stopcall-fleet-message-" + routes::random_hex(4);
   Link link(o.broker, {}, [](const std::string&, const std::string&) {});

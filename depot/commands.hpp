@@ -49,6 +49,10 @@ std::string message_line(const MessageOptions& options);
 // Signs it for its audience and publishes it on that audience's requests topic.
 int send_message(MessageOptions options, std::ostream& out);
 
+// The depot's clock to the millisecond (the system clock): the time a command is signed with, and
+// the time bookings are routed and expired at.
+tracking::Time system_now();
+
 // The access-file lines of the controllers' login `control` (bookings and messages: what
 // `request` and `message` publish). Its own login, since the broker takes the user name as the
 // client id: a second `depot` connection would take over the service's session.

@@ -40,9 +40,9 @@ inline bool final_state(std::string_view state) {
 // What became of a booking so far. `final()` states change no more.
 struct BookingState {
   Booking booking;
-  std::string state =
-      "routing";        // routing, sent, accepted, shown; served, dismissed, expired, failed
-  std::string vehicle;  // the bus it is with (sent and after)
+  // routing, sent, accepted, shown; then one of the final states
+  std::string state = "routing";
+  std::string vehicle;             // the bus it is with (sent and after)
   std::vector<std::string> tried;  // buses that refused or missed it
   std::string message;             // for a person
   // routing: the bus that went offline with it before answering, when no other bus could take

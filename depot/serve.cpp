@@ -7,6 +7,7 @@
 
 #include "daemon/fleet/backoff.hpp"
 #include "daemon/fleet/command.hpp"
+#include "depot/commands.hpp"
 
 namespace stopcall::depot {
 
@@ -17,10 +18,6 @@ using daemon::fleet::StatusRecord;
 
 void say(const std::string& line) {
   std::cerr << "stopcall-fleet: " << line << "\n" << std::flush;
-}
-
-tracking::Time now() {
-  return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
 }
 
 std::string now_iso() {
@@ -102,8 +99,10 @@ void Depot::on_status(const std::string& vehicle, const std::string& payload) {
                    : current.state != "sent" || current.vehicle != vehicle)
         return false;
       const auto statuses = store_.statuses();
-      return s.online ? depot::on_online(current, vehicle, statuses, timetables(statuses), now())
-                      : depot::on_offline(current, vehicle, statuses, timetables(statuses), now());
+      return s.online
+                 ? depot::on_online(current, vehicle, statuses, timetables(statuses), system_now())
+                 : depot::on_offline(current, vehicle, statuses, timetables(statuses),
+                                     system_now());
     });
   }
 }
@@ -118,7 +117,7 @@ void Depot::on_event(const std::string& vehicle, const std::string& payload) {
   change(id, [&](BookingState& b) {
     const auto statuses = store_.statuses();
     return on_fate(b, vehicle, e->value("fate", ""), e->value("why", ""), statuses,
-                   timetables(statuses), now());
+                   timetables(statuses), system_now());
   });
 }
 
@@ -147,7 +146,7 @@ void Depot::on_ack(const std::string& vehicle, const std::string& payload) {
   if (booking_id.empty() || !store_.booking(booking_id)) return;
   change(booking_id, [&](BookingState& b) {
     const auto statuses = store_.statuses();
-    return depot::on_ack(b, ack, statuses, timetables(statuses), now());
+    return depot::on_ack(b, ack, statuses, timetables(statuses), system_now());
   });
 }
 
@@ -185,7 +184,7 @@ void Depot::on_booking(const std::string& payload) {
         b->booking = *booking;
         // One that comes already past its expiry ends here and asks no bus; one no bus reaches
         // in time fails (route).
-        const auto t = now();
+        const auto t = system_now();
         if (!expire_if_due(*b, t)) {
           const auto statuses = store_.statuses();
           route(*b, statuses, timetables(statuses), t);
@@ -198,7 +197,7 @@ void Depot::on_booking(const std::string& payload) {
 }
 
 void Depot::tick() {
-  const auto t = now();
+  const auto t = system_now();
   for (const auto& b : store_.open_bookings())
     change(b.booking.booking_id, [&](BookingState& s) { return expire_if_due(s, t); });
 }
@@ -216,10 +215,8 @@ void Depot::change(const std::string& booking_id, const std::function<bool(Booki
 void Depot::send(BookingState& s) {
   if (s.state == "sent") {
     const std::string id = s.booking.booking_id + "-" + std::to_string(s.sends);
-    const auto now =
-        std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
     const std::string envelope = daemon::fleet::sign_command(
-        key_, {daemon::fleet::Audience::Kind::bus, s.vehicle}, now, request_line(s, id));
+        key_, {daemon::fleet::Audience::Kind::bus, s.vehicle}, system_now(), request_line(s, id));
     if (!publish_(prefix_ + "/bus/" + s.vehicle + "/requests", envelope, false))
       s.message += " (not published: the broker is away)";
   }

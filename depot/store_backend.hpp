@@ -16,8 +16,6 @@
 
 namespace stopcall::depot {
 
-// The tables both backends make alike (the events table differs: its integer type, and SQLite's
-// WITHOUT ROWID). Plain SQL both understand.
 // The bookings still open: "state NOT IN ('served', ...)" from routing's final states.
 inline std::string open_bookings_condition() {
   std::string in;
@@ -26,6 +24,8 @@ inline std::string open_bookings_condition() {
   return "state NOT IN (" + in + ")";
 }
 
+// The tables both backends make alike (the events table differs: its integer type, and SQLite's
+// WITHOUT ROWID). Plain SQL both understand.
 inline constexpr const char* kCommonTables = R"sql(
 CREATE TABLE IF NOT EXISTS statuses (
   vehicle TEXT PRIMARY KEY,
