@@ -42,9 +42,7 @@ Onboard::Onboard(asio::io_context& io, const routes::Bundle& bundle, Pipeline& p
       log_(log),
       announcer_(options_.announcer),
       assist_(options_.assist, *this),
-      reached_(std::make_shared<std::atomic<int>>(0)),
-      left_(std::make_shared<std::atomic<int>>(0)),
-      departures_(std::make_shared<std::atomic<long>>(0)),
+      policy_(options_.door_signals),
       board_([this] {
         messages::BoardConfig config = options_.messages;
         config.languages = options_.announcer.languages;
@@ -283,20 +281,9 @@ void Onboard::step(const Pipeline& pipeline, const std::vector<StopEvent>& event
     if (e.type == StopEvent::Type::trip_started || e.type == StopEvent::Type::trip_detected ||
         e.type == StopEvent::Type::trip_resumed) {
       record_time_zone(e.time);
-      reached_->store(0);
-      left_->store(0);
-      held_.clear();
     }
-    if ((e.type == StopEvent::Type::arrived || e.type == StopEvent::Type::passed) && e.stop_index) {
-      reached_->store(*e.stop_index + 1);
-      left_->store(std::max(left_->load(), *e.stop_index));  // every stop before it, left
-    }
-    if ((e.type == StopEvent::Type::departed || e.type == StopEvent::Type::passed) &&
-        e.stop_index) {
-      left_->store(*e.stop_index + 1);
-    }
+    carry_out(policy_.on_event(e));  // expires what the event made untrue
     if (e.type == StopEvent::Type::departed || e.type == StopEvent::Type::passed) {
-      ++*departures_;
       carry_out(board_.departed(e.time));
     }
     if (!trip || e.trip_id != trip->id) continue;
@@ -307,46 +294,7 @@ void Onboard::step(const Pipeline& pipeline, const std::vector<StopEvent>& event
           if (!voice_) return std::nullopt;
           return voice_->length(s);
         });
-    if (fitted.form == Form::skipped && e.stop_index) {
-      // Not a silence by failure: the depot sees why this "next stop" was not said.
-      write(log::Held{tracking::format_time(e.time),
-                      e.trip_id + ":" + std::to_string(*e.stop_index) + ":next_stop",
-                      "skipped: the stretch is too short; \"arriving at\" says the name"});
-    }
-    for (auto& a : fitted.announcements) {
-      if (a.outputs == media::Outputs::only(media::Output::exterior)) {
-        // With door signals the doors say when to tell people outside (the workflows do it).
-        if (options_.door_signals || doors_seen_) continue;
-        if (board_.holding_stops()) {
-          write(log::Held{tracking::format_time(e.time), a.id, "an emergency message is on"});
-          continue;
-        }
-        announce("exterior_route", std::move(a));
-        continue;
-      }
-      if (board_.holding_stops()) {
-        // Not spoken over an emergency; the next stop is said again when it ends.
-        write(log::Held{tracking::format_time(e.time), a.id, "an emergency message is on"});
-        continue;
-      }
-      if (e.stop_index) {
-        // "Next stop X" is dropped once the bus has reached X; "arriving at X" is still true while
-        // the bus stands at X, and dropped once it has left X (departed or passed).
-        const bool arriving = e.type == StopEvent::Type::approaching;
-        a.still_valid = [gone = arriving ? left_ : reached_, index = *e.stop_index] {
-          return gone->load() <= index;
-        };
-      }
-      const bool departing = e.type == StopEvent::Type::next_stop;
-      last_stop_announcement_ = a;
-      if (departing && assist_.hold_departure_announcements()) {
-        // Never "next stop" with the ramp out: it waits until the ramp is stowed.
-        write(log::Held{tracking::format_time(e.time), a.id, "the ramp is deployed"});
-        held_.push_back(std::move(a));
-        continue;
-      }
-      say(tracking::type_name(e.type), std::move(a), std::string(form_name(fitted.form)));
-    }
+    carry_out(policy_.stop_announcements(e, std::move(fitted), holds()));
   }
   if (trip && trip->id != trip_id_) {
     trip_id_ = trip->id;
@@ -399,17 +347,27 @@ void Onboard::publish_trip_options(tracking::Time now) {
 }
 
 void Onboard::announce(std::string_view kind, media::Announcement a) {
-  say(kind, std::move(a), std::nullopt);
+  carry_out(policy_.other(kind, std::move(a)));
+}
+
+Holds Onboard::holds() const {
+  return {board_.holding_stops(), assist_.hold_departure_announcements()};
+}
+
+void Onboard::carry_out(std::vector<policy::Effect> effects) {
+  for (auto& effect : effects) {
+    if (auto* s = std::get_if<policy::Say>(&effect)) {
+      say(s->kind, std::move(s->announcement), std::move(s->form));
+    } else if (const auto* expire = std::get_if<policy::Expire>(&effect)) {
+      if (voice_) voice_->expire(expire->announcement_id);
+    } else if (const auto* held = std::get_if<log::Held>(&effect)) {
+      write(*held);
+    }
+  }
 }
 
 void Onboard::say(std::string_view kind, media::Announcement a, std::optional<std::string> form) {
   ++announcements_;
-  if (!a.still_valid && (kind == "exterior_route" || kind == "boarding_request")) {
-    // "Route 101 to Grand Theater" is for the people at this stop: never said at the next one.
-    a.still_valid = [departures = departures_, at = departures_->load()] {
-      return departures->load() == at;
-    };
-  }
   log::Announcement line;
   line.time = tracking::format_time(clock_());
   line.id = a.id;
@@ -486,16 +444,7 @@ void Onboard::requests(std::vector<hmi::BoardingRequest> list) {
 }
 
 void Onboard::ramp_stowed() {
-  auto held = std::move(held_);
-  held_.clear();
-  for (auto& a : held) {
-    if (a.still_valid && !a.still_valid()) {
-      write(log::Held{tracking::format_time(clock_()), a.id,
-                      "dropped: the bus reached the stop meanwhile"});
-      continue;
-    }
-    announce("next_stop", std::move(a));
-  }
+  carry_out(policy_.ramp_stowed(clock_()));
 }
 
 void Onboard::first_sound(const media::Cue& cue) {
@@ -567,7 +516,7 @@ vehicle::Reply Onboard::command(const vehicle::Command& command) {
         using T = std::decay_t<decltype(c)>;
         if constexpr (std::is_same_v<T, vehicle::Signal>) {
           if (c.name == vehicle::SignalName::emergency) return emergency_signal(c, now);
-          if (c.name == vehicle::SignalName::door) doors_seen_ = true;
+          if (c.name == vehicle::SignalName::door) policy_.doors_seen();
           vehicle_motion(c, now);
           return assist_.on_signal(c, now);
         } else if constexpr (std::is_same_v<T, vehicle::ButtonPress>) {
@@ -604,12 +553,12 @@ hmi::Reply Onboard::driver_action(const hmi::DriverAction& action) {
         } else if constexpr (std::is_same_v<T, hmi::DismissRequest>) {
           return to_hmi(assist_.dismiss(a.request_id, now));
         } else if constexpr (std::is_same_v<T, hmi::RepeatLast>) {
-          if (!last_stop_announcement_) {
+          auto again = policy_.repeat_last(":repeat" + std::to_string(repeats_ + 1));
+          if (again.empty()) {
             return hmi::Reply::failure(hmi::Errc::rejected, "nothing announced yet on this trip");
           }
-          auto again = *last_stop_announcement_;
-          again.id += ":repeat" + std::to_string(++repeats_);
-          announce("repeat", std::move(again));
+          ++repeats_;
+          carry_out(std::move(again));
           return hmi::Reply::success("repeated");
         } else if constexpr (std::is_same_v<T, hmi::SetVolume>) {
           const bool interior = a.output == hmi::AudioOutput::interior;

@@ -6,7 +6,6 @@
 // fixes and the bus's clock come from.
 #pragma once
 
-#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <functional>
@@ -19,6 +18,7 @@
 #include <vector>
 
 #include "daemon/announcer/announcer.hpp"
+#include "daemon/announcer/policy.hpp"
 #include "daemon/assist/assist.hpp"
 #include "daemon/log/event_store.hpp"
 #include "daemon/log/records.hpp"
@@ -114,6 +114,9 @@ class Onboard final : private AssistPort {
   hmi::Reply driver_action(const hmi::DriverAction& action);
   // Logs and submits an announcement; `form`: a stop announcement's form (announcer.hpp).
   void say(std::string_view kind, media::Announcement a, std::optional<std::string> form);
+  // The announcement policy's effects: say, expire, log why one was held.
+  void carry_out(std::vector<policy::Effect> effects);
+  Holds holds() const;
 
   // Emergency and service messages (onboard_messages.cpp): requests in, the board's effects out.
   vehicle::Reply message(const vehicle::MessageIn& in, tracking::Time now);
@@ -151,18 +154,9 @@ class Onboard final : private AssistPort {
   std::unique_ptr<vehicle::GpioInputs> gpio_;
   std::unique_ptr<StateStore> state_;
   std::unique_ptr<log::EventStore> store_;
-  // Stops reached (arrived or passed) on the current trip: an announcement for one is stale.
-  std::shared_ptr<std::atomic<int>> reached_;
-  // Stops left (departed or passed, or a later one reached): "arriving at" one is stale.
-  std::shared_ptr<std::atomic<int>> left_;
-  // Departures (departed or passed) so far: words for people outside at one stop are stale once
-  // the bus has left it.
-  std::shared_ptr<std::atomic<long>> departures_;
+  AnnouncementPolicy policy_;  // staleness and holding of what the announcer and workflows say
   std::string trip_id_;
   const routes::Trip* trip_ = nullptr;
-  std::vector<media::Announcement> held_;  // "next stop" held while the ramp is out
-  std::optional<media::Announcement> last_stop_announcement_;  // for "repeat last"
-  bool doors_seen_ = false;
   std::set<int> open_doors_;  // for the tracker: any open door means standing
   // Announcements submitted and not yet heard on all their outputs (for the "sound" log line).
   struct Submitted {

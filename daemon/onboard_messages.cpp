@@ -332,7 +332,7 @@ void Onboard::carry_out(std::vector<messages::Effect> effects) {
           if (voice_) voice_->cancel(id);
           write(log::Held{tracking::format_time(clock_()), id, "an emergency message is on"});
         }
-        held_.clear();  // the ramp's held "next stop" too: the next stop is said after
+        policy_.emergency_began();  // the ramp's held "next stop" too: said again after
       } else {
         say_next_stop_again(clock_());
       }
@@ -360,6 +360,7 @@ void Onboard::message_result(const media::Result& result) {
   it->second.outputs &= ~(1u << static_cast<unsigned>(result.output));
   if (it->second.outputs != 0) return;
   in_voice_.erase(it);
+  policy_.finished(result.announcement_id);  // over on every output: no longer watched
   carry_out(board_.finished(result.announcement_id, clock_()));
 }
 
@@ -378,18 +379,7 @@ void Onboard::say_next_stop_again(tracking::Time now) {
   e.stop_sequence = trip->stops[static_cast<std::size_t>(index)].stop_sequence;
   e.stop_index = index;
   e.distance_m = tracker->progress_m();
-  for (auto& a : announcer_.on_event(*trip, e)) {
-    a.id += ":after_emergency";
-    a.still_valid = [reached = reached_, index] { return reached->load() <= index; };
-    last_stop_announcement_ = a;
-    if (assist_.hold_departure_announcements()) {
-      // As in step(): never "next stop" with the ramp out; said when it is stowed.
-      write(log::Held{tracking::format_time(now), a.id, "the ramp is deployed"});
-      held_.push_back(std::move(a));
-      continue;
-    }
-    announce("next_stop", std::move(a));
-  }
+  carry_out(policy_.next_stop_again(announcer_.on_event(*trip, e), index, now, holds()));
 }
 
 void Onboard::publish_message_options() {

@@ -71,6 +71,7 @@ struct Engine::Impl {
   std::vector<Job> jobs;
   std::optional<std::string> preparing;
   bool preparing_cancelled = false;
+  bool preparing_expired = false;
   bool stopping = false;
   bool stopped = false;
   std::uint64_t next_seq = 1;
@@ -149,6 +150,23 @@ void Engine::cancel(const std::string& id) {
   if (m.preparing == id) m.preparing_cancelled = true;
   for (auto& p : m.players) {
     if (p) p->cancel(id);
+  }
+}
+
+void Engine::expire(const std::string& id) {
+  Impl& m = *impl_;
+  std::lock_guard lock(m.mu);  // as cancel(): ordered against the dispatch
+  for (auto it = m.jobs.begin(); it != m.jobs.end();) {
+    if (!it->prerender && it->announcement.id == id) {
+      m.report_all(it->announcement, Result::Outcome::expired);
+      it = m.jobs.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (m.preparing == id) m.preparing_expired = true;
+  for (auto& p : m.players) {
+    if (p) p->expire(id);
   }
 }
 
@@ -271,6 +289,7 @@ void Engine::Impl::run() {
     }
     preparing = job.announcement.id;
     preparing_cancelled = false;
+    preparing_expired = false;
     lock.unlock();
     prepare(job.announcement, job.seq);
     lock.lock();
@@ -296,14 +315,17 @@ void Engine::Impl::report_all(const Announcement& a, Result::Outcome o) {
 }
 
 void Engine::Impl::prepare(Announcement& a, std::uint64_t seq) {
+  // (preparing_expired and preparing_cancelled are read under mu.)
   auto still_valid = [&] {
     if (a.valid_until && std::chrono::steady_clock::now() >= *a.valid_until) return false;
-    return !a.still_valid || a.still_valid();
+    return !preparing_expired;
   };
-  if (!still_valid()) {
+  {
     std::lock_guard lock(mu);
-    report_all(a, preparing_cancelled ? Result::Outcome::cancelled : Result::Outcome::expired);
-    return;
+    if (preparing_cancelled || !still_valid()) {
+      report_all(a, preparing_cancelled ? Result::Outcome::cancelled : Result::Outcome::expired);
+      return;
+    }
   }
   const std::vector<Output> outs = targets(a);
   std::vector<PreparedSegment> prepared;
@@ -347,7 +369,6 @@ void Engine::Impl::prepare(Announcement& a, std::uint64_t seq) {
     auto play = std::make_shared<PreparedPlay>();
     play->id = a.id;
     play->priority = a.priority;
-    play->still_valid = a.still_valid;
     play->valid_until = a.valid_until;
     play->seq = seq;
     for (std::size_t i = 0; i < a.segments.size(); ++i) {

@@ -35,6 +35,10 @@ class Engine {
   void submit(Announcement announcement);
   // Drops it wherever it is: being prepared, waiting, or playing (fades out, cue withdrawn).
   void cancel(const std::string& id);
+  // It is no longer true (the bus reached the stop it names): dropped if it has not started
+  // (expired), and a playing one ends at its next segment boundary, so a stop name already
+  // started is heard to its end. The caller decides staleness, on its own thread.
+  void expire(const std::string& id);
   // Warms the speech cache (e.g. every stop name of the trip at trip start), behind announcements.
   void prerender(std::vector<SpeechItem> items);
   void set_gain(Output output, double gain_db);  // quiet hours still cap it

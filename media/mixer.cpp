@@ -10,7 +10,7 @@ using std::chrono::steady_clock;
 
 bool PreparedPlay::valid() const {
   if (valid_until && steady_clock::now() >= *valid_until) return false;
-  return !still_valid || still_valid();
+  return true;
 }
 
 Mixer::Mixer(Output which, std::chrono::milliseconds start_lead, std::chrono::milliseconds lead,
@@ -50,6 +50,18 @@ void Mixer::cancel(const std::string& id) {
   if (current_ && current_->play->id == id) {
     stop_current(Cue::Event::withdrawn, Result::Outcome::cancelled);
   }
+}
+
+void Mixer::expire(const std::string& id) {
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if ((*it)->id == id) {
+      sink_.result({id, which_, Result::Outcome::expired, {}});
+      it = pending_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (current_ && current_->play->id == id) current_->stale = true;
 }
 
 // Takes the current announcement off at write_pos_: its open segment fades out over `fade`.
@@ -168,7 +180,7 @@ std::int64_t Mixer::render_current(std::int64_t i) {
     }
     const PreparedSegment& s = segs[a.seg];
     if (a.off == 0) {
-      if (a.seg > 0 && !a.play->valid()) {  // went stale between segments
+      if (a.seg > 0 && (a.stale || !a.play->valid())) {  // went stale between segments
         if (a.last_started) {
           schedule_cue(a, *a.last_started, Cue::Event::withdrawn, pos, a.last_start, a.last_end);
         }

@@ -36,7 +36,6 @@ struct PreparedPlay {
   std::string id;
   Priority priority = Priority::information;
   std::vector<PreparedSegment> segments;  // those for this output, in order
-  std::function<bool()> still_valid;
   std::optional<std::chrono::steady_clock::time_point> valid_until;
   std::uint64_t seq = 0;
 
@@ -77,6 +76,9 @@ class Mixer {
   // Drops a waiting announcement (cancelled at once), and takes a playing one off (withdrawn,
   // fading out).
   void cancel(const std::string& id);
+  // Drops a waiting announcement (expired at once), and ends a playing one at its next segment
+  // boundary (expired): a stop name already started is heard to its end.
+  void expire(const std::string& id);
   // Composes chunks until it is `lead` ahead of `now`, the position being put out now. An idle
   // output starts the first waiting announcement `start_lead` ahead of it.
   void fill(std::int64_t now);
@@ -107,6 +109,7 @@ class Mixer {
     std::int64_t last_end = 0;
     std::int64_t fade_from = -1;  // fading out (interrupted/cancelled) from here
     bool late_reported = false;
+    bool stale = false;  // expire(): ends at the next segment boundary
   };
   using Event = std::variant<Cue, Result>;
 

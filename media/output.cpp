@@ -45,6 +45,14 @@ void OutputPlayer::cancel(const std::string& id) {
   cv_.notify_one();
 }
 
+void OutputPlayer::expire(const std::string& id) {
+  {
+    std::lock_guard lock(mu_);
+    commands_.push_back({Command::Type::expire, nullptr, id, 0});
+  }
+  cv_.notify_one();
+}
+
 void OutputPlayer::set_gain_db(double db) {
   {
     std::lock_guard lock(mu_);
@@ -138,6 +146,9 @@ void OutputPlayer::handle_command(Command& c) {
       return;
     case Command::Type::cancel:
       mixer_.cancel(c.id);
+      return;
+    case Command::Type::expire:
+      mixer_.expire(c.id);
       return;
     case Command::Type::gain:
       gain_db_ = c.gain_db;

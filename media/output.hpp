@@ -56,6 +56,7 @@ class OutputPlayer final : private MixerSink {
 
   void play(std::shared_ptr<const PreparedPlay> play);
   void cancel(const std::string& id);
+  void expire(const std::string& id);  // Mixer::expire
   void set_gain_db(double db);
   // The automatic gain's adjustment, added to the gain; takes effect at the next announcement
   // (at once when idle), so it never changes in the middle of one.
@@ -78,7 +79,7 @@ class OutputPlayer final : private MixerSink {
 
  private:
   struct Command {
-    enum class Type { play, cancel, gain, auto_gain, stop } type;
+    enum class Type { play, cancel, expire, gain, auto_gain, stop } type;
     std::shared_ptr<const PreparedPlay> play;
     std::string id;
     double gain_db = 0;

@@ -55,11 +55,9 @@ struct Announcement {
   std::vector<Segment> segments;
   Outputs outputs;  // the default for segments without their own
 
-  // Staleness. Checked just before the announcement starts and at every segment boundary, on a
-  // media thread (possibly two at once, one per output): it must be thread-safe, quick and not
-  // block — read an atomic, don't post to an io_context and wait. false = drop it, never play it
-  // late. Unset = always valid.
-  std::function<bool()> still_valid;
+  // A deadline: not started after it, and ended at the first segment boundary past it (expired),
+  // never played late. Staleness that depends on where the bus is (the bus reached the stop) is
+  // decided by the caller, which then calls Engine::expire.
   std::optional<std::chrono::steady_clock::time_point> valid_until;
 };
 
@@ -96,7 +94,7 @@ struct Result {
     finished,     // every segment played
     interrupted,  // a higher priority took over; later segments were not played
     cancelled,    // cancel(id)
-    expired,      // still_valid() returned false / valid_until passed: dropped, never played late
+    expired,      // expire(id) or valid_until passed: dropped, never played late
     failed,       // nothing playable (every segment failed)
   };
   std::string announcement_id;

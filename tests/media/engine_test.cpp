@@ -171,7 +171,6 @@ TEST(MediaEngine, StaleAndCancelledAnnouncementsNeverPlay) {
   const auto stale = test::write_tone(dir / "stale.wav", 800, 500ms);
   const auto cancelled = test::write_tone(dir / "cancelled.wav", 1200, 500ms);
   const auto expired = test::write_tone(dir / "expired.wav", 1500, 500ms);
-  std::atomic<bool> still_next{true};
   {
     Engine engine(test::file_config(out), rec.callbacks());
     Announcement a;
@@ -184,7 +183,6 @@ TEST(MediaEngine, StaleAndCancelledAnnouncementsNeverPlay) {
     b.id = "stale";
     b.priority = Priority::stop;
     b.segments = {Segment::recorded(stale, "Next stop: Qiaocheng East", "en")};
-    b.still_valid = [&still_next] { return still_next.load(); };
     engine.submit(b);
     Announcement c;
     c.id = "cancelled";
@@ -197,7 +195,7 @@ TEST(MediaEngine, StaleAndCancelledAnnouncementsNeverPlay) {
     engine.submit(d);
     std::this_thread::sleep_for(100ms);
     engine.cancel("cancelled");
-    still_next = false;
+    engine.expire("stale");
     ASSERT_TRUE(rec.wait_result("playing"));
     ASSERT_TRUE(rec.wait_result("stale"));
     ASSERT_TRUE(rec.wait_result("cancelled"));

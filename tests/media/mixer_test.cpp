@@ -316,13 +316,11 @@ TEST(Mixer, CancelledWhilePlayingFadesOutAndWithdrawsItsSubtitle) {
 
 TEST(Mixer, AnnouncementGoneStaleIsNeverPlayedLate) {
   Feeder out;
-  bool valid = true;
   auto a =
       announcement("a", Priority::stop, {sound(0, tone(5000, 100)), sound(1, tone(5000, 200))});
-  a->still_valid = [&valid] { return valid; };
   out.play(a);
   out.step();
-  valid = false;  // the bus passed the stop during the first segment
+  out.mixer.expire("a");  // the bus passed the stop during the first segment
   out.run_to(kSecond);
 
   const std::int64_t s = kStartLead;
@@ -348,12 +346,28 @@ TEST(Mixer, AnnouncementGoneStaleIsNeverPlayedLate) {
   out.play(announcement("b", Priority::stop, {sound(0, tone(kSecond, 400))}));
   out.run_to(2 * kSecond + 3000);
   auto stale = announcement("stale", Priority::safety, {sound(0, tone(1000, 500))});
-  stale->still_valid = [] { return false; };
+  stale->valid_until = steady_clock::now() - 1s;
   out.play(stale);
   EXPECT_EQ(out.tape.find_result("stale")->outcome, Result::Outcome::expired);
   out.run_to(4 * kSecond);
   EXPECT_EQ(out.tape.find_result("b")->outcome, Result::Outcome::finished);
   EXPECT_EQ(out.tape.find_cue("b", Cue::Event::cut), nullptr);
+}
+
+TEST(Mixer, AnAnnouncementWaitingWhenItGoesStaleIsDroppedAndTheNextOnePlays) {
+  Feeder out;
+  out.play(announcement("playing", Priority::stop, {sound(0, tone(5000, 100))}));
+  out.play(announcement("stale", Priority::stop, {sound(0, tone(5000, 200))}));
+  out.play(announcement("after", Priority::stop, {sound(0, tone(5000, 300))}));
+  out.step();
+  out.mixer.expire("stale");  // "next stop X" waiting, and the bus reached X
+  EXPECT_EQ(out.tape.find_result("stale")->outcome, Result::Outcome::expired);
+  out.run_to(kSecond);
+  const std::int64_t s = kStartLead;
+  EXPECT_TRUE(out.tape.all(s, s + 5000, 100));
+  EXPECT_TRUE(out.tape.all(s + 5000, s + 10'000, 300)) << "the next one follows at once";
+  EXPECT_EQ(out.tape.find_cue("stale", Cue::Event::start), nullptr);
+  EXPECT_EQ(out.tape.find_result("playing")->outcome, Result::Outcome::finished);
 }
 
 TEST(Mixer, FallingBehindSkipsAheadOnceAndSaysSo) {
