@@ -423,16 +423,9 @@ void Onboard::prompt(std::string_view to, std::string_view kind, const std::stri
   if (!stop_id.empty()) line.stop_id = stop_id;
   write(line);
   if (!screens_) return;
-  if (to == "passenger") {
-    screens_->prompt(prompt);
-  } else if (kind == "ramp_moving_alarm") {
-    // The console shows alarms in its status panel (passenger displays do not show statuses).
-    if (prompt.active) {
-      screens_->status(
-          {"ramp", hmi::Level::error, prompt.text.count("en") ? prompt.text.at("en") : ""});
-    }
-  }
-  // Driver prompts about requests are the console's request list (requests()).
+  if (to == "passenger") screens_->prompt(prompt);
+  // Driver prompts are logged only: the console shows the ramp and its alarm in its status panel
+  // (driver_status()) and requests in its request list (requests()).
 }
 
 void Onboard::driver_status(const hmi::Status& status) {
