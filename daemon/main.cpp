@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
       cmd->add_flag("--auto", replay_auto_flag, "find the trip from the fixes and the timetable");
   replay_trip->excludes(replay_auto);
   replay_auto->excludes(replay_trip);
-  cmd->add_option("--events", events_path, "write stop events here (JSON lines; default stdout)");
+  cmd->add_option("--events", events_path, "write the event log here (JSON lines; default stdout)");
   bool realtime = false;
   double speed = 1;
   std::string http, web_root = STOPCALL_WEB_ROOT, driver_token, replay_audio;
@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
   cmd->add_option("--control", on_board.control_socket,
                   "with --realtime: take vehicle signals and requests on this Unix socket "
                   "(stopcallctl --socket PATH)");
-  cmd->add_option("--store", replay.event_store,
+  cmd->add_option("--store", on_board.event_store,
                   "also write the event log into this SQLite store (as run's [events] store)");
   std::string replay_fleet_config;
   cmd->add_option("--fleet-config", replay_fleet_config,
@@ -148,9 +148,8 @@ int main(int argc, char** argv) {
         media.exterior.sink = replay_audio;
         on_board.media = media;
       }
-      on_board.event_store = replay.event_store;
       if (!replay_fleet_config.empty()) {
-        if (!realtime || replay.event_store.empty()) {
+        if (!realtime || on_board.event_store.empty()) {
           throw std::runtime_error("--fleet-config needs --realtime and --store");
         }
         auto fleet_config = stopcall::daemon::load_config(replay_fleet_config);

@@ -171,7 +171,6 @@ void Onboard::record_time_zone(tracking::Time now) {
 }
 
 void Onboard::start() {
-  record_time_zone(clock_());
   restore_messages();
   if (screens_) {
     screens_->start();
@@ -279,8 +278,8 @@ void Onboard::step(const Pipeline& pipeline, const std::vector<StopEvent>& event
   trip_ = trip;
   for (const auto& e : events) {
     if (e.type == StopEvent::Type::trip_started || e.type == StopEvent::Type::trip_detected ||
-        e.type == StopEvent::Type::trip_resumed) {
-      record_time_zone(e.time);
+        e.type == StopEvent::Type::trip_resumed || !recorded_offset_min_) {
+      record_time_zone(e.time);  // (a trace: its first event's time, not the host's)
     }
     carry_out(policy_.on_event(e));  // expires what the event made untrue
     if (e.type == StopEvent::Type::departed || e.type == StopEvent::Type::passed) {
@@ -481,6 +480,7 @@ void Onboard::record(const log::Record& record) {
 }
 
 void Onboard::gps_waiting(tracking::Time system_now) {
+  record_time_zone(system_now);  // the daemon's start, on the bus's system clock
   write(log::GpsWaiting{tracking::format_time(system_now), "system",
                         "waiting for the first fix from gpsd"});
   if (screens_) screens_->status({"gps", hmi::Level::warning, "waiting for the first fix"});

@@ -68,8 +68,8 @@ class Onboard final : private AssistPort {
   Onboard(const Onboard&) = delete;
   Onboard& operator=(const Onboard&) = delete;
 
-  // Records the time zone, starts the screens and the control socket (throws when one cannot be
-  // bound).
+  // Starts the screens and the control socket (throws when one cannot be bound). The time zone
+  // is recorded with the first event (or gps_waiting), at the bus's time.
   void start();
   // Stops accepting; ends the voice (a file output gets its header). Idempotent.
   void stop();
@@ -81,8 +81,9 @@ class Onboard final : private AssistPort {
   void tick(const Pipeline& pipeline);
 
   // The daemon started and waits for its first fix (`now` from the system clock: there is no GPS
-  // time yet): logged as `gps_waiting`, and the screens say so. Not an outage: nothing was being
-  // tracked. Then the first fix: logged as `gps_first_fix` at its GPS time.
+  // time yet): logged as `gps_waiting` after the city's time zone, and the screens say so. Not an
+  // outage: nothing was being tracked. Then the first fix: logged as `gps_first_fix` at its GPS
+  // time.
   void gps_waiting(tracking::Time system_now);
   void gps_first_fix(tracking::Time gps_time);
   // The receiver's clock went back and stays there; its fixes are placed after the last one,

@@ -12,7 +12,6 @@
 #include <sstream>
 
 #include "daemon/gps/trace.hpp"
-#include "daemon/log/event_store.hpp"
 #include "daemon/service/notify.hpp"
 #include "routes/bundle.hpp"
 #include "routes/install.hpp"
@@ -70,62 +69,45 @@ void count_pipeline(RunStats& stats, const Pipeline& pipeline, SteadyClock::time
   stats.time_glitches = pipeline.time_glitches();
 }
 
-// A trace as fast as the machine allows: no io_context, no bus outputs. The pipeline is ticked
-// every second of the trace's own time between fixes, as the bus's timer would tick it.
-RunStats run_fast(Pipeline& pipeline, const RunOptions& options, const TraceSource& source,
-                  std::ostream& events) {
-  RunStats stats;
-  gps::TraceReader trace(source.path);
-  std::unique_ptr<log::EventStore> store;
-  if (!options.event_store.empty()) store = std::make_unique<log::EventStore>(options.event_store);
-  std::vector<tracking::StopEvent> out;
-  out.reserve(16);
-  auto flush = [&] {
-    for (const auto& e : out) {
-      auto line = tracking::to_json_line(e);
-      if (store) store->append(line);
-      events << line << '\n';
-    }
-    stats.events += static_cast<long>(out.size());
-    out.clear();
-  };
-  const auto started = SteadyClock::now();
+// A trace straight through, on its own clock: before each fix, a tick at every second of the
+// trace's time since the last one, as the bus's timer would tick. Only a fix the pipeline takes
+// moves the time, at its place on the pipeline's timeline: one glitched fix a day ahead must not
+// tick the tracker through a day.
+void run_through(gps::TraceReader& trace, Pipeline& pipeline, BusClock& clock,
+                 const std::function<void(const tracking::Fix&)>& on_fix,
+                 const std::function<void(tracking::Time)>& on_tick) {
   tracking::Time last{};
   while (auto fix = trace.next()) {
-    ++stats.fixes;
-    // Only a fix the pipeline takes moves the time, at its place on the pipeline's timeline: one
-    // glitched fix a day ahead must not tick the tracker through a day.
     tracking::Time at{};
     if (pipeline.time_filter().peek(*fix, at)) {
       if (last != tracking::Time{} && at > last) {
         for (auto t = last + seconds(1); t < at; t += seconds(1)) {
-          pipeline.on_tick(t, out);
-          flush();
+          clock.on_fix(t);
+          on_tick(t);
         }
       }
       if (at > last) last = at;
     }
-    pipeline.on_fix(*fix, out);
-    flush();
+    on_fix(*fix);
   }
-  events.flush();
-  if (store) store->flush();
-  count_trace(stats, trace);
-  count_pipeline(stats, pipeline, started);
-  return stats;
 }
 
-// Everything else runs on one io_context with everything on board: gpsd or a paced trace in, the
-// pipeline ticked every second of bus time (whatever the fixes do: an outage is noticed), the
-// events to the event log, the voice, the screens and the workflows.
-RunStats run_on_board(const routes::Bundle& bundle, Pipeline& pipeline, const RunOptions& options,
-                      std::ostream& events, std::ostream& log) {
+// The one run loop, on one io_context: fixes from the source into the pipeline, the pipeline
+// ticked every second of bus time (whatever the fixes do: an outage is noticed), its events to
+// everything on board (the event log, the announcer and its policy, the workflows; the voice, the
+// screens and the control socket when configured). gpsd and a paced trace run on the io_context's
+// timers and the bus clock follows the steady clock between fixes; a fast trace is read straight
+// through on the trace's own clock (ticks at each second of its time between fixes), so that the
+// same trace always gives the same event log, announcements included.
+RunStats run_loop(const routes::Bundle& bundle, Pipeline& pipeline, const RunOptions& options,
+                  std::ostream& events, std::ostream& log) {
   RunStats stats;
   asio::io_context io;
   const auto* gpsd_source = std::get_if<GpsdSource>(&options.source);
   const auto* trace_source = std::get_if<TraceSource>(&options.source);
-  const double speed = trace_source ? trace_source->speed : 1;
-  BusClock clock(speed);
+  const bool fast = trace_source && trace_source->speed <= 0;
+  const double speed = trace_source && !fast ? trace_source->speed : 1;
+  BusClock clock(fast ? 0 : speed);  // fast: the time of the last fix or tick, exactly
   std::string gps_state = gpsd_source ? "waiting" : "replay";  // for the fleet's status
   Onboard onboard(
       io, bundle, pipeline, options.onboard, [&clock] { return clock.now(); }, events, log);
@@ -217,7 +199,7 @@ RunStats run_on_board(const routes::Bundle& bundle, Pipeline& pipeline, const Ru
         });
   } else {
     trace = std::make_unique<gps::TraceReader>(trace_source->path);
-    pending = trace->next();
+    if (!fast) pending = trace->next();
     if (pending) {
       // Where the trace's timeline sits on the machine's monotonic clock (the "sound" lines'
       // mono_ns): a fix at trace time t is due at this + (t - first) / speed. A bench compares
@@ -243,6 +225,19 @@ RunStats run_on_board(const routes::Bundle& bundle, Pipeline& pipeline, const Ru
       tick();
     });
   };
+  if (fast) {
+    onboard.start();
+    run_through(*trace, pipeline, clock, on_fix, [&](tracking::Time t) {
+      pipeline.on_tick(t, out);
+      if (!out.empty()) emit();
+      onboard.tick(pipeline);
+    });
+    onboard.stop();
+    events.flush();
+    count_trace(stats, *trace);
+    count_pipeline(stats, pipeline, started);
+    return stats;
+  }
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (!ec) finish();
@@ -371,9 +366,7 @@ RunStats run_on_board(const routes::Bundle& bundle, Pipeline& pipeline, const Ru
 RunStats run(const RunOptions& options, std::ostream& events, std::ostream& log) {
   auto bundle = routes::Bundle::open(options.bundle);
   Pipeline pipeline(bundle, options.pipeline);
-  const auto* trace = std::get_if<TraceSource>(&options.source);
-  if (trace && trace->speed <= 0) return run_fast(pipeline, options, *trace, events);
-  return run_on_board(bundle, pipeline, options, events, log);
+  return run_loop(bundle, pipeline, options, events, log);
 }
 
 }  // namespace stopcall::daemon

@@ -35,9 +35,8 @@ struct RunOptions {
   PipelineOptions pipeline;  // pipeline.trip_id empty: the trip is found from the fixes
   std::variant<GpsdSource, TraceSource> source;
   // Voice, screens, control socket, workflows, state file, event store: everything on board. A
-  // fast trace runs without them (its event log is the stop events only; event_store below).
+  // fast trace runs the decisions (announcer, policy, workflows) without voice or screens.
   OnboardOptions onboard;
-  std::string event_store;  // a fast trace: the event lines also into this SQLite store
   // On board (gpsd or a paced trace): the fleet link over MQTT (daemon/fleet), reading the events
   // from onboard.event_store. Unset: none, and nothing else changes.
   std::optional<fleet::Options> fleet;
@@ -78,7 +77,7 @@ inline bool usable(const RunStats& stats) {
 
 // The bus's clock: GPS time, advanced between fixes by the steady clock (times a replay's speed),
 // so that signals and ticks between two fixes carry the time they stand for; before the first
-// fix, the system clock.
+// fix, the system clock. Speed 0 (a fast trace): the time of the last fix or tick, exactly.
 class BusClock {
  public:
   explicit BusClock(double speed = 1) : speed_(speed) {}

@@ -8,6 +8,8 @@
 #include <ostream>
 #include <stdexcept>
 
+#include "daemon/log/records.hpp"
+
 namespace stopcall::scenario {
 
 namespace {
@@ -69,11 +71,6 @@ tracking::Time required_time(const Json& j, const char* key) {
   auto t = parse_time(j.at(key).get<std::string>());
   if (!t) throw std::runtime_error(std::string("bad time in \"") + key + "\"");
   return *t;
-}
-
-StopEvent::Type event_type(std::string_view name) {
-  if (auto type = tracking::type_from_name(name)) return *type;
-  throw std::runtime_error("unknown event type \"" + std::string(name) + "\"");
 }
 
 }  // namespace
@@ -270,8 +267,16 @@ std::vector<StopEvent> read_events(std::istream& in) {
     if (line.empty() || line[0] == '#') continue;
     try {
       Json j = Json::parse(line);
+      // The event log holds other records too (announcements, prompts, signals): stop events
+      // only. A type that is neither is an error.
+      const std::string name = j.at("type").get<std::string>();
+      const auto type = tracking::type_from_name(name);
+      if (!type) {
+        if (log::is_record_type(name)) continue;
+        throw std::runtime_error("unknown event type \"" + name + "\"");
+      }
       StopEvent e;
-      e.type = event_type(j.at("type").get<std::string>());
+      e.type = *type;
       e.time = required_time(j, "time");
       e.trip_id = j.value("trip_id", std::string());
       if (j.contains("stop_id")) e.stop_id = j["stop_id"].get<std::string>();
