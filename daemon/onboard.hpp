@@ -2,8 +2,9 @@
 // accessibility workflows decide, the media engine speaks, the screens show, the control socket
 // and the driver console bring signals and actions in, and one event log (JSON lines) records
 // stop events, announcements, prompts, signals, request fates and faults as they happen.
-// `stopcalld replay --realtime` and `stopcalld run` both drive it; they differ only in where the
-// fixes and the bus's clock come from.
+// The one run loop (run.hpp) drives it for `stopcalld run`, `replay --realtime` and fast `replay`;
+// they differ only in where the fixes and the bus's clock come from (a fast replay has no voice and
+// no screens).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
