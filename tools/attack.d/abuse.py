@@ -8,7 +8,8 @@ import socket
 import struct
 import time
 
-from plumbing import TOKEN, ws_closed_by_server, ws_connect, ws_next_reply, ws_send_raw
+from plumbing import (TOKEN, masked_frame, ws_closed_by_server, ws_connect, ws_next_reply,
+                      ws_send_raw)
 
 
 class Tally:
@@ -147,15 +148,7 @@ def bad_frames(rng):
     mask = os.urandom(4)
 
     def masked(b0, payload, length=None):
-        n = len(payload) if length is None else length
-        header = bytes([b0])
-        if n < 126:
-            header += bytes([0x80 | n])
-        elif n < 65536:
-            header += bytes([0x80 | 126]) + struct.pack(">H", n)
-        else:
-            header += bytes([0x80 | 127]) + struct.pack(">Q", n)
-        return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        return masked_frame(b0, payload, length, mask)
 
     kind = rng.randrange(11)
     text = b'{"type":"ramp_assist","id":"f"}'

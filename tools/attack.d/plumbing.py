@@ -108,11 +108,29 @@ def free_port():
     return port
 
 
+def masked_frame(b0, payload, length=None, mask=None):
+    """A client's frame: first byte `b0`, the payload masked; `length` may lie about its size."""
+    mask = mask or os.urandom(4)
+    n = len(payload) if length is None else length
+    header = bytes([b0])
+    if n < 126:
+        header += bytes([0x80 | n])
+    elif n < 65536:
+        header += bytes([0x80 | 126]) + struct.pack(">H", n)
+    else:
+        header += bytes([0x80 | 127]) + struct.pack(">Q", n)
+    return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
 class WebSocket:
     """Just enough of RFC 6455 for a screen: handshake, masked text frames out, frames in."""
 
-    def __init__(self, port, target="/ws", timeout=15):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    def __init__(self, port, target="/ws", timeout=15, rcvbuf=None):
+        self.sock = socket.socket()
+        if rcvbuf:  # before connecting: the window the server sees
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.settimeout(timeout)
+        self.sock.connect(("127.0.0.1", port))
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall(
             (f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
@@ -128,14 +146,7 @@ class WebSocket:
         self.buffer = head.split(b"\r\n\r\n", 1)[1] if b"\r\n\r\n" in head else b""
 
     def send(self, message):
-        payload = json.dumps(message).encode()
-        mask = os.urandom(4)
-        header = bytes([0x81])
-        if len(payload) < 126:
-            header += bytes([0x80 | len(payload)])
-        else:
-            header += bytes([0x80 | 126]) + struct.pack(">H", len(payload))
-        self.sock.sendall(header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+        self.sock.sendall(masked_frame(0x81, json.dumps(message).encode()))
 
     def _read(self, n):
         while len(self.buffer) < n:
@@ -187,39 +198,11 @@ class WebSocket:
 
 
 def ws_connect(port, target, timeout=15, rcvbuf=None):
-    ws = WebSocket.__new__(WebSocket)
-    ws.sock = socket.socket()
-    if rcvbuf:
-        ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    ws.sock.settimeout(timeout)
-    ws.sock.connect(("127.0.0.1", port))
-    key = base64.b64encode(os.urandom(16)).decode()
-    ws.sock.sendall(
-        (f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-         f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-         ).encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        chunk = ws.sock.recv(4096)
-        if not chunk:
-            break
-        head += chunk
-    ws.status = int(head.split(b" ")[1]) if head.startswith(b"HTTP/1.1 ") else -1
-    ws.buffer = head.split(b"\r\n\r\n", 1)[1] if b"\r\n\r\n" in head else b""
-    return ws
+    return WebSocket(port, target, timeout, rcvbuf)
 
 
 def ws_send_raw(ws, payload, binary=False):
-    mask = os.urandom(4)
-    header = bytes([0x82 if binary else 0x81])
-    n = len(payload)
-    if n < 126:
-        header += bytes([0x80 | n])
-    elif n < 65536:
-        header += bytes([0x80 | 126]) + struct.pack(">H", n)
-    else:
-        header += bytes([0x80 | 127]) + struct.pack(">Q", n)
-    ws.sock.sendall(header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+    ws.sock.sendall(masked_frame(0x82 if binary else 0x81, payload))
 
 
 def ws_next_reply(ws):
