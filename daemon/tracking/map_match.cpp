@@ -121,12 +121,8 @@ void Tracker::restore(const Fix& fix, double eph, std::vector<StopEvent>& out) {
   const XY p = geo_->line().projection.to_xy(*fix.position);
   const auto heading = heading_of(fix, v_, cfg_.heading_check_speed_mps);
   const double pred = std::min(s_ + v_ * std::min(dt, cfg_.dead_reckoning_max_s), length_m());
-  const double lo = std::max(0.0, progress_ - cfg_.back_window_m);
-  const double hi = std::min(length_m(), s_ + cfg_.max_speed_mps * dt + cfg_.window_margin_m);
-  ShapeMatcher::Match m =
-      geo_->match(p, lo, hi, pred, heading ? &*heading : nullptr, heading_cos(),
-                  1.5 * cfg_.off_route_distance_m, ShapeMatcher::Policy::nearest);
-  lateral_ = m.min_offset;
+  const Window window = window_ahead(dt);
+  const ShapeMatcher::Match m = match_in(p, window, pred, heading);
   if (m.min_offset > cfg_.off_route_distance_m) {
     pending_ = {};
     count_off_route(t, out);
@@ -144,7 +140,7 @@ void Tracker::restore(const Fix& fix, double eph, std::vector<StopEvent>& out) {
   // is a rival; the fixes to come tell the passes apart.
   const double rival_m =
       std::min(cfg_.accept_lateral_m, m.offset + 2 * noise_.sigma_m(fix.horizontal_error_m()));
-  if (another_pass(p, lo, hi, m.along, rival_m, heading ? &*heading : nullptr)) {
+  if (another_pass(p, window.lo, window.hi, m.along, rival_m, heading ? &*heading : nullptr)) {
     pending_ = {};
     return;
   }
@@ -187,6 +183,20 @@ void Tracker::rejoin(const Fix& fix, double eph, std::vector<StopEvent>& out) {
   relock(fix, m.along);
   emit(out, StopEvent::Type::on_route, t, std::nullopt);
   run_stops(t, out);
+}
+
+Tracker::Window Tracker::window_ahead(double dt) const {
+  return {std::max(0.0, progress_ - cfg_.back_window_m),
+          std::min(length_m(), s_ + cfg_.max_speed_mps * dt + cfg_.window_margin_m)};
+}
+
+ShapeMatcher::Match Tracker::match_in(XY p, Window window, double pred,
+                                      const std::optional<XY>& heading) {
+  ShapeMatcher::Match m =
+      geo_->match(p, window.lo, window.hi, pred, heading ? &*heading : nullptr, heading_cos(),
+                  1.5 * cfg_.off_route_distance_m, ShapeMatcher::Policy::nearest);
+  lateral_ = m.min_offset;
+  return m;
 }
 
 }  // namespace stopcall::tracking

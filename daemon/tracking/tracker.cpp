@@ -392,12 +392,7 @@ void Tracker::track(const Fix& fix, double eph, std::vector<StopEvent>& out) {
   // Predict with the mean of the old and the new Doppler speed (exact for constant acceleration).
   const double v_mean = speed ? 0.5 * (v_ + *speed) : v_;
   const double pred = std::min(s_ + v_mean * dt, length_m());
-  const double lo = std::max(0.0, progress_ - cfg_.back_window_m);
-  const double hi = std::min(length_m(), s_ + cfg_.max_speed_mps * dt + cfg_.window_margin_m);
-  ShapeMatcher::Match m =
-      geo_->match(p, lo, hi, pred, heading ? &*heading : nullptr, heading_cos(),
-                  1.5 * cfg_.off_route_distance_m, ShapeMatcher::Policy::nearest);
-  lateral_ = m.min_offset;
+  const ShapeMatcher::Match m = match_in(p, window_ahead(dt), pred, heading);
   if (m.min_offset > cfg_.off_route_distance_m) {
     count_off_route(t, out);
     return;

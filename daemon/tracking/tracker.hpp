@@ -239,6 +239,16 @@ class Tracker {
   void rejoin(const Fix& fix, double eph, std::vector<StopEvent>& out);
   // How close a fix's course must be to the shape's direction to count as along it (a cosine).
   double heading_cos() const;
+  // Where along the trip the bus can be `dt` seconds after the last accepted fix: from a little
+  // behind its progress to the farthest a bus could have driven.
+  struct Window {
+    double lo = 0, hi = 0;
+  };
+  Window window_ahead(double dt) const;
+  // The nearest match of `p` in `window`, `pred` the predicted position; sets the lateral offset
+  // the tracker reports.
+  ShapeMatcher::Match match_in(routes::geo::XY p, Window window, double pred,
+                               const std::optional<routes::geo::XY>& heading);
   void count_off_route(Time t, std::vector<StopEvent>& out);
   void relock(const Fix& fix, double along);
   bool confirm(Pending& p, Time t, double along, int needed, double min_span_s) const;
