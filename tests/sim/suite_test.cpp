@@ -1,7 +1,7 @@
 // The scenario suite at a small size on the demo route: the real tracker (through stopcalld's
 // replay) and the geofence baseline on every noise model. The full size runs in tools/bench
 // (section "tracking"). Failing runs are written to <build>/scenario-failures/ for a look.
-#include "daemon/scenario/suite.hpp"
+#include "sim/suite.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,9 +9,9 @@
 #include <iostream>
 #include <sstream>
 
-#include "tests/daemon/scenario/demo_route.hpp"
+#include "tests/sim/demo_route.hpp"
 
-namespace stopcall::scenario {
+namespace stopcall::sim {
 namespace {
 
 // ctest runs every test in a process of its own: the suite runs once per test that needs it, so
@@ -97,4 +97,4 @@ TEST_F(SmallSuite, DISABLED_TheTargetsPerFixRate) {
 }
 
 }  // namespace
-}  // namespace stopcall::scenario
+}  // namespace stopcall::sim

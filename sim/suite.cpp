@@ -1,4 +1,4 @@
-#include "daemon/scenario/suite.hpp"
+#include "sim/suite.hpp"
 
 #include <unistd.h>
 
@@ -14,12 +14,12 @@
 
 #include "daemon/gps/trace.hpp"
 #include "daemon/run.hpp"
-#include "daemon/scenario/geojson.hpp"
-#include "daemon/scenario/trace_io.hpp"
 #include "routes/bundle.hpp"
 #include "routes/sqlite.hpp"
+#include "sim/geojson.hpp"
+#include "sim/trace_io.hpp"
 
-namespace stopcall::scenario {
+namespace stopcall::sim {
 
 namespace {
 
@@ -276,4 +276,4 @@ void write_counts(const SuiteResult& r, std::ostream& out) {
   }
 }
 
-}  // namespace stopcall::scenario
+}  // namespace stopcall::sim

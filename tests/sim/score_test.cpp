@@ -1,6 +1,6 @@
 // The scorer on hand-made timelines: what counts as a correct stop, and every way to get one
 // wrong.
-#include "daemon/scenario/score.hpp"
+#include "sim/score.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,9 +8,9 @@
 #include <chrono>
 #include <sstream>
 
-#include "daemon/scenario/trace_io.hpp"
+#include "sim/trace_io.hpp"
 
-namespace stopcall::scenario {
+namespace stopcall::sim {
 namespace {
 
 using namespace std::chrono_literals;
@@ -331,4 +331,4 @@ TEST_F(Scorer, MalformedFilesAreClearErrors) {
 }
 
 }  // namespace
-}  // namespace stopcall::scenario
+}  // namespace stopcall::sim

@@ -28,11 +28,11 @@
 #include <string>
 #include <vector>
 
-#include "daemon/scenario/simulate.hpp"
 #include "daemon/tracking/events.hpp"
 #include "routes/model.hpp"
+#include "sim/simulate.hpp"
 
-namespace stopcall::scenario {
+namespace stopcall::sim {
 
 struct ScoringRules {
   double next_stop_earliest_s = 3;     // before leaving the previous stop
@@ -87,4 +87,4 @@ struct Score {
 Score score(const routes::Trip& trip, const Truth& truth,
             const std::vector<tracking::StopEvent>& events, const ScoringRules& rules = {});
 
-}  // namespace stopcall::scenario
+}  // namespace stopcall::sim

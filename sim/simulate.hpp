@@ -16,7 +16,7 @@
 #include "routes/geo.hpp"
 #include "routes/model.hpp"
 
-namespace stopcall::scenario {
+namespace stopcall::sim {
 
 using tracking::Time;
 
@@ -132,4 +132,4 @@ double seconds_between(Time a, Time b);
 // a + s seconds, rounded to the millisecond.
 Time add_seconds(Time a, double s);
 
-}  // namespace stopcall::scenario
+}  // namespace stopcall::sim

@@ -1,4 +1,4 @@
-#include "daemon/scenario/simulate.hpp"
+#include "sim/simulate.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 
 #include "daemon/tracking/tracker.hpp"
 
-namespace stopcall::scenario {
+namespace stopcall::sim {
 
 namespace {
 
@@ -392,4 +392,4 @@ Simulation simulate(const routes::Trip& trip, const SimOptions& o, std::uint64_t
   return sim;
 }
 
-}  // namespace stopcall::scenario
+}  // namespace stopcall::sim

@@ -8,13 +8,13 @@
 #include <string>
 #include <vector>
 
-#include "daemon/scenario/score.hpp"
-#include "daemon/scenario/simulate.hpp"
 #include "daemon/tracking/events.hpp"
 #include "daemon/tracking/fix.hpp"
 #include "routes/model.hpp"
+#include "sim/score.hpp"
+#include "sim/simulate.hpp"
 
-namespace stopcall::scenario {
+namespace stopcall::sim {
 
 struct AnnouncerRun {
   std::string announcer;  // "tracker", "geofence"
@@ -25,4 +25,4 @@ struct AnnouncerRun {
 void write_geojson(std::ostream& out, const routes::Trip& trip, const Truth& truth,
                    const std::vector<tracking::Fix>& fixes, const std::vector<AnnouncerRun>& runs);
 
-}  // namespace stopcall::scenario
+}  // namespace stopcall::sim

@@ -9,11 +9,11 @@
 #include <string_view>
 #include <vector>
 
-#include "daemon/scenario/simulate.hpp"
 #include "daemon/tracking/events.hpp"
 #include "daemon/tracking/fix.hpp"
+#include "sim/simulate.hpp"
 
-namespace stopcall::scenario {
+namespace stopcall::sim {
 
 // One TPV report per fix, e.g.
 // {"class":"TPV","device":"/dev/ttyACM0","mode":3,"time":"2026-03-02T06:30:00.000Z",
@@ -39,4 +39,4 @@ std::vector<tracking::StopEvent> read_events(std::istream& in);
 // "2026-03-02T06:30:00.000Z" (or without the milliseconds); nullopt when it is not that.
 std::optional<tracking::Time> parse_time(std::string_view text);
 
-}  // namespace stopcall::scenario
+}  // namespace stopcall::sim

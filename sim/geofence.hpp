@@ -17,7 +17,7 @@
 #include "daemon/tracking/fix.hpp"
 #include "routes/model.hpp"
 
-namespace stopcall::scenario {
+namespace stopcall::sim {
 
 struct GeofenceOptions {
   double arrival_radius_m = 50;
@@ -47,4 +47,4 @@ class GeofenceBaseline {
   bool approach_said_ = false;
 };
 
-}  // namespace stopcall::scenario
+}  // namespace stopcall::sim

@@ -1,11 +1,11 @@
-#include "daemon/scenario/geojson.hpp"
+#include "sim/geojson.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
-namespace stopcall::scenario {
+namespace stopcall::sim {
 
 namespace {
 
@@ -152,4 +152,4 @@ void write_geojson(std::ostream& out, const routes::Trip& trip, const Truth& tru
   out << "]}\n";
 }
 
-}  // namespace stopcall::scenario
+}  // namespace stopcall::sim

@@ -1,4 +1,4 @@
-#include "daemon/scenario/trace_io.hpp"
+#include "sim/trace_io.hpp"
 
 #include <array>
 #include <cmath>
@@ -8,7 +8,7 @@
 #include <ostream>
 #include <stdexcept>
 
-namespace stopcall::scenario {
+namespace stopcall::sim {
 
 namespace {
 
@@ -286,4 +286,4 @@ std::vector<StopEvent> read_events(std::istream& in) {
   return events;
 }
 
-}  // namespace stopcall::scenario
+}  // namespace stopcall::sim

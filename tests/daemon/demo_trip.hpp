@@ -8,11 +8,11 @@
 #include "daemon/tracking/events.hpp"
 #include "media/types.hpp"
 #include "routes/model.hpp"
-#include "tests/daemon/scenario/demo_route.hpp"
+#include "tests/sim/demo_route.hpp"
 
 namespace stopcall::daemon::testing {
 
-class DemoTrip : public scenario::testing::DemoRoute {
+class DemoTrip : public sim::testing::DemoRoute {
  protected:
   using Type = tracking::StopEvent::Type;
 

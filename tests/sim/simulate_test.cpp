@@ -1,6 +1,6 @@
 // The generator: a simulated bus on a real trip of the demo route, its ground truth, the noise
 // models, and the files it writes (read back by libgps and gpsd's own decoder).
-#include "daemon/scenario/simulate.hpp"
+#include "sim/simulate.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,15 +14,15 @@
 
 #include "daemon/gps/gpsd_fix.hpp"
 #include "daemon/gps/trace.hpp"
-#include "daemon/scenario/geofence.hpp"
-#include "daemon/scenario/geojson.hpp"
-#include "daemon/scenario/noise.hpp"
-#include "daemon/scenario/score.hpp"
-#include "daemon/scenario/trace_io.hpp"
 #include "routes/geo.hpp"
-#include "tests/daemon/scenario/demo_route.hpp"
+#include "sim/geofence.hpp"
+#include "sim/geojson.hpp"
+#include "sim/noise.hpp"
+#include "sim/score.hpp"
+#include "sim/trace_io.hpp"
+#include "tests/sim/demo_route.hpp"
 
-namespace stopcall::scenario {
+namespace stopcall::sim {
 namespace {
 
 using testing::DemoRoute;
@@ -402,4 +402,4 @@ TEST_F(Generator, TheGeojsonPictureHoldsShapeStopsTraceAndEvents) {
 }
 
 }  // namespace
-}  // namespace stopcall::scenario
+}  // namespace stopcall::sim

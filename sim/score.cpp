@@ -1,10 +1,10 @@
-#include "daemon/scenario/score.hpp"
+#include "sim/score.hpp"
 
 #include <algorithm>
 #include <cstdio>
 #include <stdexcept>
 
-namespace stopcall::scenario {
+namespace stopcall::sim {
 
 namespace {
 
@@ -234,4 +234,4 @@ Score score(const routes::Trip& trip, const Truth& truth, const std::vector<Stop
   return result;
 }
 
-}  // namespace stopcall::scenario
+}  // namespace stopcall::sim

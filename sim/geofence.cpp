@@ -1,10 +1,10 @@
-#include "daemon/scenario/geofence.hpp"
+#include "sim/geofence.hpp"
 
 #include <algorithm>
 
 #include "routes/geo.hpp"
 
-namespace stopcall::scenario {
+namespace stopcall::sim {
 
 using tracking::StopEvent;
 
@@ -89,4 +89,4 @@ void GeofenceBaseline::on_fix(const tracking::Fix& fix, std::vector<StopEvent>& 
   }
 }
 
-}  // namespace stopcall::scenario
+}  // namespace stopcall::sim

@@ -1,10 +1,10 @@
-#include "daemon/scenario/noise.hpp"
+#include "sim/noise.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <random>
 
-namespace stopcall::scenario {
+namespace stopcall::sim {
 
 namespace {
 
@@ -377,4 +377,4 @@ NoisyTrace add_noise(const Simulation& sim, NoiseModel model, std::uint64_t seed
   return trace;
 }
 
-}  // namespace stopcall::scenario
+}  // namespace stopcall::sim

@@ -9,20 +9,20 @@
 #include <sstream>
 
 #include "daemon/gps/trace.hpp"
-#include "daemon/scenario/geofence.hpp"
-#include "daemon/scenario/geojson.hpp"
-#include "daemon/scenario/noise.hpp"
-#include "daemon/scenario/score.hpp"
-#include "daemon/scenario/simulate.hpp"
-#include "daemon/scenario/suite.hpp"
-#include "daemon/scenario/trace_io.hpp"
 #include "daemon/service_time.hpp"
 #include "routes/bundle.hpp"
+#include "sim/geofence.hpp"
+#include "sim/geojson.hpp"
+#include "sim/noise.hpp"
+#include "sim/score.hpp"
+#include "sim/simulate.hpp"
+#include "sim/suite.hpp"
+#include "sim/trace_io.hpp"
 
 namespace {
 
 using namespace stopcall;
-using namespace stopcall::scenario;
+using namespace stopcall::sim;
 
 std::ofstream open_out(const std::string& path) {
   std::ofstream out(path);

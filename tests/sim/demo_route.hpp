@@ -11,7 +11,7 @@
 #include "routes/importer.hpp"
 #include "tests/routes/test_feed.hpp"
 
-namespace stopcall::scenario::testing {
+namespace stopcall::sim::testing {
 
 class DemoRoute : public ::testing::Test {
  protected:
@@ -32,4 +32,4 @@ class DemoRoute : public ::testing::Test {
   inline static std::unique_ptr<routes::testing::TempDir> dir_;
 };
 
-}  // namespace stopcall::scenario::testing
+}  // namespace stopcall::sim::testing

@@ -11,13 +11,13 @@
 #include <string>
 #include <vector>
 
-#include "daemon/scenario/geofence.hpp"
-#include "daemon/scenario/noise.hpp"
-#include "daemon/scenario/score.hpp"
-#include "daemon/scenario/simulate.hpp"
 #include "daemon/tracking/tracker.hpp"
+#include "sim/geofence.hpp"
+#include "sim/noise.hpp"
+#include "sim/score.hpp"
+#include "sim/simulate.hpp"
 
-namespace stopcall::scenario {
+namespace stopcall::sim {
 
 struct SuiteOptions {
   std::string bundle;
@@ -91,4 +91,4 @@ void print_table(const SuiteResult& result, std::ostream& out);
 // tracker_extra geofence_duplicates geofence_out_of_order fixes
 void write_counts(const SuiteResult& result, std::ostream& out);
 
-}  // namespace stopcall::scenario
+}  // namespace stopcall::sim

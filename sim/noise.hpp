@@ -31,10 +31,10 @@
 #include <string_view>
 #include <vector>
 
-#include "daemon/scenario/simulate.hpp"
 #include "daemon/tracking/fix.hpp"
+#include "sim/simulate.hpp"
 
-namespace stopcall::scenario {
+namespace stopcall::sim {
 
 enum class NoiseModel { clean, urban_multipath, urban_canyon, tunnel, sparse, hz10 };
 
@@ -53,4 +53,4 @@ struct NoisyTrace {
 // The fixes a receiver of that model reports during the simulated run.
 NoisyTrace add_noise(const Simulation& sim, NoiseModel model, std::uint64_t seed);
 
-}  // namespace stopcall::scenario
+}  // namespace stopcall::sim
