@@ -267,7 +267,7 @@ TEST(Live, TheStartIsWaitingForTheFirstFixNotAnOutage) {
   const std::string hhmmss = first_time.substr(0, 2) + ":" + first_time.substr(2, 2) + ":";
   EXPECT_THAT(started[1].str(), ::testing::StartsWith("2026-03-01T" + hhmmss)) << first_time;
   // The depot's report sees no outage, and no trip in 1970.
-  auto report = run(bin + "/daemon/stopcall-report " + (dir / "live.jsonl") + " --csv");
+  auto report = run(bin + "/depot/report/stopcall-report " + (dir / "live.jsonl") + " --csv");
   EXPECT_THAT(report, ::testing::Not(::testing::HasSubstr("1970")));
   const std::string total = report.substr(report.find("\nTOTAL,") + 1);
   EXPECT_EQ(total.substr(total.rfind(',') + 1), "0.0\n") << "gps_outage_s:\n" << report;

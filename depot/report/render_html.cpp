@@ -5,10 +5,10 @@
 #include <string_view>
 #include <utility>
 
-#include "daemon/report/render.hpp"
-#include "daemon/report/render_phrases.hpp"
+#include "depot/report/render.hpp"
+#include "depot/report/render_phrases.hpp"
 
-namespace stopcall::report {
+namespace stopcall::depot::report {
 
 using namespace phrases;
 
@@ -290,4 +290,4 @@ std::string to_html(const Report& r) {
   return h.str();
 }
 
-}  // namespace stopcall::report
+}  // namespace stopcall::depot::report

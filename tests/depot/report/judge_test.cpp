@@ -1,5 +1,5 @@
 // Judging records without a log: the verdict for one stop and the figures of hand-made records.
-#include "daemon/report/judge.hpp"
+#include "depot/report/judge.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace stopcall::report {
+namespace stopcall::depot::report {
 namespace {
 
 using std::chrono::seconds;
@@ -177,4 +177,4 @@ TEST(Judge, ServiceDayAtTheGivenOffsetElseTheRecordedZone) {
 }
 
 }  // namespace
-}  // namespace stopcall::report
+}  // namespace stopcall::depot::report

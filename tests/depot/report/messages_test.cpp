@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "daemon/report/report.hpp"
+#include "depot/report/report.hpp"
 #include "tests/routes/test_feed.hpp"
 
-namespace stopcall::report {
+namespace stopcall::depot::report {
 namespace {
 
 using ::testing::HasSubstr;
@@ -243,11 +243,11 @@ TEST(Messages, TheCommandWritesTheMessagesCsv) {
   const std::string log = dir / "events.jsonl";
   routes::testing::write_file(log, std::string(kLog).substr(1));
   const std::string out = dir / "messages.csv";
-  const std::string command = std::string(STOPCALL_BINARY_DIR) + "/daemon/stopcall-report '" + log +
-                              "' --messages-csv -o '" + out + "'";
+  const std::string command = std::string(STOPCALL_BINARY_DIR) + "/depot/report/stopcall-report '" +
+                              log + "' --messages-csv -o '" + out + "'";
   ASSERT_EQ(std::system(command.c_str()), 0) << command;
   EXPECT_EQ(routes::testing::read_bytes(out), to_messages_csv(report_of(kLog)));
 }
 
 }  // namespace
-}  // namespace stopcall::report
+}  // namespace stopcall::depot::report

@@ -1,10 +1,10 @@
-#include "daemon/report/render_phrases.hpp"
+#include "depot/report/render_phrases.hpp"
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
-namespace stopcall::report::phrases {
+namespace stopcall::depot::report::phrases {
 
 std::string fixed(double v, int decimals) {
   char buf[64];
@@ -165,4 +165,4 @@ std::string refused_text(const MessageFigures& f) {
   return reasons.empty() ? s : s + ": " + reasons;
 }
 
-}  // namespace stopcall::report::phrases
+}  // namespace stopcall::depot::report::phrases

@@ -1,6 +1,6 @@
-#include "daemon/report/figures.hpp"
+#include "depot/report/figures.hpp"
 
-namespace stopcall::report {
+namespace stopcall::depot::report {
 
 KindFigures& KindFigures::operator+=(const KindFigures& o) {
   announced += o.announced;
@@ -57,4 +57,4 @@ std::optional<double> share(int ok, int stops) {
   return static_cast<double>(ok) / static_cast<double>(stops);
 }
 
-}  // namespace stopcall::report
+}  // namespace stopcall::depot::report

@@ -1,11 +1,11 @@
 // The messages section of the depot's report (judge.hpp): what became of each emergency and
 // service message, and the figures a controller reads first. The figures are defined in
-// daemon/report/README.md ("Emergency and service messages").
+// depot/report/README.md ("Emergency and service messages").
 #include <chrono>
 
-#include "daemon/report/judge.hpp"
+#include "depot/report/judge.hpp"
 
-namespace stopcall::report {
+namespace stopcall::depot::report {
 
 namespace {
 
@@ -70,4 +70,4 @@ MessageFigures judge_messages(const Records& records) {
   return f;
 }
 
-}  // namespace stopcall::report
+}  // namespace stopcall::depot::report

@@ -1,9 +1,9 @@
-#include "daemon/report/judge.hpp"
+#include "depot/report/judge.hpp"
 
 #include <algorithm>
 #include <utility>
 
-namespace stopcall::report {
+namespace stopcall::depot::report {
 
 // Was the `what` announcement of stop `index` heard inside, and if not, why not.
 Verdict judge(const std::vector<const Announcement*>& made, Time reached) {
@@ -152,4 +152,4 @@ void judge_records(Records records, Report& report) {
     report.days.push_back(std::move(day));
 }
 
-}  // namespace stopcall::report
+}  // namespace stopcall::depot::report

@@ -3,7 +3,7 @@
 // announcement was not heard, the emergency and service messages, and the whole Report with its
 // window, unreadable lines and faults.
 // Plain data and how figures add up; judge.hpp computes them from the log's records, render.hpp
-// prints them. The figures are defined in daemon/report/README.md.
+// prints them. The figures are defined in depot/report/README.md.
 #pragma once
 
 #include <cstddef>
@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "daemon/report/times.hpp"
+#include "depot/report/times.hpp"
 
-namespace stopcall::report {
+namespace stopcall::depot::report {
 
 // One announcement kind: how many were made, heard, and what became of those that were not.
 struct KindFigures {
@@ -175,4 +175,4 @@ struct Report {
   bool faster_than_real_time() const { return clock_speed && *clock_speed > 1.5; }
 };
 
-}  // namespace stopcall::report
+}  // namespace stopcall::depot::report

@@ -6,9 +6,9 @@
 #include <iostream>
 #include <string>
 
-#include "daemon/report/report.hpp"
+#include "depot/report/report.hpp"
 
-namespace report = stopcall::report;
+namespace report = stopcall::depot::report;
 
 int main(int argc, char** argv) {
   CLI::App app{

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "daemon/report/figures.hpp"
+#include "depot/report/figures.hpp"
 
-namespace stopcall::report::phrases {
+namespace stopcall::depot::report::phrases {
 
 // `v` with `decimals` decimals: "12.5".
 std::string fixed(double v, int decimals);
@@ -57,4 +57,4 @@ std::string slowest_text(const MessageFigures& f);
 // "2: no such preset in the route data (1), ..."; "0".
 std::string refused_text(const MessageFigures& f);
 
-}  // namespace stopcall::report::phrases
+}  // namespace stopcall::depot::report::phrases

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "daemon/report/figures.hpp"
+#include "depot/report/figures.hpp"
 
-namespace stopcall::report {
+namespace stopcall::depot::report {
 
 std::string to_text(const Report& report);
 std::string to_csv(const Report& report);
@@ -32,4 +32,4 @@ std::string html_style();
 // `s` escaped for HTML text and attributes.
 std::string html_escape(const std::string& s);
 
-}  // namespace stopcall::report
+}  // namespace stopcall::depot::report

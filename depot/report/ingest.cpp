@@ -1,4 +1,4 @@
-#include "daemon/report/ingest.hpp"
+#include "depot/report/ingest.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -12,10 +12,10 @@
 
 #include "daemon/log/event_store.hpp"
 #include "daemon/log/records.hpp"
-#include "daemon/report/judge.hpp"
-#include "daemon/report/records.hpp"
+#include "depot/report/judge.hpp"
+#include "depot/report/records.hpp"
 
-namespace stopcall::report {
+namespace stopcall::depot::report {
 
 using json = nlohmann::ordered_json;  // the line's order: what decoding keeps
 namespace chr = std::chrono;
@@ -485,4 +485,4 @@ Report build_report(const std::string& path, const Options& options) {
   return report;
 }
 
-}  // namespace stopcall::report
+}  // namespace stopcall::depot::report

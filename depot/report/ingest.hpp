@@ -12,10 +12,10 @@
 #include <string_view>
 #include <vector>
 
-#include "daemon/report/figures.hpp"
-#include "daemon/report/times.hpp"
+#include "depot/report/figures.hpp"
+#include "depot/report/times.hpp"
 
-namespace stopcall::report {
+namespace stopcall::depot::report {
 
 // Reads one "time_zone" line; nullopt when it is not one.
 std::optional<RecordedZone> parse_zone_line(std::string_view line);
@@ -45,4 +45,4 @@ class Builder {
 // std::runtime_error naming the path when it cannot be read.
 Report build_report(const std::string& path, const Options& options);
 
-}  // namespace stopcall::report
+}  // namespace stopcall::depot::report

@@ -9,7 +9,7 @@
 
 #include "daemon/tracking/events.hpp"
 
-namespace stopcall::report {
+namespace stopcall::depot::report {
 
 using Time = tracking::Time;  // milliseconds, UTC
 
@@ -41,4 +41,4 @@ struct RecordedZone {
 // The offset in effect at `t`: the last zone recorded at or before it, else the first one.
 std::optional<int> offset_at(const std::vector<RecordedZone>& zones, Time t);
 
-}  // namespace stopcall::report
+}  // namespace stopcall::depot::report

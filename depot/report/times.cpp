@@ -1,9 +1,9 @@
-#include "daemon/report/times.hpp"
+#include "depot/report/times.hpp"
 
 #include <chrono>
 #include <cstdio>
 
-namespace stopcall::report {
+namespace stopcall::depot::report {
 
 namespace chr = std::chrono;
 
@@ -92,4 +92,4 @@ std::optional<int> offset_at(const std::vector<RecordedZone>& zones, Time t) {
   return offset;
 }
 
-}  // namespace stopcall::report
+}  // namespace stopcall::depot::report

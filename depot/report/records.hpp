@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "daemon/report/times.hpp"
+#include "depot/report/times.hpp"
 
-namespace stopcall::report {
+namespace stopcall::depot::report {
 
 // An "announcement" line, with what its "sound" and "announcement_result" lines said.
 struct Announcement {
@@ -105,4 +105,4 @@ struct Records {
   std::vector<double> clock_ratios;  // bus time over monotonic time between successive sounds
 };
 
-}  // namespace stopcall::report
+}  // namespace stopcall::depot::report

@@ -5,10 +5,10 @@
 #include <string_view>
 #include <vector>
 
-#include "daemon/report/render.hpp"
-#include "daemon/report/render_phrases.hpp"
+#include "depot/report/render.hpp"
+#include "depot/report/render_phrases.hpp"
 
-namespace stopcall::report {
+namespace stopcall::depot::report {
 
 using namespace phrases;
 
@@ -314,4 +314,4 @@ std::string to_messages_csv(const Report& r) {
   return out;
 }
 
-}  // namespace stopcall::report
+}  // namespace stopcall::depot::report

@@ -2,7 +2,7 @@
 // EventStore), per trip, per service day and in total: were the next-stop and arriving
 // announcements really heard, why not, the exterior route announcements, ramp cycles, boarding
 // requests and GPS outage. Pure computation here; stopcall-report (main.cpp) is the command.
-// The figures are defined in daemon/report/README.md.
+// The figures are defined in depot/report/README.md.
 //
 // The pieces, in the order a log goes through them:
 //   times.hpp    ISO 8601 times, the window (Options), recorded time zones, service days
@@ -13,7 +13,7 @@
 // This header includes the ones a user of the report needs.
 #pragma once
 
-#include "daemon/report/figures.hpp"
-#include "daemon/report/ingest.hpp"
-#include "daemon/report/render.hpp"
-#include "daemon/report/times.hpp"
+#include "depot/report/figures.hpp"
+#include "depot/report/ingest.hpp"
+#include "depot/report/render.hpp"
+#include "depot/report/times.hpp"

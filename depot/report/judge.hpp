@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "daemon/report/figures.hpp"
-#include "daemon/report/records.hpp"
+#include "depot/report/figures.hpp"
+#include "depot/report/records.hpp"
 
-namespace stopcall::report {
+namespace stopcall::depot::report {
 
 struct Verdict {
   bool ok = false;
@@ -36,4 +36,4 @@ MessageFigures judge_messages(const Records& records);
 // report.options.utc_offset_min, else at the offset report.zones records for that time, else UTC.
 void judge_records(Records records, Report& report);
 
-}  // namespace stopcall::report
+}  // namespace stopcall::depot::report

@@ -1,4 +1,4 @@
-#include "daemon/report/report.hpp"
+#include "depot/report/report.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "daemon/log/event_store.hpp"
-#include "tests/daemon/report/two_trips.hpp"
+#include "tests/depot/report/two_trips.hpp"
 #include "tests/routes/test_feed.hpp"
 
-namespace stopcall::report {
+namespace stopcall::depot::report {
 namespace {
 
 using routes::testing::TempDir;
@@ -185,7 +185,7 @@ TEST(Report, ServiceDaysAreInTheTimeZoneTheBusRecorded) {
   window.from = parse_time("2026-03-02T06:00:00+08:00");
   EXPECT_EQ(build_report(store_path, window).trips.at(0).day, "2026-03-02");
   const std::string out = dir / "report.csv";
-  const std::string command = std::string(STOPCALL_BINARY_DIR) + "/daemon/stopcall-report '" +
+  const std::string command = std::string(STOPCALL_BINARY_DIR) + "/depot/report/stopcall-report '" +
                               store_path + "' --from 2026-03-02 --to 2026-03-03 --csv -o '" + out +
                               "'";
   ASSERT_EQ(std::system(command.c_str()), 0) << command;
@@ -460,8 +460,8 @@ TEST(Report, TheCommandWritesCsvAndReportsUnreadableLines) {
   write_file(log, std::string(kLog).substr(1) + "garbage\n");
   const std::string out = dir / "report.csv";
   const std::string err = dir / "err.txt";
-  const std::string command = std::string(STOPCALL_BINARY_DIR) + "/daemon/stopcall-report '" + log +
-                              "' --csv -o '" + out + "' 2>'" + err + "'";
+  const std::string command = std::string(STOPCALL_BINARY_DIR) + "/depot/report/stopcall-report '" +
+                              log + "' --csv -o '" + out + "' 2>'" + err + "'";
   ASSERT_EQ(std::system(command.c_str()), 0) << command;
   const std::string csv = routes::testing::read_bytes(out);
   EXPECT_EQ(csv.rfind("trip_id,day,stops,", 0), 0u) << csv;
@@ -470,11 +470,11 @@ TEST(Report, TheCommandWritesCsvAndReportsUnreadableLines) {
             std::string::npos)
       << routes::testing::read_bytes(err);
 
-  const std::string bad = std::string(STOPCALL_BINARY_DIR) + "/daemon/stopcall-report '" + log +
-                          "' --from tomorrow 2>/dev/null >/dev/null";
+  const std::string bad = std::string(STOPCALL_BINARY_DIR) + "/depot/report/stopcall-report '" +
+                          log + "' --from tomorrow 2>/dev/null >/dev/null";
   const int status = std::system(bad.c_str());
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << status;
 }
 
 }  // namespace
-}  // namespace stopcall::report
+}  // namespace stopcall::depot::report
