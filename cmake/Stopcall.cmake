@@ -3,6 +3,7 @@
 #   stopcall_library(routes SOURCES a.cpp b.cpp DEPS SQLite::SQLite3)
 #     -> static library `stopcall_routes`, alias `stopcall::routes`, include root = repo root
 #   stopcall_executable(stopcall-routes SOURCES main.cpp DEPS stopcall::routes)
+#     -> installed in bin/ (the package) unless NOT_DEPLOYED is given
 #   stopcall_test(routes SOURCES csv_test.cpp DEPS stopcall::routes)
 #     -> test executable `routes_tests`, each GoogleTest case registered with CTest
 
@@ -15,10 +16,12 @@ function(stopcall_library name)
 endfunction()
 
 function(stopcall_executable name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "NOT_DEPLOYED" "" "SOURCES;DEPS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} stopcall_warnings)
-  install(TARGETS ${name} RUNTIME DESTINATION bin)
+  if(NOT ARG_NOT_DEPLOYED)  # NOT_DEPLOYED: built for tests and benches, left out of the package
+    install(TARGETS ${name} RUNTIME DESTINATION bin)
+  endif()
 endfunction()
 
 function(stopcall_test name)

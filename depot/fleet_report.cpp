@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <sstream>
 
-#include "daemon/report/render_phrases.hpp"
+#include "depot/report/render_phrases.hpp"
 
 namespace stopcall::depot {
 

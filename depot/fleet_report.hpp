@@ -1,8 +1,8 @@
 // `stopcall-fleet report`: the accessibility report across the fleet, per route, per route and
 // service day, and per bus, from the events in the fleet store. Each bus's events go in seq order
-// through the per-bus report (daemon/report, report::Builder) exactly as `stopcall-report` reads
+// through the per-bus report (depot/report, report::Builder) exactly as `stopcall-report` reads
 // a bus's own store; its trips are then added up by route (the route each trip ran, from the
-// buses' statuses: the store's `trips` table). The figures are defined in daemon/report/README.md.
+// buses' statuses: the store's `trips` table). The figures are defined in depot/report/README.md.
 #pragma once
 
 #include <map>
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/report/report.hpp"
+#include "depot/report/report.hpp"
 #include "depot/store.hpp"
 
 namespace stopcall::depot {

@@ -53,13 +53,13 @@ int fleet_report(const std::string& store_path, const std::string& from, const s
   if (!is_postgres_uri(store_path) && !std::filesystem::exists(store_path))
     throw std::runtime_error(store_path + ": no such fleet store");
   FleetStore store(store_path, true);
-  stopcall::report::Options options;
+  stopcall::depot::report::Options options;
   options.utc_offset_min = offset;
   const int local = offset ? *offset : recorded_offset(store).value_or(0);
   for (auto [text, slot, name] :
        {std::tuple{&from, &options.from, "--from"}, std::tuple{&to, &options.to, "--to"}}) {
     if (text->empty()) continue;
-    *slot = stopcall::report::parse_time(*text, local);
+    *slot = stopcall::depot::report::parse_time(*text, local);
     if (!*slot)
       throw std::invalid_argument(std::string(name) + " '" + *text +
                                   "' is not an ISO 8601 time (e.g. 2026-03-02T06:00:00+08:00)");

@@ -169,9 +169,9 @@ struct Trip {
   Trip() {
     bundle = dir / "demo.db";
     if (!routes::testing::import_demo(bundle)) throw std::runtime_error("demo import failed");
-    run(std::string(STOPCALL_BINARY_DIR) + "/daemon/scenario/stopcall-scenario generate --routes " +
-        bundle + " --trip " + kTrip + " --noise clean --seed 7 --out-trace " +
-        (dir / "trace.jsonl") + " --nmea " + (dir / "trace.nmea"));
+    run(std::string(STOPCALL_BINARY_DIR) + "/sim/stopcall-scenario generate --routes " + bundle +
+        " --trip " + kTrip + " --noise clean --seed 7 --out-trace " + (dir / "trace.jsonl") +
+        " --nmea " + (dir / "trace.nmea"));
     std::ifstream in(dir / "trace.jsonl");
     for (std::string line; std::getline(in, line);)
       fixes.push_back(json::parse(line));

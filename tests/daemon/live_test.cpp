@@ -56,7 +56,7 @@ TEST(Live, GpsdFedTraceGivesTheSameEventsAsReplay) {
   const std::string demo_bundle = dir / "demo.db";
   ASSERT_TRUE(routes::testing::import_demo(demo_bundle));
   const std::string bin = STOPCALL_BINARY_DIR;
-  run(bin + "/daemon/scenario/stopcall-scenario generate --routes " + (dir / "demo.db") +
+  run(bin + "/sim/stopcall-scenario generate --routes " + (dir / "demo.db") +
       " --trip 101-WD-E-0630 --noise clean --seed 7 --out-trace " + (dir / "trace.jsonl") +
       " --nmea " + (dir / "trace.nmea"));
 
@@ -130,9 +130,9 @@ TEST_P(LiveClasses, ThroughGpsdEveryStopIsRightAndAsReplayed) {
   TempDir dir;
   ASSERT_TRUE(routes::testing::import_demo(dir / "demo.db"));
   const std::string bin = STOPCALL_BINARY_DIR, trip = "101-WD-E-0630";
-  run(bin + "/daemon/scenario/stopcall-scenario generate --routes " + (dir / "demo.db") +
-      " --trip " + trip + " --noise " + c.noise + " --seed 3 --out-trace " + (dir / "trace.jsonl") +
-      " --nmea " + (dir / "trace.nmea") + " --out-truth " + (dir / "truth.jsonl"));
+  run(bin + "/sim/stopcall-scenario generate --routes " + (dir / "demo.db") + " --trip " + trip +
+      " --noise " + c.noise + " --seed 3 --out-trace " + (dir / "trace.jsonl") + " --nmea " +
+      (dir / "trace.nmea") + " --out-truth " + (dir / "truth.jsonl"));
   {
     // gpsd needs a moment to recognise NMEA on a new device: lead in with no-fix sentences, the
     // hour before the trip (22:29 UTC on 1 March, 06:29 in Shenzhen).
@@ -192,9 +192,9 @@ TEST_P(LiveClasses, ThroughGpsdEveryStopIsRightAndAsReplayed) {
   }
   for (const char* events : {"live-stops.jsonl", "replay.jsonl"}) {
     SCOPED_TRACE(events);
-    const auto verdict = run(bin + "/daemon/scenario/stopcall-scenario score --routes " +
-                             (dir / "demo.db") + " --trip " + trip + " --truth " +
-                             (dir / "truth.jsonl") + " --events " + (dir / events));
+    const auto verdict =
+        run(bin + "/sim/stopcall-scenario score --routes " + (dir / "demo.db") + " --trip " + trip +
+            " --truth " + (dir / "truth.jsonl") + " --events " + (dir / events));
     EXPECT_THAT(verdict, ::testing::HasSubstr("tracker: 13 of 13 stops correct")) << verdict;
     EXPECT_THAT(verdict, ::testing::HasSubstr("0 extra")) << verdict;
   }
@@ -218,7 +218,7 @@ TEST(Live, TheStartIsWaitingForTheFirstFixNotAnOutage) {
   TempDir dir;
   ASSERT_TRUE(routes::testing::import_demo(dir / "demo.db"));
   const std::string bin = STOPCALL_BINARY_DIR;
-  run(bin + "/daemon/scenario/stopcall-scenario generate --routes " + (dir / "demo.db") +
+  run(bin + "/sim/stopcall-scenario generate --routes " + (dir / "demo.db") +
       " --trip 101-WD-E-0630 --noise clean --seed 7 --out-trace " + (dir / "trace.jsonl") +
       " --nmea " + (dir / "trace.nmea"));
   std::string first_time;
@@ -267,7 +267,7 @@ TEST(Live, TheStartIsWaitingForTheFirstFixNotAnOutage) {
   const std::string hhmmss = first_time.substr(0, 2) + ":" + first_time.substr(2, 2) + ":";
   EXPECT_THAT(started[1].str(), ::testing::StartsWith("2026-03-01T" + hhmmss)) << first_time;
   // The depot's report sees no outage, and no trip in 1970.
-  auto report = run(bin + "/daemon/stopcall-report " + (dir / "live.jsonl") + " --csv");
+  auto report = run(bin + "/depot/report/stopcall-report " + (dir / "live.jsonl") + " --csv");
   EXPECT_THAT(report, ::testing::Not(::testing::HasSubstr("1970")));
   const std::string total = report.substr(report.find("\nTOTAL,") + 1);
   EXPECT_EQ(total.substr(total.rfind(',') + 1), "0.0\n") << "gps_outage_s:\n" << report;

@@ -37,8 +37,8 @@ class Fixture {
     bundle = dir / "demo.db";
     trace = dir / "trace.jsonl";
     if (!routes::testing::import_demo(bundle)) throw std::runtime_error("demo import failed");
-    run(kBin + "/daemon/scenario/stopcall-scenario generate --routes " + bundle + " --trip " +
-        kTrip + " --noise clean --seed 2 --out-trace " + trace);
+    run(kBin + "/sim/stopcall-scenario generate --routes " + bundle + " --trip " + kTrip +
+        " --noise clean --seed 2 --out-trace " + trace);
     run(kBin + "/daemon/stopcalld replay --routes " + bundle + " --gps " + trace + " --trip " +
         kTrip + " --no-block --events " + (dir / "fast.jsonl"));
     std::ifstream in(dir / "fast.jsonl");

@@ -32,9 +32,9 @@ TEST(ReplayScreens, PassengerDisplayFollowsTheReplayedTrip) {
   const std::string demo_bundle = dir / "demo.db";
   ASSERT_TRUE(routes::testing::import_demo(demo_bundle));
   const std::string bin = STOPCALL_BINARY_DIR;
-  ASSERT_EQ(std::system((bin + "/daemon/scenario/stopcall-scenario generate --routes " +
-                         (dir / "demo.db") + " --trip 101-WD-E-0630 --noise clean --seed 2 " +
-                         "--out-trace " + (dir / "trace.jsonl") + " > /dev/null 2>&1")
+  ASSERT_EQ(std::system((bin + "/sim/stopcall-scenario generate --routes " + (dir / "demo.db") +
+                         " --trip 101-WD-E-0630 --noise clean --seed 2 " + "--out-trace " +
+                         (dir / "trace.jsonl") + " > /dev/null 2>&1")
                             .c_str()),
             0);
   const int port = 21000 + ::getpid() % 20000;

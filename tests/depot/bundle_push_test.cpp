@@ -242,10 +242,10 @@ void write_fed(const std::string& trace, const std::string& out, std::size_t fro
 }
 
 TEST_F(PushBundle, NeverMidTripThenTheBusStartsAgainOnItAfterTheTrip) {
-  run_program({built("daemon/scenario/stopcall-scenario"), "generate", "--routes", old_db, "--trip",
-               kTrip, "--noise", "clean", "--seed", "7", "--nmea", dir / "trip.nmea", "--out-trace",
-               dir / "trip.jsonl"},
-              dir / "generate.log");
+  run_program(
+      {built("sim/stopcall-scenario"), "generate", "--routes", old_db, "--trip", kTrip, "--noise",
+       "clean", "--seed", "7", "--nmea", dir / "trip.nmea", "--out-trace", dir / "trip.jsonl"},
+      dir / "generate.log");
   std::size_t lines = 0;
   {
     std::ifstream in(dir / "trip.nmea");

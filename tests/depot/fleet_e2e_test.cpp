@@ -66,9 +66,9 @@ Trace generate(const std::string& bundle, const std::string& trip, int seed,
   Trace t;
   t.nmea = dir + "/" + trip + ".nmea";
   const std::string truth = dir + "/" + trip + ".truth.jsonl";
-  Process p({built("daemon/scenario/stopcall-scenario"), "generate", "--routes", bundle, "--trip",
-             trip, "--noise", "clean", "--seed", std::to_string(seed), "--nmea", t.nmea,
-             "--out-trace", dir + "/" + trip + ".jsonl", "--out-truth", truth},
+  Process p({built("sim/stopcall-scenario"), "generate", "--routes", bundle, "--trip", trip,
+             "--noise", "clean", "--seed", std::to_string(seed), "--nmea", t.nmea, "--out-trace",
+             dir + "/" + trip + ".jsonl", "--out-truth", truth},
             dir + "/" + trip + ".generate.log");
   if (p.finish(false) != 0) throw std::runtime_error("stopcall-scenario failed: " + p.log());
   for (const auto& j : json_lines(routes::testing::read_bytes(truth))) {

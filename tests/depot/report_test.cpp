@@ -1,5 +1,5 @@
 // `stopcall-fleet report` as a programme evaluator runs it: two buses' events in a real fleet
-// store (the per-bus report's hand-counted log, tests/daemon/report/two_trips.hpp), the routes
+// store (the per-bus report's hand-counted log, tests/depot/report/two_trips.hpp), the routes
 // their trips ran from their statuses; the same figures from a PostgreSQL store.
 #include <gtest/gtest.h>
 
@@ -7,9 +7,9 @@
 #include <sstream>
 
 #include "depot/store.hpp"
-#include "tests/daemon/report/two_trips.hpp"
 #include "tests/depot/fleet_process.hpp"
 #include "tests/depot/postgres.hpp"
+#include "tests/depot/report/two_trips.hpp"
 
 namespace stopcall::depot {
 namespace {

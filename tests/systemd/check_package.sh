@@ -20,6 +20,9 @@ for f in ./usr/bin/stopcalld ./usr/bin/stopcallctl ./usr/bin/stopcall-routes \
   ./usr/share/doc/stopcall/stopcall.example.toml ./usr/share/doc/stopcall/CONTROL.md; do
   grep -qxF "$f" "$work/files" || { echo "missing from the package: $f"; missing=1; }
 done
+# The simulator is for tests and benches (sim/README.md): no bus runs it.
+! grep -qxF ./usr/bin/stopcall-scenario "$work/files" ||
+  { echo "the package carries the simulator (stopcall-scenario)"; missing=1; }
 dpkg-deb -e "$deb" "$work/control"
 grep -qxF /etc/stopcall/stopcall.toml "$work/control/conffiles" ||
   { echo "the bus configuration is not a conffile"; missing=1; }

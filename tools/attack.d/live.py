@@ -131,8 +131,8 @@ def attack_live(args, work):
     import random
     import threading
     dose = DOSES[args.dose]
-    scenario = args.scenario or os.path.join(os.path.dirname(args.daemon), "scenario",
-                                             "stopcall-scenario")
+    build = os.path.dirname(os.path.dirname(args.daemon))  # BUILD/daemon/stopcalld
+    scenario = args.scenario or os.path.join(build, "sim", "stopcall-scenario")
     trace = os.path.join(work, "trip.nmea")
     subprocess.run([scenario, "generate", "--routes", args.bundle, "--trip", TRIP,
                     "--noise", "clean", "--seed", "7", "--out-trace",

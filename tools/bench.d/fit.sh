@@ -15,7 +15,7 @@
 bench_fit() {
   local name="fit"
   local importer="$build/routes/stopcall-routes"
-  local scenario="$build/daemon/scenario/stopcall-scenario"
+  local scenario="$build/sim/stopcall-scenario"
   local bench="$build/daemon/bench/fit_bench"
   local road="${STOPCALL_ROAD_TEST:-$root/../shared/road-test}"
   local runs="$work/fit-runs.tsv" hours=2

@@ -41,7 +41,7 @@
 # is appended to fleet_real_pids.
 fleet_real_bus() {
   local v="real-$1" trip=$2 host=${3%:*} port=${3##*:} dir="$work/fleet-real"
-  "$build/daemon/scenario/stopcall-scenario" generate --routes "$work/fleet-demo.db" --trip "$trip" \
+  "$build/sim/stopcall-scenario" generate --routes "$work/fleet-demo.db" --trip "$trip" \
     --noise urban_multipath --seed "$1" --nmea "$dir/$v.nmea" --out-trace "$dir/$v.jsonl" \
     --out-truth "$dir/$v.truth.jsonl" >/dev/null 2>&1 || die "generating $trip for $v failed"
   cat >"$dir/$v.toml" <<EOF

@@ -17,7 +17,7 @@ bench_screens() {
     speed=60 window=10
   fi
   local importer="$build/routes/stopcall-routes"
-  local scenario="$build/daemon/scenario/stopcall-scenario"
+  local scenario="$build/sim/stopcall-scenario"
   local bench="$build/hmi/bench/hmi_bench"
   local bundle="$work/screens-demo.bundle" trace="$work/screens-trace.jsonl"
   local figures="$work/screens.figures"

@@ -27,9 +27,9 @@ bench_service() {
     "$build/routes/stopcall-routes" import "$feed" -o "$bundle" >/dev/null || die "import failed"
   fi
   local trip
-  trip=$("$build/daemon/scenario/stopcall-scenario" trips --routes "$bundle" --count 1) ||
+  trip=$("$build/sim/stopcall-scenario" trips --routes "$bundle" --count 1) ||
     die "no trip in $bundle"
-  "$build/daemon/scenario/stopcall-scenario" generate --routes "$bundle" --trip "$trip" \
+  "$build/sim/stopcall-scenario" generate --routes "$bundle" --trip "$trip" \
     --noise clean --seed 1 --out-trace "$work/service-trip.jsonl" >/dev/null ||
     die "trace generation failed"
   heading "$name: service_bench on $label"
@@ -52,7 +52,7 @@ bench_service() {
   # The event store's cost: the same replay with and without --store, taking turns, best of each.
   local hours=2
   ((quick)) && hours=0.5
-  "$build/daemon/scenario/stopcall-scenario" generate --routes "$bundle" --trip "$trip" \
+  "$build/sim/stopcall-scenario" generate --routes "$bundle" --trip "$trip" \
     --noise hz10 --seed 1 --follow-block --hours "$hours" --out-trace "$work/service-day.jsonl" \
     >/dev/null || die "trace generation failed"
   heading "$name: stopcalld replay of ${hours} h at 10 Hz, without and with the event store"

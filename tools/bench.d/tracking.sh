@@ -19,7 +19,7 @@ bench_tracking() {
   if ((quick)); then
     trips=4 real_trips=2 seeds=1 hours=1.2
   fi
-  local scenario="$build/daemon/scenario/stopcall-scenario"
+  local scenario="$build/sim/stopcall-scenario"
   local importer="$build/routes/stopcall-routes"
   local daemon="$build/daemon/stopcalld"
   local shared="${STOPCALL_SHARED_DATA:-$root/../shared/data}"

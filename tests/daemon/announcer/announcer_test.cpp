@@ -6,7 +6,7 @@
 
 #include "routes/bundle.hpp"
 #include "routes/importer.hpp"
-#include "tests/daemon/scenario/demo_trip.hpp"
+#include "tests/daemon/demo_trip.hpp"
 
 namespace stopcall::daemon {
 namespace {

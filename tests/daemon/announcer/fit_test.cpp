@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon/announcer/announcer.hpp"
-#include "tests/daemon/scenario/demo_trip.hpp"
+#include "tests/daemon/demo_trip.hpp"
 
 namespace stopcall::daemon {
 namespace {

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/daemon/scenario/demo_trip.hpp"
+#include "tests/daemon/demo_trip.hpp"
 
 namespace stopcall::daemon {
 namespace {

@@ -10,7 +10,7 @@
 #include <random>
 
 #include "routes/bundle.hpp"
-#include "tests/daemon/scenario/demo_trip.hpp"
+#include "tests/daemon/demo_trip.hpp"
 
 namespace stopcall::daemon {
 namespace {

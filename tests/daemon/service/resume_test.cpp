@@ -78,7 +78,7 @@ TEST(Resume, AfterSigkillMidTripNothingIsRepeatedAndNothingMissed) {
   TempDir dir;
   const std::string bundle = dir / "demo.db", trace = dir / "trace.jsonl";
   ASSERT_TRUE(routes::testing::import_demo(bundle));
-  ASSERT_EQ(std::system((kBin + "/daemon/scenario/stopcall-scenario generate --routes " + bundle +
+  ASSERT_EQ(std::system((kBin + "/sim/stopcall-scenario generate --routes " + bundle +
                          " --trip 101-WD-E-0630 --noise clean --seed 2 --out-trace " + trace +
                          " > /dev/null 2>&1")
                             .c_str()),

@@ -23,7 +23,7 @@ const root = path.resolve(here, '../../..');
 const bin = (name, fallback) => process.env[name] || path.join(root, 'build-test', fallback);
 const DAEMON = bin('STOPCALL_DAEMON', 'daemon/stopcalld');
 const ROUTES = bin('STOPCALL_ROUTES', 'routes/stopcall-routes');
-const SCENARIO = bin('STOPCALL_SCENARIO', 'daemon/scenario/stopcall-scenario');
+const SCENARIO = bin('STOPCALL_SCENARIO', 'sim/stopcall-scenario');
 const CTL = bin('STOPCALL_CTL', 'daemon/stopcallctl');
 const ARTIFACTS = process.env.STOPCALL_ARTIFACTS || path.join(root, 'build-test/artifacts');
 const CHROMIUM = process.env.STOPCALL_CHROMIUM || '/usr/bin/chromium';
