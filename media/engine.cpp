@@ -56,6 +56,8 @@ struct Engine::Impl {
   std::string speech_key(const std::string& text, const std::string& voice) const;
   std::vector<Output> targets(const Announcement& a) const;
   void report_all(const Announcement& a, Result::Outcome o);
+  // Takes announcement `id` out of the queue, not yet prepared, reporting `o` (mu held).
+  void drop_waiting(const std::string& id, Result::Outcome o);
 
   EngineConfig cfg;
   Callbacks cb;
@@ -139,14 +141,7 @@ void Engine::submit(Announcement announcement) {
 void Engine::cancel(const std::string& id) {
   Impl& m = *impl_;
   std::lock_guard lock(m.mu);  // held while forwarding: orders this against the dispatch
-  for (auto it = m.jobs.begin(); it != m.jobs.end();) {
-    if (!it->prerender && it->announcement.id == id) {
-      m.report_all(it->announcement, Result::Outcome::cancelled);
-      it = m.jobs.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  m.drop_waiting(id, Result::Outcome::cancelled);
   if (m.preparing == id) m.preparing_cancelled = true;
   for (auto& p : m.players) {
     if (p) p->cancel(id);
@@ -156,14 +151,7 @@ void Engine::cancel(const std::string& id) {
 void Engine::expire(const std::string& id) {
   Impl& m = *impl_;
   std::lock_guard lock(m.mu);  // as cancel(): ordered against the dispatch
-  for (auto it = m.jobs.begin(); it != m.jobs.end();) {
-    if (!it->prerender && it->announcement.id == id) {
-      m.report_all(it->announcement, Result::Outcome::expired);
-      it = m.jobs.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  m.drop_waiting(id, Result::Outcome::expired);
   if (m.preparing == id) m.preparing_expired = true;
   for (auto& p : m.players) {
     if (p) p->expire(id);
@@ -307,6 +295,17 @@ std::vector<Output> Engine::Impl::targets(const Announcement& a) const {
     if (any) out.push_back(o);
   }
   return out;
+}
+
+void Engine::Impl::drop_waiting(const std::string& id, Result::Outcome o) {
+  for (auto it = jobs.begin(); it != jobs.end();) {
+    if (!it->prerender && it->announcement.id == id) {
+      report_all(it->announcement, o);
+      it = jobs.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 void Engine::Impl::report_all(const Announcement& a, Result::Outcome o) {

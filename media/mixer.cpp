@@ -39,28 +39,25 @@ void Mixer::play(std::shared_ptr<const PreparedPlay> play, bool timed) {
 }
 
 void Mixer::cancel(const std::string& id) {
-  for (auto it = pending_.begin(); it != pending_.end();) {
-    if ((*it)->id == id) {
-      sink_.result({id, which_, Result::Outcome::cancelled, {}});
-      it = pending_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  drop_pending(id, Result::Outcome::cancelled);
   if (current_ && current_->play->id == id) {
     stop_current(Cue::Event::withdrawn, Result::Outcome::cancelled);
   }
 }
 
-void Mixer::expire(const std::string& id) {
+void Mixer::drop_pending(const std::string& id, Result::Outcome outcome) {
   for (auto it = pending_.begin(); it != pending_.end();) {
     if ((*it)->id == id) {
-      sink_.result({id, which_, Result::Outcome::expired, {}});
+      sink_.result({id, which_, outcome, {}});
       it = pending_.erase(it);
     } else {
       ++it;
     }
   }
+}
+
+void Mixer::expire(const std::string& id) {
+  drop_pending(id, Result::Outcome::expired);
   if (current_ && current_->play->id == id) current_->stale = true;
 }
 

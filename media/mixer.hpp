@@ -119,6 +119,8 @@ class Mixer {
   bool start_next(std::int64_t at);
   void begin(std::shared_ptr<const PreparedPlay> play);
   void stop_current(Cue::Event why, Result::Outcome outcome);
+  // Takes waiting announcement `id` out, reporting `outcome` at once.
+  void drop_pending(const std::string& id, Result::Outcome outcome);
   void schedule_cue(const Active& a, std::size_t seg, Cue::Event ev, std::int64_t at,
                     std::int64_t start, std::int64_t end);
   void schedule_result(const Active& a, Result::Outcome o, std::int64_t at);
