@@ -148,7 +148,10 @@ RunStats run_loop(const routes::Bundle& bundle, Pipeline& pipeline, const RunOpt
     }
     if (out.empty()) return;
     emit();
-    latencies.push_back(duration<double, std::micro>(SteadyClock::now() - received).count());
+    // The live path's latency; a fast trace has none to measure (RunStats says gpsd's only).
+    if (gpsd_source) {
+      latencies.push_back(duration<double, std::micro>(SteadyClock::now() - received).count());
+    }
   };
 
   // The source.
